@@ -1,0 +1,247 @@
+"""TableClient: every DynamoDB request of the library goes through here.
+
+Responsibilities: the botocore error seam (``translate_backend_error``), request counting per operation,
+complete pagination helpers (always loop on ``LastEvaluatedKey``), BatchGet/BatchWrite chunking with
+deduplication and retries of unprocessed keys (exponential backoff with jitter; a typed retryable error
+naming what was not processed when the budget runs out), and TransactWriteItems with client request
+tokens and parsed cancellation reasons.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from mastra_dynamo.dynamo.codec import AttributeValue, Item
+from mastra_dynamo.errors import ConflictError, StorageError, ThrottledError, translate_backend_error
+from mastra_dynamo.schema.keys import Key
+
+MAX_BATCH_GET = 100
+MAX_BATCH_WRITE = 25
+MAX_TRANSACT_ITEMS = 100
+
+
+class TransactionCancelled(ConflictError):
+    """A transaction was cancelled; ``reasons`` holds one code per action (``None`` = that action was fine)."""
+
+    code = "TRANSACTION_CANCELLED"
+
+    def __init__(self, message: str, *, reasons: list[str | None], old_items: list[Item | None],
+                 details: dict[str, Any] | None = None, cause: BaseException | None = None) -> None:
+        super().__init__(message, details=details, cause=cause)
+        self.reasons = reasons
+        self.old_items = old_items
+
+    @property
+    def condition_failed(self) -> bool:
+        return any(r == "ConditionalCheckFailed" for r in self.reasons)
+
+
+def key_of(item: Item) -> tuple[str, str]:
+    return item["pk"]["S"], item["sk"]["S"]
+
+
+def key_attr(key: Key) -> Item:
+    return {"pk": {"S": key.pk}, "sk": {"S": key.sk}}
+
+
+class TableClient:
+    """A thread-safe wrapper around one botocore DynamoDB client bound to one table."""
+
+    def __init__(
+        self,
+        *,
+        client: Any,
+        table_name: str,
+        max_batch_attempts: int = 10,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self.table_name = table_name
+        self.max_batch_attempts = max_batch_attempts
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self.request_counts: Counter[str] = Counter()
+
+    @property
+    def raw(self) -> Any:
+        return self._client
+
+    # ------------------------------------------------------------------ low level
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Send one request; translate any backend failure into the StorageError family."""
+        with self._lock:
+            self.request_counts[operation] += 1
+        method = getattr(self._client, _snake(operation))
+        try:
+            result: dict[str, Any] = method(**params)
+        except StorageError:
+            raise
+        except Exception as exc:  # botocore ClientError / BotoCoreError / transport errors
+            if operation == "TransactWriteItems":
+                cancelled = _as_cancellation(exc)
+                if cancelled is not None:
+                    raise cancelled from exc
+            raise translate_backend_error(exc, operation=operation, table=self.table_name) from exc
+        return result
+
+    def _backoff(self, attempt: int) -> None:
+        delay = min(2.0, 0.025 * (2 ** attempt))
+        self._sleep(random.uniform(0, delay))
+
+    # ------------------------------------------------------------------ reads
+    def get_item(self, key: Key, *, consistent: bool = True, projection: str | None = None,
+                 names: dict[str, str] | None = None) -> Item | None:
+        params: dict[str, Any] = {"TableName": self.table_name, "Key": key_attr(key), "ConsistentRead": consistent}
+        if projection:
+            params["ProjectionExpression"] = projection
+            if names:
+                params["ExpressionAttributeNames"] = names
+        item: Item | None = self.call("GetItem", **params).get("Item")
+        return item
+
+    def batch_get(self, keys: Iterable[Key], *, consistent: bool = True) -> dict[tuple[str, str], Item]:
+        """Get many items (deduplicated, chunked by 100, unprocessed keys retried). Missing keys are absent."""
+        unique = list({(k.pk, k.sk): k for k in keys}.values())
+        found: dict[tuple[str, str], Item] = {}
+        for start in range(0, len(unique), MAX_BATCH_GET):
+            pending: list[Item] = [key_attr(k) for k in unique[start:start + MAX_BATCH_GET]]
+            attempt = 0
+            while pending:
+                response = self.call(
+                    "BatchGetItem",
+                    RequestItems={self.table_name: {"Keys": pending, "ConsistentRead": consistent}},
+                )
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    found[key_of(item)] = item
+                pending = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+                if pending:
+                    attempt += 1
+                    if attempt >= self.max_batch_attempts:
+                        raise ThrottledError(
+                            f"BatchGetItem: {len(pending)} keys still unprocessed after {attempt} attempts",
+                            details={"unprocessed": [key_of(k) for k in pending], "operation": "BatchGetItem"},
+                        )
+                    self._backoff(attempt)
+        return found
+
+    def query_pages(self, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every page of a Query, following LastEvaluatedKey to the end (or until the caller stops)."""
+        request = {"TableName": self.table_name, **params}
+        while True:
+            page = self.call("Query", **request)
+            yield page
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return
+            request["ExclusiveStartKey"] = last
+
+    def query_items(self, params: dict[str, Any]) -> Iterator[Item]:
+        for page in self.query_pages(params):
+            yield from page.get("Items", [])
+
+    def query_count(self, params: dict[str, Any]) -> int:
+        request = dict(params)
+        request["Select"] = "COUNT"
+        request.pop("ProjectionExpression", None)
+        return sum(int(page.get("Count", 0)) for page in self.query_pages(request))
+
+    # ------------------------------------------------------------------ writes
+    def batch_write(self, *, puts: Sequence[Item] = (), deletes: Sequence[Key] = ()) -> int:
+        """Write and delete many items: deduplicated per key (a put wins over a delete), 25 per request,
+        UnprocessedItems retried with backoff. Raises ThrottledError listing unwritten keys. Returns the
+        number of requests sent."""
+        requests: dict[tuple[str, str], dict[str, Any]] = {}
+        for key in deletes:
+            requests[(key.pk, key.sk)] = {"DeleteRequest": {"Key": key_attr(key)}}
+        for item in puts:
+            requests[key_of(item)] = {"PutRequest": {"Item": item}}
+        ordered = list(requests.values())
+        sent = 0
+        for start in range(0, len(ordered), MAX_BATCH_WRITE):
+            pending = ordered[start:start + MAX_BATCH_WRITE]
+            attempt = 0
+            while pending:
+                sent += 1
+                response = self.call("BatchWriteItem", RequestItems={self.table_name: pending})
+                pending = response.get("UnprocessedItems", {}).get(self.table_name, [])
+                if pending:
+                    attempt += 1
+                    if attempt >= self.max_batch_attempts:
+                        remaining = pending + ordered[start + MAX_BATCH_WRITE:]
+                        raise ThrottledError(
+                            f"BatchWriteItem: {len(remaining)} writes not applied after {attempt} attempts",
+                            details={"unprocessed": [_request_key(r) for r in remaining],
+                                     "operation": "BatchWriteItem"},
+                        )
+                    self._backoff(attempt)
+        return sent
+
+    def transact_write(self, actions: Sequence[dict[str, Any]], *, token: str | None = None) -> None:
+        """One TransactWriteItems (<= 100 actions). Retries are idempotent through the client request token.
+
+        Raises TransactionCancelled (with per-action reasons) when DynamoDB cancels it."""
+        if not actions:
+            return
+        if len(actions) > MAX_TRANSACT_ITEMS:
+            raise ValueError("too many actions for one transaction")
+        prepared = []
+        for action in actions:
+            ((kind, body),) = action.items()
+            prepared.append({kind: {"TableName": self.table_name, **body}})
+        self.call("TransactWriteItems", TransactItems=prepared, ClientRequestToken=token or uuid.uuid4().hex)
+
+
+def _snake(operation: str) -> str:
+    out = []
+    for i, ch in enumerate(operation):
+        if ch.isupper() and i:
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def _request_key(request: dict[str, Any]) -> tuple[str, str]:
+    if "PutRequest" in request:
+        return key_of(request["PutRequest"]["Item"])
+    return key_of(request["DeleteRequest"]["Key"])
+
+
+def _as_cancellation(exc: BaseException) -> TransactionCancelled | None:
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return None
+    if (response.get("Error") or {}).get("Code") != "TransactionCanceledException":
+        return None
+    raw: list[dict[str, Any]] = response.get("CancellationReasons") or []
+    reasons: list[str | None] = []
+    old: list[Item | None] = []
+    for reason in raw:
+        code = reason.get("Code")
+        reasons.append(None if code in (None, "None") else str(code))
+        old.append(reason.get("Item"))
+    if not raw:
+        # Some endpoints omit the list; recover the codes from the message "[ConditionalCheckFailed, None]".
+        message = str((response.get("Error") or {}).get("Message", ""))
+        if "[" in message:
+            inner = message[message.index("[") + 1:message.rindex("]")] if "]" in message else ""
+            reasons = [None if p.strip() in ("None", "") else p.strip() for p in inner.split(",")]
+    return TransactionCancelled(
+        "transaction cancelled: " + ", ".join(r or "None" for r in reasons),
+        reasons=reasons,
+        old_items=old,
+        details={"operation": "TransactWriteItems", "reasons": reasons},
+    )
+
+
+def attr_s(item: Item, name: str) -> str | None:
+    value: AttributeValue | None = item.get(name)
+    if value is None or "S" not in value:
+        return None
+    text: str = value["S"]
+    return text

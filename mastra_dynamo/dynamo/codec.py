@@ -1,0 +1,190 @@
+"""Attribute codecs: Python values <-> DynamoDB attribute values, and item size accounting.
+
+Scalars are stored natively (S, N, BOOL, NULL). JSON-valued fields (metadata, message content, snapshots...)
+are stored as compact JSON text (S), or zlib-compressed JSON (B) above a size threshold: JSON text keeps
+exact round-trips (int vs float, empty-string keys, nesting deeper than DynamoDB's 32 map levels) and the
+attribute type tells the reader whether to decompress. ``None`` is stored as NULL and a missing field as no
+attribute, so the two stay distinct.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zlib
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from mastra_dynamo.clock import to_utc
+from mastra_dynamo.errors import ItemTooLargeError, ValidationError
+from mastra_dynamo.schema.keys import ts
+
+AttributeValue = dict[str, Any]
+Item = dict[str, AttributeValue]
+FieldKind = Literal["str", "json", "datetime", "number", "bool", "int"]
+
+MAX_ITEM_BYTES = 400 * 1024
+SAFE_ITEM_BYTES = 390 * 1024
+"""Items are kept below this size (DynamoDB's limit is 400 KB including attribute names)."""
+COMPRESS_MIN_BYTES = 16 * 1024
+"""JSON fields at least this large are stored zlib-compressed when that saves space."""
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return to_utc(value).isoformat().replace("+00:00", "Z")
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"value of type {type(value).__name__} is not JSON serializable")
+
+
+def dumps_json(value: Any, *, field: str) -> str:
+    """Compact, exact JSON. Rejects NaN/Infinity and non-JSON types with a ValidationError."""
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                          default=_json_default)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValidationError(f"field {field!r} is not JSON-serializable: {exc}", code="INVALID_JSON",
+                              details={"field": field}) from None
+
+
+def encode_json(value: Any, *, field: str) -> AttributeValue:
+    if value is None:
+        return {"NULL": True}
+    text = dumps_json(value, field=field)
+    raw = text.encode("utf-8")
+    if len(raw) >= COMPRESS_MIN_BYTES:
+        packed = zlib.compress(raw, 6)
+        if len(packed) < len(raw):
+            return {"B": packed}
+    return {"S": text}
+
+
+def decode_json(attr: AttributeValue) -> Any:
+    if "NULL" in attr:
+        return None
+    if "B" in attr:
+        data = attr["B"]
+        return json.loads(zlib.decompress(bytes(data)).decode("utf-8"))
+    if "S" in attr:
+        return json.loads(attr["S"])
+    if "M" in attr or "L" in attr:  # written by other tools: accept native documents
+        return decode_native(attr)
+    raise ValueError(f"unexpected attribute for a JSON field: {sorted(attr)}")
+
+
+def encode_number(value: int | float | Decimal, *, field: str) -> AttributeValue:
+    if isinstance(value, bool):
+        raise ValidationError(f"field {field!r} must be a number, not a boolean", code="INVALID_NUMBER",
+                              details={"field": field})
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError(f"field {field!r} must be a finite number", code="INVALID_NUMBER",
+                              details={"field": field})
+    text = str(Decimal(str(value)))
+    digits = Decimal(text).as_tuple().digits
+    if len(digits) > 38:
+        raise ValidationError(f"field {field!r} has more than 38 significant digits", code="INVALID_NUMBER",
+                              details={"field": field})
+    return {"N": text}
+
+
+def decode_number(attr: AttributeValue) -> int | float:
+    text = attr["N"]
+    if any(c in text for c in ".eE"):
+        return float(text)
+    return int(text)
+
+
+def encode_value(value: Any, kind: FieldKind, *, field: str) -> AttributeValue:
+    if value is None:
+        return {"NULL": True}
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ValidationError(f"field {field!r} must be a string", code="INVALID_INPUT",
+                                  details={"field": field})
+        return {"S": value}
+    if kind == "json":
+        return encode_json(value, field=field)
+    if kind == "datetime":
+        return {"S": ts(to_utc(value))}
+    if kind in ("number", "int"):
+        return encode_number(value, field=field)
+    if kind == "bool":
+        return {"BOOL": bool(value)}
+    raise AssertionError(kind)
+
+
+def decode_value(attr: AttributeValue, kind: FieldKind) -> Any:
+    if "NULL" in attr:
+        return None
+    if kind == "str":
+        return attr["S"]
+    if kind == "json":
+        return decode_json(attr)
+    if kind == "datetime":
+        from mastra_dynamo.clock import parse_datetime
+
+        return parse_datetime(attr["S"])
+    if kind == "number":
+        return decode_number(attr)
+    if kind == "int":
+        return int(Decimal(attr["N"]))
+    if kind == "bool":
+        return bool(attr["BOOL"])
+    raise AssertionError(kind)
+
+
+def decode_native(attr: AttributeValue) -> Any:
+    """Decode any DynamoDB attribute value into plain Python (numbers as int/float)."""
+    if "S" in attr:
+        return attr["S"]
+    if "N" in attr:
+        return decode_number(attr)
+    if "BOOL" in attr:
+        return attr["BOOL"]
+    if "NULL" in attr:
+        return None
+    if "M" in attr:
+        return {k: decode_native(v) for k, v in attr["M"].items()}
+    if "L" in attr:
+        return [decode_native(v) for v in attr["L"]]
+    if "B" in attr:
+        return bytes(attr["B"])
+    if "SS" in attr:
+        return set(attr["SS"])
+    if "NS" in attr:
+        return {decode_number({"N": n}) for n in attr["NS"]}
+    raise ValueError(f"unsupported attribute {sorted(attr)}")
+
+
+def attribute_size(attr: AttributeValue) -> int:
+    """DynamoDB's size accounting for one attribute value (bytes)."""
+    if "S" in attr:
+        return len(attr["S"].encode("utf-8"))
+    if "B" in attr:
+        return len(attr["B"])
+    if "N" in attr:
+        return (len(attr["N"].lstrip("-").replace(".", "")) + 1) // 2 + 1
+    if "BOOL" in attr or "NULL" in attr:
+        return 1
+    if "M" in attr:
+        return 3 + sum(len(k.encode("utf-8")) + attribute_size(v) + 1 for k, v in attr["M"].items())
+    if "L" in attr:
+        return 3 + sum(attribute_size(v) + 1 for v in attr["L"])
+    return sum(len(str(v)) for v in attr.values())
+
+
+def item_size(item: Item) -> int:
+    return sum(len(name.encode("utf-8")) + attribute_size(value) for name, value in item.items())
+
+
+def check_item_size(item: Item, *, entity: str, entity_id: str, limit: int = SAFE_ITEM_BYTES) -> None:
+    size = item_size(item)
+    if size > limit:
+        raise ItemTooLargeError(
+            f"{entity} {entity_id!r} is {size} bytes after compression; the limit is {limit} bytes",
+            details={"entity": entity, "id": entity_id, "size": size, "limit": limit},
+        )

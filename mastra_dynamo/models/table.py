@@ -1,0 +1,87 @@
+"""The PynamoDB model of the table, derived from :data:`~mastra_dynamo.schema.table.TABLE_SPEC`.
+
+PynamoDB caches one connection per model class, so a model class is built per binding (table name, region,
+endpoint) by :func:`bind` instead of being configured globally at import time. The model carries the key
+attributes, every GSI, the entity-type stamp, the schema version and the TTL attribute, which is how
+PynamoDB's ``create_table`` provisions the table (GSIs and TTL) for local use. ``model_schema`` turns the
+model back into the TableSpec vocabulary so a test can prove the two agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.models import Model
+
+from mastra_dynamo.schema.table import TABLE_SPEC, TableSpec
+
+
+@dataclass(frozen=True)
+class BoundSettings:
+    table_name: str
+    region: str
+    endpoint_url: str | None = None
+
+
+def _projection(kind: str) -> Any:
+    if kind == "ALL":
+        return AllProjection()
+    if kind == "KEYS_ONLY":
+        return KeysOnlyProjection()
+    return IncludeProjection([])
+
+
+def bind(settings: BoundSettings, spec: TableSpec = TABLE_SPEC) -> type[Model]:
+    """A fresh PynamoDB model class for ``spec`` bound to ``settings`` (one connection per binding)."""
+    meta_attrs: dict[str, Any] = {
+        "table_name": settings.table_name,
+        "region": settings.region,
+        "billing_mode": "PAY_PER_REQUEST",
+    }
+    if settings.endpoint_url:
+        meta_attrs["host"] = settings.endpoint_url
+    attrs: dict[str, Any] = {
+        "Meta": type("Meta", (), meta_attrs),
+        "pk": UnicodeAttribute(hash_key=True, attr_name=spec.partition_key),
+        "sk": UnicodeAttribute(range_key=True, attr_name=spec.sort_key),
+        "entity_type": UnicodeAttribute(null=True, attr_name=spec.entity_attribute),
+        "schema_version": NumberAttribute(null=True, attr_name=spec.schema_version_attribute),
+        "expires_at": TTLAttribute(null=True, attr_name=spec.ttl_attribute),
+    }
+    for gsi in spec.gsis:
+        index_meta = type("Meta", (), {"index_name": gsi.name, "projection": _projection(gsi.projection)})
+        index_cls = type(
+            f"{gsi.name.capitalize()}Index",
+            (GlobalSecondaryIndex,),
+            {
+                "Meta": index_meta,
+                gsi.partition_key: UnicodeAttribute(hash_key=True),
+                gsi.sort_key: UnicodeAttribute(range_key=True),
+            },
+        )
+        attrs[gsi.partition_key] = UnicodeAttribute(null=True)
+        attrs[gsi.sort_key] = UnicodeAttribute(null=True)
+        attrs[gsi.name] = index_cls()
+    model: type[Model] = type("TableItem", (Model,), attrs)
+    return model
+
+
+def model_schema(model: type[Model]) -> dict[str, Any]:
+    """The model's table layout in TableSpec terms: keys, GSIs (keys + projection), TTL attribute."""
+    schema = model._get_schema()
+    keys = {k["KeyType"]: k["AttributeName"] for k in schema["key_schema"]}
+    gsis = {}
+    for index in schema.get("global_secondary_indexes", []):
+        ikeys = {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]}
+        gsis[index["IndexName"]] = (ikeys["HASH"], ikeys["RANGE"], index["Projection"]["ProjectionType"])
+    ttl_attr = model._ttl_attribute()
+    return {
+        "partition_key": keys["HASH"],
+        "sort_key": keys["RANGE"],
+        "gsis": gsis,
+        "ttl_attribute": ttl_attr.attr_name if ttl_attr is not None else None,
+        "attribute_types": {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]},
+    }

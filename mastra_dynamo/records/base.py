@@ -1,0 +1,62 @@
+"""Record base: strict fields, camelCase aliases, aware UTC datetimes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+import pydantic
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from mastra_dynamo.clock import parse_datetime
+from mastra_dynamo.errors import ValidationError
+
+
+def _coerce_datetime(value: Any) -> Any:
+    if isinstance(value, datetime | str):
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            return value  # pydantic reports it
+    return value
+
+
+UtcDatetime = Annotated[datetime, BeforeValidator(_coerce_datetime)]
+"""A datetime normalised to aware UTC (naive values are taken as UTC; ISO strings accepted)."""
+
+PerPage = int | Literal[False]
+
+
+class Record(BaseModel):
+    """Base of every record: accepts snake_case or camelCase input, rejects unknown fields."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        arbitrary_types_allowed=False,
+    )
+
+    def to_mastra(self) -> dict[str, Any]:
+        """Mastra's JSON shape: camelCase keys, only the fields that are set."""
+        return self.model_dump(by_alias=True, exclude_unset=True, mode="json")
+
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def coerce(model: type[R], value: Any, *, what: str) -> R:
+    """Validate input (a record or a mapping in either key style) into ``model``; typed error on failure."""
+    if isinstance(value, model):
+        return value
+    if isinstance(value, BaseModel):
+        value = value.model_dump(exclude_unset=True)
+    try:
+        return model.model_validate(value)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or what}: {err['msg']}" for err in exc.errors()[:5]
+        )
+        raise ValidationError(f"invalid {what}: {problems}", code="INVALID_INPUT",
+                              details={"what": what}) from None

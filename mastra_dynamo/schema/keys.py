@@ -1,0 +1,282 @@
+"""Key builders for every entity on the table: pure functions, one prefix per entity.
+
+Layout (see docs/access-patterns.md for the access patterns each key serves):
+
+* Every user-supplied value becomes a key *component* through :func:`component`, which percent-escapes
+  ``%``, ``#`` and ``~``. The separator ``#`` therefore never appears inside a component, so no id can
+  forge another entity's key or reach into another item collection. Components longer than
+  :data:`MAX_COMPONENT_BYTES` (UTF-8) are replaced by ``~`` + SHA-256 hex; an escaped component never
+  starts with ``~``, so hashed and plain components cannot collide.
+* Timestamps are fixed-width ISO-8601 UTC with microseconds (``2026-01-02T03:04:05.123456Z``) so that
+  lexical order is time order; every time-ordered sort key ends with the entity id as tiebreaker.
+* Global listings (all threads, all runs, ...) and popular partitions (runs of one workflow, scores of one
+  scorer) are write-sharded: the shard is a stable hash of the item id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+SEP = "#"
+MAX_COMPONENT_BYTES = 256
+GLOBAL_SHARDS = 8
+"""Shards of every global listing partition (threads, runs, agents, datasets, experiments, resources)."""
+HOT_SHARDS = 4
+"""Shards of partitions that one popular id can make hot (runs of a workflow, scores of a scorer)."""
+
+_ESCAPES = {"%": "%25", "#": "%23", "~": "%7E"}
+
+
+def component(value: str) -> str:
+    """Escape one user-supplied value for use inside a key."""
+    escaped = "".join(_ESCAPES.get(ch, ch) for ch in value)
+    if len(escaped.encode("utf-8")) > MAX_COMPONENT_BYTES:
+        return "~" + hashlib.sha256(value.encode("utf-8")).hexdigest()
+    return escaped
+
+
+def shard_of(value: str, shards: int) -> str:
+    """Stable shard label (two digits) of an id."""
+    digest = hashlib.sha256(value.encode("utf-8")).digest()
+    return f"{int.from_bytes(digest[:4], 'big') % shards:02d}"
+
+
+def all_shards(shards: int) -> list[str]:
+    return [f"{i:02d}" for i in range(shards)]
+
+
+def ts(value: datetime) -> str:
+    """Fixed-width sortable UTC timestamp (the caller passes an aware UTC datetime)."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Key:
+    pk: str
+    sk: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"pk": self.pk, "sk": self.sk}
+
+
+# ---------------------------------------------------------------- memory
+def thread_key(thread_id: str) -> Key:
+    return Key(f"T#{component(thread_id)}", "T")
+
+
+def thread_pk(thread_id: str) -> str:
+    return f"T#{component(thread_id)}"
+
+
+MESSAGE_SK_PREFIX = "M#"
+
+
+def message_sk(created_at: datetime, message_id: str) -> str:
+    return f"M#{ts(created_at)}#{component(message_id)}"
+
+
+def message_key(thread_id: str, created_at: datetime, message_id: str) -> Key:
+    return Key(thread_pk(thread_id), message_sk(created_at, message_id))
+
+
+def message_sk_bounds(
+    start: datetime | None, end: datetime | None, *, start_exclusive: bool = False, end_exclusive: bool = False
+) -> tuple[str, str]:
+    """Inclusive BETWEEN bounds on message sort keys for a createdAt range.
+
+    ``$`` sorts right after ``#``, so ``M#<t>$`` is above every key at time ``t`` and ``M#<t>`` is below
+    every key at ``t``; neither can equal a real key, so BETWEEN expresses all four bound kinds.
+    """
+    if start is None:
+        low = "M#"
+    else:
+        low = f"M#{ts(start)}$" if start_exclusive else f"M#{ts(start)}"
+    if end is None:
+        high = "M$"
+    else:
+        high = f"M#{ts(end)}" if end_exclusive else f"M#{ts(end)}$"
+    return low, high
+
+
+def message_ref_key(message_id: str) -> Key:
+    """Pointer item: message id -> (thread, sort key). Strongly consistent by-id lookups."""
+    return Key(f"MI#{component(message_id)}", "MI")
+
+
+def resource_key(resource_id: str) -> Key:
+    return Key(f"R#{component(resource_id)}", "R")
+
+
+def threads_by_resource_pk(resource_id: str) -> str:
+    """gsi1 (by createdAt) and gsi2 (by updatedAt) partition of a resource's threads."""
+    return f"TR#{component(resource_id)}"
+
+
+def threads_global_pk(shard: str) -> str:
+    """gsi3 (by createdAt) and gsi4 (by updatedAt) partition of all threads, one per shard."""
+    return f"TA#{shard}"
+
+
+def messages_by_resource_pk(resource_id: str) -> str:
+    """gsi1 partition of a resource's messages (across its threads)."""
+    return f"MR#{component(resource_id)}"
+
+
+def resources_global_pk(shard: str) -> str:
+    """gsi3 partition of all resources (admin listing / export)."""
+    return f"RA#{shard}"
+
+
+def time_sk(at: datetime, *ids: str) -> str:
+    """Generic time-ordered index sort key: ``<ts>#<id>[#<id>...]``."""
+    return SEP.join([ts(at), *(component(i) for i in ids)])
+
+
+# ---------------------------------------------------------------- workflows
+def run_pk(run_id: str) -> str:
+    return f"W#{component(run_id)}"
+
+
+RUN_HEAD_PREFIX = "N#"
+
+
+def run_key(workflow_name: str, run_id: str) -> Key:
+    """Head item of a workflow run (snapshot inline, or the manifest of its chunks)."""
+    return Key(run_pk(run_id), f"N#{component(workflow_name)}")
+
+
+def run_chunk_key(workflow_name: str, run_id: str, index: int) -> Key:
+    return Key(run_pk(run_id), f"C#{component(workflow_name)}#{index:05d}")
+
+
+def runs_by_workflow_pk(workflow_name: str, run_id: str) -> str:
+    return f"WN#{component(workflow_name)}#{shard_of(run_id, HOT_SHARDS)}"
+
+
+def runs_by_workflow_shard_pk(workflow_name: str, shard: str) -> str:
+    return f"WN#{component(workflow_name)}#{shard}"
+
+
+def runs_by_resource_pk(resource_id: str) -> str:
+    return f"WR#{component(resource_id)}"
+
+
+def runs_global_pk(shard: str) -> str:
+    return f"WA#{shard}"
+
+
+def runs_by_status_pk(status: str, shard: str) -> str:
+    return f"WS#{component(status)}#{shard}"
+
+
+# ---------------------------------------------------------------- scores
+def score_key(score_id: str) -> Key:
+    return Key(f"S#{component(score_id)}", "S")
+
+
+def scores_by_scorer_pk(scorer_id: str, shard: str) -> str:
+    return f"SC#{component(scorer_id)}#{shard}"
+
+
+def scores_by_run_pk(run_id: str) -> str:
+    return f"SR#{component(run_id)}"
+
+
+def scores_by_entity_pk(entity_type: str, entity_id: str) -> str:
+    return f"SE#{component(entity_type)}#{component(entity_id)}"
+
+
+def scores_by_span_pk(trace_id: str, span_id: str) -> str:
+    return f"SS#{component(trace_id)}#{component(span_id)}"
+
+
+# ---------------------------------------------------------------- agents
+def agent_key(agent_id: str) -> Key:
+    return Key(f"A#{component(agent_id)}", "A")
+
+
+def agent_version_key(agent_id: str, version_number: int) -> Key:
+    return Key(f"A#{component(agent_id)}", f"V#{version_number:010d}")
+
+
+def agent_version_ref_key(version_id: str) -> Key:
+    """Pointer item: version id -> agent; its conditional create makes version ids unique."""
+    return Key(f"AV#{component(version_id)}", "AV")
+
+
+def agents_global_pk(shard: str) -> str:
+    return f"AA#{shard}"
+
+
+def agents_by_author_pk(author_id: str) -> str:
+    return f"AU#{component(author_id)}"
+
+
+# ---------------------------------------------------------------- datasets
+def dataset_key(dataset_id: str) -> Key:
+    return Key(f"D#{component(dataset_id)}", "D")
+
+
+def dataset_item_row_key(dataset_id: str, item_id: str, dataset_version: int) -> Key:
+    """One SCD-2 history row of an item (valid from ``dataset_version``)."""
+    return Key(f"D#{component(dataset_id)}", f"I#{component(item_id)}#{dataset_version:010d}")
+
+
+def dataset_item_current_key(dataset_id: str, item_id: str) -> Key:
+    """The current row of an item (a copy of its newest history row)."""
+    return Key(f"D#{component(dataset_id)}", f"IC#{component(item_id)}")
+
+
+def dataset_version_key(dataset_id: str, version: int) -> Key:
+    return Key(f"D#{component(dataset_id)}", f"V#{version:010d}")
+
+
+def dataset_external_id_key(dataset_id: str, external_id: str) -> Key:
+    """Idempotency record for ``external_id`` inside one dataset (conditional create)."""
+    return Key(f"D#{component(dataset_id)}", f"X#{component(external_id)}")
+
+
+def dataset_item_ref_key(item_id: str) -> Key:
+    return Key(f"DI#{component(item_id)}", "DI")
+
+
+def dataset_items_pk(dataset_id: str) -> str:
+    """gsi1 partition of a dataset's current items, by createdAt."""
+    return f"DC#{component(dataset_id)}"
+
+
+def datasets_global_pk(shard: str) -> str:
+    return f"DA#{shard}"
+
+
+# ---------------------------------------------------------------- experiments
+def experiment_key(experiment_id: str) -> Key:
+    return Key(f"E#{component(experiment_id)}", "E")
+
+
+def experiment_result_key(experiment_id: str, result_id: str) -> Key:
+    return Key(f"E#{component(experiment_id)}", f"ER#{component(result_id)}")
+
+
+def experiment_result_slot_key(experiment_id: str, item_id: str, attempt: int) -> Key:
+    """Uniqueness record for (experiment_id, item_id, attempt): upserts find their result here."""
+    return Key(f"E#{component(experiment_id)}", f"EK#{component(item_id)}#{attempt:06d}")
+
+
+def experiment_result_ref_key(result_id: str) -> Key:
+    return Key(f"EI#{component(result_id)}", "EI")
+
+
+def experiment_results_pk(experiment_id: str) -> str:
+    """gsi1 partition of an experiment's results, by startedAt."""
+    return f"EX#{component(experiment_id)}"
+
+
+def experiments_by_dataset_pk(dataset_id: str) -> str:
+    return f"ED#{component(dataset_id)}"
+
+
+def experiments_global_pk(shard: str) -> str:
+    return f"EA#{shard}"

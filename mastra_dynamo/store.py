@@ -1,0 +1,207 @@
+"""DynamoDBStore: every storage domain but observability on one DynamoDB table."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from mastra_dynamo.clock import Clock, utc_now
+from mastra_dynamo.domains import Domain
+from mastra_dynamo.dynamo.client import TableClient
+from mastra_dynamo.errors import (
+    ConfigurationError,
+    StorageError,
+    TableMismatchError,
+    TableNotFoundError,
+    ValidationError,
+)
+from mastra_dynamo.schema.table import TABLE_SPEC
+from mastra_dynamo.ttl import EntityTtl, TtlPolicy
+
+if TYPE_CHECKING:
+    from mastra_dynamo.stores.memory import DynamoMemoryStore
+
+_TABLE_NAME = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
+SUPPORTED_DOMAINS = (Domain.MEMORY,)
+"""Domains this store implements today; other names answer None from get_store."""
+
+
+def _default_client(region: str, endpoint_url: str | None) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.session.Session()
+    return session.client(
+        "dynamodb",
+        region_name=region,
+        endpoint_url=endpoint_url,
+        config=Config(
+            retries={"mode": "standard", "max_attempts": 8},
+            connect_timeout=5,
+            read_timeout=20,
+            max_pool_connections=32,
+            tcp_keepalive=True,
+        ),
+    )
+
+
+class DynamoDBStore:
+    """Mastra storage domains on a single DynamoDB table.
+
+    ``get_store("memory")`` returns the memory domain. ``get_store("observability")`` returns None: DynamoDB
+    does not hold traces; compose this store with ``composite.MastraCompositeStore`` and a
+    ``ClickHouseObservabilityStore`` for that domain.
+
+    Args:
+        id: non-empty store id.
+        table_name: the DynamoDB table (3-255 characters of ``[a-zA-Z0-9_.-]``).
+        region: AWS region; required unless ``AWS_REGION``/``AWS_DEFAULT_REGION`` is set.
+        endpoint_url: a local endpoint (DynamoDB Local, moto) instead of AWS.
+        ttl: per-entity retention, e.g. ``{"message": {"enabled": True, "defaultTtlSeconds": 86400}}``.
+        disable_init: tells the framework not to call ``init()`` automatically (a deployment may skip the
+            DescribeTable check on cold start); calling ``init()`` explicitly still runs it.
+        client: an existing botocore/boto3 DynamoDB client to reuse (e.g. created once per Lambda container).
+        clock: injectable time source (tests).
+
+    Raises:
+        ValidationError: invalid id or table name.
+        ConfigurationError: no region given or found in the environment; invalid TTL config.
+    """
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        table_name: str,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        ttl: Mapping[str, EntityTtl | Mapping[str, Any]] | None = None,
+        disable_init: bool = False,
+        client: Any = None,
+        clock: Clock | None = None,
+    ) -> None:
+        if not isinstance(id, str) or not id.strip():
+            raise ValidationError("DynamoDBStore: id must be provided and cannot be empty.", code="INVALID_STORE_ID")
+        if not isinstance(table_name, str) or not _TABLE_NAME.match(table_name):
+            raise ValidationError(
+                f"DynamoDBStore: invalid table name {table_name!r} (3-255 characters of a-z A-Z 0-9 _ . -)",
+                code="INVALID_TABLE_NAME",
+            )
+        region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if not region and client is None:
+            raise ConfigurationError(
+                "DynamoDBStore: no region given; pass region=... or set AWS_REGION", code="MISSING_REGION"
+            )
+        self.id = id
+        self.name = "DynamoDBStore"
+        self.table_name = table_name
+        self.region = region or "us-east-1"
+        self.endpoint_url = endpoint_url
+        self.disable_init = disable_init
+        self.clock: Clock = clock or utc_now
+        self.ttl = TtlPolicy(ttl, clock=self.clock)
+        self._owns_client = client is None
+        self._client = client if client is not None else _default_client(self.region, endpoint_url)
+        self.table = TableClient(client=self._client, table_name=table_name)
+        self._init_lock = threading.Lock()
+        self._initialized = False
+        self._stores: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ domains
+    @property
+    def stores(self) -> dict[str, Any]:
+        """Domain name -> domain store, for every domain this store serves."""
+        return {d.value: self.get_store(d.value) for d in SUPPORTED_DOMAINS}
+
+    @overload
+    def get_store(self, name: Literal["memory"]) -> DynamoMemoryStore: ...
+
+    @overload
+    def get_store(self, name: str) -> Any: ...
+
+    def get_store(self, name: str) -> Any:
+        """The domain store for ``name``, or None when this store does not serve that domain."""
+        if name not in {d.value for d in SUPPORTED_DOMAINS}:
+            return None
+        store = self._stores.get(name)
+        if store is None:
+            store = self._make(name)
+            self._stores[name] = store
+        return store
+
+    def _make(self, name: str) -> Any:
+        if name == Domain.MEMORY:
+            from mastra_dynamo.stores.memory import DynamoMemoryStore
+
+            return DynamoMemoryStore(table=self.table, ttl=self.ttl, clock=self.clock)
+        raise AssertionError(name)
+
+    # ------------------------------------------------------------------ lifecycle
+    def init(self) -> None:
+        """Check the table: it exists and its key schema, GSIs and TTL match TABLE_SPEC.
+
+        One DescribeTable and one DescribeTimeToLive, once per store (cached after success, retried after a
+        failure). Raises TableNotFoundError or TableMismatchError with an actionable message.
+        """
+        with self._init_lock:
+            if self._initialized:
+                return
+            description = self.table.call("DescribeTable", TableName=self.table_name)["Table"]
+            ttl = self.table.call("DescribeTimeToLive", TableName=self.table_name).get(
+                "TimeToLiveDescription", {}
+            )
+            problems = TABLE_SPEC.describe_mismatches(description, ttl)
+            if problems:
+                raise TableMismatchError(
+                    f"table {self.table_name!r} does not match the layout mastra-dynamo needs: "
+                    + "; ".join(problems)
+                    + ". Deploy the CDK stack in infra/ (or `DynamoDBStore.create_table()` for local use).",
+                    details={"table": self.table_name, "problems": problems},
+                )
+            self._initialized = True
+
+    def create_table(self, *, wait: bool = True) -> None:
+        """Create the table from TABLE_SPEC (keys, GSIs, TTL) through the PynamoDB model. For local use and
+        tests: production tables come from infra/ (CDK)."""
+        from pynamodb.exceptions import PynamoDBException
+
+        from mastra_dynamo.models import BoundSettings, bind
+
+        model = bind(BoundSettings(self.table_name, self.region, self.endpoint_url))
+        try:
+            model.create_table(wait=wait)
+        except PynamoDBException as exc:
+            cause = exc.cause if isinstance(exc.cause, BaseException) else exc
+            from mastra_dynamo.errors import translate_backend_error
+
+            raise translate_backend_error(cause, operation="CreateTable", table=self.table_name) from exc
+
+    def delete_table(self) -> None:
+        """Delete the table (local use and tests)."""
+        try:
+            self.table.call("DeleteTable", TableName=self.table_name)
+        except TableNotFoundError:
+            return
+
+    def close(self) -> None:
+        """Release the HTTP connections of a client this store created (a supplied client is left open)."""
+        if self._owns_client:
+            close = getattr(self._client, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception as exc:  # closing never raises to the caller
+                    _ = exc
+
+    def request_counts(self) -> dict[str, int]:
+        """DynamoDB requests sent by this store so far, by operation."""
+        return dict(self.table.request_counts)
+
+    def __repr__(self) -> str:
+        return f"DynamoDBStore(id={self.id!r}, table_name={self.table_name!r}, region={self.region!r})"
+
+
+__all__ = ["DynamoDBStore", "StorageError"]

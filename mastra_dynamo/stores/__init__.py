@@ -1,0 +1,1 @@
+"""Domain stores on the DynamoDB table, one package or module per domain."""

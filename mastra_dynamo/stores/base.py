@@ -1,0 +1,55 @@
+"""Shared base of the DynamoDB domain stores: client, TTL policy, clock, item stamping."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from mastra_dynamo.clock import Clock
+from mastra_dynamo.dynamo.client import TableClient
+from mastra_dynamo.dynamo.codec import Item
+from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.schema.table import TABLE_SPEC
+from mastra_dynamo.ttl import TtlPolicy
+
+MAX_CONFLICT_RETRIES = 12
+MIN_BUMP = timedelta(milliseconds=1)
+
+
+class DynamoDomain:
+    """State every domain store shares. Domains never talk to botocore directly: only through ``table``."""
+
+    def __init__(self, *, table: TableClient, ttl: TtlPolicy, clock: Clock) -> None:
+        self.table = table
+        self.ttl = ttl
+        self.clock = clock
+        self.spec = TABLE_SPEC
+
+    def init(self) -> None:
+        """Domain-level setup: nothing to do; the owning DynamoDBStore checks the table."""
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def bumped(self, previous: datetime | None) -> datetime:
+        """A new ``updatedAt``: now, but always at least 1 ms after the previous value."""
+        now = self.now()
+        if previous is not None and now < previous + MIN_BUMP:
+            return previous + MIN_BUMP
+        return now
+
+    def stamp(self, item: Item, entity: str, *, ttl_entity: str | None = None,
+              expires_at: int | None = None) -> Item:
+        """Add the entity type, schema version and (when retention applies) the TTL attribute."""
+        item[self.spec.entity_attribute] = {"S": entity}
+        item[self.spec.schema_version_attribute] = {"N": str(self.spec.schema_version)}
+        if expires_at is None and ttl_entity is not None:
+            expires_at = self.ttl.expires_at(ttl_entity)
+        if expires_at is not None:
+            item[self.spec.ttl_attribute] = {"N": str(expires_at)}
+        return item
+
+    def alive(self, item: Item | None) -> Item | None:
+        return self.ttl.alive(item)
+
+    def not_expired(self, expr: Expr) -> str:
+        return expr.not_expired(self.spec.ttl_attribute, self.ttl.now_epoch())

@@ -1,0 +1,110 @@
+"""Complete, ordered listings over one or many index partitions (write-sharded listings merge here).
+
+Each partition is read lazily page by page (``LastEvaluatedKey`` is always followed, so no page is ever
+mistaken for the whole result); partitions are merged with ``heapq.merge`` on the index sort key, which is
+time-ordered with an id tiebreaker, so the order is total and deterministic.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from mastra_dynamo.dynamo.client import TableClient
+from mastra_dynamo.dynamo.codec import Item
+from mastra_dynamo.dynamo.expressions import Expr
+
+Predicate = Callable[[Item], bool]
+
+
+@dataclass
+class PartitionQuery:
+    """One key condition on the table or an index; ``build`` adds the caller's filter to a fresh Expr."""
+
+    index: str | None
+    pk_attr: str
+    sk_attr: str
+    pk: str
+    sk_between: tuple[str, str] | None = None
+    sk_prefix: str | None = None
+    consistent: bool = False
+
+    def params(self, *, ascending: bool, expr: Expr, filter_expression: str | None,
+               limit: int | None) -> dict[str, Any]:
+        condition = f"{expr.name(self.pk_attr)} = {expr.s(self.pk)}"
+        if self.sk_between is not None:
+            lo, hi = self.sk_between
+            condition += f" AND {expr.name(self.sk_attr)} BETWEEN {expr.s(lo)} AND {expr.s(hi)}"
+        elif self.sk_prefix is not None:
+            condition += f" AND begins_with({expr.name(self.sk_attr)}, {expr.s(self.sk_prefix)})"
+        params: dict[str, Any] = {"KeyConditionExpression": condition, "ScanIndexForward": ascending}
+        if self.index:
+            params["IndexName"] = self.index
+        elif self.consistent:
+            params["ConsistentRead"] = True
+        if filter_expression:
+            params["FilterExpression"] = filter_expression
+        if limit:
+            params["Limit"] = limit
+        return params
+
+
+FilterBuilder = Callable[[Expr], str | None]
+
+
+def _partition_items(table: TableClient, query: PartitionQuery, *, ascending: bool,
+                     filter_builder: FilterBuilder, page_limit: int | None) -> Iterator[Item]:
+    expr = Expr()
+    filter_expression = filter_builder(expr)
+    params = expr.apply(query.params(ascending=ascending, expr=expr, filter_expression=filter_expression,
+                                     limit=page_limit))
+    yield from table.query_items(params)
+
+
+def iterate(table: TableClient, queries: list[PartitionQuery], *, ascending: bool,
+            filter_builder: FilterBuilder, predicate: Predicate | None = None,
+            page_limit: int | None = None) -> Iterator[Item]:
+    """Items of all partitions in one order (merged by each partition's sort key)."""
+    streams = [
+        _partition_items(table, q, ascending=ascending, filter_builder=filter_builder, page_limit=page_limit)
+        for q in queries
+    ]
+    if len(streams) == 1:
+        merged: Iterator[Item] = streams[0]
+    else:
+        sk_attr = queries[0].sk_attr
+        merged = heapq.merge(*streams, key=lambda item: item[sk_attr]["S"], reverse=not ascending)
+    if predicate is None:
+        return merged
+    return (item for item in merged if predicate(item))
+
+
+def collect(table: TableClient, queries: list[PartitionQuery], *, ascending: bool, filter_builder: FilterBuilder,
+            offset: int, limit: int | None, predicate: Predicate | None = None) -> list[Item]:
+    """The items at positions [offset, offset+limit) of the merged listing (all when ``limit`` is None)."""
+    if limit == 0:
+        return []
+    need = None if limit is None else offset + limit
+    page_limit = None if need is None else min(max(need, 10), 1000)
+    stream = iterate(table, queries, ascending=ascending, filter_builder=filter_builder, predicate=predicate,
+                     page_limit=page_limit)
+    return list(itertools.islice(stream, offset, need))
+
+
+def count(table: TableClient, queries: list[PartitionQuery], *, filter_builder: FilterBuilder,
+          predicate: Predicate | None = None) -> int:
+    """Number of matching items: server-side COUNT when there is no in-memory predicate."""
+    if predicate is not None:
+        return sum(1 for _ in iterate(table, queries, ascending=True, filter_builder=filter_builder,
+                                      predicate=predicate))
+    total = 0
+    for query in queries:
+        expr = Expr()
+        filter_expression = filter_builder(expr)
+        params = expr.apply(query.params(ascending=True, expr=expr, filter_expression=filter_expression,
+                                         limit=None))
+        total += table.query_count(params)
+    return total

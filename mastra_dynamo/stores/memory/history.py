@@ -1,0 +1,215 @@
+"""Reading conversation history: list_messages (pages, date ranges, filters, include windows) and
+list_messages_by_resource_id.
+
+A thread's messages are read with strongly consistent Queries of the base table on the sort-key range
+``M#<start> .. M#<end>`` (date bounds, exclusive or inclusive, are part of the key condition). ``total`` is a
+server-side COUNT over the same range (one request per MB read), except with a metadata filter, which is
+evaluated on the client over the complete range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from mastra_dynamo.dynamo.codec import Item, decode_json
+from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.errors import ValidationError
+from mastra_dynamo.pagination import paginate
+from mastra_dynamo.records.base import PerPage, coerce
+from mastra_dynamo.records.memory import IncludeItem, Message, MessageFilter, MessagePage
+from mastra_dynamo.schema import keys
+from mastra_dynamo.stores import listing
+from mastra_dynamo.stores.memory import items as it
+from mastra_dynamo.stores.memory.messages import MessageOps
+from mastra_dynamo.validate import check_metadata_filter, matches_metadata, require_id, resolve_order
+
+DEFAULT_MESSAGES_PER_PAGE = 40
+THREAD_ID_ERROR = "threadId must be a non-empty string or array of non-empty strings"
+
+
+def _thread_ids(thread_id: str | Sequence[str]) -> list[str]:
+    if isinstance(thread_id, str):
+        ids = [thread_id]
+    elif isinstance(thread_id, Sequence) and thread_id:
+        ids = list(thread_id)
+    else:
+        raise ValidationError(THREAD_ID_ERROR, code="INVALID_THREAD_ID")
+    for value in ids:
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError(THREAD_ID_ERROR, code="INVALID_THREAD_ID")
+        require_id(value, field="thread_id")
+    return list(dict.fromkeys(ids))
+
+
+def _content_metadata(item: Item) -> Any:
+    if "content" not in item:
+        return None
+    content = decode_json(item["content"])
+    return content.get("metadata") if isinstance(content, dict) else None
+
+
+class HistoryOps(MessageOps):
+    def _resource_filter(self, resource_id: str | None) -> listing.FilterBuilder:
+        def build(expr: Expr) -> str | None:
+            clause = self.not_expired(expr)
+            if resource_id is not None:
+                clause += f" AND {expr.name('resourceId')} = {expr.s(resource_id)}"
+            return clause
+
+        return build
+
+    def list_messages(
+        self,
+        *,
+        thread_id: str | Sequence[str],
+        resource_id: str | None = None,
+        include: Sequence[IncludeItem | Mapping[str, Any]] | None = None,
+        per_page: PerPage | None = None,
+        page: int = 0,
+        filter: MessageFilter | Mapping[str, Any] | None = None,
+        order_by: Any = None,
+        include_total: bool = True,
+    ) -> MessagePage:
+        threads = _thread_ids(thread_id)
+        flt = coerce(MessageFilter, filter or {}, what="filter")
+        metadata = check_metadata_filter(flt.metadata, scalar_values=True)
+        pagination = paginate(page, per_page, default=DEFAULT_MESSAGES_PER_PAGE)
+        if resource_id is not None:
+            require_id(resource_id, field="resource_id")
+        includes = [coerce(IncludeItem, raw, what="include[]") for raw in (include or [])]
+        for inc in includes:
+            require_id(inc.id, field="include[].id")
+        _, direction = resolve_order(order_by, allowed=("createdAt",), default_field="createdAt",
+                                     default_direction="ASC", strict=False)
+        ascending = direction == "ASC"
+        rng = flt.date_range
+        bounds = keys.message_sk_bounds(
+            rng.start if rng else None, rng.end if rng else None,
+            start_exclusive=bool(rng and rng.start_exclusive), end_exclusive=bool(rng and rng.end_exclusive),
+        )
+        queries = [
+            listing.PartitionQuery(None, "pk", "sk", keys.thread_pk(t), sk_between=bounds, consistent=True)
+            for t in threads
+        ]
+        filter_builder = self._resource_filter(resource_id)
+
+        def predicate(item: Item) -> bool:
+            return matches_metadata(_content_metadata(item), metadata)
+
+        pred = predicate if metadata else None
+        page_items: list[Item] = []
+        total = 0
+        if pagination.limit != 0:
+            if pred is not None:
+                everything = listing.collect(self.table, queries, ascending=ascending,
+                                             filter_builder=filter_builder, offset=0, limit=None, predicate=pred)
+                total = len(everything)
+                page_items = everything[pagination.offset:pagination.end]
+            else:
+                page_items = listing.collect(self.table, queries, ascending=ascending,
+                                             filter_builder=filter_builder, offset=pagination.offset,
+                                             limit=pagination.limit)
+                if pagination.limit is None:
+                    total = len(page_items)
+                elif pagination.offset == 0 and len(page_items) < pagination.limit:
+                    total = len(page_items)  # the whole range fitted in the page: no COUNT needed
+                else:
+                    total = listing.count(self.table, queries, filter_builder=filter_builder)
+        by_id: dict[str, Item] = {item["id"]["S"]: item for item in page_items}
+        page_ids = set(by_id)
+        for item in self._include_windows(includes, resource_id):
+            by_id.setdefault(item["id"]["S"], item)
+        ordered = sorted(by_id.values(), key=lambda item: item["sk"]["S"], reverse=not ascending)
+        messages = [it.decode_message(item) for item in ordered]
+
+        has_more = pagination.has_more(total)
+        if has_more:
+            candidates = len(page_ids) + sum(
+                1 for mid, item in by_id.items()
+                if mid not in page_ids and self._is_candidate(item, threads, resource_id, bounds, metadata)
+            )
+            if candidates >= total:
+                has_more = False
+        return MessagePage(messages=messages, total=total, page=pagination.page, per_page=pagination.per_page,
+                           has_more=has_more)
+
+    def _is_candidate(self, item: Item, threads: list[str], resource_id: str | None,
+                      bounds: tuple[str, str], metadata: dict[str, Any]) -> bool:
+        if item.get("threadId", {}).get("S") not in threads:
+            return False
+        if resource_id is not None and item.get("resourceId", {}).get("S") != resource_id:
+            return False
+        if not bounds[0] <= item["sk"]["S"] <= bounds[1]:
+            return False
+        return not metadata or matches_metadata(_content_metadata(item), metadata)
+
+    def _include_windows(self, includes: list[IncludeItem], resource_id: str | None) -> list[Item]:
+        """Target messages plus N previous / M next messages of the target's own thread."""
+        if not includes:
+            return []
+        locations = self.locate(inc.id for inc in includes)
+        out: list[Item] = []
+        for inc in includes:
+            loc = locations.get(inc.id)
+            if loc is None:
+                continue
+            pk = keys.thread_pk(loc.thread_id)
+            before = self._window(pk, ("M#", loc.sk), ascending=False, count=inc.with_previous_messages + 1)
+            if not before or before[0]["sk"]["S"] != loc.sk:
+                continue  # the target itself is gone (deleted or expired)
+            target = before[0]
+            if resource_id is not None and target.get("resourceId", {}).get("S") != resource_id:
+                continue  # another tenant's message: not visible through this call
+            window = before
+            if inc.with_next_messages:
+                window = window + self._window(pk, (loc.sk, "M$"), ascending=True,
+                                               count=inc.with_next_messages + 1)[1:]
+            if resource_id is not None:
+                window = [m for m in window if m.get("resourceId", {}).get("S") == resource_id]
+            out.extend(window)
+        return out
+
+    def _window(self, pk: str, between: tuple[str, str], *, ascending: bool, count: int) -> list[Item]:
+        query = listing.PartitionQuery(None, "pk", "sk", pk, sk_between=between, consistent=True)
+        return listing.collect(self.table, [query], ascending=ascending, filter_builder=self.not_expired,
+                               offset=0, limit=count)
+
+    def list_messages_by_resource_id(
+        self,
+        *,
+        resource_id: str,
+        per_page: PerPage | None = None,
+        page: int = 0,
+        filter: MessageFilter | Mapping[str, Any] | None = None,
+        order_by: Any = None,
+    ) -> MessagePage:
+        """All messages of a resource across its threads (gsi1, eventually consistent)."""
+        require_id(resource_id, field="resource_id")
+        flt = coerce(MessageFilter, filter or {}, what="filter")
+        metadata = check_metadata_filter(flt.metadata, scalar_values=True)
+        pagination = paginate(page, per_page, default=DEFAULT_MESSAGES_PER_PAGE)
+        _, direction = resolve_order(order_by, allowed=("createdAt",), default_field="createdAt",
+                                     default_direction="ASC", strict=False)
+        rng = flt.date_range
+        low, high = _time_bounds(rng.start if rng else None, rng.end if rng else None,
+                                 bool(rng and rng.start_exclusive), bool(rng and rng.end_exclusive))
+        query = listing.PartitionQuery("gsi1", "gsi1pk", "gsi1sk", keys.messages_by_resource_pk(resource_id),
+                                       sk_between=(low, high))
+        pred = (lambda item: matches_metadata(_content_metadata(item), metadata)) if metadata else None
+        items = listing.collect(self.table, [query], ascending=direction == "ASC",
+                                filter_builder=self.not_expired, offset=pagination.offset,
+                                limit=pagination.limit, predicate=pred)
+        total = 0 if pagination.limit == 0 else listing.count(self.table, [query],
+                                                              filter_builder=self.not_expired, predicate=pred)
+        return MessagePage(messages=[it.decode_message(i) for i in items], total=total, page=pagination.page,
+                           per_page=pagination.per_page, has_more=pagination.has_more(total))
+
+
+def _time_bounds(start: datetime | None, end: datetime | None, start_exclusive: bool,
+                 end_exclusive: bool) -> tuple[str, str]:
+    """BETWEEN bounds on ``<ts>#<id>`` index sort keys (see keys.message_sk_bounds)."""
+    low = "0" if start is None else keys.ts(start) + ("$" if start_exclusive else "")
+    high = "~" if end is None else keys.ts(end) + ("" if end_exclusive else "$")
+    return low, high

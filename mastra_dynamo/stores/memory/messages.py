@@ -1,0 +1,340 @@
+"""Message operations of the memory domain.
+
+Messages live in their thread's item collection (``pk = T#<thread>``, ``sk = M#<createdAt>#<id>``), so a
+thread's history is one strongly consistent Query of the base table. A pointer item per message
+(``MI#<id>``) resolves ids to locations with strongly consistent reads. Every multi-item change (message +
+pointer + old location + parent thread ``updatedAt``) is one TransactWriteItems per chunk; pointer writes are
+conditioned on what was read, so a concurrent move is detected and the call re-reads and retries.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mastra_dynamo.dynamo.client import MAX_TRANSACT_ITEMS, TransactionCancelled, attr_s, key_attr
+from mastra_dynamo.dynamo.codec import Item, check_item_size, decode_value, item_size
+from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.errors import ConflictError, ValidationError
+from mastra_dynamo.records.base import coerce
+from mastra_dynamo.records.memory import Message, MessageUpdate
+from mastra_dynamo.schema import keys
+from mastra_dynamo.schema.keys import Key
+from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, DynamoDomain
+from mastra_dynamo.stores.memory import items as it
+from mastra_dynamo.validate import require_id
+
+MAX_TRANSACTION_BYTES = 3_500_000
+
+
+@dataclass
+class Location:
+    thread_id: str
+    sk: str
+    item: Item
+
+    @property
+    def key(self) -> Key:
+        return Key(keys.thread_pk(self.thread_id), self.sk)
+
+
+@dataclass
+class Change:
+    """The actions of one message, kept together in one transaction."""
+
+    actions: list[dict[str, Any]]
+    threads: set[str]
+    size: int
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+    thread_items: dict[str, Item] = field(default_factory=dict)
+
+
+class MessageOps(DynamoDomain):
+    # ------------------------------------------------------------------ reads
+    def locate(self, message_ids: Iterable[str]) -> dict[str, Location]:
+        """Current location of each message id (pointer read, strongly consistent). Missing ids absent."""
+        ids = list(dict.fromkeys(message_ids))
+        found = self.table.batch_get([keys.message_ref_key(i) for i in ids])
+        out: dict[str, Location] = {}
+        for message_id in ids:
+            key = keys.message_ref_key(message_id)
+            ref = self.alive(found.get((key.pk, key.sk)))
+            if ref is None:
+                continue
+            thread_id, sk = attr_s(ref, "threadId"), attr_s(ref, "msk")
+            if thread_id is None or sk is None:
+                continue
+            out[message_id] = Location(thread_id, sk, ref)
+        return out
+
+    def fetch(self, locations: Mapping[str, Location]) -> dict[str, Item]:
+        """Message items at the given locations (strongly consistent); expired or missing ones absent."""
+        found = self.table.batch_get([loc.key for loc in locations.values()])
+        out: dict[str, Item] = {}
+        for message_id, loc in locations.items():
+            item = self.alive(found.get((loc.key.pk, loc.key.sk)))
+            if item is not None:
+                out[message_id] = item
+        return out
+
+    def thread_items(self, thread_ids: Iterable[str]) -> dict[str, Item]:
+        ids = list(dict.fromkeys(thread_ids))
+        found = self.table.batch_get([keys.thread_key(t) for t in ids])
+        out: dict[str, Item] = {}
+        for thread_id in ids:
+            key = keys.thread_key(thread_id)
+            item = self.alive(found.get((key.pk, key.sk)))
+            if item is not None:
+                out[thread_id] = item
+        return out
+
+    def list_messages_by_id(self, *, message_ids: Sequence[str]) -> list[Message]:
+        if isinstance(message_ids, str):
+            raise ValidationError("message_ids must be a list of ids", code="INVALID_INPUT")
+        for message_id in message_ids:
+            require_id(message_id, field="message_ids[]")
+        if not message_ids:
+            return []
+        items = self.fetch(self.locate(message_ids))
+        ordered = sorted(items.values(), key=lambda item: item["sk"]["S"])
+        return [it.decode_message(item) for item in ordered]
+
+    # ------------------------------------------------------------------ writes
+    def _thread_touch(self, thread_id: str, thread_item: Item, when: datetime) -> dict[str, Any]:
+        """Update action: thread updatedAt := ``when`` (strictly later than what was read)."""
+        expr = Expr()
+        ts = keys.ts(when)
+        cid = keys.component(thread_id)
+        ua = expr.name("updatedAt")
+        sets = [f"{ua} = {expr.s(ts)}",
+                f"{expr.name('gsi2sk')} = {expr.s(f'{ts}#{cid}')}",
+                f"{expr.name('gsi4sk')} = {expr.s(f'{ts}#{cid}')}"]
+        rev = expr.name(self.spec.revision_attribute)
+        update = "SET " + ", ".join(sets) + f" ADD {rev} {expr.n(1)}"
+        condition = f"attribute_exists({expr.name('pk')}) AND {ua} < {expr.s(ts)}"
+        return {"Update": expr.apply({"Key": key_attr(keys.thread_key(thread_id)),
+                                      "UpdateExpression": update, "ConditionExpression": condition})}
+
+    def _ref_condition(self, message_id: str, old: Location | None) -> tuple[str, dict[str, str],
+                                                                             dict[str, Any]]:
+        expr = Expr()
+        if old is None:
+            cond = f"attribute_not_exists({expr.name('pk')}) OR NOT {self.not_expired(expr)}"
+        else:
+            cond = f"{expr.name('msk')} = {expr.s(old.sk)} AND {expr.name('threadId')} = {expr.s(old.thread_id)}"
+        return cond, expr.names, expr.values
+
+    def _put_with_ref(self, message: Message, old: Location | None, expires_at: int | None) -> Change:
+        assert message.thread_id is not None
+        item = self.stamp(it.message_item(message), it.ENTITY_MESSAGE, expires_at=expires_at)
+        item[self.spec.revision_attribute] = {"S": uuid.uuid4().hex}
+        check_item_size(item, entity="message", entity_id=message.id)
+        ref = self.stamp(it.message_ref_item(message.id, message.thread_id, item["sk"]["S"]),
+                         it.ENTITY_MESSAGE_REF, expires_at=expires_at)
+        cond, names, values = self._ref_condition(message.id, old)
+        ref_put: dict[str, Any] = {"Item": ref, "ConditionExpression": cond, "ExpressionAttributeNames": names}
+        if values:
+            ref_put["ExpressionAttributeValues"] = values
+        actions: list[dict[str, Any]] = [{"Put": {"Item": item}}, {"Put": ref_put}]
+        threads = {message.thread_id}
+        if old is not None and (old.thread_id != message.thread_id or old.sk != item["sk"]["S"]):
+            actions.append({"Delete": {"Key": key_attr(old.key)}})
+            threads.add(old.thread_id)
+        return Change(actions, threads, item_size(item) + item_size(ref) + 200)
+
+    def _delete_with_ref(self, message_id: str, loc: Location) -> Change:
+        expr = Expr()
+        cond = f"{expr.name('msk')} = {expr.s(loc.sk)} AND {expr.name('threadId')} = {expr.s(loc.thread_id)}"
+        ref_delete = expr.apply({"Key": key_attr(keys.message_ref_key(message_id)), "ConditionExpression": cond})
+        return Change([{"Delete": {"Key": key_attr(loc.key)}}, {"Delete": ref_delete}], {loc.thread_id}, 200)
+
+    def _execute(self, plan: Plan) -> int:
+        """Run the plan as few transactions as the limits allow. Returns how many changes were applied
+        before a cancellation (raised as TransactionCancelled with ``applied`` in details)."""
+        applied = 0
+        touched: dict[str, datetime] = {}
+        chunk: list[Change] = []
+
+        def flush() -> None:
+            nonlocal applied, chunk
+            if not chunk:
+                return
+            actions = [a for change in chunk for a in change.actions]
+            threads = sorted({t for change in chunk for t in change.threads if t in plan.thread_items})
+            stamps: dict[str, datetime] = {}
+            for thread_id in threads:
+                previous = touched.get(thread_id)
+                if previous is None:
+                    previous = decode_value(plan.thread_items[thread_id]["updatedAt"], "datetime")
+                stamps[thread_id] = self.bumped(previous)
+                actions.append(self._thread_touch(thread_id, plan.thread_items[thread_id], stamps[thread_id]))
+            try:
+                self.table.transact_write(actions)
+            except TransactionCancelled as exc:
+                exc.details["applied"] = applied
+                raise
+            touched.update(stamps)
+            applied += len(chunk)
+            chunk = []
+
+        def width(changes: list[Change]) -> int:
+            actions = sum(len(c.actions) for c in changes)
+            threads = {t for c in changes for t in c.threads if t in plan.thread_items}
+            return actions + len(threads)
+
+        for change in plan.changes:
+            candidate = [*chunk, change]
+            size = sum(c.size for c in candidate)
+            if chunk and (width(candidate) > MAX_TRANSACT_ITEMS or size > MAX_TRANSACTION_BYTES):
+                flush()
+            chunk.append(change)
+        flush()
+        return applied
+
+    def _run(self, build: Any, pending: list[Any], what: str) -> None:
+        """Build-and-execute with re-reads: a cancelled chunk (concurrent writer) is rebuilt from fresh reads;
+        changes already applied are not repeated."""
+        for _ in range(MAX_CONFLICT_RETRIES):
+            if not pending:
+                return
+            plan, order = build(pending)
+            try:
+                self._execute(plan)
+                return
+            except TransactionCancelled as exc:
+                if not any(r in ("ConditionalCheckFailed", "TransactionConflict") for r in exc.reasons if r):
+                    raise
+                applied = int(exc.details.get("applied", 0))
+                done = set(order[:applied])
+                pending = [p for p in pending if _ident(p) not in done]
+        raise ConflictError(f"{what}: too much contention; retry the call", details={"operation": what})
+
+    def save_messages(self, *, messages: Sequence[Message | Mapping[str, Any]]) -> list[Message]:
+        if isinstance(messages, str | bytes | Mapping):
+            raise ValidationError("messages must be a list", code="INVALID_INPUT")
+        records: list[Message] = []
+        for index, raw in enumerate(messages):
+            message = coerce(Message, raw, what=f"messages[{index}]")
+            require_id(message.id, field=f"messages[{index}].id")
+            if message.thread_id is None:
+                raise ValidationError(f"messages[{index}].thread_id is required", code="INVALID_INPUT",
+                                      details={"message_id": message.id})
+            require_id(message.thread_id, field=f"messages[{index}].thread_id")
+            if "resource_id" in message.model_fields_set and message.resource_id is None:
+                raise ValidationError(f"messages[{index}].resource_id must be a string or omitted",
+                                      code="INVALID_INPUT", details={"message_id": message.id})
+            if message.resource_id is not None:
+                require_id(message.resource_id, field=f"messages[{index}].resource_id")
+            # Size/JSON validation before any write: a bad message rejects the whole call.
+            check_item_size(self.stamp(it.message_item(message), it.ENTITY_MESSAGE), entity="message",
+                            entity_id=message.id)
+            records.append(message)
+        if not records:
+            return []
+        latest = {m.id: m for m in records}
+        expires_at = self.ttl.expires_at("message")
+
+        def build(pending: list[Message]) -> tuple[Plan, list[str]]:
+            locations = self.locate(m.id for m in pending)
+            thread_ids = {m.thread_id for m in pending if m.thread_id} | {loc.thread_id for loc in locations.values()}
+            plan = Plan(thread_items=self.thread_items(thread_ids))
+            for message in pending:
+                plan.changes.append(self._put_with_ref(message, locations.get(message.id), expires_at))
+            return plan, [m.id for m in pending]
+
+        self._run(build, list(latest.values()), "save_messages")
+        return records
+
+    def update_messages(self, *, messages: Sequence[MessageUpdate | Mapping[str, Any]]) -> list[Message]:
+        if isinstance(messages, str | bytes | Mapping):
+            raise ValidationError("messages must be a list", code="INVALID_INPUT")
+        updates = [coerce(MessageUpdate, raw, what=f"messages[{i}]") for i, raw in enumerate(messages)]
+        for i, update in enumerate(updates):
+            require_id(update.id, field=f"messages[{i}].id")
+            if update.thread_id is not None:
+                require_id(update.thread_id, field=f"messages[{i}].thread_id")
+        if not updates:
+            return []
+        result: dict[str, Message] = {}
+
+        def build(pending: list[MessageUpdate]) -> tuple[Plan, list[str]]:
+            locations = self.locate(u.id for u in pending)
+            current = self.fetch(locations)
+            merged: dict[str, Message] = {}
+            for update in pending:
+                item = current.get(update.id)
+                if item is None:
+                    continue  # unknown ids are skipped
+                base = merged.get(update.id) or it.decode_message(item)
+                merged[update.id] = apply_update(base, update)
+            thread_ids = {m.thread_id for m in merged.values() if m.thread_id}
+            thread_ids |= {locations[i].thread_id for i in merged}
+            plan = Plan(thread_items=self.thread_items(thread_ids))
+            for message_id, message in merged.items():
+                old = locations[message_id]
+                expires = int(old.item["ttl"]["N"]) if "ttl" in old.item else None
+                plan.changes.append(self._put_with_ref(message, old, expires))
+            result.update(merged)
+            return plan, list(merged)
+
+        self._run(build, updates, "update_messages")
+        seen: set[str] = set()
+        ordered: list[Message] = []
+        for update in updates:
+            if update.id in result and update.id not in seen:
+                seen.add(update.id)
+                ordered.append(result[update.id])
+        return ordered
+
+    def delete_messages(self, message_ids: Sequence[str]) -> None:
+        if isinstance(message_ids, str):
+            raise ValidationError("message_ids must be a list of ids", code="INVALID_INPUT")
+        for message_id in message_ids:
+            require_id(message_id, field="message_ids[]")
+        if not message_ids:
+            return
+
+        def build(pending: list[str]) -> tuple[Plan, list[str]]:
+            locations = self.locate(pending)
+            plan = Plan(thread_items=self.thread_items({loc.thread_id for loc in locations.values()}))
+            for message_id, loc in locations.items():
+                plan.changes.append(self._delete_with_ref(message_id, loc))
+            return plan, list(locations)
+
+        self._run(build, list(dict.fromkeys(message_ids)), "delete_messages")
+
+
+def _ident(value: Any) -> str:
+    return value if isinstance(value, str) else str(value.id)
+
+
+def apply_update(message: Message, update: MessageUpdate) -> Message:
+    """Merge an update into a message: fields replace; ``content`` top-level keys replace and
+    ``content.metadata`` is shallow-merged."""
+    data = message.model_dump(exclude_unset=True)
+    data.setdefault("type", message.type)
+    for name in ("role", "type", "thread_id", "resource_id"):
+        if name in update.model_fields_set and getattr(update, name) is not None:
+            data[name] = getattr(update, name)
+    if update.content is not None:
+        content = dict(message.content)
+        patch = update.content.model_dump(exclude_unset=True, by_alias=False)
+        extra = update.content.model_extra or {}
+        for name, value in {**patch, **extra}.items():
+            if name == "metadata":
+                old = content.get("metadata")
+                content["metadata"] = {**(old if isinstance(old, dict) else {}), **(value or {})}
+            else:
+                content[name] = value
+        data["content"] = content
+    try:
+        return Message.model_validate(data)
+    except Exception as exc:  # pragma: no cover - defensive: merged data failing validation
+        raise ValidationError(f"update of message {message.id!r} is invalid: {exc}", code="INVALID_INPUT") from None

@@ -1,0 +1,216 @@
+"""DynamoMemoryStore: the memory domain (spec 3.1) on the single table."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from mastra_dynamo.dynamo.client import TransactionCancelled
+from mastra_dynamo.dynamo.codec import Item, decode_json
+from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.errors import ConflictError, NotFoundError
+from mastra_dynamo.pagination import paginate
+from mastra_dynamo.records.base import PerPage, coerce
+from mastra_dynamo.records.memory import (
+    CloneThreadOptions,
+    CloneThreadResult,
+    IncludeItem,
+    Message,
+    MessageFilter,
+    MessageList,
+    MessagePage,
+    MessageUpdate,
+    Thread,
+    ThreadFilter,
+    ThreadPage,
+)
+from mastra_dynamo.schema import keys
+from mastra_dynamo.schema.keys import Key
+from mastra_dynamo.stores import listing
+from mastra_dynamo.stores.memory import items as it
+from mastra_dynamo.stores.memory.history import HistoryOps
+from mastra_dynamo.stores.memory.messages import Change, Plan
+from mastra_dynamo.stores.memory.threads import ResourceOps, ThreadOps
+from mastra_dynamo.validate import check_metadata_filter, matches_metadata, require_id, resolve_order
+
+DEFAULT_THREADS_PER_PAGE = 100
+
+
+class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
+    """Threads, messages and resources. See docs/access-patterns.md for the requests behind each method."""
+
+    supports_observational_memory = False
+    supports_partial_thread_update = True
+
+    # ------------------------------------------------------------------ threads
+    def list_threads(
+        self,
+        *,
+        page: int = 0,
+        per_page: PerPage | None = None,
+        order_by: Any = None,
+        filter: ThreadFilter | Mapping[str, Any] | None = None,
+    ) -> ThreadPage:
+        flt = coerce(ThreadFilter, filter or {}, what="filter")
+        metadata = check_metadata_filter(flt.metadata, scalar_values=False)
+        pagination = paginate(page, per_page, default=DEFAULT_THREADS_PER_PAGE)
+        field, direction = resolve_order(order_by, allowed=("createdAt", "updatedAt"), default_field="createdAt",
+                                         default_direction="DESC", strict=False)
+        by_created = field == "createdAt"
+        if flt.resource_id is not None:
+            require_id(flt.resource_id, field="filter.resource_id")
+            index = "gsi1" if by_created else "gsi2"
+            queries = [listing.PartitionQuery(index, f"{index}pk", f"{index}sk",
+                                              keys.threads_by_resource_pk(flt.resource_id))]
+        else:
+            index = "gsi3" if by_created else "gsi4"
+            queries = [listing.PartitionQuery(index, f"{index}pk", f"{index}sk", keys.threads_global_pk(s))
+                       for s in keys.all_shards(keys.GLOBAL_SHARDS)]
+
+        def only_threads(expr: Expr) -> str:
+            return (f"{expr.name(self.spec.entity_attribute)} = {expr.s(it.ENTITY_THREAD)} AND "
+                    f"{self.not_expired(expr)}")
+
+        def predicate(item: Item) -> bool:
+            meta = decode_json(item["metadata"]) if "metadata" in item else None
+            return matches_metadata(meta, metadata)
+
+        pred = predicate if metadata else None
+        items = listing.collect(self.table, queries, ascending=direction == "ASC", filter_builder=only_threads,
+                                offset=pagination.offset, limit=pagination.limit, predicate=pred)
+        if pagination.limit is None or (pagination.offset == 0 and len(items) < (pagination.limit or 0)):
+            total = len(items)
+        else:
+            total = listing.count(self.table, queries, filter_builder=only_threads, predicate=pred)
+        return ThreadPage(threads=[it.decode_thread(i) for i in items], total=total, page=pagination.page,
+                          per_page=pagination.per_page, has_more=pagination.has_more(total))
+
+    def delete_thread(self, *, thread_id: str) -> None:
+        """Delete the thread and every message in its item collection (idempotent; thread item last)."""
+        require_id(thread_id, field="thread_id")
+        query = listing.PartitionQuery(None, "pk", "sk", keys.thread_pk(thread_id), sk_prefix="M#",
+                                       consistent=True)
+        expr = Expr()
+        params = expr.apply({**query.params(ascending=True, expr=expr, filter_expression=None, limit=None),
+                             "ProjectionExpression": f"{expr.name('pk')}, {expr.name('sk')}, {expr.name('id')}"})
+        deletes: list[Key] = []
+        for item in self.table.query_items(params):
+            deletes.append(Key(item["pk"]["S"], item["sk"]["S"]))
+            if "id" in item:
+                deletes.append(keys.message_ref_key(item["id"]["S"]))
+            if len(deletes) >= 500:
+                self.table.batch_write(deletes=deletes)
+                deletes = []
+        deletes.append(keys.thread_key(thread_id))
+        self.table.batch_write(deletes=deletes)
+
+    # ------------------------------------------------------------------ messages (facade signatures)
+    def list_messages_by_id(self, *, message_ids: Sequence[str]) -> MessageList:  # type: ignore[override]
+        return MessageList(messages=HistoryOps.list_messages_by_id(self, message_ids=message_ids))
+
+    def save_messages(self, *, messages: Sequence[Message | Mapping[str, Any]]) -> MessageList:  # type: ignore[override]
+        return MessageList(messages=HistoryOps.save_messages(self, messages=messages))
+
+    def list_messages(  # type: ignore[override]
+        self,
+        *,
+        thread_id: str | Sequence[str],
+        resource_id: str | None = None,
+        include: Sequence[IncludeItem | Mapping[str, Any]] | None = None,
+        per_page: PerPage | None = None,
+        page: int = 0,
+        filter: MessageFilter | Mapping[str, Any] | None = None,
+        order_by: Any = None,
+        include_total: bool = True,
+    ) -> MessagePage:
+        return HistoryOps.list_messages(self, thread_id=thread_id, resource_id=resource_id, include=include,
+                                        per_page=per_page, page=page, filter=filter, order_by=order_by,
+                                        include_total=include_total)
+
+    def update_messages(self, *, messages: Sequence[MessageUpdate | Mapping[str, Any]]) -> list[Message]:
+        return HistoryOps.update_messages(self, messages=messages)
+
+    # ------------------------------------------------------------------ clone
+    def clone_thread(
+        self,
+        *,
+        source_thread_id: str,
+        new_thread_id: str | None = None,
+        resource_id: str | None = None,
+        title: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        options: CloneThreadOptions | Mapping[str, Any] | None = None,
+    ) -> CloneThreadResult:
+        require_id(source_thread_id, field="source_thread_id")
+        target_id = new_thread_id if new_thread_id is not None else str(uuid.uuid4())
+        require_id(target_id, field="new_thread_id")
+        if resource_id is not None:
+            require_id(resource_id, field="resource_id")
+        opts = coerce(CloneThreadOptions, options or {}, what="options")
+        source = self.get_thread_by_id(thread_id=source_thread_id)
+        if source is None:
+            raise NotFoundError(f"source thread {source_thread_id!r} not found",
+                                details={"thread_id": source_thread_id})
+        if self.get_thread_item(target_id) is not None:
+            raise ConflictError(f"thread {target_id!r} already exists", code="THREAD_EXISTS",
+                                details={"thread_id": target_id})
+        history = self.list_messages(thread_id=source_thread_id, per_page=False).messages
+        mf = opts.message_filter
+        if mf is not None:
+            if mf.start_date is not None:
+                history = [m for m in history if m.created_at >= mf.start_date]
+            if mf.end_date is not None:
+                history = [m for m in history if m.created_at <= mf.end_date]
+            if mf.message_ids is not None:
+                wanted = set(mf.message_ids)
+                history = [m for m in history if m.id in wanted]
+        if opts.message_limit is not None:
+            history = history[-opts.message_limit:] if opts.message_limit else []
+        now = self.now()
+        clone_info: dict[str, Any] = {"sourceThreadId": source.id,
+                                      "clonedAt": now.isoformat().replace("+00:00", "Z")}
+        if history:
+            clone_info["lastMessageId"] = history[-1].id
+        new_resource = resource_id if resource_id is not None else source.resource_id
+        thread = Thread(
+            id=target_id,
+            resource_id=new_resource,
+            title=title if title is not None else f"Clone of {source.title or source.id}",
+            created_at=now,
+            updated_at=now,
+            metadata={**(source.metadata or {}), **dict(metadata or {}), "clone": clone_info},
+        )
+        id_map: dict[str, str] = {}
+        cloned: list[Message] = []
+        for message in history:
+            new_id = str(uuid.uuid4())
+            id_map[message.id] = new_id
+            data = message.model_dump(exclude_unset=True)
+            data.update(id=new_id, thread_id=target_id, resource_id=new_resource)
+            cloned.append(Message.model_validate(data))
+        thread_item = self.stamp(it.thread_item(thread), it.ENTITY_THREAD, ttl_entity="thread")
+        thread_item[self.spec.revision_attribute] = {"N": "1"}
+        expr = Expr()
+        create = expr.apply({"Item": thread_item,
+                             "ConditionExpression": f"attribute_not_exists({expr.name('pk')}) OR NOT "
+                                                    f"{self.not_expired(expr)}"})
+        expires = self.ttl.expires_at("message")
+        plan = Plan(changes=[Change([{"Put": create}], set(), 1000)])
+        plan.changes.extend(self._put_with_ref(m, None, expires) for m in cloned)
+        try:
+            self._execute(plan)
+        except TransactionCancelled as exc:
+            if exc.details.get("applied", 0) == 0 and exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+                raise ConflictError(f"thread {target_id!r} already exists", code="THREAD_EXISTS",
+                                    details={"thread_id": target_id}) from exc
+            raise
+        return CloneThreadResult(thread=thread, cloned_messages=cloned, message_id_map=id_map)
+
+    # ------------------------------------------------------------------ admin
+    def dangerously_clear_all(self) -> None:
+        """Delete every memory item of this table. Admin only: reads the whole table with a Scan."""
+        from mastra_dynamo.admin import scan_entities  # admin: not a request path
+
+        entities = (it.ENTITY_THREAD, it.ENTITY_MESSAGE, it.ENTITY_MESSAGE_REF, it.ENTITY_RESOURCE)
+        self.table.batch_write(deletes=list(scan_entities(self.table, entities)))

@@ -1,0 +1,220 @@
+"""Thread and resource operations of the memory domain."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mastra_dynamo.dynamo.client import key_attr
+from mastra_dynamo.dynamo.codec import Item, decode_value, encode_json, encode_value
+from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.errors import ConflictError, NotFoundError
+from mastra_dynamo.records.base import coerce
+from mastra_dynamo.records.memory import Resource, Thread
+from mastra_dynamo.schema import keys
+from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, DynamoDomain
+from mastra_dynamo.stores.memory import items as it
+from mastra_dynamo.validate import require_id
+
+
+def upsert_params(domain: DynamoDomain, item: Item, *, write_once: tuple[str, ...],
+                  removable: tuple[str, ...]) -> dict[str, Any]:
+    """UpdateItem that makes the stored item equal ``item`` (already stamped) except the ``write_once`` attributes, which keep
+    their stored value (``if_not_exists``). ``removable`` attributes absent from ``item`` are removed.
+    The condition treats a logically expired item as absent (the caller then replaces it with a put)."""
+    expr = Expr()
+    sets: list[str] = []
+    for name, value in item.items():
+        if name in ("pk", "sk"):
+            continue
+        n = expr.name(name)
+        v = expr.value(value)
+        sets.append(f"{n} = if_not_exists({n}, {v})" if name in write_once else f"{n} = {v}")
+    rev = expr.name(domain.spec.revision_attribute)
+    sets.append(f"{rev} = if_not_exists({rev}, {expr.n(0)}) + {expr.n(1)}")
+    removes = [expr.name(n) for n in removable if n not in item]
+    if domain.spec.ttl_attribute not in item:
+        removes.append(expr.name(domain.spec.ttl_attribute))
+    update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    condition = f"attribute_not_exists({expr.name('pk')}) OR {domain.not_expired(expr)}"
+    return expr.apply({
+        "Key": {"pk": item["pk"], "sk": item["sk"]},
+        "UpdateExpression": update,
+        "ConditionExpression": condition,
+        "ReturnValues": "ALL_NEW",
+    })
+
+
+def put_replacing_expired(domain: DynamoDomain, item: Item) -> None:
+    """Replace a logically expired item with a fresh one (createdAt restarts: the old one is gone)."""
+    expr = Expr()
+    t = expr.name(domain.spec.ttl_attribute)
+    domain.table.call(
+        "PutItem",
+        **expr.apply({
+            "TableName": domain.table.table_name,
+            "Item": item,
+            "ConditionExpression": f"attribute_not_exists({expr.name('pk')}) OR {t} <= {expr.n(domain.ttl.now_epoch())}",
+        }),
+    )
+
+
+class ThreadOps(DynamoDomain):
+    def get_thread_item(self, thread_id: str) -> Item | None:
+        return self.alive(self.table.get_item(keys.thread_key(thread_id)))
+
+    def get_thread_by_id(self, *, thread_id: str, resource_id: str | None = None) -> Thread | None:
+        require_id(thread_id, field="thread_id")
+        item = self.get_thread_item(thread_id)
+        if item is None:
+            return None
+        thread = it.decode_thread(item)
+        if resource_id is not None and thread.resource_id != resource_id:
+            return None
+        return thread
+
+    def save_thread(self, *, thread: Thread | Mapping[str, Any]) -> Thread:
+        record = coerce(Thread, thread, what="thread")
+        require_id(record.id, field="thread.id")
+        require_id(record.resource_id, field="thread.resource_id")
+        item = self.stamp(it.thread_item(record), it.ENTITY_THREAD, ttl_entity="thread")
+        from mastra_dynamo.dynamo.codec import check_item_size
+
+        check_item_size(item, entity="thread", entity_id=record.id)
+        for _ in range(MAX_CONFLICT_RETRIES):
+            try:
+                params = upsert_params(self, item, write_once=("createdAt", "gsi1sk", "gsi3sk"),
+                                       removable=("title", "metadata"))
+                result = self.table.call("UpdateItem", TableName=self.table.table_name, **params)
+                return it.decode_thread(result["Attributes"])
+            except ConflictError:
+                try:
+                    put_replacing_expired(self, item)
+                    return it.decode_thread(item)
+                except ConflictError:
+                    continue  # revived concurrently: upsert again
+        raise ConflictError(f"save_thread: too much contention on thread {record.id!r}",
+                            details={"thread_id": record.id})
+
+    def update_thread(self, *, id: str, title: str | None = None,
+                      metadata: Mapping[str, Any] | None = None) -> Thread:
+        require_id(id, field="id")
+        if metadata is not None and not isinstance(metadata, Mapping):
+            from mastra_dynamo.errors import ValidationError
+
+            raise ValidationError("metadata must be an object", code="INVALID_INPUT")
+        for _ in range(MAX_CONFLICT_RETRIES):
+            item = self.get_thread_item(id)
+            if item is None:
+                raise NotFoundError(f"thread {id!r} not found", details={"thread_id": id})
+            current = it.decode_thread(item)
+            updated_at = self.bumped(current.updated_at)
+            expr = Expr()
+            sets = [f"{expr.name('updatedAt')} = {expr.s(keys.ts(updated_at))}"]
+            index = it.thread_index_keys(id, current.resource_id, None, keys.ts(updated_at))
+            for name in ("gsi2sk", "gsi4sk"):
+                sets.append(f"{expr.name(name)} = {expr.value(index[name])}")
+            if title is not None:
+                sets.append(f"{expr.name('title')} = {expr.value(encode_value(title, 'str', field='title'))}")
+            if metadata is not None:
+                merged = {**(current.metadata or {}), **dict(metadata)}
+                sets.append(f"{expr.name('metadata')} = {expr.value(encode_json(merged, field='metadata'))}")
+            rev = expr.name(self.spec.revision_attribute)
+            sets.append(f"{rev} = {rev} + {expr.n(1)}")
+            old_rev = item.get(self.spec.revision_attribute, {"N": "0"})
+            try:
+                result = self.table.call(
+                    "UpdateItem",
+                    **expr.apply({
+                        "TableName": self.table.table_name,
+                        "Key": key_attr(keys.thread_key(id)),
+                        "UpdateExpression": "SET " + ", ".join(sets),
+                        "ConditionExpression": f"{rev} = {expr.value(old_rev)}",
+                        "ReturnValues": "ALL_NEW",
+                    }),
+                )
+            except ConflictError:
+                continue
+            return it.decode_thread(result["Attributes"])
+        raise ConflictError(f"update_thread: too much contention on thread {id!r}", details={"thread_id": id})
+
+
+class ResourceOps(DynamoDomain):
+    def get_resource_by_id(self, *, resource_id: str) -> Resource | None:
+        require_id(resource_id, field="resource_id")
+        item = self.alive(self.table.get_item(keys.resource_key(resource_id)))
+        return None if item is None else it.decode_resource(item)
+
+    def save_resource(self, *, resource: Resource | Mapping[str, Any]) -> Resource:
+        record = coerce(Resource, resource, what="resource")
+        require_id(record.id, field="resource.id")
+        item = self.stamp(it.resource_item(record), it.ENTITY_RESOURCE, ttl_entity="resource")
+        from mastra_dynamo.dynamo.codec import check_item_size
+
+        check_item_size(item, entity="resource", entity_id=record.id)
+        for _ in range(MAX_CONFLICT_RETRIES):
+            try:
+                params = upsert_params(self, item, write_once=("createdAt", "gsi3sk"),
+                                       removable=("workingMemory", "metadata"))
+                result = self.table.call("UpdateItem", TableName=self.table.table_name, **params)
+                return it.decode_resource(result["Attributes"])
+            except ConflictError:
+                try:
+                    put_replacing_expired(self, item)
+                    return it.decode_resource(item)
+                except ConflictError:
+                    continue
+        raise ConflictError(f"save_resource: too much contention on resource {record.id!r}",
+                            details={"resource_id": record.id})
+
+    def update_resource(self, *, resource_id: str, working_memory: str | None = None,
+                        metadata: Mapping[str, Any] | None = None) -> Resource:
+        require_id(resource_id, field="resource_id")
+        for _ in range(MAX_CONFLICT_RETRIES):
+            item = self.alive(self.table.get_item(keys.resource_key(resource_id)))
+            if item is None:
+                now = self.now()
+                fields: dict[str, Any] = {"id": resource_id, "metadata": dict(metadata or {}),
+                                          "created_at": now, "updated_at": now}
+                if working_memory is not None:
+                    fields["working_memory"] = working_memory
+                record = Resource.model_validate(fields)
+                new_item = self.stamp(it.resource_item(record), it.ENTITY_RESOURCE, ttl_entity="resource")
+                new_item[self.spec.revision_attribute] = {"N": "1"}
+                try:
+                    put_replacing_expired(self, new_item)
+                except ConflictError:
+                    continue
+                return record
+            current = it.decode_resource(item)
+            updated_at = self.bumped(current.updated_at)
+            expr = Expr()
+            sets = [f"{expr.name('updatedAt')} = {expr.s(keys.ts(updated_at))}"]
+            if working_memory is not None:
+                sets.append(f"{expr.name('workingMemory')} = "
+                            f"{expr.value(encode_value(working_memory, 'str', field='workingMemory'))}")
+            if metadata is not None:
+                old_meta = decode_value(item["metadata"], "json") if "metadata" in item else None
+                merged = {**(old_meta or {}), **dict(metadata)}
+                sets.append(f"{expr.name('metadata')} = {expr.value(encode_json(merged, field='metadata'))}")
+            rev = expr.name(self.spec.revision_attribute)
+            sets.append(f"{rev} = if_not_exists({rev}, {expr.n(0)}) + {expr.n(1)}")
+            old_rev = item.get(self.spec.revision_attribute)
+            condition = (f"{rev} = {expr.value(old_rev)}" if old_rev is not None
+                         else f"attribute_not_exists({rev})")
+            try:
+                result = self.table.call(
+                    "UpdateItem",
+                    **expr.apply({
+                        "TableName": self.table.table_name,
+                        "Key": key_attr(keys.resource_key(resource_id)),
+                        "UpdateExpression": "SET " + ", ".join(sets),
+                        "ConditionExpression": condition,
+                        "ReturnValues": "ALL_NEW",
+                    }),
+                )
+            except ConflictError:
+                continue
+            return it.decode_resource(result["Attributes"])
+        raise ConflictError(f"update_resource: too much contention on resource {resource_id!r}",
+                            details={"resource_id": resource_id})
