@@ -71,13 +71,13 @@ def bind(settings: BoundSettings, spec: TableSpec = TABLE_SPEC) -> type[Model]:
 
 def model_schema(model: type[Model]) -> dict[str, Any]:
     """The model's table layout in TableSpec terms: keys, GSIs (keys + projection), TTL attribute."""
-    schema = model._get_schema()
+    schema: dict[str, Any] = dict(model._get_schema())
     keys = {k["KeyType"]: k["AttributeName"] for k in schema["key_schema"]}
     gsis = {}
     for index in schema.get("global_secondary_indexes", []):
-        ikeys = {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]}
-        gsis[index["IndexName"]] = (ikeys["HASH"], ikeys["RANGE"], index["Projection"]["ProjectionType"])
-    ttl_attr = model._ttl_attribute()
+        ikeys = {k["KeyType"]: k["AttributeName"] for k in index["key_schema"]}
+        gsis[index["index_name"]] = (ikeys["HASH"], ikeys["RANGE"], index["projection"]["ProjectionType"])
+    ttl_attr = model._ttl_attribute()  # type: ignore[no-untyped-call]
     return {
         "partition_key": keys["HASH"],
         "sort_key": keys["RANGE"],

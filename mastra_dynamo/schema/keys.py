@@ -89,14 +89,8 @@ def message_sk_bounds(
     ``$`` sorts right after ``#``, so ``M#<t>$`` is above every key at time ``t`` and ``M#<t>`` is below
     every key at ``t``; neither can equal a real key, so BETWEEN expresses all four bound kinds.
     """
-    if start is None:
-        low = "M#"
-    else:
-        low = f"M#{ts(start)}$" if start_exclusive else f"M#{ts(start)}"
-    if end is None:
-        high = "M$"
-    else:
-        high = f"M#{ts(end)}" if end_exclusive else f"M#{ts(end)}$"
+    low = "M#" if start is None else f"M#{ts(start)}$" if start_exclusive else f"M#{ts(start)}"
+    high = "M$" if end is None else f"M#{ts(end)}" if end_exclusive else f"M#{ts(end)}$"
     return low, high
 
 

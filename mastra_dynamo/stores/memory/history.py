@@ -18,7 +18,7 @@ from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.errors import ValidationError
 from mastra_dynamo.pagination import paginate
 from mastra_dynamo.records.base import PerPage, coerce
-from mastra_dynamo.records.memory import IncludeItem, Message, MessageFilter, MessagePage
+from mastra_dynamo.records.memory import IncludeItem, MessageFilter, MessagePage
 from mastra_dynamo.schema import keys
 from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.memory import items as it

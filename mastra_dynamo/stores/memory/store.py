@@ -112,7 +112,7 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
     def save_messages(self, *, messages: Sequence[Message | Mapping[str, Any]]) -> MessageList:  # type: ignore[override]
         return MessageList(messages=HistoryOps.save_messages(self, messages=messages))
 
-    def list_messages(  # type: ignore[override]
+    def list_messages(
         self,
         *,
         thread_id: str | Sequence[str],
@@ -176,7 +176,7 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
         thread = Thread(
             id=target_id,
             resource_id=new_resource,
-            title=title if title is not None else f"Clone of {source.title or source.id}",
+            title=title if title is not None else (f"Clone of {source.title}" if source.title else source.title),
             created_at=now,
             updated_at=now,
             metadata={**(source.metadata or {}), **dict(metadata or {}), "clone": clone_info},

@@ -19,9 +19,10 @@ from mastra_dynamo.validate import require_id
 
 def upsert_params(domain: DynamoDomain, item: Item, *, write_once: tuple[str, ...],
                   removable: tuple[str, ...]) -> dict[str, Any]:
-    """UpdateItem that makes the stored item equal ``item`` (already stamped) except the ``write_once`` attributes, which keep
-    their stored value (``if_not_exists``). ``removable`` attributes absent from ``item`` are removed.
-    The condition treats a logically expired item as absent (the caller then replaces it with a put)."""
+    """UpdateItem that makes the stored item equal ``item`` (already stamped) except the ``write_once``
+    attributes, which keep their stored value (``if_not_exists``). ``removable`` attributes absent from
+    ``item`` are removed. The condition treats a logically expired item as absent (the caller then
+    replaces it with a put)."""
     expr = Expr()
     sets: list[str] = []
     for name, value in item.items():
@@ -54,7 +55,9 @@ def put_replacing_expired(domain: DynamoDomain, item: Item) -> None:
         **expr.apply({
             "TableName": domain.table.table_name,
             "Item": item,
-            "ConditionExpression": f"attribute_not_exists({expr.name('pk')}) OR {t} <= {expr.n(domain.ttl.now_epoch())}",
+            "ConditionExpression": (
+                f"attribute_not_exists({expr.name('pk')}) OR {t} <= {expr.n(domain.ttl.now_epoch())}"
+            ),
         }),
     )
 

@@ -11,7 +11,7 @@ import pytest
 from mastra_dynamo.domains import MemoryStorage
 from mastra_dynamo.records.memory import Resource
 
-from .data import at, new_id
+from .data import CYRILLIC_ID, LOOKALIKE_ID, at, new_id
 
 
 def resource_data(
@@ -159,7 +159,7 @@ def test_save_resource_upserts(memory: MemoryStorage) -> None:
 
 
 def test_special_resource_ids_do_not_collide(memory: MemoryStorage) -> None:
-    special = ["r#1", "r%231", "r~1", "r%7E1", "R#1", "ресурс", "r" * 1000, "r" * 999 + "s"]
+    special = ["r#1", "r%231", "r~1", "r%7E1", "R#1", CYRILLIC_ID, LOOKALIKE_ID, "r" * 1000, "r" * 999 + "s"]
     for i, resource_id in enumerate(special):
         memory.save_resource(resource=resource_data(id=resource_id, working_memory=f"wm {i}"))
     for i, resource_id in enumerate(special):

@@ -13,7 +13,16 @@ import pytest
 from mastra_dynamo.domains import MemoryStorage
 from mastra_dynamo.records.memory import Thread
 
-from .data import all_messages, at, message_data, save_thread, thread_data, text_content
+from .data import (
+    CYRILLIC_ID,
+    LOOKALIKE_ID,
+    all_messages,
+    at,
+    message_data,
+    save_thread,
+    text_content,
+    thread_data,
+)
 
 LONG_ID = "x" * 1000
 SPECIAL_IDS = [
@@ -33,6 +42,8 @@ SPECIAL_IDS = [
     "Case-ID",
     "case-id",
     "日本語-スレッド",
+    CYRILLIC_ID,
+    LOOKALIKE_ID,
     "emoji-🧵-👩‍👩‍👧",
     LONG_ID,
     "x" * 999 + "y",
@@ -111,15 +122,15 @@ def test_message_content_round_trips_exactly(memory: MemoryStorage) -> None:
 def test_unicode_round_trips(memory: MemoryStorage) -> None:
     title = "Ünïcödé 🚀 עברית العربية 中文 👩‍👩‍👧 \u200b zero-width"
     metadata = {"ключ": "значение", "emoji_🔑": "🎉", "mixed": "a\u0301 e\u0301"}
-    thread = save_thread(memory, title=title, metadata=metadata, resource_id="ресурс-🧪")
-    text = "Hello 👋 — «quotes» ‘single’ 😀😃😄 \U0001f9d1\u200d\U0001f4bb"
-    memory.save_messages(messages=[message_data(thread.id, text, resource_id="ресурс-🧪")])
+    thread = save_thread(memory, title=title, metadata=metadata, resource_id=CYRILLIC_ID)
+    text = "Hello 👋 — «quotes» \u2018single\u2019 😀😃😄 \U0001f9d1\u200d\U0001f4bb"
+    memory.save_messages(messages=[message_data(thread.id, text, resource_id=CYRILLIC_ID)])
     fetched = _fetch(memory, thread.id)
-    assert (fetched.title, fetched.metadata, fetched.resource_id) == (title, metadata, "ресурс-🧪")
+    assert (fetched.title, fetched.metadata, fetched.resource_id) == (title, metadata, CYRILLIC_ID)
     [message] = all_messages(memory, thread.id)
     assert message.content == text_content(text)
-    assert message.resource_id == "ресурс-🧪"
-    assert [t.id for t in memory.list_threads(filter={"resource_id": "ресурс-🧪"}).threads] == [thread.id]
+    assert message.resource_id == CYRILLIC_ID
+    assert [t.id for t in memory.list_threads(filter={"resource_id": CYRILLIC_ID}).threads] == [thread.id]
 
 
 # ----------------------------------------------------------------------------------------------- special ids

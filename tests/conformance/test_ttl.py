@@ -1,0 +1,103 @@
+"""Retention: items past their TTL are invisible on every read path, even before DynamoDB deletes them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from mastra_dynamo import DynamoDBStore, NotFoundError
+from tests.conftest import Backend, FakeClock, make_store
+
+DAY = 86400
+
+
+@pytest.fixture
+def ttl_store(backend: Backend, clock: FakeClock) -> Iterator[DynamoDBStore]:
+    s = make_store(backend, clock=clock, ttl={
+        "thread": {"enabled": True, "defaultTtlSeconds": DAY},
+        "message": {"enabled": True, "defaultTtlSeconds": DAY},
+        "resource": {"enabled": True, "defaultTtlSeconds": DAY},
+    })
+    s.create_table()
+    s.init()
+    yield s
+    s.delete_table()
+
+
+def _seed(store: DynamoDBStore, clock: FakeClock) -> None:
+    memory = store.get_store("memory")
+    memory.save_thread(thread={"id": "t", "resourceId": "r", "title": "old", "createdAt": clock.now,
+                               "updatedAt": clock.now})
+    memory.save_messages(messages=[
+        {"id": f"m{i}", "threadId": "t", "resourceId": "r", "role": "user", "content": f"{i}",
+         "createdAt": clock.now + timedelta(seconds=i)} for i in range(3)
+    ])
+    memory.save_resource(resource={"id": "r", "workingMemory": "wm"})
+
+
+def test_ttl_attribute_is_written_from_the_entity_retention(ttl_store: DynamoDBStore, clock: FakeClock) -> None:
+    _seed(ttl_store, clock)
+    item = ttl_store.table.raw.get_item(TableName=ttl_store.table_name,
+                                        Key={"pk": {"S": "T#t"}, "sk": {"S": "T"}})["Item"]
+    assert int(item["ttl"]["N"]) == int(clock.now.timestamp()) + DAY
+
+
+def test_expired_items_are_invisible_on_every_read_path(ttl_store: DynamoDBStore, clock: FakeClock) -> None:
+    _seed(ttl_store, clock)
+    memory = ttl_store.get_store("memory")
+    clock.advance(seconds=DAY + 1)
+    assert memory.get_thread_by_id(thread_id="t") is None
+    assert memory.list_threads().total == 0
+    assert memory.list_threads(filter={"resourceId": "r"}).threads == []
+    page = memory.list_messages(thread_id="t", include=[{"id": "m1", "withPreviousMessages": 1}])
+    assert page.messages == [] and page.total == 0
+    assert memory.list_messages_by_id(message_ids=["m0", "m1"]).messages == []
+    assert memory.get_resource_by_id(resource_id="r") is None
+
+
+def test_expired_thread_is_not_resurrected_by_update(ttl_store: DynamoDBStore, clock: FakeClock) -> None:
+    _seed(ttl_store, clock)
+    memory = ttl_store.get_store("memory")
+    clock.advance(seconds=DAY + 1)
+    with pytest.raises(NotFoundError):
+        memory.update_thread(id="t", title="new")
+    # saving again starts a new life: write-once createdAt restarts because the old thread is gone
+    saved = memory.save_thread(thread={"id": "t", "resourceId": "r", "createdAt": clock.now,
+                                       "updatedAt": clock.now})
+    assert saved.created_at == clock.now and "title" not in saved.model_fields_set
+    # messages saved again are not confused with the expired ones
+    memory.save_messages(messages=[{"id": "m1", "threadId": "t", "role": "user", "content": "again",
+                                    "createdAt": clock.now}])
+    assert [m.id for m in memory.list_messages(thread_id="t").messages] == ["m1"]
+
+
+def test_update_resource_recreates_an_expired_resource(ttl_store: DynamoDBStore, clock: FakeClock) -> None:
+    _seed(ttl_store, clock)
+    memory = ttl_store.get_store("memory")
+    clock.advance(seconds=DAY + 1)
+    fresh = memory.update_resource(resource_id="r", metadata={"a": 1})
+    assert fresh.working_memory is None and fresh.metadata == {"a": 1}
+
+
+@pytest.mark.slow
+def test_dynamodb_local_really_deletes_expired_items(backend: Backend) -> None:
+    if not backend.supports("real_ttl_expiry"):
+        pytest.skip(f"{backend.name} never deletes expired items (capability real_ttl_expiry)")
+    past = FakeClock()
+    past.advance(days=-2)
+    s = make_store(backend, clock=past, ttl={"thread": {"enabled": True, "defaultTtlSeconds": 60}})
+    s.create_table()
+    try:
+        s.get_store("memory").save_thread(thread={"id": "gone", "resourceId": "r"})
+        key = {"pk": {"S": "T#gone"}, "sk": {"S": "T"}}
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if "Item" not in s.table.raw.get_item(TableName=s.table_name, Key=key):
+                break
+            time.sleep(2)
+        assert "Item" not in s.table.raw.get_item(TableName=s.table_name, Key=key)
+    finally:
+        s.delete_table()
