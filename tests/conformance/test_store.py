@@ -18,7 +18,7 @@ from mastra_dynamo import (
 )
 from mastra_dynamo.aio import AsyncDynamoDBStore
 from mastra_dynamo.schema.table import TABLE_SPEC
-from tests.conftest import Backend, make_store
+from tests.conftest import Backend, make_store, require
 
 
 def test_get_store_serves_memory_and_not_observability(store: DynamoDBStore) -> None:
@@ -96,7 +96,8 @@ def test_unreachable_endpoint_raises_a_typed_retryable_error() -> None:
     assert info.value.retryable and info.value.__cause__ is not None
 
 
-def test_async_facade_runs_the_same_implementation(store: DynamoDBStore) -> None:
+def test_async_facade_runs_the_same_implementation(backend: Backend, store: DynamoDBStore) -> None:
+    require(backend, "concurrent_clients")
     async def scenario() -> None:
         astore = AsyncDynamoDBStore(store)
         memory = astore.get_store("memory")

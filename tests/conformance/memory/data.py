@@ -59,7 +59,7 @@ def thread_data(
 ) -> dict[str, Any]:
     """A thread input; ``updated_at`` defaults to ``created_at`` (far in the past, so any bump is visible)."""
     return {
-        "id": id or new_id("thread"),
+        "id": id if id is not None else new_id("thread"),
         "resource_id": resource_id,
         "title": title,
         "created_at": created_at,
@@ -81,7 +81,7 @@ def message_data(
 ) -> dict[str, Any]:
     """A v2 message input (``content`` overrides the text content built from ``text``)."""
     return {
-        "id": id or new_id("msg"),
+        "id": id if id is not None else new_id("msg"),
         "thread_id": thread_id,
         "resource_id": resource_id,
         "role": role,

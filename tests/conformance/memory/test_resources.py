@@ -23,7 +23,7 @@ def resource_data(
 ) -> dict[str, Any]:
     created = created_at or at()
     return {
-        "id": id or new_id("resource"),
+        "id": id if id is not None else new_id("resource"),
         "working_memory": working_memory,
         "metadata": metadata if metadata is not None else {"plan": "pro"},
         "created_at": created,
