@@ -50,7 +50,7 @@ def test_backend_errors_are_translated(exc: Exception, kind: type[errors.Storage
     assert isinstance(translated, kind)
     assert translated.retryable is retryable
     assert translated.code and translated.details["operation"] == "GetItem"
-    assert "m" != str(translated)  # never just the raw backend message
+    assert str(translated) != "m"  # never just the raw backend message
 
 
 def test_validation_errors_are_value_errors_with_stable_codes() -> None:
