@@ -108,3 +108,28 @@ def count(table: TableClient, queries: list[PartitionQuery], *, filter_builder: 
                                          limit=None))
         total += table.query_count(params)
     return total
+
+
+def page_with_total(table: TableClient, queries: list[PartitionQuery], *, ascending: bool,
+                    filter_builder: FilterBuilder, offset: int, limit: int | None,
+                    predicate: Predicate | None = None, with_total: bool = True) -> tuple[list[Item], int | None]:
+    """A page and the total number of matches, reading as little as possible:
+
+    * an in-memory predicate needs the complete range once: total and page come from that one pass;
+    * ``limit`` None (everything) or a first page shorter than ``limit``: the page is the whole range;
+    * otherwise the page is read and, when ``with_total``, a server-side COUNT adds the total.
+    """
+    if limit == 0:
+        return [], (count(table, queries, filter_builder=filter_builder, predicate=predicate)
+                    if with_total else None)
+    if predicate is not None:
+        everything = collect(table, queries, ascending=ascending, filter_builder=filter_builder, offset=0,
+                             limit=None, predicate=predicate)
+        end = None if limit is None else offset + limit
+        return everything[offset:end], len(everything)
+    items = collect(table, queries, ascending=ascending, filter_builder=filter_builder, offset=offset, limit=limit)
+    if limit is None or (offset == 0 and len(items) < limit):
+        return items, len(items)
+    if not with_total:
+        return items, None
+    return items, count(table, queries, filter_builder=filter_builder)

@@ -102,21 +102,16 @@ class HistoryOps(MessageOps):
         page_items: list[Item] = []
         total = 0
         if pagination.limit != 0:
-            if pred is not None:
-                everything = listing.collect(self.table, queries, ascending=ascending,
-                                             filter_builder=filter_builder, offset=0, limit=None, predicate=pred)
-                total = len(everything)
-                page_items = everything[pagination.offset:pagination.end]
-            else:
-                page_items = listing.collect(self.table, queries, ascending=ascending,
-                                             filter_builder=filter_builder, offset=pagination.offset,
-                                             limit=pagination.limit)
-                if pagination.limit is None:
-                    total = len(page_items)
-                elif pagination.offset == 0 and len(page_items) < pagination.limit:
-                    total = len(page_items)  # the whole range fitted in the page: no COUNT needed
-                else:
-                    total = listing.count(self.table, queries, filter_builder=filter_builder)
+            page_items, counted = listing.page_with_total(
+                self.table, queries, ascending=ascending, filter_builder=filter_builder, offset=pagination.offset,
+                limit=pagination.limit, predicate=pred, with_total=include_total,
+            )
+            if counted is None:
+                # include_total=False: skip the COUNT; total is then a lower bound that still drives has_more
+                extra = listing.collect(self.table, queries, ascending=ascending, filter_builder=filter_builder,
+                                        offset=pagination.offset + len(page_items), limit=1)
+                counted = pagination.offset + len(page_items) + len(extra)
+            total = counted
         by_id: dict[str, Item] = {item["id"]["S"]: item for item in page_items}
         page_ids = set(by_id)
         for item in self._include_windows(includes, resource_id):
@@ -198,11 +193,11 @@ class HistoryOps(MessageOps):
         query = listing.PartitionQuery("gsi1", "gsi1pk", "gsi1sk", keys.messages_by_resource_pk(resource_id),
                                        sk_between=(low, high))
         pred = (lambda item: matches_metadata(_content_metadata(item), metadata)) if metadata else None
-        items = listing.collect(self.table, [query], ascending=direction == "ASC",
-                                filter_builder=self.not_expired, offset=pagination.offset,
-                                limit=pagination.limit, predicate=pred)
-        total = 0 if pagination.limit == 0 else listing.count(self.table, [query],
-                                                              filter_builder=self.not_expired, predicate=pred)
+        items, counted = listing.page_with_total(self.table, [query], ascending=direction == "ASC",
+                                                 filter_builder=self.not_expired, offset=pagination.offset,
+                                                 limit=pagination.limit, predicate=pred,
+                                                 with_total=pagination.limit != 0)
+        total = counted or 0
         return MessagePage(messages=[it.decode_message(i) for i in items], total=total, page=pagination.page,
                            per_page=pagination.per_page, has_more=pagination.has_more(total))
 

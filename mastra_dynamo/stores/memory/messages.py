@@ -74,6 +74,31 @@ class MessageOps(DynamoDomain):
             out[message_id] = Location(thread_id, sk, ref)
         return out
 
+    def locate_with_threads(self, message_ids: Iterable[str], thread_ids: set[str]
+                            ) -> tuple[dict[str, Location], dict[str, Item]]:
+        """Pointers of ``message_ids`` and the thread items of ``thread_ids`` plus every thread a message
+        currently lives in, with one BatchGetItem (a second one only for threads first seen in a pointer)."""
+        ids = list(dict.fromkeys(message_ids))
+        found = self.table.batch_get([*(keys.message_ref_key(i) for i in ids),
+                                      *(keys.thread_key(t) for t in thread_ids)])
+        locations: dict[str, Location] = {}
+        for message_id in ids:
+            key = keys.message_ref_key(message_id)
+            ref = self.alive(found.get((key.pk, key.sk)))
+            thread_id, sk = (attr_s(ref, "threadId"), attr_s(ref, "msk")) if ref else (None, None)
+            if ref is not None and thread_id is not None and sk is not None:
+                locations[message_id] = Location(thread_id, sk, ref)
+        threads: dict[str, Item] = {}
+        for thread_id in thread_ids:
+            key = keys.thread_key(thread_id)
+            item = self.alive(found.get((key.pk, key.sk)))
+            if item is not None:
+                threads[thread_id] = item
+        missing = {loc.thread_id for loc in locations.values()} - set(thread_ids)
+        if missing:
+            threads.update(self.thread_items(missing))
+        return locations, threads
+
     def fetch(self, locations: Mapping[str, Location]) -> dict[str, Item]:
         """Message items at the given locations (strongly consistent); expired or missing ones absent."""
         found = self.table.batch_get([loc.key for loc in locations.values()])
@@ -131,7 +156,10 @@ class MessageOps(DynamoDomain):
             cond = f"{expr.name('msk')} = {expr.s(old.sk)} AND {expr.name('threadId')} = {expr.s(old.thread_id)}"
         return cond, expr.names, expr.values
 
-    def _put_with_ref(self, message: Message, old: Location | None, expires_at: int | None) -> Change:
+    def _put_with_ref(self, message: Message, old: Location | None, expires_at: int | None,
+                      *, read: Item | None = None) -> Change:
+        """Actions that write ``message`` and its pointer. ``read`` is the message item this change was
+        computed from (updates): the write then requires that item to be unchanged (no lost update)."""
         assert message.thread_id is not None
         item = self.stamp(it.message_item(message), it.ENTITY_MESSAGE, expires_at=expires_at)
         item[self.spec.revision_attribute] = {"S": uuid.uuid4().hex}
@@ -142,12 +170,26 @@ class MessageOps(DynamoDomain):
         ref_put: dict[str, Any] = {"Item": ref, "ConditionExpression": cond, "ExpressionAttributeNames": names}
         if values:
             ref_put["ExpressionAttributeValues"] = values
-        actions: list[dict[str, Any]] = [{"Put": {"Item": item}}, {"Put": ref_put}]
+        moved = old is not None and (old.thread_id != message.thread_id or old.sk != item["sk"]["S"])
+        put: dict[str, Any] = {"Item": item}
+        if read is not None and not moved:
+            put.update(self._unchanged(read))
+        actions: list[dict[str, Any]] = [{"Put": put}, {"Put": ref_put}]
         threads = {message.thread_id}
-        if old is not None and (old.thread_id != message.thread_id or old.sk != item["sk"]["S"]):
-            actions.append({"Delete": {"Key": key_attr(old.key)}})
+        if old is not None and moved:
+            delete: dict[str, Any] = {"Key": key_attr(old.key)}
+            if read is not None:
+                delete.update(self._unchanged(read))
+            actions.append({"Delete": delete})
             threads.add(old.thread_id)
         return Change(actions, threads, item_size(item) + item_size(ref) + 200)
+
+    def _unchanged(self, read: Item) -> dict[str, Any]:
+        expr = Expr()
+        rev = expr.name(self.spec.revision_attribute)
+        old = read.get(self.spec.revision_attribute)
+        cond = f"{rev} = {expr.value(old)}" if old is not None else f"attribute_exists({expr.name('pk')})"
+        return expr.apply({"ConditionExpression": cond})
 
     def _delete_with_ref(self, message_id: str, loc: Location) -> Change:
         expr = Expr()
@@ -242,9 +284,9 @@ class MessageOps(DynamoDomain):
         expires_at = self.ttl.expires_at("message")
 
         def build(pending: list[Message]) -> tuple[Plan, list[str]]:
-            locations = self.locate(m.id for m in pending)
-            thread_ids = {m.thread_id for m in pending if m.thread_id} | {loc.thread_id for loc in locations.values()}
-            plan = Plan(thread_items=self.thread_items(thread_ids))
+            targets = {m.thread_id for m in pending if m.thread_id}
+            locations, threads = self.locate_with_threads((m.id for m in pending), targets)
+            plan = Plan(thread_items=threads)
             for message in pending:
                 plan.changes.append(self._put_with_ref(message, locations.get(message.id), expires_at))
             return plan, [m.id for m in pending]
@@ -280,7 +322,7 @@ class MessageOps(DynamoDomain):
             for message_id, message in merged.items():
                 old = locations[message_id]
                 expires = int(old.item["ttl"]["N"]) if "ttl" in old.item else None
-                plan.changes.append(self._put_with_ref(message, old, expires))
+                plan.changes.append(self._put_with_ref(message, old, expires, read=current[message_id]))
             result.update(merged)
             return plan, list(merged)
 

@@ -77,12 +77,10 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
             return matches_metadata(meta, metadata)
 
         pred = predicate if metadata else None
-        items = listing.collect(self.table, queries, ascending=direction == "ASC", filter_builder=only_threads,
-                                offset=pagination.offset, limit=pagination.limit, predicate=pred)
-        if pagination.limit is None or (pagination.offset == 0 and len(items) < (pagination.limit or 0)):
-            total = len(items)
-        else:
-            total = listing.count(self.table, queries, filter_builder=only_threads, predicate=pred)
+        items, counted = listing.page_with_total(self.table, queries, ascending=direction == "ASC",
+                                                 filter_builder=only_threads, offset=pagination.offset,
+                                                 limit=pagination.limit, predicate=pred)
+        total = counted or 0
         return ThreadPage(threads=[it.decode_thread(i) for i in items], total=total, page=pagination.page,
                           per_page=pagination.per_page, has_more=pagination.has_more(total))
 
@@ -94,15 +92,28 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
         expr = Expr()
         params = expr.apply({**query.params(ascending=True, expr=expr, filter_expression=None, limit=None),
                              "ProjectionExpression": f"{expr.name('pk')}, {expr.name('sk')}, {expr.name('id')}"})
-        deletes: list[Key] = []
+        batch: list[Item] = []
         for item in self.table.query_items(params):
-            deletes.append(Key(item["pk"]["S"], item["sk"]["S"]))
-            if "id" in item:
-                deletes.append(keys.message_ref_key(item["id"]["S"]))
-            if len(deletes) >= 500:
-                self.table.batch_write(deletes=deletes)
-                deletes = []
-        deletes.append(keys.thread_key(thread_id))
+            batch.append(item)
+            if len(batch) >= 500:
+                self._delete_messages_of(thread_id, batch)
+                batch = []
+        self._delete_messages_of(thread_id, batch)
+        self.table.batch_write(deletes=[keys.thread_key(thread_id)])
+
+    def _delete_messages_of(self, thread_id: str, items: list[Item]) -> None:
+        """Delete message items and those of their pointers that still point into this thread (a message
+        moved away concurrently keeps its pointer)."""
+        if not items:
+            return
+        deletes = [Key(item["pk"]["S"], item["sk"]["S"]) for item in items]
+        ids = [item["id"]["S"] for item in items if "id" in item]
+        refs = self.table.batch_get([keys.message_ref_key(i) for i in ids])
+        for message_id in ids:
+            ref_key = keys.message_ref_key(message_id)
+            ref = refs.get((ref_key.pk, ref_key.sk))
+            if ref is not None and ref.get("threadId", {}).get("S") == thread_id:
+                deletes.append(ref_key)
         self.table.batch_write(deletes=deletes)
 
     # ------------------------------------------------------------------ messages (facade signatures)
@@ -179,7 +190,7 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
             title=title if title is not None else (f"Clone of {source.title}" if source.title else source.title),
             created_at=now,
             updated_at=now,
-            metadata={**(source.metadata or {}), **dict(metadata or {}), "clone": clone_info},
+            metadata={**dict(metadata or {}), "clone": clone_info},
         )
         id_map: dict[str, str] = {}
         cloned: list[Message] = []

@@ -46,8 +46,16 @@ def upsert_params(domain: DynamoDomain, item: Item, *, write_once: tuple[str, ..
     })
 
 
+def revision_condition(domain: DynamoDomain, expr: Expr, item: Item) -> str:
+    """Optimistic-concurrency condition: the item still has the revision that was read."""
+    rev = expr.name(domain.spec.revision_attribute)
+    old = item.get(domain.spec.revision_attribute)
+    return f"{rev} = {expr.value(old)}" if old is not None else f"attribute_not_exists({rev})"
+
+
 def put_replacing_expired(domain: DynamoDomain, item: Item) -> None:
     """Replace a logically expired item with a fresh one (createdAt restarts: the old one is gone)."""
+    item = {**item, domain.spec.revision_attribute: {"N": "1"}}
     expr = Expr()
     t = expr.name(domain.spec.ttl_attribute)
     domain.table.call(
@@ -123,8 +131,7 @@ class ThreadOps(DynamoDomain):
                 merged = {**(current.metadata or {}), **dict(metadata)}
                 sets.append(f"{expr.name('metadata')} = {expr.value(encode_json(merged, field='metadata'))}")
             rev = expr.name(self.spec.revision_attribute)
-            sets.append(f"{rev} = {rev} + {expr.n(1)}")
-            old_rev = item.get(self.spec.revision_attribute, {"N": "0"})
+            sets.append(f"{rev} = if_not_exists({rev}, {expr.n(0)}) + {expr.n(1)}")
             try:
                 result = self.table.call(
                     "UpdateItem",
@@ -132,7 +139,7 @@ class ThreadOps(DynamoDomain):
                         "TableName": self.table.table_name,
                         "Key": key_attr(keys.thread_key(id)),
                         "UpdateExpression": "SET " + ", ".join(sets),
-                        "ConditionExpression": f"{rev} = {expr.value(old_rev)}",
+                        "ConditionExpression": revision_condition(self, expr, item),
                         "ReturnValues": "ALL_NEW",
                     }),
                 )
@@ -202,9 +209,7 @@ class ResourceOps(DynamoDomain):
                 sets.append(f"{expr.name('metadata')} = {expr.value(encode_json(merged, field='metadata'))}")
             rev = expr.name(self.spec.revision_attribute)
             sets.append(f"{rev} = if_not_exists({rev}, {expr.n(0)}) + {expr.n(1)}")
-            old_rev = item.get(self.spec.revision_attribute)
-            condition = (f"{rev} = {expr.value(old_rev)}" if old_rev is not None
-                         else f"attribute_not_exists({rev})")
+            condition = revision_condition(self, expr, item)
             try:
                 result = self.table.call(
                     "UpdateItem",

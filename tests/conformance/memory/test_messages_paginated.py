@@ -83,11 +83,12 @@ def test_identical_timestamps_are_ordered_by_id(memory: MemoryStorage) -> None:
     assert paged == ["m-a", "m-b", "m-c"]
 
 
-def test_rejected_batch_persists_nothing(memory: MemoryStorage) -> None:
+@pytest.mark.parametrize("bad", [{"resource_id": None}, {"role": "not-a-role"}], ids=["null-resource", "bad-role"])
+def test_rejected_batch_persists_nothing(memory: MemoryStorage, bad: dict[str, Any]) -> None:
     thread = save_thread(memory)
     good = message_data(thread.id, "good")
     with pytest.raises(ValidationError) as info:
-        memory.save_messages(messages=[good, message_data(thread.id, "bad", role="not-a-role")])
+        memory.save_messages(messages=[good, message_data(thread.id, "bad") | bad])
     assert info.value.code
     assert all_messages(memory, thread.id) == []
     assert memory.list_messages_by_id(message_ids=[good["id"]]).messages == []

@@ -80,6 +80,18 @@ def test_update_thread_title_and_metadata(memory: MemoryStorage) -> None:
     assert memory.get_thread_by_id(thread_id=thread.id) == updated
 
 
+def test_update_changes_only_what_is_given(memory: MemoryStorage) -> None:
+    thread = save_thread(memory, title="Keep title", metadata={"a": 1})
+    memory.update_thread(id=thread.id, metadata={"b": 2})
+    after_meta = memory.get_thread_by_id(thread_id=thread.id)
+    assert after_meta is not None and (after_meta.title, after_meta.metadata) == ("Keep title", {"a": 1, "b": 2})
+    memory.update_thread(id=thread.id, title="New title")
+    after_title = memory.get_thread_by_id(thread_id=thread.id)
+    assert after_title is not None and (after_title.title, after_title.metadata) == ("New title", {"a": 1, "b": 2})
+    assert after_title.updated_at > after_meta.updated_at > thread.updated_at
+    assert after_title.resource_id == thread.resource_id and after_title.created_at == thread.created_at
+
+
 def test_update_missing_thread_raises_not_found(memory: MemoryStorage) -> None:
     with pytest.raises(NotFoundError) as info:
         memory.update_thread(id="no-such-thread", title="x", metadata={"a": 1})

@@ -5,6 +5,7 @@ Spec 1.1 (pagination), 1.3 (metadata filters), 3.1 (listMessages rule 1).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -160,8 +161,10 @@ def test_invalid_thread_records(memory: MemoryStorage, store: DynamoDBStore) -> 
 
 def test_invalid_message_records(memory: MemoryStorage, store: DynamoDBStore, seeded: list[dict[str, Any]]) -> None:
     no_content = {k: v for k, v in message_data(VALID).items() if k != "content"}
-    for bad in (message_data(VALID, role="robot"), no_content, message_data(VALID) | {"created_at": "not a date"}):
-        assert_rejected(store, lambda bad=bad: memory.save_messages(messages=[message_data(VALID, "ok"), bad]))
+    bad_messages = [message_data(VALID, role="robot"), no_content, message_data(VALID) | {"created_at": "not a date"}]
+    for bad in bad_messages:
+        batch = [message_data(VALID, "ok"), bad]
+        assert_rejected(store, functools.partial(memory.save_messages, messages=batch))
     assert all_messages(memory, VALID) == as_messages(seeded)
 
 
