@@ -106,6 +106,8 @@ class HistoryOps(MessageOps):
                 self.table, queries, ascending=ascending, filter_builder=filter_builder, offset=pagination.offset,
                 limit=pagination.limit, predicate=pred, with_total=include_total,
             )
+            if counted is None and not page_items and pagination.offset:
+                counted = listing.count(self.table, queries, filter_builder=filter_builder)  # page past the end
             if counted is None:
                 # include_total=False: skip the COUNT; total is then a lower bound that still drives has_more
                 extra = listing.collect(self.table, queries, ascending=ascending, filter_builder=filter_builder,
