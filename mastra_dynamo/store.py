@@ -23,9 +23,11 @@ from mastra_dynamo.ttl import EntityTtl, TtlPolicy
 
 if TYPE_CHECKING:
     from mastra_dynamo.stores.memory import DynamoMemoryStore
+    from mastra_dynamo.stores.scores import DynamoScoresStore
+    from mastra_dynamo.stores.workflows import DynamoWorkflowsStore
 
 _TABLE_NAME = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
-SUPPORTED_DOMAINS = (Domain.MEMORY,)
+SUPPORTED_DOMAINS = (Domain.MEMORY, Domain.WORKFLOWS, Domain.SCORES)
 """Domains this store implements today; other names answer None from get_store."""
 
 
@@ -65,6 +67,7 @@ class DynamoDBStore:
             DescribeTable check on cold start); calling ``init()`` explicitly still runs it.
         client: an existing botocore/boto3 DynamoDB client to reuse (e.g. created once per Lambda container).
         clock: injectable time source (tests).
+        max_snapshot_bytes: cap on one workflow snapshot's serialized JSON (ItemTooLargeError above it).
 
     Raises:
         ValidationError: invalid id or table name.
@@ -82,6 +85,7 @@ class DynamoDBStore:
         disable_init: bool = False,
         client: Any = None,
         clock: Clock | None = None,
+        max_snapshot_bytes: int = 32 * 1024 * 1024,
     ) -> None:
         if not isinstance(id, str) or not id.strip():
             raise ValidationError("DynamoDBStore: id must be provided and cannot be empty.", code="INVALID_STORE_ID")
@@ -101,6 +105,7 @@ class DynamoDBStore:
         self.region = region or "us-east-1"
         self.endpoint_url = endpoint_url
         self.disable_init = disable_init
+        self.max_snapshot_bytes = max_snapshot_bytes
         self.clock: Clock = clock or utc_now
         self.ttl = TtlPolicy(ttl, clock=self.clock)
         self._owns_client = client is None
@@ -120,6 +125,12 @@ class DynamoDBStore:
     def get_store(self, name: Literal["memory"]) -> DynamoMemoryStore: ...
 
     @overload
+    def get_store(self, name: Literal["workflows"]) -> DynamoWorkflowsStore: ...
+
+    @overload
+    def get_store(self, name: Literal["scores"]) -> DynamoScoresStore: ...
+
+    @overload
     def get_store(self, name: str) -> Any: ...
 
     def get_store(self, name: str) -> Any:
@@ -137,6 +148,15 @@ class DynamoDBStore:
             from mastra_dynamo.stores.memory import DynamoMemoryStore
 
             return DynamoMemoryStore(table=self.table, ttl=self.ttl, clock=self.clock)
+        if name == Domain.WORKFLOWS:
+            from mastra_dynamo.stores.workflows import DynamoWorkflowsStore
+
+            return DynamoWorkflowsStore(table=self.table, ttl=self.ttl, clock=self.clock,
+                                        max_snapshot_bytes=self.max_snapshot_bytes)
+        if name == Domain.SCORES:
+            from mastra_dynamo.stores.scores import DynamoScoresStore
+
+            return DynamoScoresStore(table=self.table, ttl=self.ttl, clock=self.clock)
         raise AssertionError(name)
 
     # ------------------------------------------------------------------ lifecycle

@@ -141,8 +141,16 @@ def run_key(workflow_name: str, run_id: str) -> Key:
     return Key(run_pk(run_id), f"N#{component(workflow_name)}")
 
 
-def run_chunk_key(workflow_name: str, run_id: str, index: int) -> Key:
-    return Key(run_pk(run_id), f"C#{component(workflow_name)}#{index:05d}")
+def run_chunk_prefix(workflow_name: str, generation: str | None = None) -> str:
+    """Sort-key prefix of a run's snapshot chunks (of one generation when given)."""
+    base = f"C#{component(workflow_name)}#"
+    return base if generation is None else f"{base}{generation}#"
+
+
+def run_chunk_key(workflow_name: str, run_id: str, generation: str, index: int) -> Key:
+    """One chunk of a large snapshot. Each write of a chunked snapshot uses a new ``generation``; the head
+    names the generation that is live, so readers never mix chunks of two writes."""
+    return Key(run_pk(run_id), f"{run_chunk_prefix(workflow_name, generation)}{index:05d}")
 
 
 def runs_by_workflow_pk(workflow_name: str, run_id: str) -> str:

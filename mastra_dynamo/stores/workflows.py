@@ -1,0 +1,482 @@
+"""Workflows domain (spec 3.2) on the table: run snapshots with atomic, compare-and-set updates.
+
+A run lives in its own partition ``W#<runId>``: the head item ``N#<workflowName>`` holds the run's fields
+and either the snapshot inline (JSON text, or zlib-compressed JSON when large) or the manifest of a chunked
+snapshot (generation id + chunk count). Chunks ``C#<workflowName>#<generation>#<n>`` are written before the
+head switches to their generation (the commit point), and the previous generation is deleted afterwards,
+so a reader never mixes two writes and a crash leaves at most unreferenced chunks that the next write of the
+run removes. Every read-modify-write (``update_workflow_results``, ``update_workflow_state``) is
+conditioned on the head's revision ``_rev``; a concurrent writer makes the write fail, and the call re-reads
+and re-applies its change, so no step result is lost and ``expected_status`` is a real compare-and-set.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+import zlib
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from mastra_dynamo.clock import Clock
+from mastra_dynamo.dynamo.client import TableClient, key_attr
+from mastra_dynamo.dynamo.codec import AttributeValue, Item, decode_json, decode_value, dumps_json
+from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.errors import ConflictError, ItemTooLargeError, ValidationError
+from mastra_dynamo.records.base import PerPage, coerce
+from mastra_dynamo.records.workflows import WorkflowRun, WorkflowRuns, WorkflowStateUpdate
+from mastra_dynamo.schema import keys
+from mastra_dynamo.schema.keys import Key
+from mastra_dynamo.stores import listing
+from mastra_dynamo.stores.base import DynamoDomain
+from mastra_dynamo.ttl import TtlPolicy
+from mastra_dynamo.validate import optional_id, require_id
+
+ENTITY_RUN = "workflow_run"
+ENTITY_CHUNK = "workflow_chunk"
+INLINE_MAX_BYTES = 300 * 1024
+CHUNK_BYTES = 350 * 1024
+DEFAULT_MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024
+MAX_CAS_ATTEMPTS = 200
+PENDING_MARKER = "__mastra_pending__"
+
+
+class _Conflict(Exception):
+    """The head changed between read and write (internal: triggers a re-read)."""
+
+
+class DynamoWorkflowsStore(DynamoDomain):
+    """Run snapshots. ``max_snapshot_bytes`` caps the serialized JSON of one snapshot (ItemTooLargeError)."""
+
+    def __init__(self, *, table: TableClient, ttl: TtlPolicy, clock: Clock,
+                 max_snapshot_bytes: int = DEFAULT_MAX_SNAPSHOT_BYTES,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(table=table, ttl=ttl, clock=clock)
+        self.max_snapshot_bytes = max_snapshot_bytes
+        self._sleep = sleep
+
+    def supports_concurrent_updates(self) -> bool:
+        return True
+
+    # ------------------------------------------------------------------ encoding
+    def _encode(self, snapshot: Any, *, workflow_name: str, run_id: str) -> tuple[AttributeValue | None, list[bytes]]:
+        """(inline attribute, chunks): exactly one of them is used."""
+        text = dumps_json(snapshot, field="snapshot")
+        raw = text.encode("utf-8")
+        if len(raw) > self.max_snapshot_bytes:
+            raise ItemTooLargeError(
+                f"snapshot of run {run_id!r} is {len(raw)} bytes; the configured cap is {self.max_snapshot_bytes}",
+                details={"workflow_name": workflow_name, "run_id": run_id, "size": len(raw),
+                         "limit": self.max_snapshot_bytes},
+            )
+        if len(raw) <= 16 * 1024:
+            return {"S": text}, []
+        packed = zlib.compress(raw, 6)
+        if len(packed) <= INLINE_MAX_BYTES:
+            return ({"B": packed} if len(packed) < len(raw) else {"S": text}), []
+        return None, [packed[i:i + CHUNK_BYTES] for i in range(0, len(packed), CHUNK_BYTES)]
+
+    def _decode_head(self, head: Item, workflow_name: str, run_id: str) -> Any:
+        if "snapshot" in head:
+            return decode_json(head["snapshot"])
+        generation = head.get("snapGen", {}).get("S")
+        count = int(head.get("snapChunks", {}).get("N", "0"))
+        if generation is None:
+            return None
+        prefix = keys.run_chunk_prefix(workflow_name, generation)
+        query = listing.PartitionQuery(None, "pk", "sk", keys.run_pk(run_id), sk_prefix=prefix, consistent=True)
+        parts = listing.collect(self.table, [query], ascending=True, filter_builder=lambda e: None, offset=0,
+                                limit=None)
+        if len(parts) != count:
+            raise _Conflict()  # the generation was replaced while reading: read the head again
+        data = b"".join(bytes(p["data"]["B"]) for p in parts)
+        return json.loads(zlib.decompress(data).decode("utf-8"))
+
+    def _read(self, workflow_name: str, run_id: str) -> tuple[Item, Any] | None:
+        for _ in range(5):
+            head = self.alive(self.table.get_item(keys.run_key(workflow_name, run_id)))
+            if head is None:
+                return None
+            try:
+                return head, self._decode_head(head, workflow_name, run_id)
+            except _Conflict:
+                continue
+        raise ConflictError(f"run {run_id!r} is being rewritten too often to read", details={"run_id": run_id})
+
+    def _run_record(self, head: Item, snapshot: Any) -> WorkflowRun:
+        data: dict[str, Any] = {
+            "workflow_name": head["workflowName"]["S"],
+            "run_id": head["runId"]["S"],
+            "snapshot": snapshot if snapshot is not None else {},
+            "created_at": decode_value(head["createdAt"], "datetime"),
+            "updated_at": decode_value(head["updatedAt"], "datetime"),
+        }
+        if "resourceId" in head and "S" in head["resourceId"]:
+            data["resource_id"] = head["resourceId"]["S"]
+        return WorkflowRun.model_validate(data)
+
+    # ------------------------------------------------------------------ writing
+    def _write(self, *, workflow_name: str, run_id: str, snapshot: Any, resource_id: str | None,
+               created_at: datetime | None, updated_at: datetime | None, expect: Item | None,
+               upsert: bool) -> None:
+        """Write the head (and chunks). ``upsert``: insert or update (expired heads are replaced);
+        otherwise the head must still carry the revision of ``expect`` (None = must not exist)."""
+        inline, chunks = self._encode(snapshot, workflow_name=workflow_name, run_id=run_id)
+        generation = uuid.uuid4().hex[:16] if chunks else None
+        expires_at = self.ttl.expires_at("workflow_snapshot")
+        if generation is not None:
+            self._put_chunks(workflow_name, run_id, generation, chunks, expires_at)
+        try:
+            old = self._update_head(workflow_name=workflow_name, run_id=run_id, inline=inline,
+                                    generation=generation, chunk_count=len(chunks), resource_id=resource_id,
+                                    created_at=created_at, updated_at=updated_at, expect=expect,
+                                    upsert=upsert, expires_at=expires_at,
+                                    status=snapshot.get("status") if isinstance(snapshot, dict) else None)
+        except BaseException:
+            if generation is not None:
+                self._delete_generations(workflow_name, run_id, keep=None, only=generation)
+            raise
+        old_generation = old.get("snapGen", {}).get("S")
+        if old_generation and old_generation != generation:
+            self._delete_generations(workflow_name, run_id, keep=generation)
+
+    def _put_chunks(self, workflow_name: str, run_id: str, generation: str, chunks: list[bytes],
+                    expires_at: int | None) -> None:
+        items = []
+        for index, chunk in enumerate(chunks):
+            key = keys.run_chunk_key(workflow_name, run_id, generation, index)
+            item: Item = {"pk": {"S": key.pk}, "sk": {"S": key.sk}, "data": {"B": chunk}}
+            items.append(self.stamp(item, ENTITY_CHUNK, expires_at=expires_at))
+        self.table.batch_write(puts=items)
+
+    def _delete_generations(self, workflow_name: str, run_id: str, *, keep: str | None,
+                            only: str | None = None) -> None:
+        prefix = keys.run_chunk_prefix(workflow_name, only)
+        query = listing.PartitionQuery(None, "pk", "sk", keys.run_pk(run_id), sk_prefix=prefix, consistent=True)
+        expr = Expr()
+        params = expr.apply({**query.params(ascending=True, expr=expr, filter_expression=None, limit=None),
+                             "ProjectionExpression": f"{expr.name('pk')}, {expr.name('sk')}"})
+        doomed = [Key(i["pk"]["S"], i["sk"]["S"]) for i in self.table.query_items(params)
+                  if keep is None or not i["sk"]["S"].startswith(keys.run_chunk_prefix(workflow_name, keep))]
+        if doomed:
+            self.table.batch_write(deletes=doomed)
+
+    def _update_head(self, *, workflow_name: str, run_id: str, inline: AttributeValue | None,
+                     generation: str | None,
+                     chunk_count: int, resource_id: str | None, created_at: datetime | None,
+                     updated_at: datetime | None, expect: Item | None, upsert: bool, expires_at: int | None,
+                     status: Any) -> Item:
+        now = self.now()
+        created = created_at or now
+        ts_created = keys.ts(created)
+        cwf, crun = keys.component(workflow_name), keys.component(run_id)
+        expr = Expr()
+        sets: list[str] = []
+
+        def put(name: str, value: AttributeValue) -> None:
+            sets.append(f"{expr.name(name)} = {expr.value(value)}")
+
+        def once(name: str, value: dict[str, Any]) -> None:
+            n = expr.name(name)
+            sets.append(f"{n} = if_not_exists({n}, {expr.value(value)})")
+
+        put("workflowName", {"S": workflow_name})
+        put("runId", {"S": run_id})
+        put("updatedAt", {"S": keys.ts(updated_at or now)})
+        put(self.spec.entity_attribute, {"S": ENTITY_RUN})
+        put(self.spec.schema_version_attribute, {"N": str(self.spec.schema_version)})
+        once("createdAt", {"S": ts_created})
+        shard8 = keys.shard_of(run_id, keys.GLOBAL_SHARDS)
+        put("gsi1pk", {"S": keys.runs_by_workflow_pk(workflow_name, run_id)})
+        once("gsi1sk", {"S": f"{ts_created}#{crun}"})
+        once("gsi2sk", {"S": f"{ts_created}#{crun}#{cwf}"})
+        put("gsi3pk", {"S": keys.runs_global_pk(shard8)})
+        once("gsi3sk", {"S": f"{ts_created}#{crun}#{cwf}"})
+        once("gsi4sk", {"S": f"{ts_created}#{crun}#{cwf}"})
+        removes: list[str] = []
+        status_text = status if isinstance(status, str) and status else "unknown"
+        put("status", {"S": status_text})
+        put("gsi4pk", {"S": keys.runs_by_status_pk(status_text, shard8)})
+        if resource_id is not None:
+            put("resourceId", {"S": resource_id})
+            put("gsi2pk", {"S": keys.runs_by_resource_pk(resource_id)})
+        if inline is not None:
+            put("snapshot", inline)
+            removes += [expr.name("snapGen"), expr.name("snapChunks")]
+        else:
+            assert generation is not None
+            put("snapGen", {"S": generation})
+            put("snapChunks", {"N": str(chunk_count)})
+            removes.append(expr.name("snapshot"))
+        if expires_at is not None:
+            put(self.spec.ttl_attribute, {"N": str(expires_at)})
+        else:
+            removes.append(expr.name(self.spec.ttl_attribute))
+        rev = expr.name(self.spec.revision_attribute)
+        sets.append(f"{rev} = if_not_exists({rev}, {expr.n(0)}) + {expr.n(1)}")
+        if upsert:
+            condition = f"attribute_not_exists({expr.name('pk')}) OR {self.not_expired(expr)}"
+        elif expect is None:
+            condition = f"attribute_not_exists({expr.name('pk')}) OR NOT {self.not_expired(expr)}"
+        else:
+            condition = f"{rev} = {expr.value(expect[self.spec.revision_attribute])}"
+        params = expr.apply({
+            "TableName": self.table.table_name,
+            "Key": key_attr(keys.run_key(workflow_name, run_id)),
+            "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE " + ", ".join(removes),
+            "ConditionExpression": condition,
+            "ReturnValues": "ALL_OLD",
+        })
+        try:
+            result = self.table.call("UpdateItem", **params)
+        except ConflictError:
+            if not upsert:
+                raise _Conflict() from None
+            # The head exists but is logically expired: start a new life (createdAt restarts).
+            self.table.call("DeleteItem", TableName=self.table.table_name,
+                            Key=key_attr(keys.run_key(workflow_name, run_id)),
+                            **_expired_condition(self))
+            return self._update_head(workflow_name=workflow_name, run_id=run_id, inline=inline,
+                                     generation=generation, chunk_count=chunk_count, resource_id=resource_id,
+                                     created_at=created_at, updated_at=updated_at, expect=None, upsert=True,
+                                     expires_at=expires_at, status=status)
+        old: Item = result.get("Attributes", {})
+        return old
+
+    # ------------------------------------------------------------------ public API
+    def persist_workflow_snapshot(self, *, workflow_name: str, run_id: str, snapshot: Mapping[str, Any] | str,
+                                  resource_id: str | None = None, created_at: datetime | None = None,
+                                  updated_at: datetime | None = None) -> None:
+        """Upsert a run's snapshot. ``created_at`` is write-once; ``resource_id`` is kept when not given.
+
+        Raises: ValidationError (bad ids, non-JSON snapshot), ItemTooLargeError (over the configured cap)."""
+        require_id(workflow_name, field="workflow_name")
+        require_id(run_id, field="run_id")
+        optional_id(resource_id, field="resource_id")
+        from mastra_dynamo.clock import parse_datetime
+
+        self._write(workflow_name=workflow_name, run_id=run_id,
+                    snapshot=dict(snapshot) if isinstance(snapshot, Mapping) else snapshot,
+                    resource_id=resource_id,
+                    created_at=parse_datetime(created_at) if created_at is not None else None,
+                    updated_at=parse_datetime(updated_at) if updated_at is not None else None,
+                    expect=None, upsert=True)
+
+    def load_workflow_snapshot(self, *, workflow_name: str, run_id: str) -> Any:
+        """The snapshot (a fresh copy), or None when the run does not exist."""
+        require_id(workflow_name, field="workflow_name")
+        require_id(run_id, field="run_id")
+        found = self._read(workflow_name, run_id)
+        return None if found is None else found[1]
+
+    def get_workflow_run_by_id(self, *, run_id: str, workflow_name: str | None = None) -> WorkflowRun | None:
+        """The run; without ``workflow_name`` the newest run with that id (strongly consistent Query)."""
+        require_id(run_id, field="run_id")
+        if workflow_name is not None:
+            require_id(workflow_name, field="workflow_name")
+            found = self._read(workflow_name, run_id)
+            return None if found is None else self._run_record(*found)
+        query = listing.PartitionQuery(None, "pk", "sk", keys.run_pk(run_id), sk_prefix=keys.RUN_HEAD_PREFIX,
+                                       consistent=True)
+        heads = listing.collect(self.table, [query], ascending=True, filter_builder=self.not_expired, offset=0,
+                                limit=None)
+        if not heads:
+            return None
+        newest = max(heads, key=lambda h: (h["createdAt"]["S"], h["workflowName"]["S"]))
+        found = self._read(newest["workflowName"]["S"], run_id)
+        return None if found is None else self._run_record(*found)
+
+    def delete_workflow_run_by_id(self, *, run_id: str, workflow_name: str) -> None:
+        """Delete the run's head, then its chunks (idempotent)."""
+        require_id(run_id, field="run_id")
+        require_id(workflow_name, field="workflow_name")
+        self.table.call("DeleteItem", TableName=self.table.table_name,
+                        Key=key_attr(keys.run_key(workflow_name, run_id)))
+        self._delete_generations(workflow_name, run_id, keep=None)
+
+    def list_workflow_runs(
+        self,
+        *,
+        workflow_name: str | None = None,
+        from_date: datetime | str | None = None,
+        to_date: datetime | str | None = None,
+        per_page: PerPage | None = None,
+        page: int | None = None,
+        resource_id: str | None = None,
+        thread_id: str | None = None,
+        status: str | None = None,
+    ) -> WorkflowRuns:
+        """Runs newest first. Paginated only when both ``page`` and ``per_page`` are given; ``total`` counts
+        every match. ``thread_id`` is accepted for compatibility and ignored (best effort upstream)."""
+        from mastra_dynamo.clock import parse_datetime
+        from mastra_dynamo.pagination import paginate
+
+        if page is not None and (isinstance(page, bool) or not isinstance(page, int) or page < 0):
+            raise ValidationError("page must be >= 0", code="INVALID_PAGINATION")
+        paged = page is not None and per_page is not None
+        pagination = paginate(page if paged else 0, per_page if paged else False, default=None)
+        optional_id(workflow_name, field="workflow_name")
+        optional_id(resource_id, field="resource_id")
+        start = parse_datetime(from_date) if from_date is not None else None
+        end = parse_datetime(to_date) if to_date is not None else None
+        between = (keys.ts(start) if start else "0", keys.ts(end) + "$" if end else "~")
+        if workflow_name is not None:
+            queries = [listing.PartitionQuery("gsi1", "gsi1pk", "gsi1sk",
+                                              keys.runs_by_workflow_shard_pk(workflow_name, s), sk_between=between)
+                       for s in keys.all_shards(keys.HOT_SHARDS)]
+        elif resource_id is not None:
+            queries = [listing.PartitionQuery("gsi2", "gsi2pk", "gsi2sk", keys.runs_by_resource_pk(resource_id),
+                                              sk_between=between)]
+        elif status is not None:
+            queries = [listing.PartitionQuery("gsi4", "gsi4pk", "gsi4sk", keys.runs_by_status_pk(status, s),
+                                              sk_between=between) for s in keys.all_shards(keys.GLOBAL_SHARDS)]
+        else:
+            queries = [listing.PartitionQuery("gsi3", "gsi3pk", "gsi3sk", keys.runs_global_pk(s),
+                                              sk_between=between) for s in keys.all_shards(keys.GLOBAL_SHARDS)]
+
+        def flt(expr: Expr) -> str:
+            clauses = [self.not_expired(expr)]
+            for attr, value in (("workflowName", workflow_name), ("resourceId", resource_id), ("status", status)):
+                if value is not None:
+                    clauses.append(f"{expr.name(attr)} = {expr.s(value)}")
+            return " AND ".join(clauses)
+
+        items, total = listing.page_with_total(self.table, queries, ascending=False, filter_builder=flt,
+                                               offset=pagination.offset, limit=pagination.limit)
+        runs = []
+        for head in items:
+            wf, rid = head["workflowName"]["S"], head["runId"]["S"]
+            try:
+                snapshot = self._decode_head(head, wf, rid)
+            except _Conflict:
+                found = self._read(wf, rid)  # the index copy is older than the chunks: read the head
+                if found is None:
+                    continue
+                head, snapshot = found
+            runs.append(self._run_record(head, snapshot))
+        return WorkflowRuns(runs=runs, total=total or 0)
+
+    def update_workflow_results(self, *, workflow_name: str, run_id: str, step_id: str, result: Any,
+                                request_context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Atomically merge one step result into ``snapshot.context`` (and ``request_context`` into the
+        snapshot's requestContext). A missing run gets a pending snapshot first. Returns the new context."""
+        require_id(workflow_name, field="workflow_name")
+        require_id(run_id, field="run_id")
+        require_id(step_id, field="step_id")
+        dumps_json(result, field="result")
+        if request_context is not None:
+            dumps_json(dict(request_context), field="request_context")
+
+        def change(snapshot: dict[str, Any]) -> dict[str, Any] | None:
+            context = snapshot.setdefault("context", {})
+            context[step_id] = merge_step_result(context.get(step_id), result)
+            if request_context:
+                merged = dict(snapshot.get("requestContext") or {})
+                merged.update(request_context)
+                snapshot["requestContext"] = merged
+            return snapshot
+
+        snapshot = self._compare_and_set(workflow_name, run_id, change, create_missing=True)
+        assert snapshot is not None
+        context: dict[str, Any] = snapshot.get("context", {})
+        return context
+
+    def update_workflow_state(self, *, workflow_name: str, run_id: str,
+                              opts: WorkflowStateUpdate | Mapping[str, Any]) -> dict[str, Any] | None:
+        """Shallow-merge ``opts`` into the snapshot, atomically. With ``expected_status`` (a status or a list),
+        the update applies only if the stored status is one of them (compare-and-set); otherwise, and when
+        the run is missing, returns None and writes nothing. ``expected_status`` is never stored."""
+        require_id(workflow_name, field="workflow_name")
+        require_id(run_id, field="run_id")
+        update = coerce(WorkflowStateUpdate, opts, what="opts")
+        fields = update.model_dump(by_alias=True, exclude_unset=True, mode="json")
+        expected = fields.pop("expectedStatus", None)
+        allowed = None if expected is None else ({expected} if isinstance(expected, str) else set(expected))
+
+        def change(snapshot: dict[str, Any]) -> dict[str, Any] | None:
+            if allowed is not None and snapshot.get("status") not in allowed:
+                return None
+            snapshot.update(fields)
+            return snapshot
+
+        return self._compare_and_set(workflow_name, run_id, change, create_missing=False)
+
+    def _compare_and_set(self, workflow_name: str, run_id: str,
+                         change: Callable[[dict[str, Any]], dict[str, Any] | None],
+                         *, create_missing: bool) -> dict[str, Any] | None:
+        for attempt in range(MAX_CAS_ATTEMPTS):
+            found = self._read(workflow_name, run_id)
+            if found is None:
+                if not create_missing:
+                    return None
+                head: Item | None = None
+                snapshot: Any = pending_snapshot(run_id, self.now())
+            else:
+                head, snapshot = found
+                if isinstance(snapshot, str):
+                    try:
+                        snapshot = json.loads(snapshot)
+                    except ValueError:
+                        raise ValidationError(f"run {run_id!r} holds a non-object snapshot",
+                                              code="INVALID_SNAPSHOT") from None
+                if not isinstance(snapshot, dict):
+                    raise ValidationError(f"run {run_id!r} holds a non-object snapshot", code="INVALID_SNAPSHOT")
+            new = change(snapshot)
+            if new is None:
+                return None
+            try:
+                self._write(workflow_name=workflow_name, run_id=run_id, snapshot=new, resource_id=None,
+                            created_at=None, updated_at=None, expect=head, upsert=False)
+                return new
+            except _Conflict:
+                self._sleep(random.uniform(0, min(0.2, 0.002 * (2 ** min(attempt, 7)))))
+        raise ConflictError(f"run {run_id!r}: too much contention; retry", details={"run_id": run_id})
+
+    def dangerously_clear_all(self) -> None:
+        """Delete every workflow item of this table. Admin only: reads the whole table with a Scan."""
+        from mastra_dynamo.admin import scan_entities  # admin: not a request path
+
+        self.table.batch_write(deletes=list(scan_entities(self.table, (ENTITY_RUN, ENTITY_CHUNK))))
+
+
+def _expired_condition(domain: DynamoDomain) -> dict[str, Any]:
+    expr = Expr()
+    t = expr.name(domain.spec.ttl_attribute)
+    return expr.apply({"ConditionExpression": f"{t} <= {expr.n(domain.ttl.now_epoch())}"})
+
+
+def pending_snapshot(run_id: str, now: datetime) -> dict[str, Any]:
+    """The empty snapshot of a run that receives results before it was persisted."""
+    return {
+        "runId": run_id, "status": "pending", "value": {}, "context": {}, "activePaths": [],
+        "activeStepsPath": {}, "serializedStepGraph": [], "suspendedPaths": {}, "resumeLabels": {},
+        "waitingPaths": {}, "timestamp": int(now.timestamp() * 1000),
+    }
+
+
+def _pending(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(PENDING_MARKER) is True
+
+
+def merge_step_result(existing: Any, result: Any) -> Any:
+    """Merge a step result into the stored one. For foreach steps (list outputs) the outputs merge element by
+    element: a pending marker never overwrites a finished element, so results of parallel iterations that
+    arrive in any order are all kept."""
+    if not (isinstance(existing, dict) and isinstance(result, dict)):
+        return result
+    old_out, new_out = existing.get("output"), result.get("output")
+    merged = {**existing, **result}
+    if isinstance(old_out, list) and isinstance(new_out, list):
+        out = list(old_out) + [None] * max(0, len(new_out) - len(old_out))
+        for index, value in enumerate(new_out):
+            if _pending(value) and index < len(old_out) and not _pending(old_out[index]):
+                continue
+            out[index] = value
+        merged["output"] = out
+    return merged
+
+
+__all__ = ["DynamoWorkflowsStore", "merge_step_result", "pending_snapshot"]
