@@ -95,6 +95,26 @@ class AsyncMemoryStore:
         await _run(self.sync.dangerously_clear_all)
 
 
+class AsyncDomainStore:
+    """Awaitable wrapper of any domain store: each public method runs the sync implementation on a worker
+    thread; attributes that are not callables (capability flags) are passed through."""
+
+    def __init__(self, sync: Any) -> None:
+        self.sync = sync
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.sync, name)
+        if name.startswith("_") or not callable(target):
+            return target
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return await asyncio.to_thread(target, *args, **kwargs)
+
+        call.__name__ = name
+        call.__doc__ = getattr(target, "__doc__", None)
+        return call
+
+
 class AsyncDynamoDBStore:
     """Awaitable DynamoDBStore. Accepts the same arguments as DynamoDBStore, or wraps an existing one."""
 
@@ -111,10 +131,7 @@ class AsyncDynamoDBStore:
             return None
         wrapped = self._domains.get(name)
         if wrapped is None:
-            if isinstance(sync, DynamoMemoryStore):
-                wrapped = AsyncMemoryStore(sync)
-            else:  # pragma: no cover - every served domain has a wrapper
-                raise AssertionError(name)
+            wrapped = AsyncMemoryStore(sync) if isinstance(sync, DynamoMemoryStore) else AsyncDomainStore(sync)
             self._domains[name] = wrapped
         return wrapped
 

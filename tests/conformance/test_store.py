@@ -23,9 +23,11 @@ from tests.conftest import Backend, make_store, require
 
 def test_get_store_serves_memory_and_not_observability(store: DynamoDBStore) -> None:
     assert store.get_store("memory") is store.get_store("memory")
+    assert store.get_store("workflows") is not None and store.get_store("scores") is not None
+    assert store.get_store("workflows").supports_concurrent_updates() is True
     assert store.get_store("observability") is None
     assert store.get_store("no-such-domain") is None
-    assert "memory" in store.stores
+    assert set(store.stores) == {"memory", "workflows", "scores"}
 
 
 def test_init_on_missing_table_is_actionable(backend: Backend) -> None:
@@ -111,6 +113,10 @@ def test_async_facade_runs_the_same_implementation(backend: Backend, store: Dyna
         assert sorted(m.id for m in page.messages) == [f"am{i}" for i in range(5)]
         thread = await memory.get_thread_by_id(thread_id="at")
         assert thread is not None and thread.title == "async"
+        workflows = astore.get_store("workflows")
+        assert workflows.supports_concurrent_updates is not None
+        await workflows.persist_workflow_snapshot(workflow_name="wf", run_id="r", snapshot={"status": "running"})
+        assert await workflows.load_workflow_snapshot(workflow_name="wf", run_id="r") == {"status": "running"}
 
     asyncio.run(scenario())
 
