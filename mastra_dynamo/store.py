@@ -22,12 +22,13 @@ from mastra_dynamo.schema.table import TABLE_SPEC
 from mastra_dynamo.ttl import EntityTtl, TtlPolicy
 
 if TYPE_CHECKING:
+    from mastra_dynamo.stores.agents import DynamoAgentsStore
     from mastra_dynamo.stores.memory import DynamoMemoryStore
     from mastra_dynamo.stores.scores import DynamoScoresStore
     from mastra_dynamo.stores.workflows import DynamoWorkflowsStore
 
 _TABLE_NAME = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
-SUPPORTED_DOMAINS = (Domain.MEMORY, Domain.WORKFLOWS, Domain.SCORES)
+SUPPORTED_DOMAINS = (Domain.MEMORY, Domain.WORKFLOWS, Domain.SCORES, Domain.AGENTS)
 """Domains this store implements today; other names answer None from get_store."""
 
 
@@ -131,6 +132,9 @@ class DynamoDBStore:
     def get_store(self, name: Literal["scores"]) -> DynamoScoresStore: ...
 
     @overload
+    def get_store(self, name: Literal["agents"]) -> DynamoAgentsStore: ...
+
+    @overload
     def get_store(self, name: str) -> Any: ...
 
     def get_store(self, name: str) -> Any:
@@ -157,6 +161,10 @@ class DynamoDBStore:
             from mastra_dynamo.stores.scores import DynamoScoresStore
 
             return DynamoScoresStore(table=self.table, ttl=self.ttl, clock=self.clock)
+        if name == Domain.AGENTS:
+            from mastra_dynamo.stores.agents import DynamoAgentsStore
+
+            return DynamoAgentsStore(table=self.table, ttl=self.ttl, clock=self.clock)
         raise AssertionError(name)
 
     # ------------------------------------------------------------------ lifecycle
