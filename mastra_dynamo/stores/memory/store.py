@@ -218,6 +218,10 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
             raise
         return CloneThreadResult(thread=thread, cloned_messages=cloned, message_id_map=id_map)
 
+    def copy_thread(self, **kwargs: Any) -> CloneThreadResult:
+        """Alias of :meth:`clone_thread` (Mastra names it both ways)."""
+        return self.clone_thread(**kwargs)
+
     # ------------------------------------------------------------------ admin
     def dangerously_clear_all(self) -> None:
         """Delete every memory item of this table. Admin only: reads the whole table with a Scan."""
