@@ -236,15 +236,21 @@ class DynamoWorkflowsStore(DynamoDomain):
             if not upsert:
                 raise _Conflict() from None
             # The head exists but is logically expired: start a new life (createdAt restarts).
-            self.table.call("DeleteItem", TableName=self.table.table_name,
-                            Key=key_attr(keys.run_key(workflow_name, run_id)),
-                            **_expired_condition(self))
+            self._drop_expired_head(workflow_name, run_id)
             return self._update_head(workflow_name=workflow_name, run_id=run_id, inline=inline,
                                      generation=generation, chunk_count=chunk_count, resource_id=resource_id,
                                      created_at=created_at, updated_at=updated_at, expect=None, upsert=True,
                                      expires_at=expires_at, status=status)
         old: Item = result.get("Attributes", {})
         return old
+
+    def _drop_expired_head(self, workflow_name: str, run_id: str) -> None:
+        """Delete the head only if it is logically expired (nothing happens to a live or missing head)."""
+        try:
+            self.table.call("DeleteItem", TableName=self.table.table_name,
+                            Key=key_attr(keys.run_key(workflow_name, run_id)), **_expired_condition(self))
+        except ConflictError:
+            return
 
     # ------------------------------------------------------------------ public API
     def persist_workflow_snapshot(self, *, workflow_name: str, run_id: str, snapshot: Mapping[str, Any] | str,
@@ -412,6 +418,7 @@ class DynamoWorkflowsStore(DynamoDomain):
             if found is None:
                 if not create_missing:
                     return None
+                self._drop_expired_head(workflow_name, run_id)  # a logically expired run starts afresh
                 head: Item | None = None
                 snapshot: Any = pending_snapshot(run_id, self.now())
             else:
@@ -463,7 +470,7 @@ def _pending(value: Any) -> bool:
 
 def merge_step_result(existing: Any, result: Any) -> Any:
     """Merge a step result into the stored one. For foreach steps (list outputs) the outputs merge element by
-    element: a pending marker never overwrites a finished element, so results of parallel iterations that
+    element: a pending marker or null never overwrites a finished element, so results of parallel iterations that
     arrive in any order are all kept."""
     if not (isinstance(existing, dict) and isinstance(result, dict)):
         return result
@@ -472,8 +479,9 @@ def merge_step_result(existing: Any, result: Any) -> Any:
     if isinstance(old_out, list) and isinstance(new_out, list):
         out = list(old_out) + [None] * max(0, len(new_out) - len(old_out))
         for index, value in enumerate(new_out):
-            if _pending(value) and index < len(old_out) and not _pending(old_out[index]):
-                continue
+            unfinished = value is None or _pending(value)
+            if unfinished and index < len(old_out) and old_out[index] is not None and not _pending(old_out[index]):
+                continue  # this writer has no result for that iteration: keep the finished one
             out[index] = value
         merged["output"] = out
     return merged
