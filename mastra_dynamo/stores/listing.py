@@ -32,6 +32,11 @@ class PartitionQuery:
     sk_prefix: str | None = None
     consistent: bool = False
 
+    @property
+    def empty(self) -> bool:
+        """An inverted range (e.g. start after end) matches nothing; DynamoDB would reject the BETWEEN."""
+        return self.sk_between is not None and self.sk_between[0] > self.sk_between[1]
+
     def params(self, *, ascending: bool, expr: Expr, filter_expression: str | None,
                limit: int | None) -> dict[str, Any]:
         condition = f"{expr.name(self.pk_attr)} = {expr.s(self.pk)}"
@@ -57,6 +62,8 @@ FilterBuilder = Callable[[Expr], str | None]
 
 def _partition_items(table: TableClient, query: PartitionQuery, *, ascending: bool,
                      filter_builder: FilterBuilder, page_limit: int | None) -> Iterator[Item]:
+    if query.empty:
+        return
     expr = Expr()
     filter_expression = filter_builder(expr)
     params = expr.apply(query.params(ascending=ascending, expr=expr, filter_expression=filter_expression,
@@ -102,6 +109,8 @@ def count(table: TableClient, queries: list[PartitionQuery], *, filter_builder: 
                                       predicate=predicate))
     total = 0
     for query in queries:
+        if query.empty:
+            continue
         expr = Expr()
         filter_expression = filter_builder(expr)
         params = expr.apply(query.params(ascending=True, expr=expr, filter_expression=filter_expression,
