@@ -110,52 +110,69 @@ def test_results_for_a_missing_run_create_a_pending_snapshot(cwf: DynamoWorkflow
 
 
 # ------------------------------------------------------------------------------------------ foreach outputs
-def test_foreach_iterations_merge_element_wise_in_any_order(wf: DynamoWorkflowsStore) -> None:
+FOREACH = "__mastra_foreach__"
+DONE = "__mastra_foreach_completed_indexes__"
+SUSPENDED = {"status": "suspended", "suspendedAt": 1, "suspendPayload": {"__workflow_meta": {"path": ["each"]}}}
+
+
+def _iteration(output: list[Any], *, done: list[int] | None = None, status: str = "running") -> dict[str, Any]:
+    result: dict[str, Any] = {FOREACH: True, "status": status, "output": output}
+    if done is not None:
+        result[DONE] = done
+    return result
+
+
+def test_foreach_iterations_merge_slot_by_slot_in_any_order(wf: DynamoWorkflowsStore) -> None:
     _persist(wf)
-    _result(wf, "each", {"status": "running", "output": [PENDING, PENDING, PENDING, PENDING]})
-    _result(wf, "each", {"status": "running", "output": [PENDING, PENDING, "r2", PENDING]})
-    _result(wf, "each", {"status": "running", "output": ["r0", PENDING, PENDING, PENDING]})
-    context = _result(wf, "each", {"status": "running", "output": [PENDING, PENDING, PENDING, {"v": 3}]})
-    assert context["each"]["output"][0] == "r0"
-    assert context["each"]["output"][2] == "r2"
-    assert context["each"]["output"][3] == {"v": 3}
-    context = _result(wf, "each", {"status": "success", "output": [PENDING, "r1", PENDING, PENDING]})
-    assert context["each"] == {"status": "success", "output": ["r0", "r1", "r2", {"v": 3}]}
+    _result(wf, "each", _iteration([None, None, None, None]))
+    _result(wf, "each", _iteration([None, None, "r2", None], done=[2]))
+    _result(wf, "each", _iteration(["r0", None, None, None], done=[0]))
+    context = _result(wf, "each", _iteration([None, None, None, {"v": 3}], done=[3]))
+    assert context["each"]["output"] == ["r0", None, "r2", {"v": 3}]
+    context = _result(wf, "each", _iteration([None, "r1", None, None], done=[1], status="success"))
+    assert context["each"]["output"] == ["r0", "r1", "r2", {"v": 3}]
+    assert context["each"]["status"] == "success" and context["each"][DONE] == [0, 1, 2, 3]
+    assert FOREACH not in context["each"]
     assert _load(wf)["context"]["each"] == context["each"]
 
 
-def test_a_pending_marker_never_overwrites_a_finished_element(wf: DynamoWorkflowsStore) -> None:
+def test_a_completed_slot_is_not_clobbered_by_a_stale_writer(wf: DynamoWorkflowsStore) -> None:
     _persist(wf)
-    _result(wf, "each", {"status": "success", "output": ["a", "b", "c"]})
-    context = _result(wf, "each", {"status": "success", "output": [PENDING, PENDING, PENDING]})
-    assert context["each"]["output"] == ["a", "b", "c"]
-    context = _result(wf, "each", {"status": "success", "output": [PENDING, "B", PENDING]})
-    assert context["each"]["output"] == ["a", "B", "c"]
-    assert _load(wf)["context"]["each"]["output"] == ["a", "B", "c"]
+    _result(wf, "each", _iteration(["a", None], done=[0]))
+    context = _result(wf, "each", _iteration(["stale", "b"], done=[1]))
+    assert context["each"]["output"] == ["a", "b"]
 
 
-def test_finished_falsy_elements_are_kept_too(wf: DynamoWorkflowsStore) -> None:
+def test_a_pending_marker_resets_only_unfinished_slots(wf: DynamoWorkflowsStore) -> None:
     _persist(wf)
-    _result(wf, "each", {"status": "running", "output": [0, "", False, PENDING]})
-    context = _result(wf, "each", {"status": "running", "output": [PENDING, PENDING, PENDING, []]})
+    _result(wf, "each", _iteration(["a", dict(SUSPENDED), None], done=[0]))
+    context = _result(wf, "each", {**_iteration([PENDING, PENDING, PENDING]), "status": "ignored"})
+    each = context["each"]
+    assert each["output"] == ["a", None, None]  # the finished slot survives, the suspended one is reset
+    assert each["status"] == "running"  # a reset keeps the stored step-level fields
+    assert _load(wf)["context"]["each"]["output"] == ["a", None, None]
+
+
+def test_finished_falsy_elements_are_kept(wf: DynamoWorkflowsStore) -> None:
+    _persist(wf)
+    _result(wf, "each", _iteration([0, "", False, None], done=[0, 1, 2]))
+    context = _result(wf, "each", _iteration([None, None, None, []], done=[3]))
     assert context["each"]["output"] == [0, "", False, []]
 
 
 def test_a_longer_output_extends_the_list(wf: DynamoWorkflowsStore) -> None:
     _persist(wf)
-    _result(wf, "each", {"status": "running", "output": ["a"]})
-    context = _result(wf, "each", {"status": "running", "output": [PENDING, "b", "c"]})
+    _result(wf, "each", _iteration(["a", None]))
+    context = _result(wf, "each", _iteration([None, "b", "c"]))
     assert context["each"]["output"] == ["a", "b", "c"]
 
 
-def test_a_null_element_keeps_the_finished_result(wf: DynamoWorkflowsStore) -> None:
-    """Upstream: ``null`` in an incoming foreach output means "iteration not finished yet": keep the stored
-    element (parallel iterations each write their own index and null elsewhere)."""
+def test_untagged_results_replace_the_stored_one(wf: DynamoWorkflowsStore) -> None:
+    """Only writers that tag a result as a foreach iteration get the slot merge."""
     _persist(wf)
     _result(wf, "each", {"status": "running", "output": [None, "r1", None]})
     context = _result(wf, "each", {"status": "running", "output": ["r0", None, None]})
-    assert context["each"]["output"][:2] == ["r0", "r1"]
-    assert _load(wf)["context"]["each"]["output"][:2] == ["r0", "r1"]
+    assert context["each"]["output"] == ["r0", None, None]
 
 
 def test_non_list_outputs_are_replaced(wf: DynamoWorkflowsStore) -> None:
