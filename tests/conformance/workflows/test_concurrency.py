@@ -9,7 +9,7 @@ from typing import Any
 from mastra_dynamo.stores.workflows import DynamoWorkflowsStore
 from tests.conftest import Backend, require
 
-from .data import PENDING, at, snapshot
+from .data import at, snapshot
 
 THREADS = 16
 STEPS_PER_THREAD = 5
@@ -75,13 +75,16 @@ def test_concurrent_foreach_iterations_are_all_kept(backend: Backend, wf: Dynamo
     n = 12
     _persist(wf)
     wf.update_workflow_results(workflow_name="wf", run_id="r1", step_id="each",
-                               result={"status": "running", "output": [PENDING] * n}, request_context={})
+                               result={"__mastra_foreach__": True, "status": "running", "output": [None] * n},
+                               request_context={})
 
     def iteration(index: int) -> None:
-        output: list[Any] = [PENDING] * n
+        output: list[Any] = [None] * n
         output[index] = {"item": index}
-        wf.update_workflow_results(workflow_name="wf", run_id="r1", step_id="each",
-                                   result={"status": "running", "output": output}, request_context={})
+        result = {"__mastra_foreach__": True, "__mastra_foreach_completed_indexes__": [index],
+                  "status": "running", "output": output}
+        wf.update_workflow_results(workflow_name="wf", run_id="r1", step_id="each", result=result,
+                                   request_context={})
 
     _run_all(n, iteration)
     loaded = wf.load_workflow_snapshot(workflow_name="wf", run_id="r1")
