@@ -1,5 +1,55 @@
 """Composite storage: route each Mastra storage domain to the store that owns it.
 
 ``MastraCompositeStore`` and ``ClickHouseObservabilityStore`` live here. Importing ``mastra_dynamo`` never
-imports this package or its optional ClickHouse/chDB drivers.
+imports this package or its optional ClickHouse/chDB drivers, and importing this package never imports the
+drivers either (they load on the first ClickHouse connection).
+
+Typical wiring: memory (and the other DynamoDB domains) from a ``DynamoDBStore``, observability from ClickHouse::
+
+    from composite import ClickHouseObservabilityStore, MastraCompositeStore
+    from mastra_dynamo import DynamoDBStore
+
+    storage = MastraCompositeStore(
+        id="app",
+        default=DynamoDBStore(id="ddb", table_name="mastra", region="eu-west-1"),
+        domains={"observability": ClickHouseObservabilityStore(host="clickhouse.internal", port=8123)},
+    )
+    storage.init()
 """
+
+from composite.clickhouse import ClickHouseObservabilityStore
+from composite.observability import ObservabilityStorage
+from composite.registry import DOMAIN_KEYS, EDITOR_DOMAINS
+from composite.spans import (
+    CreateSpanRecord,
+    PaginationInfo,
+    SpanList,
+    SpanRecord,
+    SpanResult,
+    SpanUpdate,
+    Trace,
+    TracePage,
+    TracesFilter,
+    TraceSpan,
+    TraceStatus,
+)
+from composite.store import MastraCompositeStore
+
+__all__ = [
+    "DOMAIN_KEYS",
+    "EDITOR_DOMAINS",
+    "ClickHouseObservabilityStore",
+    "CreateSpanRecord",
+    "MastraCompositeStore",
+    "ObservabilityStorage",
+    "PaginationInfo",
+    "SpanList",
+    "SpanRecord",
+    "SpanResult",
+    "SpanUpdate",
+    "Trace",
+    "TracePage",
+    "TraceSpan",
+    "TraceStatus",
+    "TracesFilter",
+]

@@ -144,6 +144,7 @@ class DynamoDBStore:
         store = self._stores.get(name)
         if store is None:
             store = self._make(name)
+            store.owner_init = self.init
             self._stores[name] = store
         return store
 

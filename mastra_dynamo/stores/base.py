@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from mastra_dynamo.clock import Clock
@@ -23,9 +24,13 @@ class DynamoDomain:
         self.ttl = ttl
         self.clock = clock
         self.spec = TABLE_SPEC
+        self.owner_init: Callable[[], None] | None = None
+        """The owning DynamoDBStore's init (table check), so a domain used on its own still checks it."""
 
     def init(self) -> None:
-        """Domain-level setup: nothing to do; the owning DynamoDBStore checks the table."""
+        """Check the table through the owning DynamoDBStore (cached there); nothing else to set up."""
+        if self.owner_init is not None:
+            self.owner_init()
 
     def now(self) -> datetime:
         return self.clock()

@@ -27,7 +27,7 @@ def test_get_store_serves_memory_and_not_observability(store: DynamoDBStore) -> 
     assert store.get_store("workflows").supports_concurrent_updates() is True
     assert store.get_store("observability") is None
     assert store.get_store("no-such-domain") is None
-    assert set(store.stores) == {"memory", "workflows", "scores"}
+    assert set(store.stores) == {"memory", "workflows", "scores", "agents"}
 
 
 def test_init_on_missing_table_is_actionable(backend: Backend) -> None:
@@ -38,6 +38,12 @@ def test_init_on_missing_table_is_actionable(backend: Backend) -> None:
     s.create_table()
     s.init()  # a retry after the failure runs again and succeeds
     s.delete_table()
+
+
+def test_a_domain_used_on_its_own_still_checks_the_table(backend: Backend) -> None:
+    s = make_store(backend)
+    with pytest.raises(TableNotFoundError):
+        s.get_store("memory").init()
 
 
 def test_init_rejects_a_table_with_missing_indexes(backend: Backend) -> None:
