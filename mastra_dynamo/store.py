@@ -33,22 +33,9 @@ SUPPORTED_DOMAINS = (Domain.MEMORY, Domain.WORKFLOWS, Domain.SCORES, Domain.AGEN
 
 
 def _default_client(region: str, endpoint_url: str | None) -> Any:
-    import boto3
-    from botocore.config import Config
+    from mastra_dynamo.dynamo.session import create_dynamodb_client
 
-    session = boto3.session.Session()
-    return session.client(
-        "dynamodb",
-        region_name=region,
-        endpoint_url=endpoint_url,
-        config=Config(
-            retries={"mode": "standard", "max_attempts": 8},
-            connect_timeout=5,
-            read_timeout=20,
-            max_pool_connections=32,
-            tcp_keepalive=True,
-        ),
-    )
+    return create_dynamodb_client(region, endpoint_url)
 
 
 class DynamoDBStore:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import moto  # noqa: F401  (imported first: moto hooks botocore sessions created after it is imported)
 import pytest
 
 from mastra_dynamo import DynamoDBStore
