@@ -23,12 +23,16 @@ from mastra_dynamo.ttl import EntityTtl, TtlPolicy
 
 if TYPE_CHECKING:
     from mastra_dynamo.stores.agents import DynamoAgentsStore
+    from mastra_dynamo.stores.datasets import DynamoDatasetsStore
+    from mastra_dynamo.stores.experiments import DynamoExperimentsStore
     from mastra_dynamo.stores.memory import DynamoMemoryStore
     from mastra_dynamo.stores.scores import DynamoScoresStore
     from mastra_dynamo.stores.workflows import DynamoWorkflowsStore
 
 _TABLE_NAME = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
-SUPPORTED_DOMAINS = (Domain.MEMORY, Domain.WORKFLOWS, Domain.SCORES, Domain.AGENTS)
+SUPPORTED_DOMAINS = (
+    Domain.MEMORY, Domain.WORKFLOWS, Domain.SCORES, Domain.AGENTS, Domain.DATASETS, Domain.EXPERIMENTS,
+)
 """Domains this store implements today; other names answer None from get_store."""
 
 
@@ -122,6 +126,12 @@ class DynamoDBStore:
     def get_store(self, name: Literal["agents"]) -> DynamoAgentsStore: ...
 
     @overload
+    def get_store(self, name: Literal["datasets"]) -> DynamoDatasetsStore: ...
+
+    @overload
+    def get_store(self, name: Literal["experiments"]) -> DynamoExperimentsStore: ...
+
+    @overload
     def get_store(self, name: str) -> Any: ...
 
     def get_store(self, name: str) -> Any:
@@ -153,6 +163,14 @@ class DynamoDBStore:
             from mastra_dynamo.stores.agents import DynamoAgentsStore
 
             return DynamoAgentsStore(table=self.table, ttl=self.ttl, clock=self.clock)
+        if name == Domain.DATASETS:
+            from mastra_dynamo.stores.datasets import DynamoDatasetsStore
+
+            return DynamoDatasetsStore(table=self.table, ttl=self.ttl, clock=self.clock)
+        if name == Domain.EXPERIMENTS:
+            from mastra_dynamo.stores.experiments import DynamoExperimentsStore
+
+            return DynamoExperimentsStore(table=self.table, ttl=self.ttl, clock=self.clock)
         raise AssertionError(name)
 
     # ------------------------------------------------------------------ lifecycle

@@ -1,8 +1,10 @@
-"""One botocore session per process.
+"""botocore sessions that share one parsed service model.
 
-Creating a botocore session loads and parses the DynamoDB service model (~0.1 s); sharing one session makes
-every later client cheap. botocore sessions are not safe for concurrent client creation, so creation is
-serialised; the clients themselves are thread-safe.
+Creating a botocore session from scratch loads and parses the DynamoDB service model (~0.1 s). Every session
+made here shares one data loader, whose cache holds the parsed model, so later clients cost a few
+milliseconds. Each client still gets its own session, so credentials and region are resolved when the
+client is created (as with a fresh boto3 session), never inherited from an earlier client. Creation is
+serialised because botocore's loader cache is not meant for concurrent first use; clients are thread-safe.
 """
 
 from __future__ import annotations
@@ -11,23 +13,27 @@ import threading
 from typing import Any
 
 _lock = threading.Lock()
-_session: Any = None
+_loader: Any = None
 
 
-def shared_session() -> Any:
-    global _session
+def new_session() -> Any:
+    """A fresh botocore session wired to the process-wide data loader."""
+    import botocore.session
+
+    global _loader
     with _lock:
-        if _session is None:
-            import botocore.session
-
-            _session = botocore.session.get_session()
-        return _session
+        session = botocore.session.Session()
+        if _loader is None:
+            _loader = session.get_component("data_loader")
+        else:
+            session.register_component("data_loader", _loader)
+        return session
 
 
 def create_dynamodb_client(region: str, endpoint_url: str | None) -> Any:
     from botocore.config import Config
 
-    session = shared_session()
+    session = new_session()
     with _lock:
         return session.create_client(
             "dynamodb",

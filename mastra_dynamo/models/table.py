@@ -66,10 +66,10 @@ def bind(settings: BoundSettings, spec: TableSpec = TABLE_SPEC) -> type[Model]:
         attrs[gsi.sort_key] = UnicodeAttribute(null=True)
         attrs[gsi.name] = index_cls()
     model: type[Model] = type("TableItem", (Model,), attrs)
-    # Reuse the process-wide botocore session (its parsed service model) instead of a fresh one per binding.
-    from mastra_dynamo.dynamo.session import shared_session
+    # A fresh botocore session that reuses the process-wide parsed service model (see dynamo/session.py).
+    from mastra_dynamo.dynamo.session import new_session
 
-    model._get_connection().connection._local.session = shared_session()
+    model._get_connection().connection._local.session = new_session()
     return model
 
 

@@ -253,6 +253,33 @@ def datasets_global_pk(shard: str) -> str:
     return f"DA#{shard}"
 
 
+DATASET_ITEM_ROW_PREFIX = "I#"
+"""Sort-key prefix of every SCD-2 history row of a dataset (``I#`` never matches ``IC#``)."""
+DATASET_ITEM_CURRENT_PREFIX = "IC#"
+DATASET_VERSION_PREFIX = "V#"
+DATASET_EXTERNAL_ID_PREFIX = "X#"
+DATASET_ITEM_LINK_PREFIX = "L#"
+
+
+def dataset_item_rows_prefix(item_id: str) -> str:
+    """Sort-key prefix of the history rows of one item."""
+    return f"I#{component(item_id)}#"
+
+
+def dataset_item_link_key(dataset_id: str, item_id: str, experiment_id: str, result_id: str) -> Key:
+    """Link from a dataset item to one experiment result that references it, in the dataset's collection.
+
+    Written in the same transaction as the result (with a condition that the item is not purged), so
+    ``purge_item`` finds every result of the item with one strongly consistent Query after it has set
+    the purge flag."""
+    return Key(f"D#{component(dataset_id)}",
+               f"L#{component(item_id)}#{component(experiment_id)}#{component(result_id)}")
+
+
+def dataset_item_links_prefix(item_id: str) -> str:
+    return f"L#{component(item_id)}#"
+
+
 # ---------------------------------------------------------------- experiments
 def experiment_key(experiment_id: str) -> Key:
     return Key(f"E#{component(experiment_id)}", "E")
@@ -282,3 +309,7 @@ def experiments_by_dataset_pk(dataset_id: str) -> str:
 
 def experiments_global_pk(shard: str) -> str:
     return f"EA#{shard}"
+
+
+EXPERIMENT_RESULT_PREFIX = "ER#"
+EXPERIMENT_SLOT_PREFIX = "EK#"

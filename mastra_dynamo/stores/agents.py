@@ -130,8 +130,9 @@ class DynamoAgentsStore(DynamoDomain):
 
     def _agent_ttl(self, agent_id: str) -> int | None:
         item = self.alive(self.table.get_item(keys.agent_key(agent_id)))
-        if item is not None and self.spec.ttl_attribute in item:
-            return int(item[self.spec.ttl_attribute]["N"])
+        if item is not None:  # versions expire with their agent (or never, like it)
+            ttl = item.get(self.spec.ttl_attribute)
+            return int(ttl["N"]) if ttl is not None else None
         return self.ttl.expires_at("agent")
 
     # ------------------------------------------------------------------ agents
@@ -186,6 +187,8 @@ class DynamoAgentsStore(DynamoDomain):
                 version = None
         elif status != "draft" and agent.active_version_id:
             version = self.get_version(id=agent.active_version_id)
+            if version is not None and version.agent_id != agent.id:
+                version = None  # an active version id that names another agent's version is ignored
         if version is None and version_id is None:
             version = self.get_latest_version(agent_id=agent.id)
         merged = agent.model_dump(by_alias=True, exclude_unset=False)

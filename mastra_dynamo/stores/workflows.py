@@ -4,10 +4,11 @@ A run lives in its own partition ``W#<runId>``: the head item ``N#<workflowName>
 and either the snapshot inline (JSON text, or zlib-compressed JSON when large) or the manifest of a chunked
 snapshot (generation id + chunk count). Chunks ``C#<workflowName>#<generation>#<n>`` are written before the
 head switches to their generation (the commit point), and the previous generation is deleted afterwards,
-so a reader never mixes two writes and a crash leaves at most unreferenced chunks that the next write of the
-run removes. Every read-modify-write (``update_workflow_results``, ``update_workflow_state``) is
-conditioned on the head's revision ``_rev``; a concurrent writer makes the write fail, and the call re-reads
-and re-applies its change, so no step result is lost and ``expected_status`` is a real compare-and-set.
+so a reader never mixes two writes. A crash leaves at most unreferenced chunks: they are removed when a
+later write replaces a chunked snapshot, when the run is deleted, or by their TTL. Every read-modify-write
+(``update_workflow_results``, ``update_workflow_state``) is conditioned on the head's revision ``_rev``; a
+concurrent writer makes the write fail, and the call re-reads and re-applies its change, so no step result
+is lost and ``expected_status`` is a real compare-and-set.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""End to end: memory, workflows and scores on DynamoDB (moto and DynamoDB Local) and observability on chDB, behind one composite."""
+"""End to end: memory, workflows and scores on DynamoDB (moto and DynamoDB Local) and observability on chDB,
+behind one composite."""
 
 from __future__ import annotations
 

@@ -1,0 +1,101 @@
+"""MemoryApiFunction: the example Lambda (``infra/handler/memory_api.py``) with its own role and log group.
+
+The construct owns only what the function needs to run (role, log group, dependency layer); access to the
+table is wired by the parent stack through ``MastraStorageTable.grant_storage_access``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import Construct
+
+HANDLER = "memory_api.handler"
+TABLE_ENV = "MASTRA_TABLE_NAME"
+TTL_ENV = "MASTRA_TTL"
+RUNTIME = lambda_.Runtime.PYTHON_3_11
+"""The library supports CPython 3.11 only (``requires-python``) and the layer holds cp311 builds."""
+
+
+class MemoryApiFunction(Construct):
+    """The memory-domain Lambda. Exposes ``function``, ``role``, ``log_group`` and ``dependencies`` (layer).
+
+    Args:
+        scope: parent construct.
+        id: construct id.
+        code_dir: staged function code (``infra.packaging.stage_function_code``).
+        dependencies_dir: staged layer directory with ``python/`` (``infra.packaging.stage_dependencies`` or
+            a ``pip install --target DIR/python --platform ...`` build).
+        table_name: the table, passed to the handler as ``MASTRA_TABLE_NAME``.
+        ttl_config: per-entity retention (Mastra's shape), passed as JSON in ``MASTRA_TTL``; None keeps items.
+        memory_size: MiB (CPU scales with it, which also shortens the cold start).
+        timeout: per invocation.
+        log_retention: of the function's log group.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        code_dir: Path,
+        dependencies_dir: Path,
+        table_name: str,
+        ttl_config: Mapping[str, Any] | None = None,
+        memory_size: int = 512,
+        timeout: Duration | None = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+    ) -> None:
+        super().__init__(scope, id)
+        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="mastra-dynamo memory API function: its log group and the storage table only",
+        )
+        self.log_group.grant_write(self.role)  # the log group's ARN attribute already ends in ':*' (its streams)
+        self.dependencies = lambda_.LayerVersion(
+            self,
+            "Dependencies",
+            code=lambda_.Code.from_asset(str(dependencies_dir)),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[lambda_.Architecture.X86_64],
+            description="mastra-dynamo runtime dependencies (pydantic, pynamodb, pinned boto3)",
+        )
+        environment = {TABLE_ENV: table_name}
+        if ttl_config:
+            environment[TTL_ENV] = json.dumps(dict(ttl_config), sort_keys=True, separators=(",", ":"))
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.X86_64,
+            handler=HANDLER,
+            code=lambda_.Code.from_asset(str(code_dir)),
+            layers=[self.dependencies],
+            role=self.role,
+            log_group=self.log_group,
+            environment=environment,
+            memory_size=memory_size,
+            timeout=timeout or Duration.seconds(10),
+            description="mastra-dynamo memory API (append / history)",
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.function,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-L1",
+                    reason="mastra-dynamo supports CPython 3.11 only (requires-python >=3.11,<3.12) and its "
+                    "dependency layer holds cp311 builds; move the runtime together with the library.",
+                ),
+            ],
+        )

@@ -1,0 +1,312 @@
+"""DynamoDatasetsStore: the datasets domain (spec 3.6) on the single table.
+
+A dataset is the item collection ``D#<datasetId>``: the dataset item ``D``, the SCD-2 history rows
+``I#<item>#<version>``, the current rows ``IC#<item>`` (indexed on gsi1/gsi2 for listings), the version
+rows ``V#<version>``, external-id records ``X#<externalId>`` and links ``L#...`` to experiment results. An
+item pointer ``DI#<item>`` resolves an item id without its dataset. See ``mutations.py`` for how a call
+becomes exactly one version bump, and docs/access-patterns.md for the requests behind each method.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from mastra_dynamo.dynamo.client import key_attr
+from mastra_dynamo.dynamo.codec import check_item_size
+from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.errors import ConflictError, ValidationError
+from mastra_dynamo.records.base import coerce
+from mastra_dynamo.records.datasets import (
+    UNSET,
+    Dataset,
+    DatasetListFilters,
+    DatasetsPage,
+    DatasetTenancyFilters,
+    ListPagination,
+    Unset,
+)
+from mastra_dynamo.schema import keys
+from mastra_dynamo.schema.keys import Key
+from mastra_dynamo.stores import listing
+from mastra_dynamo.stores.datasets import items as it
+from mastra_dynamo.stores.datasets.item_reads import ItemReads, info, window
+from mastra_dynamo.stores.datasets.item_writes import ItemWrites
+from mastra_dynamo.stores.datasets.mutations import MAX_MUTATION_ATTEMPTS, tenancy, tenancy_matches
+from mastra_dynamo.stores.datasets.schema_check import check_schema, schema_errors
+from mastra_dynamo.validate import MAX_ID_BYTES, require_id, resolve_order
+
+_SCHEMAS = (("input_schema", "inputSchema"), ("ground_truth_schema", "groundTruthSchema"),
+            ("request_context_schema", "requestContextSchema"))
+ENTITIES = (it.ENTITY_DATASET, it.ENTITY_ROW, it.ENTITY_CURRENT, it.ENTITY_VERSION, it.ENTITY_EXTERNAL_ID,
+            it.ENTITY_ITEM_REF, it.ENTITY_ITEM_LINK)
+
+
+def _dataset_id(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value.encode("utf-8")) > MAX_ID_BYTES:
+        raise ValidationError("Dataset id must be a non-empty string", code="DATASET_INVALID_ID",
+                              details={"field": "id"})
+    return value
+
+
+class DynamoDatasetsStore(ItemWrites, ItemReads):
+    """Datasets with SCD-2 versioned items. See docs/access-patterns.md for the requests behind each method."""
+
+    # ------------------------------------------------------------------ datasets
+    def create_dataset(
+        self,
+        *,
+        name: str,
+        id: str | None = None,
+        description: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        input_schema: Mapping[str, Any] | None = None,
+        ground_truth_schema: Mapping[str, Any] | None = None,
+        request_context_schema: Mapping[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        target_type: str | None = None,
+        target_ids: Sequence[str] | None = None,
+        scorer_ids: Sequence[str] | None = None,
+        organization_id: str | None = None,
+        project_id: str | None = None,
+        candidate_key: str | None = None,
+        candidate_id: str | None = None,
+    ) -> Dataset:
+        """Create a dataset at version 0. With a caller ``id`` that exists already, the existing dataset is
+        returned when its immutable fields (organization, project, candidate key and id) match, so concurrent
+        identical creates converge on one record; otherwise ConflictError DATASET_ID_CONFLICT.
+
+        Raises: ValidationError DATASET_INVALID_ID (blank id), INVALID_SCHEMA, INVALID_INPUT."""
+        dataset_id = _dataset_id(id) if id is not None else str(uuid.uuid4())
+        now = self.now()
+        record = coerce(Dataset, {
+            "id": dataset_id, "name": name, "description": description, "metadata": metadata,
+            "input_schema": input_schema, "ground_truth_schema": ground_truth_schema,
+            "request_context_schema": request_context_schema, "tags": tags, "target_type": target_type,
+            "target_ids": target_ids, "scorer_ids": scorer_ids, "organization_id": organization_id,
+            "project_id": project_id, "candidate_key": candidate_key, "candidate_id": candidate_id,
+            "version": 0, "created_at": now, "updated_at": now}, what="dataset")
+        for field_name, attr in _SCHEMAS:
+            check_schema(getattr(record, field_name), field=attr)
+        item = self.stamp(it.dataset_item(record, item_count=0, version_count=0, rev=1), it.ENTITY_DATASET,
+                          ttl_entity="dataset")
+        check_item_size(item, entity="dataset", entity_id=dataset_id)
+        for _ in range(MAX_MUTATION_ATTEMPTS):
+            expr = Expr()
+            t = expr.name(self.spec.ttl_attribute)
+            try:
+                self.table.call("PutItem", **expr.apply({
+                    "TableName": self.table.table_name, "Item": item,
+                    "ConditionExpression": (f"attribute_not_exists({expr.name('pk')}) OR "
+                                            f"{t} <= {expr.n(self.ttl.now_epoch())}")}))
+                return record
+            except ConflictError:
+                if id is None:
+                    raise
+            existing = self.read_dataset(dataset_id)
+            if existing is None:
+                continue  # deleted or expired meanwhile: create it
+            stored = it.dataset_descriptive(existing)
+            ours = record.model_dump(by_alias=True)
+            mismatched = [f for f in it.IMMUTABLE_DATASET_FIELDS if stored.get(f) != ours.get(f)]
+            if mismatched:
+                raise ConflictError(f"Dataset {dataset_id!r} already exists with different "
+                                    f"{', '.join(mismatched)}", code="DATASET_ID_CONFLICT",
+                                    details={"dataset_id": dataset_id, "fields": mismatched})
+            return it.decode_dataset(existing)
+        raise ConflictError(f"create_dataset: too much contention on {dataset_id!r}; retry",
+                            details={"dataset_id": dataset_id})
+
+    def get_dataset_by_id(self, *, id: str,
+                          filters: DatasetTenancyFilters | Mapping[str, Any] | None = None) -> Dataset | None:
+        """The dataset, or None when it is missing, expired or outside the tenancy filters."""
+        require_id(id, field="id")
+        item = self.read_dataset(id)
+        if item is None or not tenancy_matches(item, tenancy(filters)):
+            return None
+        return it.decode_dataset(item)
+
+    def update_dataset(
+        self,
+        *,
+        id: str,
+        name: str | Unset = UNSET,
+        description: str | Unset | None = UNSET,
+        metadata: Mapping[str, Any] | Unset | None = UNSET,
+        input_schema: Mapping[str, Any] | Unset | None = UNSET,
+        ground_truth_schema: Mapping[str, Any] | Unset | None = UNSET,
+        request_context_schema: Mapping[str, Any] | Unset | None = UNSET,
+        tags: Sequence[str] | Unset | None = UNSET,
+        target_type: str | Unset | None = UNSET,
+        target_ids: Sequence[str] | Unset | None = UNSET,
+        scorer_ids: Sequence[str] | Unset | None = UNSET,
+        filters: DatasetTenancyFilters | Mapping[str, Any] | None = None,
+    ) -> Dataset:
+        """Change the given fields (None clears a field; tenancy and candidate identity are immutable). The
+        item version does not change. A new schema is checked against every current item first, and the
+        write is conditioned on the dataset not having changed since (so no item slips in between).
+
+        Raises: NotFoundError DATASET_NOT_FOUND; ValidationError SCHEMA_UPDATE_VALIDATION_FAILED
+        (``details["failing_items"]``), INVALID_SCHEMA, INVALID_INPUT."""
+        require_id(id, field="id")
+        scope = tenancy(filters)
+        changes = {k: v for k, v in {
+            "name": name, "description": description, "metadata": metadata, "input_schema": input_schema,
+            "ground_truth_schema": ground_truth_schema, "request_context_schema": request_context_schema,
+            "tags": tags, "target_type": target_type, "target_ids": target_ids, "scorer_ids": scorer_ids,
+        }.items() if v is not UNSET}
+        if changes.get("name", "") is None:
+            del changes["name"]
+        for field_name, attr in _SCHEMAS:
+            if field_name in changes:
+                check_schema(changes[field_name], field=attr)
+        for attempt in range(MAX_MUTATION_ATTEMPTS):
+            state, _ = self._ready(id, scope)
+            current = it.decode_dataset(state.item)
+            data = current.model_dump()
+            data.update(changes)
+            data["updated_at"] = self.bumped(current.updated_at)
+            record = coerce(Dataset, data, what="dataset")
+            schema_changed = [attr for field_name, attr in _SCHEMAS
+                              if field_name in changes and getattr(record, field_name) != getattr(current, field_name)]
+            if schema_changed:
+                self._check_items_against(id, record, schema_changed)
+            item = self.stamp(it.dataset_item(record, item_count=it.n(state.item, "itemCount"),
+                                              version_count=it.n(state.item, "versionCount"), rev=state.rev + 1),
+                              it.ENTITY_DATASET, expires_at=state.expires_at)
+            check_item_size(item, entity="dataset", entity_id=id)
+            expr = Expr()
+            try:
+                self.table.call("PutItem", **expr.apply({
+                    "TableName": self.table.table_name, "Item": item,
+                    "ConditionExpression": self.unchanged(expr, state)}))
+                return record
+            except ConflictError:
+                self._backoff(attempt)
+        raise ConflictError(f"update_dataset: too much contention on {id!r}; retry", details={"dataset_id": id})
+
+    def _check_items_against(self, dataset_id: str, record: Dataset, changed: list[str]) -> None:
+        schemas = {attr: getattr(record, field_name) for field_name, attr in _SCHEMAS}
+        query = listing.PartitionQuery(None, "pk", "sk", keys.dataset_key(dataset_id).pk,
+                                       sk_prefix=keys.DATASET_ITEM_CURRENT_PREFIX, consistent=True)
+
+        def flt(expr: Expr) -> str:
+            return f"{expr.name('isDeleted')} = {expr.value({'BOOL': False})} AND {self.not_expired(expr)}"
+
+        failing: list[dict[str, Any]] = []
+        fields = {"inputSchema": "input", "groundTruthSchema": "groundTruth",
+                  "requestContextSchema": "requestContext"}
+        for index, row in enumerate(listing.iterate(self.table, [query], ascending=True, filter_builder=flt)):
+            payload = it.row_payload(row)
+            for schema_attr in changed:
+                schema = schemas[schema_attr]
+                name = fields[schema_attr]
+                if not schema or (payload.get(name) is None and name != "input"):
+                    continue
+                errors = schema_errors(payload.get(name), schema, field=name)
+                if errors:
+                    failing.append({"index": index, "item_id": row["id"]["S"], "field": name, "errors": errors})
+            if len(failing) >= 10:
+                break
+        if failing:
+            raise ValidationError(f"Cannot update schema: {len(failing)} existing item(s) would fail validation",
+                                  code="SCHEMA_UPDATE_VALIDATION_FAILED",
+                                  details={"dataset_id": dataset_id, "failing_items": failing})
+
+    def delete_dataset(self, *, id: str, filters: DatasetTenancyFilters | Mapping[str, Any] | None = None) -> None:
+        """Delete the dataset with its items, versions and pointers; experiments that reference it keep
+        existing with ``dataset_id``/``dataset_version`` set to None. Missing: no-op. Not atomic: calling
+        again completes an interrupted delete."""
+        require_id(id, field="id")
+        item = self.read_dataset(id)
+        if item is None:
+            stale = self.table.get_item(keys.dataset_key(id))
+            if stale is not None:  # expired: its collection goes with it
+                self._delete_collection(id)
+            return
+        if not tenancy_matches(item, tenancy(filters)):
+            return
+        self.table.call("DeleteItem", TableName=self.table.table_name, Key=key_attr(keys.dataset_key(id)))
+        self._delete_collection(id)
+        self._detach_experiments(id)
+
+    def _delete_collection(self, dataset_id: str) -> None:
+        query = listing.PartitionQuery(None, "pk", "sk", keys.dataset_key(dataset_id).pk, consistent=True)
+        expr = Expr()
+        params = expr.apply({**query.params(ascending=True, expr=expr, filter_expression=None, limit=None),
+                             "ProjectionExpression": ", ".join(
+                                 expr.name(a) for a in ("pk", "sk", "id", self.spec.entity_attribute))})
+        deletes: list[Key] = []
+        pointers: set[str] = set()
+        for row in self.table.query_items(params):
+            deletes.append(Key(row["pk"]["S"], row["sk"]["S"]))
+            item_id = it.s(row, "id")
+            if it.s(row, self.spec.entity_attribute) == it.ENTITY_ROW and item_id and item_id not in pointers:
+                pointers.add(item_id)  # every item (committed or staged) has history rows
+                deletes.append(keys.dataset_item_ref_key(item_id))
+            if len(deletes) >= 500:
+                self.table.batch_write(deletes=deletes)
+                deletes = []
+        self.table.batch_write(deletes=deletes)
+
+    def _detach_experiments(self, dataset_id: str) -> None:
+        query = listing.PartitionQuery("gsi2", "gsi2pk", "gsi2sk", keys.experiments_by_dataset_pk(dataset_id))
+        for experiment in listing.iterate(self.table, [query], ascending=True, filter_builder=lambda e: None):
+            expr = Expr()
+            removes = ", ".join(expr.name(a) for a in ("datasetId", "datasetVersion", "gsi2pk", "gsi2sk"))
+            with contextlib.suppress(ConflictError):  # deleted or detached meanwhile
+                self.table.call("UpdateItem", **expr.apply({
+                    "TableName": self.table.table_name,
+                    "Key": {"pk": experiment["pk"], "sk": experiment["sk"]},
+                    "UpdateExpression": f"REMOVE {removes}",
+                    "ConditionExpression": f"{expr.name('datasetId')} = {expr.s(dataset_id)}"}))
+
+    def list_datasets(self, *, pagination: ListPagination | Mapping[str, Any] | None = None,
+                      filters: DatasetListFilters | Mapping[str, Any] | None = None,
+                      order_by: Any = None) -> DatasetsPage:
+        """Datasets (newest first by default; ``order_by`` field createdAt | updatedAt | name). Filters:
+        tenancy, candidate key/id and target type (equality), target ids (any overlap), name
+        (case-insensitive substring)."""
+        page = window(pagination)
+        flt_in = coerce(DatasetListFilters, filters or {}, what="filters")
+        field, direction = resolve_order(order_by, allowed=("createdAt", "updatedAt", "name"),
+                                         default_field="createdAt", default_direction="DESC", strict=True)
+        index = "gsi4" if field == "updatedAt" else "gsi3"
+        queries = [listing.PartitionQuery(index, f"{index}pk", f"{index}sk", keys.datasets_global_pk(s))
+                   for s in keys.all_shards(keys.GLOBAL_SHARDS)]
+        equal = {"organizationId": flt_in.organization_id, "projectId": flt_in.project_id,
+                 "candidateKey": flt_in.candidate_key, "candidateId": flt_in.candidate_id,
+                 "targetType": flt_in.target_type}
+
+        def flt(expr: Expr) -> str:
+            clauses = [f"{expr.name(self.spec.entity_attribute)} = {expr.s(it.ENTITY_DATASET)}",
+                       self.not_expired(expr)]
+            clauses += [f"{expr.name(a)} = {expr.s(v)}" for a, v in equal.items() if v is not None]
+            if flt_in.target_ids:
+                name = expr.name("targetIdSet")
+                clauses.append("(" + " OR ".join(f"contains({name}, {expr.s(t)})" for t in flt_in.target_ids) + ")")
+            if flt_in.name:
+                clauses.append(f"contains({expr.name('nameLower')}, {expr.s(flt_in.name.lower())})")
+            return " AND ".join(clauses)
+
+        if field == "name":
+            rows = listing.collect(self.table, queries, ascending=True, filter_builder=flt, offset=0, limit=None)
+            decoded = sorted((it.decode_dataset(r) for r in rows), key=lambda d: d.id)
+            decoded.sort(key=lambda d: (d.name.lower(), d.name), reverse=direction == "DESC")
+            return DatasetsPage(datasets=decoded[page.offset:page.end], pagination=info(page, len(decoded)))
+        items, total = listing.page_with_total(self.table, queries, ascending=direction == "ASC",
+                                               filter_builder=flt, offset=page.offset, limit=page.limit)
+        total = total or 0
+        return DatasetsPage(datasets=[it.decode_dataset(r) for r in items], pagination=info(page, total))
+
+    # ------------------------------------------------------------------ admin
+    def dangerously_clear_all(self) -> None:
+        """Delete every dataset item of this table. Admin only: reads the whole table with a Scan."""
+        from mastra_dynamo.admin import scan_entities  # admin: not a request path
+
+        self.table.batch_write(deletes=list(scan_entities(self.table, ENTITIES)))
+
+
+__all__ = ["DynamoDatasetsStore"]
