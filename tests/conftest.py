@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -62,7 +63,10 @@ class FakeClock:
     """An injectable clock: starts at the real time, moves only when told to."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime.now(UTC)
+        if start is None:  # real time, truncated to whole milliseconds (exact comparisons after round trips)
+            start = datetime.now(UTC)
+            start = start.replace(microsecond=start.microsecond // 1000 * 1000)
+        self.now = start
 
     def __call__(self) -> datetime:
         return self.now
@@ -103,10 +107,10 @@ def make_store(backend: Backend, **kwargs: object) -> DynamoDBStore:
     )
 
 
-@pytest.fixture
-def store(backend: Backend) -> Iterator[DynamoDBStore]:
-    """A DynamoDBStore on a fresh table (created from TABLE_SPEC), initialised."""
-    s = make_store(backend)
+@contextmanager
+def fresh_store(backend: Backend, **kwargs: object) -> Iterator[DynamoDBStore]:
+    """A DynamoDBStore on a fresh table (created from TABLE_SPEC), initialised, dropped afterwards."""
+    s = make_store(backend, **kwargs)
     s.create_table()
     s.init()
     try:
@@ -116,6 +120,34 @@ def store(backend: Backend) -> Iterator[DynamoDBStore]:
             s.delete_table()
         finally:
             s.close()
+
+
+@pytest.fixture
+def store(backend: Backend) -> Iterator[DynamoDBStore]:
+    """A DynamoDBStore on a fresh table."""
+    with fresh_store(backend) as s:
+        yield s
+
+
+@pytest.fixture
+def clocked_store(backend: Backend, clock: FakeClock) -> Iterator[DynamoDBStore]:
+    """A DynamoDBStore on a fresh table whose clock the test controls."""
+    with fresh_store(backend, clock=clock) as s:
+        yield s
+
+
+StoreFactory = Callable[..., DynamoDBStore]
+
+
+@pytest.fixture
+def store_factory(backend: Backend, clock: FakeClock) -> Iterator[StoreFactory]:
+    """Makes more fresh-table stores (the test's clock unless given), e.g. ``store_factory(ttl={...})``."""
+    with ExitStack() as stack:
+        def make(**kwargs: object) -> DynamoDBStore:
+            kwargs.setdefault("clock", clock)
+            return stack.enter_context(fresh_store(backend, **kwargs))
+
+        yield make
 
 
 @pytest.fixture

@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
 from mastra_dynamo import DynamoDBStore, NotFoundError
-from tests.conftest import Backend, FakeClock, make_store
+from tests.conftest import Backend, FakeClock, StoreFactory, make_store
 
 DAY = 86400
 
 
 @pytest.fixture
-def ttl_store(backend: Backend, clock: FakeClock) -> Iterator[DynamoDBStore]:
-    s = make_store(backend, clock=clock, ttl={
+def ttl_store(store_factory: StoreFactory) -> DynamoDBStore:
+    return store_factory(ttl={
         "thread": {"enabled": True, "defaultTtlSeconds": DAY},
         "message": {"enabled": True, "defaultTtlSeconds": DAY},
         "resource": {"enabled": True, "defaultTtlSeconds": DAY},
     })
-    s.create_table()
-    s.init()
-    yield s
-    s.delete_table()
 
 
 def _seed(store: DynamoDBStore, clock: FakeClock) -> None:

@@ -3,8 +3,6 @@ are invisible on every read path, even before DynamoDB deletes them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from mastra_dynamo import DynamoDBStore
@@ -13,7 +11,7 @@ from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.schema.table import TABLE_SPEC
 from mastra_dynamo.stores.agents import DynamoAgentsStore
-from tests.conftest import Backend, FakeClock, make_store
+from tests.conftest import Backend, FakeClock, StoreFactory, make_store
 
 from .data import agent_data, ids, version_data
 
@@ -22,17 +20,8 @@ HALF_DAY = DAY // 2
 
 
 @pytest.fixture
-def ttl_store(backend: Backend, clock: FakeClock) -> Iterator[DynamoDBStore]:
-    s = make_store(backend, clock=clock, ttl={"agent": {"enabled": True, "defaultTtlSeconds": DAY}})
-    s.create_table()
-    s.init()
-    try:
-        yield s
-    finally:
-        try:
-            s.delete_table()
-        finally:
-            s.close()
+def ttl_store(store_factory: StoreFactory) -> DynamoDBStore:
+    return store_factory(ttl={"agent": {"enabled": True, "defaultTtlSeconds": DAY}})
 
 
 @pytest.fixture

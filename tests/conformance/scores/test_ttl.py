@@ -3,13 +3,11 @@ read path and in every total, even before DynamoDB deletes them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from mastra_dynamo import DynamoDBStore
 from mastra_dynamo.stores.scores import DynamoScoresStore
-from tests.conftest import Backend, FakeClock, make_store
+from tests.conftest import Backend, FakeClock, StoreFactory, make_store
 
 from .data import ids, payload, save
 
@@ -17,17 +15,8 @@ DAY = 86400
 
 
 @pytest.fixture
-def ttl_store(backend: Backend, clock: FakeClock) -> Iterator[DynamoDBStore]:
-    s = make_store(backend, clock=clock, ttl={"score": {"enabled": True, "defaultTtlSeconds": DAY}})
-    s.create_table()
-    s.init()
-    try:
-        yield s
-    finally:
-        try:
-            s.delete_table()
-        finally:
-            s.close()
+def ttl_store(store_factory: StoreFactory) -> DynamoDBStore:
+    return store_factory(ttl={"score": {"enabled": True, "defaultTtlSeconds": DAY}})
 
 
 @pytest.fixture

@@ -4,13 +4,12 @@ invisible on every read path, even before DynamoDB deletes them, and are never r
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 
 from mastra_dynamo import DynamoDBStore
 from mastra_dynamo.stores.workflows import DynamoWorkflowsStore
-from tests.conftest import Backend, FakeClock, make_store
+from tests.conftest import Backend, FakeClock, StoreFactory, make_store
 
 from .data import partition_sort_keys, snapshot
 
@@ -18,17 +17,8 @@ DAY = 86400
 
 
 @pytest.fixture
-def ttl_store(backend: Backend, clock: FakeClock) -> Iterator[DynamoDBStore]:
-    s = make_store(backend, clock=clock, ttl={"workflow_snapshot": {"enabled": True, "defaultTtlSeconds": DAY}})
-    s.create_table()
-    s.init()
-    try:
-        yield s
-    finally:
-        try:
-            s.delete_table()
-        finally:
-            s.close()
+def ttl_store(store_factory: StoreFactory) -> DynamoDBStore:
+    return store_factory(ttl={"workflow_snapshot": {"enabled": True, "defaultTtlSeconds": DAY}})
 
 
 @pytest.fixture
