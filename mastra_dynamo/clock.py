@@ -13,17 +13,33 @@ def utc_now() -> datetime:
 
 
 def to_utc(value: datetime) -> datetime:
-    """Aware UTC datetime; a naive datetime is taken to be UTC already."""
+    """Aware UTC datetime; a naive datetime is taken to be UTC already. A time whose UTC form is outside
+    years 1..9999 raises ValidationError (a ValueError)."""
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        from mastra_dynamo.errors import ValidationError
+
+        raise ValidationError("datetime is out of range in UTC", code="INVALID_DATETIME") from None
 
 
 def parse_datetime(value: datetime | str) -> datetime:
-    """Accept a datetime or an ISO-8601 string (``Z`` suffix allowed); return aware UTC."""
+    """Accept a datetime or an ISO-8601 string (``Z`` suffix allowed); return aware UTC. Anything else
+    raises ValidationError (a ValueError); the message never repeats the value."""
     if isinstance(value, datetime):
         return to_utc(value)
+    from mastra_dynamo.errors import ValidationError
+
+    if not isinstance(value, str):
+        raise ValidationError(f"expected a datetime or an ISO-8601 string, not {type(value).__name__}",
+                              code="INVALID_DATETIME")
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
-    return to_utc(datetime.fromisoformat(text))
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError("not an ISO-8601 datetime", code="INVALID_DATETIME") from None
+    return to_utc(parsed)

@@ -69,7 +69,10 @@ class ConflictError(StorageError):
 class RetryableError(StorageError):
     """A transient backend condition (throttling, 5xx, timeouts) outlasted the retry budget.
 
-    ``details["unprocessed"]`` lists the keys that were not written when a batch was cut short.
+    ``details["operation"]`` names the request; for a write, ``details["unprocessed"]`` lists the ``(pk, sk)``
+    keys it did not write: the rest of a batch that was cut short, or every key of a single write or
+    transaction. After a timeout or reset the outcome of that last request is unknown (it may have been
+    applied); repeating the call is safe (see docs/reliability.md).
     """
 
     code = "RETRYABLE"

@@ -29,12 +29,18 @@ class Pagination:
         return None if self.limit is None else self.offset + self.limit
 
 
+def _shown(value: object) -> str:
+    """A short description of a rejected page value (numbers as such, anything else by its type only)."""
+    small = isinstance(value, float | bool) or (isinstance(value, int) and abs(value) < 10**18)
+    return repr(value) if small or value is None else type(value).__name__
+
+
 def paginate(page: int | None, per_page: int | Literal[False] | None, *, default: int | None) -> Pagination:
     """Validate page/per_page. ``per_page=False`` = all (page must be 0); None = ``default`` (None = all)."""
     if page is None:
         page = 0
     if isinstance(page, bool) or not isinstance(page, int) or page < 0:
-        raise ValidationError("page must be >= 0", code="INVALID_PAGINATION", details={"page": repr(page)})
+        raise ValidationError("page must be >= 0", code="INVALID_PAGINATION", details={"page": _shown(page)})
     if per_page is None:
         per_page = default if default is not None else False
     if per_page is False:
@@ -44,7 +50,7 @@ def paginate(page: int | None, per_page: int | Literal[False] | None, *, default
         return Pagination(page=0, per_page=False, limit=None, offset=0)
     if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 0:
         raise ValidationError("perPage must be >= 0", code="INVALID_PAGINATION",
-                              details={"per_page": repr(per_page)})
+                              details={"per_page": _shown(per_page)})
     if page * per_page > MAX_SAFE_INTEGER or per_page > MAX_SAFE_INTEGER:
         raise ValidationError("page value too large", code="INVALID_PAGINATION", details={"page": page})
     return Pagination(page=page, per_page=per_page, limit=per_page, offset=page * per_page)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mastra_dynamo.errors import ValidationError
@@ -14,11 +14,31 @@ _METADATA_KEY = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _FORBIDDEN_KEYS = frozenset({"__proto__", "prototype", "constructor"})
 
 
+def utf8_size(value: str, *, field: str, code: str = "INVALID_TEXT") -> int:
+    """Bytes of ``value`` in UTF-8; text that has no UTF-8 form (a lone surrogate) is a ValidationError."""
+    try:
+        return len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValidationError(f"{field} is not valid Unicode text (lone surrogate)", code=code,
+                              details={"field": field}) from None
+
+
+def is_list(value: Any) -> bool:
+    """A list-like argument (a sequence that is not text, bytes or a mapping)."""
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes | bytearray)
+
+
+def require_mapping(value: Any, *, field: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValidationError(f"{field} must be an object", code="INVALID_INPUT", details={"field": field})
+    return dict(value)
+
+
 def require_id(value: Any, *, field: str) -> str:
     """A usable id: a non-blank string of at most 4 KiB (UTF-8). Any characters are allowed."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"{field} must be a non-empty string", code="INVALID_ID", details={"field": field})
-    if len(value.encode("utf-8")) > MAX_ID_BYTES:
+    if utf8_size(value, field=field, code="INVALID_ID") > MAX_ID_BYTES:
         raise ValidationError(f"{field} is longer than {MAX_ID_BYTES} bytes", code="INVALID_ID",
                               details={"field": field})
     return value

@@ -18,7 +18,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from mastra_dynamo.dynamo.codec import AttributeValue, Item
-from mastra_dynamo.errors import ConflictError, StorageError, ThrottledError, translate_backend_error
+from mastra_dynamo.errors import (
+    ConflictError,
+    RetryableError,
+    StorageError,
+    ThrottledError,
+    translate_backend_error,
+)
 from mastra_dynamo.schema.keys import Key
 
 MAX_BATCH_GET = 100
@@ -87,7 +93,11 @@ class TableClient:
                 cancelled = _as_cancellation(exc)
                 if cancelled is not None:
                     raise cancelled from exc
-            raise translate_backend_error(exc, operation=operation, table=self.table_name) from exc
+            error = translate_backend_error(exc, operation=operation, table=self.table_name)
+            if isinstance(error, RetryableError) and operation in _WRITES:
+                # Name what may not have been written (keys only: ids, never payloads).
+                error.details["unprocessed"] = _written_keys(operation, params, self.table_name)
+            raise error from exc
         return result
 
     def _backoff(self, attempt: int) -> None:
@@ -168,7 +178,12 @@ class TableClient:
             attempt = 0
             while pending:
                 sent += 1
-                response = self.call("BatchWriteItem", RequestItems={self.table_name: pending})
+                try:
+                    response = self.call("BatchWriteItem", RequestItems={self.table_name: pending})
+                except RetryableError as exc:  # this chunk and the ones after it were not (all) written
+                    exc.details["unprocessed"] = [_request_key(r)
+                                                  for r in pending + ordered[start + MAX_BATCH_WRITE:]]
+                    raise
                 pending = response.get("UnprocessedItems", {}).get(self.table_name, [])
                 if pending:
                     attempt += 1
@@ -204,6 +219,27 @@ def _snake(operation: str) -> str:
             out.append("_")
         out.append(ch.lower())
     return "".join(out)
+
+
+_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
+
+
+def _written_keys(operation: str, params: dict[str, Any], table: str) -> list[tuple[str, str]]:
+    """The (pk, sk) of every item a write request would change."""
+    if operation == "PutItem":
+        return [key_of(params["Item"])]
+    if operation in ("UpdateItem", "DeleteItem"):
+        return [key_of(params["Key"])]
+    if operation == "BatchWriteItem":
+        return [_request_key(r) for r in params.get("RequestItems", {}).get(table, [])]
+    out: list[tuple[str, str]] = []
+    for action in params.get("TransactItems", []):
+        for kind, body in action.items():
+            if kind == "Put":
+                out.append(key_of(body["Item"]))
+            elif kind in ("Update", "Delete"):
+                out.append(key_of(body["Key"]))
+    return out
 
 
 def _request_key(request: dict[str, Any]) -> tuple[str, str]:

@@ -44,10 +44,14 @@ def _json_default(value: Any) -> Any:
 def dumps_json(value: Any, *, field: str) -> str:
     """Compact, exact JSON. Rejects NaN/Infinity and non-JSON types with a ValidationError."""
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
                           default=_json_default)
+        text.encode("utf-8")  # a lone surrogate has no UTF-8 form (UnicodeEncodeError is a ValueError)
+        return text
     except (TypeError, ValueError, RecursionError) as exc:
-        raise ValidationError(f"field {field!r} is not JSON-serializable: {exc}", code="INVALID_JSON",
+        reason = "text that is not valid Unicode" if isinstance(exc, UnicodeEncodeError) else (
+            "nesting too deep" if isinstance(exc, RecursionError) else str(exc))
+        raise ValidationError(f"field {field!r} is not JSON-serializable: {reason}", code="INVALID_JSON",
                               details={"field": field}) from None
 
 
@@ -105,6 +109,9 @@ def encode_value(value: Any, kind: FieldKind, *, field: str) -> AttributeValue:
         if not isinstance(value, str):
             raise ValidationError(f"field {field!r} must be a string", code="INVALID_INPUT",
                                   details={"field": field})
+        from mastra_dynamo.validate import utf8_size
+
+        utf8_size(value, field=field)
         return {"S": value}
     if kind == "json":
         return encode_json(value, field=field)

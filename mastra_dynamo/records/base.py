@@ -55,8 +55,15 @@ def coerce(model: type[R], value: Any, *, what: str) -> R:
     try:
         return model.model_validate(value)
     except pydantic.ValidationError as exc:
-        problems = "; ".join(
+        raise ValidationError(f"invalid {what}: {describe_errors(exc, what=what)}", code="INVALID_INPUT",
+                              details={"what": what}) from None
+
+
+def describe_errors(exc: BaseException, *, what: str) -> str:
+    """Where and why validation failed: field paths and messages only, never the input values (pydantic's own
+    ``str(exc)`` repeats them, and they may be payloads)."""
+    if isinstance(exc, pydantic.ValidationError):
+        return "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or what}: {err['msg']}" for err in exc.errors()[:5]
         )
-        raise ValidationError(f"invalid {what}: {problems}", code="INVALID_INPUT",
-                              details={"what": what}) from None
+    return type(exc).__name__

@@ -48,8 +48,9 @@ def all_shards(shards: int) -> list[str]:
 
 
 def ts(value: datetime) -> str:
-    """Fixed-width sortable UTC timestamp (the caller passes an aware UTC datetime)."""
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Fixed-width sortable UTC timestamp (the caller passes an aware UTC datetime). The year is always four
+    digits (``strftime("%Y")`` does not pad years before 1000, which would break both order and parsing)."""
+    return f"{value.year:04d}" + value.strftime("-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)

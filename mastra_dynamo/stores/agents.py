@@ -29,12 +29,20 @@ from mastra_dynamo.records.agents import (
     ResolvedAgent,
     ResolvedAgentsPage,
 )
+from mastra_dynamo.records.base import describe_errors
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, DynamoDomain
 from mastra_dynamo.stores.writes import revision_condition
-from mastra_dynamo.validate import check_metadata_filter, matches_metadata, require_id, resolve_order
+from mastra_dynamo.validate import (
+    check_metadata_filter,
+    is_list,
+    matches_metadata,
+    require_id,
+    require_mapping,
+    resolve_order,
+)
 
 ENTITY_AGENT = "agent"
 ENTITY_VERSION = "agent_version"
@@ -159,7 +167,8 @@ class DynamoAgentsStore(DynamoDomain):
                 "changedFields": list(snapshot), "changeMessage": "Initial version", "createdAt": now,
             })
         except Exception as exc:
-            raise ValidationError(f"invalid agent: {exc}", code="INVALID_INPUT") from None
+            raise ValidationError(f"invalid agent: {describe_errors(exc, what='agent')}",
+                                  code="INVALID_INPUT") from None
         expires = self.ttl.expires_at("agent")
         try:
             self.table.transact_write([
@@ -226,12 +235,14 @@ class DynamoAgentsStore(DynamoDomain):
                 if name in changes and changes[name] is not None:
                     data[name] = changes[name]
             if changes.get("metadata") is not None:
-                data["metadata"] = {**(current.metadata or {}), **dict(changes["metadata"])}
+                patch = require_mapping(changes["metadata"], field="metadata")
+                data["metadata"] = {**(current.metadata or {}), **patch}
             data["updatedAt"] = self.bumped(current.updated_at)
             try:
                 updated = Agent.model_validate(data)
             except Exception as exc:
-                raise ValidationError(f"invalid agent update: {exc}", code="INVALID_INPUT") from None
+                raise ValidationError(f"invalid agent update: {describe_errors(exc, what='agent')}",
+                                      code="INVALID_INPUT") from None
             expires = int(item[self.spec.ttl_attribute]["N"]) if self.spec.ttl_attribute in item else None
             new_item = self._agent_item(updated, expires)
             rev = int(item.get(self.spec.revision_attribute, {"N": "0"})["N"])
@@ -280,6 +291,8 @@ class DynamoAgentsStore(DynamoDomain):
                     and matches_metadata(agent.metadata, meta))
 
         if entity_ids is not None:
+            if not is_list(entity_ids):
+                raise ValidationError("entity_ids must be a list of ids", code="INVALID_INPUT")
             ids = [require_id(i, field="entity_ids[]") for i in entity_ids]
             found = self.table.batch_get([keys.agent_key(i) for i in ids])
             agents = [self._decode_agent(i) for i in found.values() if self.alive(i) is not None]
@@ -347,7 +360,8 @@ class DynamoAgentsStore(DynamoDomain):
         try:
             record = AgentVersion.model_validate(data)
         except Exception as exc:
-            raise ValidationError(f"invalid agent version: {exc}", code="INVALID_INPUT") from None
+            raise ValidationError(f"invalid agent version: {describe_errors(exc, what='version')}",
+                                  code="INVALID_INPUT") from None
         require_id(record.id, field="version.id")
         require_id(record.agent_id, field="version.agent_id")
         if not 0 <= record.version_number <= MAX_VERSION_NUMBER:
@@ -448,6 +462,8 @@ class DynamoAgentsStore(DynamoDomain):
 
     def get_versions(self, *, ids: Sequence[str]) -> builtins.list[AgentVersion]:
         """Versions by id (unknown ids skipped), in the order of ``ids``."""
+        if not is_list(ids):
+            raise ValidationError("ids must be a list of ids", code="INVALID_INPUT")
         wanted = [require_id(i, field="ids[]") for i in ids]
         refs = self.table.batch_get([keys.agent_version_ref_key(i) for i in wanted])
         locations: dict[str, Key] = {}

@@ -51,7 +51,7 @@ from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, DynamoDomain
-from mastra_dynamo.validate import optional_id, require_id, resolve_order
+from mastra_dynamo.validate import is_list, optional_id, require_id, resolve_order
 
 ENTITY_EXPERIMENT = "experiment"
 ENTITY_RESULT = "experiment_result"
@@ -268,6 +268,8 @@ class DynamoExperimentsStore(DynamoDomain):
                 "ConditionExpression": (f"attribute_not_exists({expr.name('pk')}) OR "
                                         f"{t} <= {expr.n(self.ttl.now_epoch())}")}))
         except ConflictError:
+            if self.table.get_item(keys.experiment_key(experiment_id)) == item:
+                return record  # a resend of this very request (its answer was lost) found its own write
             raise ConflictError(f"experiment {experiment_id!r} already exists", code="EXPERIMENT_ID_CONFLICT",
                                 details={"experiment_id": experiment_id}) from None
         return record
@@ -358,6 +360,9 @@ class DynamoExperimentsStore(DynamoDomain):
     ) -> ExperimentsPage:
         """Experiments matching every given filter, newest first by default (``order_by`` field createdAt
         or status; ties by id)."""
+        optional_id(dataset_id, field="dataset_id")
+        if trial_index is not None and (isinstance(trial_index, bool) or not isinstance(trial_index, int)):
+            raise ValidationError("trial_index must be an integer", code="INVALID_INPUT")
         scope = _scope(filters)
         page = _window(pagination)
         field, direction = resolve_order(order_by, allowed=("createdAt", "status"), default_field="createdAt",
@@ -770,7 +775,7 @@ class DynamoExperimentsStore(DynamoDomain):
         """Results of an experiment (by ``startedAt`` ascending by default; ``order_by`` field startedAt or
         createdAt). ``tags``: results carrying all of them."""
         require_id(experiment_id, field="experiment_id")
-        if isinstance(tags, str):
+        if tags is not None and not is_list(tags):
             raise ValidationError("tags must be a list", code="INVALID_INPUT")
         scope = _scope(filters)
         page = _window(pagination)

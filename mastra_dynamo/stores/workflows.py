@@ -4,8 +4,10 @@ A run lives in its own partition ``W#<runId>``: the head item ``N#<workflowName>
 and either the snapshot inline (JSON text, or zlib-compressed JSON when large) or the manifest of a chunked
 snapshot (generation id + chunk count). Chunks ``C#<workflowName>#<generation>#<n>`` are written before the
 head switches to their generation (the commit point), and the previous generation is deleted afterwards,
-so a reader never mixes two writes. A crash leaves at most unreferenced chunks: they are removed when a
-later write replaces a chunked snapshot, when the run is deleted, or by their TTL. Every read-modify-write
+so a reader never mixes two writes. Only the generation a write replaced is deleted (another one may be a
+concurrent writer's, not committed yet). A crash leaves at most unreferenced chunks: they are removed when
+the run is deleted, or by their TTL. Each head write carries a write id (``_wid``), so a write whose answer
+was lost can read back whether it was applied. Every read-modify-write
 (``update_workflow_results``, ``update_workflow_state``) is conditioned on the head's revision ``_rev``; a
 concurrent writer makes the write fail, and the call re-reads and re-applies its change, so no step result
 is lost and ``expected_status`` is a real compare-and-set.
@@ -26,7 +28,7 @@ from mastra_dynamo.clock import Clock
 from mastra_dynamo.dynamo.client import TableClient, key_attr
 from mastra_dynamo.dynamo.codec import AttributeValue, Item, decode_json, decode_value, dumps_json
 from mastra_dynamo.dynamo.expressions import Expr
-from mastra_dynamo.errors import ConflictError, ItemTooLargeError, ValidationError
+from mastra_dynamo.errors import ConflictError, ItemTooLargeError, RetryableError, ValidationError
 from mastra_dynamo.records.base import PerPage, coerce
 from mastra_dynamo.records.workflows import WorkflowRun, WorkflowRuns, WorkflowStateUpdate
 from mastra_dynamo.schema import keys
@@ -34,7 +36,7 @@ from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.base import DynamoDomain
 from mastra_dynamo.ttl import TtlPolicy
-from mastra_dynamo.validate import optional_id, require_id
+from mastra_dynamo.validate import optional_id, require_id, require_mapping
 
 ENTITY_RUN = "workflow_run"
 ENTITY_CHUNK = "workflow_chunk"
@@ -43,6 +45,8 @@ CHUNK_BYTES = 350 * 1024
 DEFAULT_MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024
 MAX_CAS_ATTEMPTS = 200
 PENDING_MARKER = "__mastra_pending__"
+WRITE_ID = "_wid"
+"""Head attribute: a fresh id per write, so a write whose answer was lost can tell whether it was applied."""
 
 
 class _Conflict(Exception):
@@ -127,22 +131,40 @@ class DynamoWorkflowsStore(DynamoDomain):
         otherwise the head must still carry the revision of ``expect`` (None = must not exist)."""
         inline, chunks = self._encode(snapshot, workflow_name=workflow_name, run_id=run_id)
         generation = uuid.uuid4().hex[:16] if chunks else None
+        write_id = uuid.uuid4().hex
         expires_at = self.ttl.expires_at("workflow_snapshot")
         if generation is not None:
             self._put_chunks(workflow_name, run_id, generation, chunks, expires_at)
+        old: Item | None
         try:
             old = self._update_head(workflow_name=workflow_name, run_id=run_id, inline=inline,
                                     generation=generation, chunk_count=len(chunks), resource_id=resource_id,
                                     created_at=created_at, updated_at=updated_at, expect=expect,
                                     upsert=upsert, expires_at=expires_at,
-                                    status=snapshot.get("status") if isinstance(snapshot, dict) else None)
+                                    status=snapshot.get("status") if isinstance(snapshot, dict) else None,
+                                    write_id=write_id)
+        except RetryableError:
+            # Outcome unknown (e.g. the response was lost): the head tells whether this write landed. If that
+            # cannot be read either, keep the new chunks (the head may name them) and report the error.
+            if not self._landed(workflow_name, run_id, write_id):
+                if generation is not None:
+                    self._delete_generations(workflow_name, run_id, keep=None, only=generation)
+                raise
+            old = expect
         except BaseException:
             if generation is not None:
                 self._delete_generations(workflow_name, run_id, keep=None, only=generation)
             raise
-        old_generation = old.get("snapGen", {}).get("S")
+        # Delete only the generation this write replaced: other generations may belong to a concurrent
+        # writer whose head update is still to come.
+        old_generation = old.get("snapGen", {}).get("S") if old is not None else None
         if old_generation and old_generation != generation:
-            self._delete_generations(workflow_name, run_id, keep=generation)
+            self._delete_generations(workflow_name, run_id, keep=None, only=old_generation)
+
+    def _landed(self, workflow_name: str, run_id: str, write_id: str) -> bool:
+        """Whether the head carries ``write_id``: the head update of that write was applied."""
+        head = self.table.get_item(keys.run_key(workflow_name, run_id))
+        return head is not None and head.get(WRITE_ID, {}).get("S") == write_id
 
     def _put_chunks(self, workflow_name: str, run_id: str, generation: str, chunks: list[bytes],
                     expires_at: int | None) -> None:
@@ -169,7 +191,7 @@ class DynamoWorkflowsStore(DynamoDomain):
                      generation: str | None,
                      chunk_count: int, resource_id: str | None, created_at: datetime | None,
                      updated_at: datetime | None, expect: Item | None, upsert: bool, expires_at: int | None,
-                     status: Any) -> Item:
+                     status: Any, write_id: str) -> Item:
         now = self.now()
         created = created_at or now
         ts_created = keys.ts(created)
@@ -189,6 +211,7 @@ class DynamoWorkflowsStore(DynamoDomain):
         put("updatedAt", {"S": keys.ts(updated_at or now)})
         put(self.spec.entity_attribute, {"S": ENTITY_RUN})
         put(self.spec.schema_version_attribute, {"N": str(self.spec.schema_version)})
+        put(WRITE_ID, {"S": write_id})
         once("createdAt", {"S": ts_created})
         shard8 = keys.shard_of(run_id, keys.GLOBAL_SHARDS)
         put("gsi1pk", {"S": keys.runs_by_workflow_pk(workflow_name, run_id)})
@@ -235,13 +258,17 @@ class DynamoWorkflowsStore(DynamoDomain):
             result = self.table.call("UpdateItem", **params)
         except ConflictError:
             if not upsert:
+                if self._landed(workflow_name, run_id, write_id):
+                    # A retry of this very request (its first attempt was applied, the answer was lost)
+                    # failed the revision check: the write is in.
+                    return expect or {}
                 raise _Conflict() from None
             # The head exists but is logically expired: start a new life (createdAt restarts).
             self._drop_expired_head(workflow_name, run_id)
             return self._update_head(workflow_name=workflow_name, run_id=run_id, inline=inline,
                                      generation=generation, chunk_count=chunk_count, resource_id=resource_id,
                                      created_at=created_at, updated_at=updated_at, expect=None, upsert=True,
-                                     expires_at=expires_at, status=status)
+                                     expires_at=expires_at, status=status, write_id=write_id)
         old: Item = result.get("Attributes", {})
         return old
 
@@ -327,6 +354,7 @@ class DynamoWorkflowsStore(DynamoDomain):
         pagination = paginate(page if paged else 0, per_page if paged else False, default=None)
         optional_id(workflow_name, field="workflow_name")
         optional_id(resource_id, field="resource_id")
+        optional_id(status, field="status")
         start = parse_datetime(from_date) if from_date is not None else None
         end = parse_datetime(to_date) if to_date is not None else None
         between = (keys.ts(start) if start else "0", keys.ts(end) + "$" if end else "~")
@@ -375,7 +403,7 @@ class DynamoWorkflowsStore(DynamoDomain):
         require_id(step_id, field="step_id")
         dumps_json(result, field="result")
         if request_context is not None:
-            dumps_json(dict(request_context), field="request_context")
+            dumps_json(require_mapping(request_context, field="request_context"), field="request_context")
 
         def change(snapshot: dict[str, Any]) -> dict[str, Any] | None:
             context = snapshot.setdefault("context", {})

@@ -78,6 +78,9 @@ def test_operations_the_library_sends_are_all_granted() -> None:
         "Scan": "admin clear-all only (mastra_dynamo/admin.py), run with operator credentials",
         "DeleteTable": "DynamoDBStore.delete_table: local use and tests",
         "TransactWriteItems": "authorized per contained action: Put/Update/Delete/ConditionCheckItem",
+        "DescribeContinuousBackups": "`mastra-dynamo table check` (PITR status), run with operator credentials",
+        "CreateTable": "`mastra-dynamo table create`, local use, operator credentials",
+        "UpdateTimeToLive": "`mastra-dynamo table create`, local use, operator credentials",
     }
     granted = {a.removeprefix("dynamodb:") for a in STORAGE_ACTIONS}
     sent: set[str] = set()

@@ -34,7 +34,7 @@ from mastra_dynamo.stores.datasets.mutations import (
     tenancy,
 )
 from mastra_dynamo.stores.datasets.schema_check import validate_value
-from mastra_dynamo.validate import MAX_ID_BYTES, require_id
+from mastra_dynamo.validate import MAX_ID_BYTES, is_list, require_id, utf8_size
 
 _UPDATABLE = {
     "input": "input", "ground_truth": "groundTruth", "expected_trajectory": "expectedTrajectory",
@@ -46,7 +46,8 @@ _UPDATABLE = {
 def check_external_id(value: Any, *, index: int | None = None) -> None:
     if value is None:
         return
-    if not isinstance(value, str) or not value.strip() or len(value.encode("utf-8")) > MAX_ID_BYTES:
+    if not isinstance(value, str) or not value.strip() or \
+            utf8_size(value, field="externalId", code="DATASET_ITEM_EXTERNAL_ID_INVALID") > MAX_ID_BYTES:
         where = f"items[{index}]." if index is not None else ""
         raise ValidationError(f"Dataset item {where}externalId must be a non-empty string (at most "
                               f"{MAX_ID_BYTES} bytes).", code="DATASET_ITEM_EXTERNAL_ID_INVALID",
@@ -120,7 +121,7 @@ class ItemWrites(DatasetMutations):
         DATASET_ITEM_EXTERNAL_ID_INVALID, INVALID_INPUT)."""
         require_id(dataset_id, field="dataset_id")
         scope = tenancy(filters)
-        if isinstance(items, str | bytes | Mapping):
+        if not is_list(items):
             raise ValidationError("items must be a list", code="INVALID_INPUT")
         records = [coerce(DatasetItemPayload, raw, what=f"items[{i}]") for i, raw in enumerate(items)]
         for index, record in enumerate(records):
@@ -318,7 +319,7 @@ class ItemWrites(DatasetMutations):
         items already deleted are skipped; when nothing is left, nothing is written.
         Raises NotFoundError DATASET_NOT_FOUND."""
         require_id(dataset_id, field="dataset_id")
-        if isinstance(item_ids, str | bytes):
+        if not is_list(item_ids):
             raise ValidationError("item_ids must be a list of ids", code="INVALID_INPUT")
         for item_id in item_ids:
             require_id(item_id, field="item_ids[]")

@@ -77,7 +77,12 @@ def _canonical(value: Any) -> Any:
 
 def payload_hash(payload: Mapping[str, Any]) -> str:
     """Hash of the canonical payload: missing and null are equal, key order and 1 vs 1.0 do not matter."""
-    canonical = {name: _canonical(payload.get(name)) for name in PAYLOAD_FIELDS}
+    try:
+        canonical = {name: _canonical(payload.get(name)) for name in PAYLOAD_FIELDS}
+    except RecursionError:
+        from mastra_dynamo.errors import ValidationError
+
+        raise ValidationError("item payload is nested too deep", code="INVALID_JSON") from None
     text = json.dumps(json.loads(dumps_json(canonical, field="item")), sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -328,6 +328,9 @@ class DatasetMutations(DynamoDomain):
                 "TableName": self.table.table_name, "Key": key_attr(keys.dataset_key(state.dataset_id)),
                 "UpdateExpression": update, "ConditionExpression": condition}))
         except ConflictError:
+            item = self.read_dataset(state.dataset_id)
+            if item is not None and it.s(item, "lock") == token:
+                return  # a resend of this claim (its answer was lost) failed its own condition: it is ours
             raise Retry() from None
 
     def _heartbeat(self, dataset_id: str, token: str) -> dict[str, Any]:

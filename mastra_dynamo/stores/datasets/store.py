@@ -36,7 +36,7 @@ from mastra_dynamo.stores.datasets.item_reads import ItemReads, info, window
 from mastra_dynamo.stores.datasets.item_writes import ItemWrites
 from mastra_dynamo.stores.datasets.mutations import MAX_MUTATION_ATTEMPTS, tenancy, tenancy_matches
 from mastra_dynamo.stores.datasets.schema_check import check_schema, schema_errors
-from mastra_dynamo.validate import MAX_ID_BYTES, require_id, resolve_order
+from mastra_dynamo.validate import MAX_ID_BYTES, require_id, resolve_order, utf8_size
 
 _SCHEMAS = (("input_schema", "inputSchema"), ("ground_truth_schema", "groundTruthSchema"),
             ("request_context_schema", "requestContextSchema"))
@@ -45,7 +45,8 @@ ENTITIES = (it.ENTITY_DATASET, it.ENTITY_ROW, it.ENTITY_CURRENT, it.ENTITY_VERSI
 
 
 def _dataset_id(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value.encode("utf-8")) > MAX_ID_BYTES:
+    if not isinstance(value, str) or not value.strip() or \
+            utf8_size(value, field="id", code="DATASET_INVALID_ID") > MAX_ID_BYTES:
         raise ValidationError("Dataset id must be a non-empty string", code="DATASET_INVALID_ID",
                               details={"field": "id"})
     return value
@@ -103,8 +104,7 @@ class DynamoDatasetsStore(ItemWrites, ItemReads):
                                             f"{t} <= {expr.n(self.ttl.now_epoch())}")}))
                 return record
             except ConflictError:
-                if id is None:
-                    raise
+                pass  # an existing id; with a generated id, this call's own write (a resend after a lost answer)
             existing = self.read_dataset(dataset_id)
             if existing is None:
                 continue  # deleted or expired meanwhile: create it

@@ -23,7 +23,7 @@ from mastra_dynamo.schema import keys
 from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.memory import items as it
 from mastra_dynamo.stores.memory.messages import MessageOps
-from mastra_dynamo.validate import check_metadata_filter, matches_metadata, require_id, resolve_order
+from mastra_dynamo.validate import check_metadata_filter, is_list, matches_metadata, require_id, resolve_order
 
 DEFAULT_MESSAGES_PER_PAGE = 40
 THREAD_ID_ERROR = "threadId must be a non-empty string or array of non-empty strings"
@@ -78,6 +78,8 @@ class HistoryOps(MessageOps):
         pagination = paginate(page, per_page, default=DEFAULT_MESSAGES_PER_PAGE)
         if resource_id is not None:
             require_id(resource_id, field="resource_id")
+        if include is not None and not is_list(include):
+            raise ValidationError("include must be a list", code="INVALID_INPUT")
         includes = [coerce(IncludeItem, raw, what="include[]") for raw in (include or [])]
         for inc in includes:
             require_id(inc.id, field="include[].id")

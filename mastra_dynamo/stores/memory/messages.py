@@ -19,13 +19,13 @@ from mastra_dynamo.dynamo.client import MAX_TRANSACT_ITEMS, TransactionCancelled
 from mastra_dynamo.dynamo.codec import Item, check_item_size, decode_value, item_size
 from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.errors import ConflictError, ValidationError
-from mastra_dynamo.records.base import coerce
+from mastra_dynamo.records.base import coerce, describe_errors
 from mastra_dynamo.records.memory import Message, MessageUpdate
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
-from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, DynamoDomain
+from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, DynamoDomain, contention_pause
 from mastra_dynamo.stores.memory import items as it
-from mastra_dynamo.validate import require_id
+from mastra_dynamo.validate import is_list, require_id
 
 MAX_TRANSACTION_BYTES = 3_500_000
 
@@ -121,7 +121,7 @@ class MessageOps(DynamoDomain):
         return out
 
     def list_messages_by_id(self, *, message_ids: Sequence[str]) -> list[Message]:
-        if isinstance(message_ids, str):
+        if not is_list(message_ids):
             raise ValidationError("message_ids must be a list of ids", code="INVALID_INPUT")
         for message_id in message_ids:
             require_id(message_id, field="message_ids[]")
@@ -243,9 +243,11 @@ class MessageOps(DynamoDomain):
     def _run(self, build: Any, pending: list[Any], what: str) -> None:
         """Build-and-execute with re-reads: a cancelled chunk (concurrent writer) is rebuilt from fresh reads;
         changes already applied are not repeated."""
-        for _ in range(MAX_CONFLICT_RETRIES):
+        for attempt in range(MAX_CONFLICT_RETRIES):
             if not pending:
                 return
+            if attempt:
+                contention_pause(attempt)
             plan, order = build(pending)
             try:
                 self._execute(plan)
@@ -259,7 +261,7 @@ class MessageOps(DynamoDomain):
         raise ConflictError(f"{what}: too much contention; retry the call", details={"operation": what})
 
     def save_messages(self, *, messages: Sequence[Message | Mapping[str, Any]]) -> list[Message]:
-        if isinstance(messages, str | bytes | Mapping):
+        if not is_list(messages):
             raise ValidationError("messages must be a list", code="INVALID_INPUT")
         records: list[Message] = []
         for index, raw in enumerate(messages):
@@ -295,7 +297,7 @@ class MessageOps(DynamoDomain):
         return records
 
     def update_messages(self, *, messages: Sequence[MessageUpdate | Mapping[str, Any]]) -> list[Message]:
-        if isinstance(messages, str | bytes | Mapping):
+        if not is_list(messages):
             raise ValidationError("messages must be a list", code="INVALID_INPUT")
         updates = [coerce(MessageUpdate, raw, what=f"messages[{i}]") for i, raw in enumerate(messages)]
         for i, update in enumerate(updates):
@@ -336,7 +338,7 @@ class MessageOps(DynamoDomain):
         return ordered
 
     def delete_messages(self, message_ids: Sequence[str]) -> None:
-        if isinstance(message_ids, str):
+        if not is_list(message_ids):
             raise ValidationError("message_ids must be a list of ids", code="INVALID_INPUT")
         for message_id in message_ids:
             require_id(message_id, field="message_ids[]")
@@ -379,4 +381,5 @@ def apply_update(message: Message, update: MessageUpdate) -> Message:
     try:
         return Message.model_validate(data)
     except Exception as exc:  # pragma: no cover - defensive: merged data failing validation
-        raise ValidationError(f"update of message {message.id!r} is invalid: {exc}", code="INVALID_INPUT") from None
+        raise ValidationError(f"update of message {message.id!r} is invalid: {describe_errors(exc, what='message')}",
+                              code="INVALID_INPUT") from None

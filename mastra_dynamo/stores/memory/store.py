@@ -32,7 +32,13 @@ from mastra_dynamo.stores.memory import items as it
 from mastra_dynamo.stores.memory.history import HistoryOps
 from mastra_dynamo.stores.memory.messages import Change, Plan
 from mastra_dynamo.stores.memory.threads import ResourceOps, ThreadOps
-from mastra_dynamo.validate import check_metadata_filter, matches_metadata, require_id, resolve_order
+from mastra_dynamo.validate import (
+    check_metadata_filter,
+    matches_metadata,
+    require_id,
+    require_mapping,
+    resolve_order,
+)
 
 DEFAULT_THREADS_PER_PAGE = 100
 
@@ -184,14 +190,15 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
         if history:
             clone_info["lastMessageId"] = history[-1].id
         new_resource = resource_id if resource_id is not None else source.resource_id
-        thread = Thread(
-            id=target_id,
-            resource_id=new_resource,
-            title=title if title is not None else (f"Clone of {source.title}" if source.title else source.title),
-            created_at=now,
-            updated_at=now,
-            metadata={**dict(metadata or {}), "clone": clone_info},
-        )
+        extra = require_mapping(metadata, field="metadata") if metadata is not None else {}
+        thread = coerce(Thread, {
+            "id": target_id,
+            "resource_id": new_resource,
+            "title": title if title is not None else (f"Clone of {source.title}" if source.title else source.title),
+            "created_at": now,
+            "updated_at": now,
+            "metadata": {**extra, "clone": clone_info},
+        }, what="thread")
         id_map: dict[str, str] = {}
         cloned: list[Message] = []
         for message in history:

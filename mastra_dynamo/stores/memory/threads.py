@@ -12,10 +12,10 @@ from mastra_dynamo.errors import ConflictError, NotFoundError
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.memory import Resource, Thread
 from mastra_dynamo.schema import keys
-from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, DynamoDomain
+from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, DynamoDomain, contention_pause
 from mastra_dynamo.stores.memory import items as it
 from mastra_dynamo.stores.writes import put_replacing_expired, revision_condition, upsert_params
-from mastra_dynamo.validate import require_id
+from mastra_dynamo.validate import require_id, require_mapping
 
 
 class ThreadOps(DynamoDomain):
@@ -62,7 +62,7 @@ class ThreadOps(DynamoDomain):
             from mastra_dynamo.errors import ValidationError
 
             raise ValidationError("metadata must be an object", code="INVALID_INPUT")
-        for _ in range(MAX_CONFLICT_RETRIES):
+        for attempt in range(MAX_CONFLICT_RETRIES):
             item = self.get_thread_item(id)
             if item is None:
                 raise NotFoundError(f"thread {id!r} not found", details={"thread_id": id})
@@ -92,6 +92,7 @@ class ThreadOps(DynamoDomain):
                     }),
                 )
             except ConflictError:
+                contention_pause(attempt)
                 continue
             return it.decode_thread(result["Attributes"])
         raise ConflictError(f"update_thread: too much contention on thread {id!r}", details={"thread_id": id})
@@ -128,7 +129,9 @@ class ResourceOps(DynamoDomain):
     def update_resource(self, *, resource_id: str, working_memory: str | None = None,
                         metadata: Mapping[str, Any] | None = None) -> Resource:
         require_id(resource_id, field="resource_id")
-        for _ in range(MAX_CONFLICT_RETRIES):
+        if metadata is not None:
+            metadata = require_mapping(metadata, field="metadata")
+        for attempt in range(MAX_CONFLICT_RETRIES):
             item = self.alive(self.table.get_item(keys.resource_key(resource_id)))
             if item is None:
                 now = self.now()
@@ -153,7 +156,7 @@ class ResourceOps(DynamoDomain):
                             f"{expr.value(encode_value(working_memory, 'str', field='workingMemory'))}")
             if metadata is not None:
                 old_meta = decode_value(item["metadata"], "json") if "metadata" in item else None
-                merged = {**(old_meta or {}), **dict(metadata)}
+                merged = {**(old_meta or {}), **metadata}
                 sets.append(f"{expr.name('metadata')} = {expr.value(encode_json(merged, field='metadata'))}")
             rev = expr.name(self.spec.revision_attribute)
             sets.append(f"{rev} = if_not_exists({rev}, {expr.n(0)}) + {expr.n(1)}")
@@ -170,6 +173,7 @@ class ResourceOps(DynamoDomain):
                     }),
                 )
             except ConflictError:
+                contention_pause(attempt)
                 continue
             return it.decode_resource(result["Attributes"])
         raise ConflictError(f"update_resource: too much contention on resource {resource_id!r}",
