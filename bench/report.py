@@ -1,0 +1,245 @@
+"""Markdown tables from a results file (``python -m bench.report bench/results/latest.json``)."""
+# ruff: noqa: RUF001  (typographic dashes and signs belong in the rendered tables)
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.common import fmt
+
+
+def _ratio(a: float, b: float) -> str:
+    if not b or math.isnan(a) or math.isnan(b):
+        return "–"
+    return f"{a / b:.2f}×"
+
+
+def _types(types: dict[str, float]) -> str:
+    short = {"BatchGetItem": "BG", "BatchWriteItem": "BW", "TransactWriteItems": "TW", "GetItem": "G",
+             "PutItem": "P", "UpdateItem": "U", "DeleteItem": "D", "Query": "Q", "Scan": "Scan"}
+    def count(n: float) -> str:
+        return f"{n:g}" if n < 100 else f"{n:,.0f}"
+
+    return " ".join(f"{count(n)}{short.get(op, op)}" for op, n in types.items())
+
+
+def _spread(s: dict[str, float], digits: int = 1) -> str:
+    if not s or s.get("n", 0) == 0:
+        return "–"
+    if s["n"] == 1:
+        return fmt(s["median"], digits)
+    return f"{fmt(s['median'], digits)} ({fmt(s['min'], digits)}–{fmt(s['max'], digits)})"
+
+
+def header(r: dict[str, Any]) -> list[str]:
+    m, v, c = r["machine"], r["versions"], r["config"]
+    peer = (r.get("side") or {}).get("peer_versions") or {}
+    lines = [
+        f"Run {r['started']} · `{r['command']}` · {r['seconds']['total']:.0f} s · endpoint: {r.get('endpoint')}",
+        "",
+        f"- Machine: {m['nproc']} cores ({m['cpu']}), {m['mem_gib']} GiB, Linux {m['kernel']}, Python {m['python']}.",
+        f"- Versions: mastra-dynamo {v['mastra-dynamo']}, boto3 {v['boto3']}, botocore {v['botocore']}, pydantic "
+        f"{v['pydantic']}, chdb {v['chdb']}, clickhouse-connect {v['clickhouse-connect']}, DynamoDB Local "
+        f"{v['DynamoDB Local']} ({v['java']})"
+        + (f"; peer: @mastra/dynamodb {peer.get('@mastra/dynamodb')}, @mastra/core {peer.get('@mastra/core')}, "
+           f"@aws-sdk/client-dynamodb {peer.get('@aws-sdk/client-dynamodb')}, electrodb {peer.get('electrodb')}, "
+           f"Node {peer.get('node')}" if peer else "") + ".",
+        "- Load average (1 min) before/after each part: " + ", ".join(
+            f"{part} {la['before'][0]:.1f}/{la.get('after', [math.nan])[0]:.1f}" for part, la in r["loadavg"].items())
+        + ".",
+        f"- Sizes: side-by-side runs {c['side_runs']} ({c['workload']} workload); cpu {c['cpu_rounds']} rounds of "
+        f"{c['cpu_round_seconds']} s per variant; cold start {c['cold_runs']} runs after {c['cold_warmup']} warm-up; "
+        f"thread sizes {c['thread_sizes']}, delete_thread {c['delete_messages']:,} messages, runs {c['run_sizes']}, "
+        f"{c['scale_repeats']} repeats per scale call; chDB {c['spans']:,} spans, {c['chdb_repeats']} repeats per "
+        f"query{' (BENCH_FULL=1)' if c.get('full') else ''}.",
+    ]
+    return lines
+
+
+def side_tables(s: dict[str, Any]) -> list[str]:
+    ours, peer = s["python"], s.get("peer")
+    out = ["### 1. Standard agent workload, side by side", ""]
+    if peer is None:
+        out += [f"The TypeScript peer was not measured: {s.get('peer_error')}", ""]
+    out += [
+        "Per call: requests (by type), consumed capacity units (DynamoDB Local, `ReturnConsumedCapacity: INDEXES`"
+        " added by the proxy; GSI share in brackets), wall time median and p99 (median over runs of each run's "
+        "value). `=` in the last column: both stores returned the same page sizes and totals.",
+        "",
+        "| Operation | Calls | Req/call ours | Req/call peer | Types ours | Types peer | CU/call ours (GSI) | "
+        "CU/call peer (GSI) | ms median ours | ms median peer | ms p99 ours | ms p99 peer | = |",
+        "|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|:-:|",
+    ]
+    agree = s.get("results_agree", {})
+    for label in s["labels"]:
+        o = ours["labels"][label]
+        p = peer["labels"].get(label) if peer else None
+        out.append("| " + " | ".join([
+            f"`{label}`", str(o["calls"]), fmt(o["req_mean"]), fmt(p["req_mean"]) if p else "–",
+            _types(o["types"]), _types(p["types"]) if p else "–",
+            f"{fmt(o['cu_mean'], 1)} ({fmt(o.get('gsi_cu_mean', math.nan), 1)})",
+            f"{fmt(p['cu_mean'], 1)} ({fmt(p.get('gsi_cu_mean', math.nan), 1)})" if p else "–",
+            fmt(o["ms_median"], 1), fmt(p["ms_median"], 1) if p else "–",
+            fmt(o["ms_p99"], 1), fmt(p["ms_p99"], 1) if p else "–",
+            ("yes" if agree.get(label) else "**no**") if label in agree else "–",
+        ]) + " |")
+    to = ours["totals"]
+    rows = [
+        ("Requests, whole workload", fmt(to["requests"], 0), fmt(peer["totals"]["requests"], 0) if peer else "–",
+         _ratio(to["requests"], peer["totals"]["requests"]) if peer else "–"),
+        ("Capacity units, whole workload", fmt(to["cu"], 0), fmt(peer["totals"]["cu"], 0) if peer else "–",
+         _ratio(to["cu"], peer["totals"]["cu"]) if peer else "–"),
+        ("… of which GSI", fmt(to.get("gsi_cu", math.nan), 0),
+         fmt(peer["totals"].get("gsi_cu", math.nan), 0) if peer else "–", "–"),
+    ]
+    from bench.common import median, spread
+
+    wall_o, wall_p = spread(to["wall_s"]), spread(peer["totals"]["wall_s"]) if peer else None
+    cpu_o, cpu_p = spread(to["cpu_s"]), spread(peer["totals"]["cpu_s"]) if peer else None
+    rows.append(("Wall time, whole workload (s)", _spread(wall_o), _spread(wall_p) if wall_p else "–",
+                 _ratio(median(to["wall_s"]), median(peer["totals"]["wall_s"])) if peer else "–"))
+    rows.append(("Client process CPU, whole workload (s)", _spread(cpu_o), _spread(cpu_p) if cpu_p else "–",
+                 _ratio(median(to["cpu_s"]), median(peer["totals"]["cpu_s"])) if peer else "–"))
+    out += ["", "| Whole workload | ours | peer | ours / peer |", "|---|---:|---:|---:|"]
+    out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    out += ["", "Capacity per call by index, for calls of at least 2 CU (base table = total − GSIs):", "",
+            "| Operation | ours: table / GSIs | peer: table / GSIs |", "|---|---|---|"]
+
+    def where(row: dict[str, Any] | None) -> str:
+        if row is None:
+            return "–"
+        gsis = row.get("cu_by_index", {})
+        table = row["cu_mean"] - sum(gsis.values())
+        return f"table {fmt(table, 1)}" + "".join(f", {k} {fmt(v, 1)}" for k, v in gsis.items() if v)
+
+    for label in s["labels"]:
+        o = ours["labels"][label]
+        p = peer["labels"].get(label) if peer else None
+        if o["cu_mean"] >= 2 or (p and p["cu_mean"] >= 2):
+            out.append(f"| `{label}` | {where(o)} | {where(p)} |")
+    out += ["", f"`request_counts()` of the store equals what the proxy counted: "
+                f"{'yes' if s.get('store_counts_match_proxy') else '**no**'}."]
+    ovh = s.get("proxy_overhead_ms")
+    if ovh:
+        out += [f"The counting proxy adds {fmt(ovh['overhead'], 2)} ms per request to both clients (raw GetItem "
+                f"median {fmt(ovh['direct'], 2)} ms direct, {fmt(ovh['proxy'], 2)} ms through the proxy)."]
+    out += [""]
+    out += ["### 2. Requests per call vs the documented minimum", "",
+            "Measured: requests per call in the workload. Documented: the formula of docs/access-patterns.md "
+            "evaluated for each call. Min: its Min column. Calls above min: how many of the calls needed more "
+            "than the minimum.", "",
+            "| Operation | Measured | Documented | Min | Calls above min | Reason |", "|---|---:|---:|---:|---:|---|"]
+    for label, m in s["minimum"].items():
+        reason = "; ".join(m["reasons"]) if m["calls_above_min"] else ""
+        flag = "" if not m["calls_not_as_documented"] else f" (**{m['calls_not_as_documented']} differ**)"
+        out.append(f"| `{label}` | {fmt(m['measured'])}{flag} | {fmt(m['documented'])} | {fmt(m['minimum'])} | "
+                   f"{m['calls_above_min']} of {m['calls']} | {reason} |")
+    return [*out, ""]
+
+
+def cpu_table(c: dict[str, Any]) -> list[str]:
+    out = ["### 3. Client CPU per call (stubbed transport)", "",
+           "Median of rounds (min–max) of `time.process_time`, µs per call. Raw: the same client object issuing the "
+           "recorded requests. Library: ours − raw. No validation: our store on a client created with "
+           "`Config(parameter_validation=False)`.", "",
+           "| Operation | Requests | Ours µs | Raw botocore µs | Ours / raw | Library µs | No validation µs | "
+           "Where our CPU goes (cProfile own time) |", "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for name, o in c["ops"].items():
+        share = o["profile_store"]["share"]
+        where = ", ".join(f"{k} {v}%" for k, v in share.items() if v >= 1)
+        out.append(f"| {name} | {o['requests']} ({' + '.join(o['request_types'])}) | "
+                   f"{_spread(o['store_us_per_call'], 0)} | {_spread(o['raw_us_per_call'], 0)} | "
+                   f"{o['ratio']:.2f}× | {fmt(o['library_us_per_call'], 0)} | "
+                   f"{_spread(o.get('store_no_validation_us_per_call', {}), 0)} | {where} |")
+    return [*out, ""]
+
+
+def cold_table(c: dict[str, Any]) -> list[str]:
+    out = ["### 4. Cold start (fresh process, to the first GetItem answered)", "",
+           f"{c['runs']} runs after {c['warmup']} warm-up; median (min–max), ms. Process: whole `python script.py` "
+           "wall time measured by the parent. Inside: measured by the child from its first line.", "",
+           "| Variant | Process ms | Inside: imports | Inside: client/store | Inside: first request | Inside: total |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for name, v in c["variants"].items():
+        inner = v["inner_ms"]
+        out.append(f"| {name} | {_spread(v['process_ms'], 0)} | "
+                   + " | ".join(_spread(inner[k], 0) if k in inner else "–"
+                                for k in ("import_ms", "client_ms", "first_request_ms", "total_ms")) + " |")
+    if c.get("hyperfine"):
+        h = c["hyperfine"]
+        out += ["", f"{h['tool']}: " + "; ".join(f"{k}: {_spread(v, 0)} ms" for k, v in h["process_ms"].items())]
+    else:
+        out += ["", "hyperfine is not installed; the process times above come from repeated subprocess timing."]
+    return [*out, ""]
+
+
+def scale_tables(s: dict[str, Any]) -> list[str]:
+    out = ["### 5. Scale (DynamoDB Local)", "",
+           f"Each call {s['repeats']} times after a warm-up: wall ms median (min–max); requests and capacity of one "
+           "call; Python heap peak (tracemalloc) and RSS peak growth of one call. Above 50,000 messages or runs, "
+           "calls that include a COUNT are timed once without a warm-up.", "",
+           "| Messages in the thread | Call | Requests | CU | ms | Heap peak KiB | RSS peak growth KiB | total |",
+           "|---:|---|---|---:|---:|---:|---:|---:|"]
+    for row in s["thread"]:
+        for name, m in row.items():
+            if not isinstance(m, dict):
+                continue
+            out.append(f"| {row['messages']:,} | `{name}` | {m['requests']} ({_types(m['types'])}) | "
+                       f"{fmt(m['cu'], 0)} | {_spread(m['ms'])} | {fmt(m['heap_peak_kib'], 0)} | "
+                       f"{fmt(m['rss_peak_growth_kib'], 0)} | "
+                       f"{m['result'].get('total', '–')} |")
+    d = s["delete_thread"]
+    out += ["", f"`delete_thread` of {d['messages']:,} messages: {d['requests']:,} requests ({_types(d['types'])}), "
+                f"{fmt(d['cu'], 0)} CU, {d['wall_s']:.1f} s, RSS peak growth {fmt(d['rss_peak_growth_kib'], 0)} KiB, "
+                f"items left in the partition: {d['items_left']}, failed requests: {d['request_errors']}.", ""]
+    out += ["| Runs | Call | Requests | CU | ms | Heap peak KiB | total |", "|---:|---|---|---:|---:|---:|---:|"]
+    for row in s["runs"]:
+        for name, m in row.items():
+            if not isinstance(m, dict):
+                continue
+            out.append(f"| {row['runs']:,} | `{name}` | {m['requests']} ({_types(m['types'])}) | {fmt(m['cu'], 0)} | "
+                       f"{_spread(m['ms'])} | {fmt(m['heap_peak_kib'], 0)} | {m['result'].get('total', '–')} |")
+    seeds = [f"{r['messages']:,} messages {r['seed_s']:.0f} s" for r in s["thread"]]
+    seeds += [f"{r['runs']:,} runs {r['seed_s']:.0f} s" for r in s["runs"]]
+    out += ["", "Seeding (cumulative steps, not measured calls): " + ", ".join(seeds) + "."]
+    return [*out, ""]
+
+
+def chdb_table(c: dict[str, Any]) -> list[str]:
+    if "error" in c:
+        return ["### 5d. chDB", "", f"Failed: ```{c['error'][-1500:]}```", ""]
+    out = ["### 5d. Spans into chDB, list_traces over them", "",
+           f"{c['spans']:,} spans ({c['traces']:,} traces of 10 spans) in {c['batches']} `batch_create_spans` calls of "
+           f"{c['batch']:,}: {c['ingest_wall_s']:.1f} s wall, {c['ingest_cpu_s']:.1f} s CPU, "
+           f"**{fmt(c['spans_per_s'], 0)} spans/s** wall, {fmt(c['spans'] / c['ingest_cpu_s'], 0)} spans per CPU "
+           f"second of the client process (chDB runs in it); per batch {_spread(c['batch_ms'], 0)} ms; RSS growth "
+           f"{fmt(c['rss_growth_mib'], 0)} MiB; on disk {fmt(c['disk_mib'], 0)} MiB.", "",
+           f"| Query ({c['repeats']} runs after a warm-up) | ms median (min–max) | p99 | total |",
+           "|---|---:|---:|---:|"]
+    for name, q in c["queries"].items():
+        out.append(f"| `{name}` | {_spread(q['ms'])} | {fmt(q['ms_p99'], 1)} | "
+                   f"{c['totals'].get(name, '–')} |")
+    return [*out, ""]
+
+
+def render(r: dict[str, Any]) -> str:
+    lines = ["## Results", "", *header(r), ""]
+    if "side" in r:
+        lines += side_tables(r["side"])
+    if "cpu" in r:
+        lines += cpu_table(r["cpu"])
+    if "cold" in r:
+        lines += cold_table(r["cold"])
+    if "scale" in r:
+        lines += scale_tables(r["scale"])
+    if "chdb" in r:
+        lines += chdb_table(r["chdb"])
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results/latest.json").read_text())))
