@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticSerializationError
 
 from mastra_dynamo.clock import parse_datetime
 from mastra_dynamo.errors import ValidationError
@@ -56,6 +57,16 @@ def coerce(model: type[R], value: Any, *, what: str) -> R:
         return model.model_validate(value)
     except pydantic.ValidationError as exc:
         raise ValidationError(f"invalid {what}: {describe_errors(exc, what=what)}", code="INVALID_INPUT",
+                              details={"what": what}) from None
+
+
+def json_data(record: BaseModel, *, what: str, **options: Any) -> dict[str, Any]:
+    """``record.model_dump(mode="json", **options)``. A value pydantic cannot serialise (an arbitrary object in
+    an ``Any`` field) raises ValidationError (code INVALID_JSON) instead of pydantic's own exception."""
+    try:
+        return record.model_dump(mode="json", **options)
+    except (PydanticSerializationError, ValueError, TypeError, RecursionError):
+        raise ValidationError(f"{what} holds a value that is not JSON-serializable", code="INVALID_JSON",
                               details={"what": what}) from None
 
 

@@ -29,7 +29,7 @@ from mastra_dynamo.records.agents import (
     ResolvedAgent,
     ResolvedAgentsPage,
 )
-from mastra_dynamo.records.base import describe_errors
+from mastra_dynamo.records.base import describe_errors, json_data
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.stores import listing
@@ -71,7 +71,7 @@ class DynamoAgentsStore(DynamoDomain):
 
     # ------------------------------------------------------------------ items
     def _agent_item(self, agent: Agent, expires_at: int | None) -> Item:
-        data = agent.model_dump(by_alias=True, exclude_unset=False, mode="json")
+        data = json_data(agent, what="agent", by_alias=True, exclude_unset=False)
         key = keys.agent_key(agent.id)
         cid = keys.component(agent.id)
         created, updated = keys.ts(agent.created_at), keys.ts(agent.updated_at)
@@ -106,7 +106,7 @@ class DynamoAgentsStore(DynamoDomain):
         return Agent.model_validate(data)
 
     def _version_item(self, version: AgentVersion, expires_at: int | None) -> Item:
-        data = version.model_dump(by_alias=True, exclude_unset=True, mode="json")
+        data = json_data(version, what="agent version", by_alias=True, exclude_unset=True)
         key = keys.agent_version_key(version.agent_id, version.version_number)
         item: Item = {
             "pk": {"S": key.pk}, "sk": {"S": key.sk},

@@ -19,7 +19,7 @@ from mastra_dynamo.dynamo.codec import Item, check_item_size, decode_json, decod
 from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.errors import ConflictError, ValidationError
 from mastra_dynamo.pagination import MAX_SAFE_INTEGER, paginate
-from mastra_dynamo.records.base import coerce
+from mastra_dynamo.records.base import coerce, json_data
 from mastra_dynamo.records.scores import (
     PaginationInfo,
     SaveScoreResult,
@@ -67,7 +67,7 @@ class DynamoScoresStore(DynamoDomain):
         except ValidationError as exc:
             raise ValidationError(exc.message, code="SAVE_SCORE_VALIDATION_FAILED", details=exc.details) from None
         score_id = payload.id or str(uuid.uuid4())
-        data = payload.model_dump(by_alias=True, exclude_unset=True, mode="json")
+        data = json_data(payload, what="score", by_alias=True, exclude_unset=True)
         data["id"] = score_id
         now = self.now()
         item = self._item(score_id, data, keys.ts(now))

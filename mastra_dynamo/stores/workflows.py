@@ -29,7 +29,7 @@ from mastra_dynamo.dynamo.client import TableClient, key_attr
 from mastra_dynamo.dynamo.codec import AttributeValue, Item, decode_json, decode_value, dumps_json
 from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.errors import ConflictError, ItemTooLargeError, RetryableError, ValidationError
-from mastra_dynamo.records.base import PerPage, coerce
+from mastra_dynamo.records.base import PerPage, coerce, json_data
 from mastra_dynamo.records.workflows import WorkflowRun, WorkflowRuns, WorkflowStateUpdate
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
@@ -290,6 +290,9 @@ class DynamoWorkflowsStore(DynamoDomain):
         require_id(workflow_name, field="workflow_name")
         require_id(run_id, field="run_id")
         optional_id(resource_id, field="resource_id")
+        if snapshot is not None and not isinstance(snapshot, Mapping | str):
+            raise ValidationError("snapshot must be an object or a string", code="INVALID_SNAPSHOT",
+                                  details={"run_id": run_id})
         from mastra_dynamo.clock import parse_datetime
 
         self._write(workflow_name=workflow_name, run_id=run_id,
@@ -427,7 +430,7 @@ class DynamoWorkflowsStore(DynamoDomain):
         require_id(workflow_name, field="workflow_name")
         require_id(run_id, field="run_id")
         update = coerce(WorkflowStateUpdate, opts, what="opts")
-        fields = update.model_dump(by_alias=True, exclude_unset=True, mode="json")
+        fields = json_data(update, what="opts", by_alias=True, exclude_unset=True)
         expected = fields.pop("expectedStatus", None)
         allowed = None if expected is None else ({expected} if isinstance(expected, str) else set(expected))
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from mastra_dynamo.dynamo.codec import Item, decode_json, decode_value, dumps_json, encode_json
+from mastra_dynamo.records.base import json_data
 from mastra_dynamo.records.datasets import Dataset, DatasetItem, DatasetItemRow, DatasetVersion
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.table import TABLE_SPEC
@@ -107,7 +108,7 @@ def iso_ms(value: datetime) -> str:
 def dataset_item(record: Dataset, *, item_count: int, version_count: int, rev: int) -> Item:
     """The dataset item of ``record`` (unstamped: the caller adds ``_et``, ``_sv`` and ``ttl``)."""
     key = keys.dataset_key(record.id)
-    data = record.model_dump(by_alias=True, mode="json", include={
+    data = json_data(record, what="dataset", by_alias=True, include={
         "name", "description", "metadata", "input_schema", "ground_truth_schema", "request_context_schema",
         "tags", "target_type", "target_ids", "scorer_ids", "organization_id", "project_id", "candidate_key",
         "candidate_id"})

@@ -58,18 +58,25 @@ def check_schema(schema: Any, *, field: str) -> None:
     if not isinstance(schema, Mapping):
         raise ValidationError(f"{field} must be a JSON Schema object", code="INVALID_SCHEMA",
                               details={"field": field})
-    _validator(schema, field=field)
+    try:
+        _validator(schema, field=field)
+    except RecursionError:
+        raise ValidationError(f"{field} is nested too deep to be a usable JSON Schema", code="INVALID_SCHEMA",
+                              details={"field": field}) from None
 
 
 def schema_errors(value: Any, schema: Mapping[str, Any], *, field: str) -> list[dict[str, str]]:
     """The (first few) violations of ``value`` against ``schema``: ``[{path, keyword}]``."""
     validator = _validator(schema, field=field)
     errors: list[dict[str, str]] = []
-    for error in validator.iter_errors(value):
-        path = "/" + "/".join(str(p) for p in error.absolute_path)
-        errors.append({"path": path, "keyword": str(error.validator)})
-        if len(errors) >= MAX_REPORTED_ERRORS:
-            break
+    try:
+        for error in validator.iter_errors(value):
+            path = "/" + "/".join(str(p) for p in error.absolute_path)
+            errors.append({"path": path, "keyword": str(error.validator)})
+            if len(errors) >= MAX_REPORTED_ERRORS:
+                break
+    except RecursionError:
+        return [{"path": "/", "keyword": "maxDepth"}]  # too deep to check: reported as a violation
     return errors
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mastra_dynamo.dynamo.client import key_attr
-from mastra_dynamo.dynamo.codec import Item, decode_value, encode_json, encode_value
+from mastra_dynamo.dynamo.codec import Item, check_item_size, decode_value, encode_json, encode_value
 from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.errors import ConflictError, NotFoundError
 from mastra_dynamo.records.base import coerce
@@ -37,8 +37,6 @@ class ThreadOps(DynamoDomain):
         require_id(record.id, field="thread.id")
         require_id(record.resource_id, field="thread.resource_id")
         item = self.stamp(it.thread_item(record), it.ENTITY_THREAD, ttl_entity="thread")
-        from mastra_dynamo.dynamo.codec import check_item_size
-
         check_item_size(item, entity="thread", entity_id=record.id)
         for _ in range(MAX_CONFLICT_RETRIES):
             try:
@@ -73,11 +71,15 @@ class ThreadOps(DynamoDomain):
             index = it.thread_index_keys(id, current.resource_id, None, keys.ts(updated_at))
             for name in ("gsi2sk", "gsi4sk"):
                 sets.append(f"{expr.name(name)} = {expr.value(index[name])}")
+            changed: Item = {}
             if title is not None:
-                sets.append(f"{expr.name('title')} = {expr.value(encode_value(title, 'str', field='title'))}")
+                changed["title"] = encode_value(title, "str", field="title")
+                sets.append(f"{expr.name('title')} = {expr.value(changed['title'])}")
             if metadata is not None:
                 merged = {**(current.metadata or {}), **dict(metadata)}
-                sets.append(f"{expr.name('metadata')} = {expr.value(encode_json(merged, field='metadata'))}")
+                changed["metadata"] = encode_json(merged, field="metadata")
+                sets.append(f"{expr.name('metadata')} = {expr.value(changed['metadata'])}")
+            check_item_size({**item, **changed}, entity="thread", entity_id=id)  # before the request
             rev = expr.name(self.spec.revision_attribute)
             sets.append(f"{rev} = if_not_exists({rev}, {expr.n(0)}) + {expr.n(1)}")
             try:
@@ -108,8 +110,6 @@ class ResourceOps(DynamoDomain):
         record = coerce(Resource, resource, what="resource")
         require_id(record.id, field="resource.id")
         item = self.stamp(it.resource_item(record), it.ENTITY_RESOURCE, ttl_entity="resource")
-        from mastra_dynamo.dynamo.codec import check_item_size
-
         check_item_size(item, entity="resource", entity_id=record.id)
         for _ in range(MAX_CONFLICT_RETRIES):
             try:
@@ -139,7 +139,7 @@ class ResourceOps(DynamoDomain):
                                           "created_at": now, "updated_at": now}
                 if working_memory is not None:
                     fields["working_memory"] = working_memory
-                record = Resource.model_validate(fields)
+                record = coerce(Resource, fields, what="resource")
                 new_item = self.stamp(it.resource_item(record), it.ENTITY_RESOURCE, ttl_entity="resource")
                 new_item[self.spec.revision_attribute] = {"N": "1"}
                 try:
@@ -151,13 +151,16 @@ class ResourceOps(DynamoDomain):
             updated_at = self.bumped(current.updated_at)
             expr = Expr()
             sets = [f"{expr.name('updatedAt')} = {expr.s(keys.ts(updated_at))}"]
+            changed: Item = {}
             if working_memory is not None:
-                sets.append(f"{expr.name('workingMemory')} = "
-                            f"{expr.value(encode_value(working_memory, 'str', field='workingMemory'))}")
+                changed["workingMemory"] = encode_value(working_memory, "str", field="workingMemory")
+                sets.append(f"{expr.name('workingMemory')} = {expr.value(changed['workingMemory'])}")
             if metadata is not None:
                 old_meta = decode_value(item["metadata"], "json") if "metadata" in item else None
                 merged = {**(old_meta or {}), **metadata}
-                sets.append(f"{expr.name('metadata')} = {expr.value(encode_json(merged, field='metadata'))}")
+                changed["metadata"] = encode_json(merged, field="metadata")
+                sets.append(f"{expr.name('metadata')} = {expr.value(changed['metadata'])}")
+            check_item_size({**item, **changed}, entity="resource", entity_id=resource_id)  # before the request
             rev = expr.name(self.spec.revision_attribute)
             sets.append(f"{rev} = if_not_exists({rev}, {expr.n(0)}) + {expr.n(1)}")
             condition = revision_condition(self, expr, item)
