@@ -125,8 +125,11 @@ def page_with_total(table: TableClient, queries: list[PartitionQuery], *, ascend
     """A page and the total number of matches, reading as little as possible:
 
     * an in-memory predicate needs the complete range once: total and page come from that one pass;
-    * ``limit`` None (everything) or a first page shorter than ``limit``: the page is the whole range;
-    * otherwise the page is read and, when ``with_total``, a server-side COUNT adds the total.
+    * ``limit`` None (everything): the page is the whole range;
+    * otherwise ``limit + 1`` items are read; when the extra item is absent the total follows from the page
+      (no COUNT); when it exists and ``with_total``, a server-side COUNT adds the total;
+    * without ``with_total`` the total is a lower bound (``offset + len(page) + 1`` when more follow) or None
+      for an empty page past the end, which the caller resolves.
     """
     if limit == 0:
         return [], (count(table, queries, filter_builder=filter_builder, predicate=predicate)
@@ -136,9 +139,17 @@ def page_with_total(table: TableClient, queries: list[PartitionQuery], *, ascend
                              limit=None, predicate=predicate)
         end = None if limit is None else offset + limit
         return everything[offset:end], len(everything)
-    items = collect(table, queries, ascending=ascending, filter_builder=filter_builder, offset=offset, limit=limit)
-    if limit is None or (offset == 0 and len(items) < limit):
-        return items, len(items)
+    if limit is None:
+        items = collect(table, queries, ascending=ascending, filter_builder=filter_builder, offset=offset,
+                        limit=None)
+        return items, offset + len(items)
+    # one item more than the page tells whether anything follows: no COUNT when nothing does
+    items = collect(table, queries, ascending=ascending, filter_builder=filter_builder, offset=offset,
+                    limit=limit + 1)
+    more = len(items) > limit
+    items = items[:limit]
+    if not more and (items or offset == 0):
+        return items, offset + len(items)
     if not with_total:
-        return items, None
+        return items, (offset + len(items) + 1) if more else None
     return items, count(table, queries, filter_builder=filter_builder)

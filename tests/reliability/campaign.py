@@ -660,7 +660,8 @@ def structural_check(items: list[dict[str, Any]]) -> dict[str, int]:
         ref = pointers.get(keys.message_ref_key(mid).pk)
         assert ref is not None, f"message {mid} has no pointer"
         assert (keys.thread_pk(ref["threadId"]["S"]), ref["msk"]["S"]) == (message["pk"]["S"], message["sk"]["S"])
-    assert len(pointers) == len(messages), "dangling message pointers"
+    dangling = sorted(set(pointers) - {keys.message_ref_key(mid).pk for mid in messages})
+    assert not dangling, f"dangling message pointers: {[(p, pointers[p]) for p in dangling[:3]]}"
     assert len({m["pk"]["S"] + m["sk"]["S"] for m in messages.values()}) == len(messages)
     # agent versions <-> pointers
     versions = [i for i in items if i.get("_et", {}).get("S") == "agent_version"]

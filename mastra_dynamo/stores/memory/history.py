@@ -2,9 +2,11 @@
 list_messages_by_resource_id.
 
 A thread's messages are read with strongly consistent Queries of the base table on the sort-key range
-``M#<start> .. M#<end>`` (date bounds, exclusive or inclusive, are part of the key condition). ``total`` is a
-server-side COUNT over the same range (one request per MB read), except with a metadata filter, which is
-evaluated on the client over the complete range.
+``M#<start> .. M#<end>`` (date bounds, exclusive or inclusive, are part of the key condition). A page reads one
+item more than it returns, so a total is only needed when more items follow. For one thread's whole history
+(no date range, no metadata filter) it comes from the counters on the thread item (``counts``); otherwise it is
+a server-side COUNT over the same range (one request per MB read), and with a metadata filter the complete
+range is evaluated on the client.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from mastra_dynamo.records.base import PerPage, coerce
 from mastra_dynamo.records.memory import IncludeItem, MessageFilter, MessagePage
 from mastra_dynamo.schema import keys
 from mastra_dynamo.stores import listing
+from mastra_dynamo.stores.memory import counts
 from mastra_dynamo.stores.memory import items as it
 from mastra_dynamo.stores.memory.messages import MessageOps
 from mastra_dynamo.validate import check_metadata_filter, is_list, matches_metadata, require_id, resolve_order
@@ -103,19 +106,20 @@ class HistoryOps(MessageOps):
         pred = predicate if metadata else None
         page_items: list[Item] = []
         total = 0
-        if pagination.limit != 0:
+        whole_thread = len(threads) == 1 and not metadata and bounds == keys.message_sk_bounds(None, None)
+        if whole_thread and pagination.limit:
+            page_items, total = self._thread_page(threads[0], resource_id, ascending=ascending,
+                                                  offset=pagination.offset, limit=pagination.limit,
+                                                  include_total=include_total)
+        elif pagination.limit != 0:
             page_items, counted = listing.page_with_total(
                 self.table, queries, ascending=ascending, filter_builder=filter_builder, offset=pagination.offset,
                 limit=pagination.limit, predicate=pred, with_total=include_total,
             )
             if counted is None and not page_items and pagination.offset:
                 counted = listing.count(self.table, queries, filter_builder=filter_builder)  # page past the end
-            if counted is None:
-                # include_total=False: skip the COUNT; total is then a lower bound that still drives has_more
-                extra = listing.collect(self.table, queries, ascending=ascending, filter_builder=filter_builder,
-                                        offset=pagination.offset + len(page_items), limit=1)
-                counted = pagination.offset + len(page_items) + len(extra)
-            total = counted
+            # include_total=False: no COUNT; the total is then a lower bound that still drives has_more
+            total = counted if counted is not None else pagination.offset + len(page_items)
         by_id: dict[str, Item] = {item["id"]["S"]: item for item in page_items}
         page_ids = set(by_id)
         for item in self._include_windows(includes, resource_id):
@@ -133,6 +137,49 @@ class HistoryOps(MessageOps):
                 has_more = False
         return MessagePage(messages=messages, total=total, page=pagination.page, per_page=pagination.per_page,
                            has_more=has_more)
+
+    def _thread_page(self, thread_id: str, resource_id: str | None, *, ascending: bool, offset: int, limit: int,
+                     include_total: bool) -> tuple[list[Item], int]:
+        """A page of one thread's whole history and its total, from the thread's message counters.
+
+        Newest first, the thread item (sort key ``T``, after every ``M#`` key) is read by the same Query as
+        the page: one request. Oldest first, a GetItem of the thread follows when the page is not the end.
+        No counters (not built yet, messages with a TTL, ...): the total comes from :func:`counts.rebuild`.
+        """
+        pk = keys.thread_pk(thread_id)
+        low, high = keys.message_sk_bounds(None, None)
+        thread_sk = keys.thread_key(thread_id).sk
+        fetched_thread = not ascending
+        query = listing.PartitionQuery(None, "pk", "sk", pk, sk_between=(low, thread_sk if fetched_thread else high),
+                                       consistent=True)
+
+        def flt(expr: Expr) -> str:
+            clause = self.not_expired(expr)
+            if resource_id is not None:
+                clause += (f" AND ({expr.name('resourceId')} = {expr.s(resource_id)}"  # keys can't be filtered:
+                           f" OR {expr.name(self.spec.entity_attribute)} = {expr.s(it.ENTITY_THREAD)})")
+            return clause
+
+        items = listing.collect(self.table, [query], ascending=ascending, filter_builder=flt, offset=0,
+                                limit=offset + limit + (2 if fetched_thread else 1))
+        thread_item: Item | None = None
+        if items and items[0]["sk"]["S"] == thread_sk:
+            thread_item = items.pop(0)
+        messages = [item for item in items if item["sk"]["S"].startswith(keys.MESSAGE_SK_PREFIX)]
+        page = messages[offset:offset + limit]
+        more = len(messages) > offset + limit
+        if not more and (page or offset == 0):
+            return page, offset + len(page)
+        if more and not include_total:
+            return page, offset + len(page) + 1  # a lower bound that still drives has_more
+        if not fetched_thread:
+            thread_item = self.alive(self.table.get_item(keys.thread_key(thread_id)))
+        counters = counts.read(thread_item)
+        total = counters.matching(resource_id) if counters is not None else None
+        if total is None:
+            total = counts.rebuild(self, thread_id, thread_item, resource_id)
+        # a concurrent write can land between the page and the total: never report fewer than were seen
+        return page, max(total, len(messages))
 
     def _is_candidate(self, item: Item, threads: list[str], resource_id: str | None,
                       bounds: tuple[str, str], metadata: dict[str, Any]) -> bool:

@@ -117,13 +117,16 @@ def decode_message(item: Item) -> Message:
     return Message.model_validate(data)
 
 
-def message_ref_item(message_id: str, thread_id: str, message_sk: str) -> Item:
+def message_ref_item(message_id: str, thread_id: str, message_sk: str, resource_id: str | None) -> Item:
+    """Pointer of a message: its thread and sort key, and its resource (``mr``, "" for none), which keeps the
+    thread's message counters exact when the message is later replaced or deleted."""
     key = keys.message_ref_key(message_id)
     return {
         "pk": {"S": key.pk},
         "sk": {"S": key.sk},
         "threadId": {"S": thread_id},
         "msk": {"S": message_sk},
+        "mr": {"S": resource_id or ""},
     }
 
 

@@ -24,6 +24,7 @@ from mastra_dynamo.records.memory import Message, MessageUpdate
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, DynamoDomain, contention_pause
+from mastra_dynamo.stores.memory import counts
 from mastra_dynamo.stores.memory import items as it
 from mastra_dynamo.validate import is_list, require_id
 
@@ -48,12 +49,18 @@ class Change:
     actions: list[dict[str, Any]]
     threads: set[str]
     size: int
+    moves: list[tuple[str, counts.ResourceRef, int]] = field(default_factory=list)
+    """(thread, resource, +1/-1) per message added to or removed from a thread's history."""
+    expiring: bool = False
+    """The change writes a message with a TTL."""
 
 
 @dataclass
 class Plan:
     changes: list[Change] = field(default_factory=list)
     thread_items: dict[str, Item] = field(default_factory=dict)
+    guard_absent: bool = True
+    """Threads the plan read as absent must still be absent when the transaction runs (ConditionCheck)."""
 
 
 class MessageOps(DynamoDomain):
@@ -132,8 +139,10 @@ class MessageOps(DynamoDomain):
         return [it.decode_message(item) for item in ordered]
 
     # ------------------------------------------------------------------ writes
-    def _thread_touch(self, thread_id: str, thread_item: Item, when: datetime) -> dict[str, Any]:
-        """Update action: thread updatedAt := ``when`` (strictly later than what was read)."""
+    def _thread_touch(self, thread_id: str, thread_item: Item, when: datetime,
+                      deltas: counts.Deltas) -> dict[str, Any]:
+        """Update action: thread updatedAt := ``when`` (strictly later than what was read), message
+        counters adjusted by ``deltas``."""
         expr = Expr()
         ts = keys.ts(when)
         cid = keys.component(thread_id)
@@ -142,10 +151,20 @@ class MessageOps(DynamoDomain):
                 f"{expr.name('gsi2sk')} = {expr.s(f'{ts}#{cid}')}",
                 f"{expr.name('gsi4sk')} = {expr.s(f'{ts}#{cid}')}"]
         rev = expr.name(self.spec.revision_attribute)
-        update = "SET " + ", ".join(sets) + f" ADD {rev} {expr.n(1)}"
-        condition = f"attribute_exists({expr.name('pk')}) AND {ua} < {expr.s(ts)}"
+        adds, removes, conditions = counts.update_clauses(expr, thread_item, deltas)
+        update = "SET " + ", ".join(sets) + " ADD " + ", ".join([f"{rev} {expr.n(1)}", *adds])
+        if removes:
+            update += " REMOVE " + ", ".join(removes)
+        condition = " AND ".join([f"attribute_exists({expr.name('pk')})", f"{ua} < {expr.s(ts)}", *conditions])
         return {"Update": expr.apply({"Key": key_attr(keys.thread_key(thread_id)),
                                       "UpdateExpression": update, "ConditionExpression": condition})}
+
+    def _absent_thread(self, thread_id: str) -> dict[str, Any]:
+        """ConditionCheck: the thread the plan read as absent (or expired) is still so."""
+        expr = Expr()
+        condition = f"attribute_not_exists({expr.name('pk')}) OR NOT {self.not_expired(expr)}"
+        return {"ConditionCheck": expr.apply({"Key": key_attr(keys.thread_key(thread_id)),
+                                              "ConditionExpression": condition})}
 
     def _ref_condition(self, message_id: str, old: Location | None) -> tuple[str, dict[str, str],
                                                                              dict[str, Any]]:
@@ -164,7 +183,7 @@ class MessageOps(DynamoDomain):
         item = self.stamp(it.message_item(message), it.ENTITY_MESSAGE, expires_at=expires_at)
         item[self.spec.revision_attribute] = {"S": uuid.uuid4().hex}
         check_item_size(item, entity="message", entity_id=message.id)
-        ref = self.stamp(it.message_ref_item(message.id, message.thread_id, item["sk"]["S"]),
+        ref = self.stamp(it.message_ref_item(message.id, message.thread_id, item["sk"]["S"], message.resource_id),
                          it.ENTITY_MESSAGE_REF, expires_at=expires_at)
         cond, names, values = self._ref_condition(message.id, old)
         ref_put: dict[str, Any] = {"Item": ref, "ConditionExpression": cond, "ExpressionAttributeNames": names}
@@ -176,13 +195,18 @@ class MessageOps(DynamoDomain):
             put.update(self._unchanged(read))
         actions: list[dict[str, Any]] = [{"Put": put}, {"Put": ref_put}]
         threads = {message.thread_id}
+        moves: list[tuple[str, counts.ResourceRef, int]] = [(message.thread_id, counts.ref_of(message.resource_id), 1)]
+        if old is not None:
+            # the message it replaces (same key or moved) leaves its thread's count
+            old_ref = counts.ref_in(read, "resourceId") if read is not None else counts.ref_in(old.item, "mr")
+            moves.append((old.thread_id, old_ref, -1))
         if old is not None and moved:
             delete: dict[str, Any] = {"Key": key_attr(old.key)}
             if read is not None:
                 delete.update(self._unchanged(read))
             actions.append({"Delete": delete})
             threads.add(old.thread_id)
-        return Change(actions, threads, item_size(item) + item_size(ref) + 200)
+        return Change(actions, threads, item_size(item) + item_size(ref) + 200, moves, expires_at is not None)
 
     def _unchanged(self, read: Item) -> dict[str, Any]:
         expr = Expr()
@@ -195,7 +219,8 @@ class MessageOps(DynamoDomain):
         expr = Expr()
         cond = f"{expr.name('msk')} = {expr.s(loc.sk)} AND {expr.name('threadId')} = {expr.s(loc.thread_id)}"
         ref_delete = expr.apply({"Key": key_attr(keys.message_ref_key(message_id)), "ConditionExpression": cond})
-        return Change([{"Delete": {"Key": key_attr(loc.key)}}, {"Delete": ref_delete}], {loc.thread_id}, 200)
+        return Change([{"Delete": {"Key": key_attr(loc.key)}}, {"Delete": ref_delete}], {loc.thread_id}, 200,
+                      [(loc.thread_id, counts.ref_in(loc.item, "mr"), -1)])
 
     def _execute(self, plan: Plan) -> int:
         """Run the plan as few transactions as the limits allow. Returns how many changes were applied
@@ -211,24 +236,35 @@ class MessageOps(DynamoDomain):
             actions = [a for change in chunk for a in change.actions]
             threads = sorted({t for change in chunk for t in change.threads if t in plan.thread_items})
             stamps: dict[str, datetime] = {}
+            deltas: dict[str, counts.Deltas] = {}
             for thread_id in threads:
                 previous = touched.get(thread_id)
                 if previous is None:
                     previous = decode_value(plan.thread_items[thread_id]["updatedAt"], "datetime")
                 stamps[thread_id] = self.bumped(previous)
-                actions.append(self._thread_touch(thread_id, plan.thread_items[thread_id], stamps[thread_id]))
+                deltas[thread_id] = counts.Deltas(
+                    [(ref, d) for change in chunk for (t, ref, d) in change.moves if t == thread_id],
+                    any(change.expiring and thread_id in change.threads for change in chunk))
+                actions.append(self._thread_touch(thread_id, plan.thread_items[thread_id], stamps[thread_id],
+                                                  deltas[thread_id]))
+            if plan.guard_absent:
+                absent = sorted({t for change in chunk for t in change.threads} - set(plan.thread_items))
+                actions.extend(self._absent_thread(t) for t in absent)
             try:
                 self.table.transact_write(actions)
             except TransactionCancelled as exc:
                 exc.details["applied"] = applied
                 raise
             touched.update(stamps)
+            for thread_id, thread_deltas in deltas.items():  # counters removed here stay removed
+                if thread_deltas.invalidates:
+                    plan.thread_items[thread_id] = counts.without(plan.thread_items[thread_id])
             applied += len(chunk)
             chunk = []
 
         def width(changes: list[Change]) -> int:
             actions = sum(len(c.actions) for c in changes)
-            threads = {t for c in changes for t in c.threads if t in plan.thread_items}
+            threads = {t for c in changes for t in c.threads if plan.guard_absent or t in plan.thread_items}
             return actions + len(threads)
 
         for change in plan.changes:

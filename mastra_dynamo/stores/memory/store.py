@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mastra_dynamo.dynamo.client import TransactionCancelled
+from mastra_dynamo.dynamo.client import MAX_TRANSACT_ITEMS, TransactionCancelled
 from mastra_dynamo.dynamo.codec import Item, decode_json
 from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.errors import ConflictError, NotFoundError
@@ -28,9 +28,10 @@ from mastra_dynamo.records.memory import (
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.stores import listing
+from mastra_dynamo.stores.memory import counts
 from mastra_dynamo.stores.memory import items as it
 from mastra_dynamo.stores.memory.history import HistoryOps
-from mastra_dynamo.stores.memory.messages import Change, Plan
+from mastra_dynamo.stores.memory.messages import MAX_TRANSACTION_BYTES, Change, Plan
 from mastra_dynamo.stores.memory.threads import ResourceOps, ThreadOps
 from mastra_dynamo.validate import (
     check_metadata_filter,
@@ -99,7 +100,11 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
         params = expr.apply({**query.params(ascending=True, expr=expr, filter_expression=None, limit=None),
                              "ProjectionExpression": f"{expr.name('pk')}, {expr.name('sk')}, {expr.name('id')}"})
         batch: list[Item] = []
+        frozen = False
         for item in self.table.query_items(params):
+            if not frozen:  # the cascade is not atomic: the thread's counters must not survive a partial one
+                counts.freeze(self, thread_id)
+                frozen = True
             batch.append(item)
             if len(batch) >= 500:
                 self._delete_messages_of(thread_id, batch)
@@ -214,8 +219,13 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
                              "ConditionExpression": f"attribute_not_exists({expr.name('pk')}) OR NOT "
                                                     f"{self.not_expired(expr)}"})
         expires = self.ttl.expires_at("message")
-        plan = Plan(changes=[Change([{"Put": create}], set(), 1000)])
+        plan = Plan(changes=[Change([{"Put": create}], set(), 1000)], guard_absent=False)
         plan.changes.extend(self._put_with_ref(m, None, expires) for m in cloned)
+        actions = sum(len(change.actions) for change in plan.changes)
+        size = sum(change.size for change in plan.changes)
+        if expires is None and actions <= MAX_TRANSACT_ITEMS and size <= MAX_TRANSACTION_BYTES:
+            # thread and messages land in one transaction: the counters start exact
+            thread_item.update(counts.initial(m.resource_id for m in cloned))
         try:
             self._execute(plan)
         except TransactionCancelled as exc:

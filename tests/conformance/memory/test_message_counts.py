@@ -1,0 +1,274 @@
+"""The message counters on the thread item: exact totals for one thread's history in one request.
+
+Every check compares ``list_messages(...).total`` with the number of messages a complete listing returns,
+and the raw counters on the thread item with the truth, after every kind of message write.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from mastra_dynamo import DynamoDBStore
+from mastra_dynamo.domains import MemoryStorage
+from mastra_dynamo.schema import keys
+from mastra_dynamo.stores.memory import counts
+from tests.conformance.memory.data import (
+    OTHER_RESOURCE,
+    RESOURCE,
+    at,
+    message_data,
+    new_id,
+    save_thread,
+    seed_messages,
+    texts,
+)
+
+LAST = {"per_page": 3, "page": 0, "order_by": {"field": "createdAt", "direction": "DESC"}}
+
+
+def message(thread_id: str, text: str, resource_id: str | None, **kwargs: Any) -> dict[str, Any]:
+    """A message input; ``resource_id`` None leaves the field out (a message without a resource)."""
+    data = message_data(thread_id, text, resource_id=resource_id, **kwargs)
+    if resource_id is None:
+        del data["resource_id"]
+    return data
+
+
+def thread_item(store: DynamoDBStore, thread_id: str) -> dict[str, Any] | None:
+    return store.table.get_item(keys.thread_key(thread_id))
+
+
+def truth(memory: MemoryStorage, thread_id: str, resource_id: str | None) -> int:
+    return len(memory.list_messages(thread_id=thread_id, resource_id=resource_id, per_page=False).messages)
+
+
+def assert_counters_exact(store: DynamoDBStore, memory: MemoryStorage, thread_id: str) -> None:
+    item = thread_item(store, thread_id)
+    counters = counts.read(item)
+    if counters is None:
+        return
+    everything = memory.list_messages(thread_id=thread_id, per_page=False).messages
+    assert counters.total == len(everything)
+    assert counters.foreign == sum(1 for m in everything if (m.resource_id or "") != counters.ref)
+
+
+def requests(store: DynamoDBStore) -> dict[str, int]:
+    return dict(store.request_counts())
+
+
+def spent(store: DynamoDBStore, before: dict[str, int]) -> dict[str, int]:
+    after = store.request_counts()
+    return {op: n - before.get(op, 0) for op, n in after.items() if n - before.get(op, 0)}
+
+
+def test_newest_page_with_total_is_one_query_once_counted(store: DynamoDBStore, memory: MemoryStorage) -> None:
+    thread = save_thread(memory, id=new_id("t"))
+    seed_messages(memory, thread.id, 30)
+    first = memory.list_messages(thread_id=thread.id, per_page=20, page=0,
+                                 order_by={"field": "createdAt", "direction": "DESC"})
+    assert first.total == 30 and first.has_more and len(first.messages) == 20
+    assert counts.read(thread_item(store, thread.id)) == counts.Counters(30, RESOURCE, 0)
+    before = requests(store)
+    again = memory.list_messages(thread_id=thread.id, per_page=20, page=0,
+                                 order_by={"field": "createdAt", "direction": "DESC"})
+    assert spent(store, before) == {"Query": 1}
+    assert again.total == 30 and [m.id for m in again.messages] == [m.id for m in first.messages]
+    seed_messages(memory, thread.id, 2, start=at(hours=1), label="Later")
+    before = requests(store)
+    page = memory.list_messages(thread_id=thread.id, per_page=20, page=1,
+                                order_by={"field": "createdAt", "direction": "DESC"})
+    assert spent(store, before) == {"Query": 1}
+    assert page.total == 32 and len(page.messages) == 12 and not page.has_more
+
+
+def test_oldest_first_page_reads_the_thread_item_with_getitem(store: DynamoDBStore, memory: MemoryStorage) -> None:
+    thread = save_thread(memory, id=new_id("t"))
+    seed_messages(memory, thread.id, 12)
+    memory.list_messages(thread_id=thread.id, per_page=5)  # builds the counters
+    before = requests(store)
+    page = memory.list_messages(thread_id=thread.id, per_page=5, page=1)
+    assert spent(store, before) == {"Query": 1, "GetItem": 1}
+    assert page.total == 12 and page.has_more and texts(page.messages) == [
+        f"Message {i}" for i in range(6, 11)]
+
+
+def test_last_page_and_exact_page_need_no_total(store: DynamoDBStore, memory: MemoryStorage) -> None:
+    thread = save_thread(memory, id=new_id("t"))
+    seed_messages(memory, thread.id, 20)
+    before = requests(store)
+    page = memory.list_messages(thread_id=thread.id, per_page=20, page=0,
+                                order_by={"field": "createdAt", "direction": "DESC"})
+    assert spent(store, before) == {"Query": 1}
+    assert page.total == 20 and not page.has_more
+    before = requests(store)
+    page = memory.list_messages(thread_id=thread.id, per_page=8, page=2)
+    assert spent(store, before) == {"Query": 1}
+    assert page.total == 20 and len(page.messages) == 4 and not page.has_more
+
+
+def test_include_total_false_is_one_request(store: DynamoDBStore, memory: MemoryStorage) -> None:
+    thread = save_thread(memory, id=new_id("t"))
+    seed_messages(memory, thread.id, 25)
+    for direction in ("ASC", "DESC"):
+        before = requests(store)
+        page = memory.list_messages(thread_id=thread.id, per_page=10, page=1, include_total=False,
+                                    order_by={"field": "createdAt", "direction": direction})
+        assert spent(store, before) == {"Query": 1}
+        assert len(page.messages) == 10 and page.has_more and page.total >= 21
+
+
+def test_page_past_the_end_reports_the_real_total(memory: MemoryStorage) -> None:
+    thread = save_thread(memory, id=new_id("t"))
+    seed_messages(memory, thread.id, 7)
+    for include_total in (True, False):
+        page = memory.list_messages(thread_id=thread.id, per_page=5, page=4, include_total=include_total,
+                                    order_by={"field": "createdAt", "direction": "DESC"})
+        assert page.messages == [] and page.total == 7 and not page.has_more
+
+
+def test_resource_split_answers_filtered_totals(store: DynamoDBStore, memory: MemoryStorage) -> None:
+    thread = save_thread(memory, id=new_id("t"))
+    seed_messages(memory, thread.id, 6)
+    seed_messages(memory, thread.id, 2, start=at(hours=1), resource_id=OTHER_RESOURCE, label="Other")
+    memory.save_messages(messages=[message(thread.id, "none", None, created_at=at(hours=2))])
+    memory.list_messages(thread_id=thread.id, **LAST)  # builds the counters
+    assert counts.read(thread_item(store, thread.id)) == counts.Counters(9, RESOURCE, 3)
+    for resource_id, expected in ((None, 9), (RESOURCE, 6), (OTHER_RESOURCE, 2), ("nobody", 0)):
+        page = memory.list_messages(thread_id=thread.id, resource_id=resource_id, **LAST)
+        assert page.total == expected, resource_id
+        assert all(resource_id is None or m.resource_id == resource_id for m in page.messages)
+        assert len(page.messages) == min(3, expected)
+
+
+def test_messages_with_a_ttl_keep_no_counters(store_factory: Any) -> None:
+    store = store_factory(ttl={"message": {"enabled": True, "defaultTtlSeconds": 3600}})
+    memory = store.get_store("memory")
+    thread = save_thread(memory, id=new_id("t"))
+    seed_messages(memory, thread.id, 8)
+    assert memory.list_messages(thread_id=thread.id, **LAST).total == 8
+    assert counts.read(thread_item(store, thread.id)) is None  # expiry would not decrement a counter
+
+
+def test_counters_removed_when_a_ttl_message_arrives(store_factory: Any, backend: Any) -> None:
+    plain = store_factory()
+    memory = plain.get_store("memory")
+    thread = save_thread(memory, id=new_id("t"))
+    seed_messages(memory, thread.id, 5)
+    memory.list_messages(thread_id=thread.id, **LAST)
+    assert counts.read(thread_item(plain, thread.id)) is not None
+    expiring = DynamoDBStore(id="expiring", table_name=plain.table_name, region="us-east-1",
+                             endpoint_url=backend.endpoint_url,
+                             ttl={"message": {"enabled": True, "defaultTtlSeconds": 3600}})
+    try:
+        expiring.init()
+        expiring.get_store("memory").save_messages(
+            messages=[message_data(thread.id, "expires", created_at=at(hours=3))])
+    finally:
+        expiring.close()
+    assert counts.read(thread_item(plain, thread.id)) is None
+    assert memory.list_messages(thread_id=thread.id, **LAST).total == 6
+    assert counts.read(thread_item(plain, thread.id)) is None  # not rebuilt while a message can expire
+
+
+def test_pointer_without_resource_invalidates_instead_of_guessing(store: DynamoDBStore,
+                                                                   memory: MemoryStorage) -> None:
+    thread = save_thread(memory, id=new_id("t"))
+    inputs = seed_messages(memory, thread.id, 4)
+    memory.list_messages(thread_id=thread.id, **LAST)
+    assert counts.read(thread_item(store, thread.id)) is not None
+    ref_key = keys.message_ref_key(inputs[0]["id"])  # a pointer as written before pointers carried `mr`
+    store.table.call("UpdateItem", TableName=store.table_name,
+                     Key={"pk": {"S": ref_key.pk}, "sk": {"S": ref_key.sk}}, UpdateExpression="REMOVE mr")
+    memory.delete_messages([inputs[0]["id"]])
+    assert counts.read(thread_item(store, thread.id)) is None
+    assert memory.list_messages(thread_id=thread.id, **{**LAST, "per_page": 2}).total == 3  # rebuilds
+    assert counts.read(thread_item(store, thread.id)) == counts.Counters(3, RESOURCE, 0)
+
+
+def test_delete_thread_freezes_counters_before_the_cascade(store: DynamoDBStore, memory: MemoryStorage) -> None:
+    thread = save_thread(memory, id=new_id("t"))
+    seed_messages(memory, thread.id, 4)
+    memory.list_messages(thread_id=thread.id, **LAST)
+    counts.freeze(memory, thread.id)  # what delete_thread does first; a crash right after leaves this state
+    item = thread_item(store, thread.id)
+    assert item is not None and counts.read(item) is None and counts.FROZEN in item
+    assert memory.list_messages(thread_id=thread.id, **LAST).total == 4
+    assert counts.read(thread_item(store, thread.id)) is None  # never rebuilt for a frozen thread
+    memory.delete_thread(thread_id=thread.id)
+    assert thread_item(store, thread.id) is None
+    assert memory.list_messages(thread_id=thread.id, **LAST).total == 0
+
+
+def test_clone_starts_with_exact_counters(store: DynamoDBStore, memory: MemoryStorage) -> None:
+    source = save_thread(memory, id=new_id("t"))
+    seed_messages(memory, source.id, 5)
+    result = memory.clone_thread(source_thread_id=source.id, resource_id=OTHER_RESOURCE)
+    assert counts.read(thread_item(store, result.thread.id)) == counts.Counters(5, OTHER_RESOURCE, 0)
+    before = requests(store)
+    page = memory.list_messages(thread_id=result.thread.id, **LAST)
+    assert spent(store, before) == {"Query": 1}
+    assert page.total == 5
+
+
+def test_rebuild_loses_to_a_concurrent_write(store: DynamoDBStore, memory: MemoryStorage) -> None:
+    thread = save_thread(memory, id=new_id("t"))
+    seed_messages(memory, thread.id, 3)
+    stale = thread_item(store, thread.id)  # read before the write below, as a slow reader would have
+    seed_messages(memory, thread.id, 2, start=at(hours=1), label="New")
+    counts.rebuild(memory, thread.id, stale, None)  # its revision no longer matches: nothing written
+    assert counts.read(thread_item(store, thread.id)) is None
+    assert memory.list_messages(thread_id=thread.id, **LAST).total == 5
+
+
+def test_messages_into_an_absent_thread_are_counted_after_creation(store: DynamoDBStore,
+                                                                   memory: MemoryStorage) -> None:
+    thread_id = new_id("t")
+    seed_messages(memory, thread_id, 3)  # no thread item yet
+    assert memory.list_messages(thread_id=thread_id, **LAST).total == 3
+    save_thread(memory, id=thread_id)
+    assert memory.list_messages(thread_id=thread_id, **LAST).total == 3
+    seed_messages(memory, thread_id, 2, start=at(hours=1), label="More")
+    assert memory.list_messages(thread_id=thread_id, **LAST).total == 5
+    assert_counters_exact(store, memory, thread_id)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_writes_keep_totals_exact(store: DynamoDBStore, memory: MemoryStorage, seed: int) -> None:
+    rng = random.Random(seed)
+    threads = [save_thread(memory, id=new_id("t")).id for _ in range(3)]
+    resources: list[str | None] = [RESOURCE, OTHER_RESOURCE, None]
+    known: list[str] = []
+    clock = at(days=1)
+    for step in range(30):
+        clock += timedelta(seconds=1)
+        op = rng.choice(["save", "save", "resave", "move", "update", "delete", "clone", "list"])
+        if op == "save" or not known:
+            batch = [message(rng.choice(threads), f"m{step}.{i}", rng.choice(resources),
+                                  created_at=clock + timedelta(milliseconds=i)) for i in range(rng.randint(1, 4))]
+            memory.save_messages(messages=batch)
+            known += [m["id"] for m in batch]
+        elif op == "resave":
+            message_id = rng.choice(known)
+            memory.save_messages(messages=[message(rng.choice(threads), "again", rng.choice(resources),
+                                                   id=message_id, created_at=clock)])
+        elif op == "move":
+            memory.update_messages(messages=[{"id": rng.choice(known), "thread_id": rng.choice(threads)}])
+        elif op == "update":
+            memory.update_messages(messages=[{"id": rng.choice(known),
+                                              "resource_id": rng.choice([RESOURCE, OTHER_RESOURCE])}])
+        elif op == "delete":
+            victims = rng.sample(known, min(len(known), rng.randint(1, 3)))
+            memory.delete_messages(victims)
+            known = [k for k in known if k not in victims]
+        elif op == "clone":
+            threads.append(memory.clone_thread(source_thread_id=rng.choice(threads)).thread.id)
+        for thread_id in threads:
+            for resource_id in (None, RESOURCE, OTHER_RESOURCE):
+                page = memory.list_messages(thread_id=thread_id, resource_id=resource_id, **LAST)
+                assert page.total == truth(memory, thread_id, resource_id), (step, op, thread_id, resource_id)
+            assert_counters_exact(store, memory, thread_id)
+    assert any(counts.read(thread_item(store, t)) is not None for t in threads)
