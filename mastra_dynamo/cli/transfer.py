@@ -154,7 +154,7 @@ class Source:
 
         return build
 
-    def global_stream(self, index: str, partition: Callable[[str], str], entity: str, after: str | None, *,
+    def global_stream(self, index: str, partition: Callable[[str], str], entity: str | None, after: str | None, *,
                       inclusive: bool = False) -> Iterator[tuple[str, Item]]:
         """Items of a write-sharded global listing, merged in index sort-key order, from ``after`` on."""
         between = (after, "~") if after is not None else None
@@ -213,19 +213,22 @@ class Source:
             yield [sk], mi.decode_resource(item).to_mastra()
 
     def workflow_runs(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
-        from mastra_dynamo.stores.workflows import ENTITY_RUN, _Conflict
+        # the runs listing holds index entries (and heads of the older layout): resolve them 100 at a time
+        batch: list[tuple[str, Item]] = []
 
-        wf = self.workflows
-        for sk, head in self.global_stream("gsi3", keys.runs_global_pk, ENTITY_RUN, _first(after)):
-            name, run_id = head["workflowName"]["S"], head["runId"]["S"]
-            try:
-                snapshot = wf._decode_head(head, name, run_id)
-            except _Conflict:  # rewritten while reading: read the head again
-                found = wf._read(name, run_id)
-                if found is None:
-                    continue
-                head, snapshot = found
-            yield [sk], wf._run_record(head, snapshot).to_mastra()
+        def flush() -> Iterator[tuple[Position, Record]]:
+            runs = {(r.workflow_name, r.run_id): r for r in self.workflows.runs_of([e for _, e in batch])}
+            for sk, entry in batch:
+                run = runs.get((entry["workflowName"]["S"], entry["runId"]["S"]))
+                if run is not None:
+                    yield [sk], run.to_mastra()
+            batch.clear()
+
+        for sk, entry in self.global_stream("gsi3", keys.runs_global_pk, None, _first(after)):
+            batch.append((sk, entry))
+            if len(batch) >= 100:
+                yield from flush()
+        yield from flush()
 
     def scores_(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
         from mastra_dynamo.cli.admin import scan_items

@@ -142,6 +142,12 @@ def run_key(workflow_name: str, run_id: str) -> Key:
     return Key(run_pk(run_id), f"N#{component(workflow_name)}")
 
 
+def run_index_key(workflow_name: str, run_id: str) -> Key:
+    """Index entry of a workflow run: the fields its listings filter on, and the index keys. The head itself
+    is not indexed, so snapshot writes do not rewrite index copies."""
+    return Key(run_pk(run_id), f"I#{component(workflow_name)}")
+
+
 def run_chunk_prefix(workflow_name: str, generation: str | None = None) -> str:
     """Sort-key prefix of a run's snapshot chunks (of one generation when given)."""
     base = f"C#{component(workflow_name)}#"

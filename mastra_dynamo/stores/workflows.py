@@ -21,6 +21,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -49,8 +50,52 @@ WRITE_ID = "_wid"
 """Head attribute: a fresh id per write, so a write whose answer was lost can tell whether it was applied."""
 
 
+ENTITY_RUN_INDEX = "workflow_run_index"
+MAX_EXPIRY_ROUNDING_SECONDS = 3600
+
+
 class _Conflict(Exception):
     """The head changed between read and write (internal: triggers a re-read)."""
+
+
+@dataclass(frozen=True)
+class _HeadBody:
+    """What one write puts on a run's head."""
+
+    inline: AttributeValue | None
+    generation: str | None
+    chunk_count: int
+    status: str
+    updated: str
+    write_id: str
+    expires_at: int | None
+
+
+def run_index_keys(workflow_name: str, run_id: str, created: str, resource_id: str | None, status: str) -> Item:
+    """The index keys of a run's index entry (created: the fixed-width createdAt text)."""
+    cwf, crun = keys.component(workflow_name), keys.component(run_id)
+    shard8 = keys.shard_of(run_id, keys.GLOBAL_SHARDS)
+    item: Item = {
+        "gsi1pk": {"S": keys.runs_by_workflow_pk(workflow_name, run_id)},
+        "gsi1sk": {"S": f"{created}#{crun}"},
+        "gsi3pk": {"S": keys.runs_global_pk(shard8)},
+        "gsi3sk": {"S": f"{created}#{crun}#{cwf}"},
+        "gsi4pk": {"S": keys.runs_by_status_pk(status, shard8)},
+        "gsi4sk": {"S": f"{created}#{crun}#{cwf}"},
+    }
+    if resource_id is not None:
+        item["gsi2pk"] = {"S": keys.runs_by_resource_pk(resource_id)}
+        item["gsi2sk"] = {"S": f"{created}#{crun}#{cwf}"}
+    return item
+
+
+def rounded_expiry(expires_at: int | None, now_epoch: int) -> int | None:
+    """A run's expiry rounded up to 1/16 of its retention (at most an hour), so that writes within that
+    window leave the expiry, and with it the run's index entry, unchanged."""
+    if expires_at is None:
+        return None
+    step = min(max((expires_at - now_epoch) // 16, 1), MAX_EXPIRY_ROUNDING_SECONDS)
+    return -(-expires_at // step) * step
 
 
 class DynamoWorkflowsStore(DynamoDomain):
@@ -132,17 +177,17 @@ class DynamoWorkflowsStore(DynamoDomain):
         inline, chunks = self._encode(snapshot, workflow_name=workflow_name, run_id=run_id)
         generation = uuid.uuid4().hex[:16] if chunks else None
         write_id = uuid.uuid4().hex
-        expires_at = self.ttl.expires_at("workflow_snapshot")
+        expires_at = rounded_expiry(self.ttl.expires_at("workflow_snapshot"), self.ttl.now_epoch())
         if generation is not None:
             self._put_chunks(workflow_name, run_id, generation, chunks, expires_at)
         old: Item | None
         try:
-            old = self._update_head(workflow_name=workflow_name, run_id=run_id, inline=inline,
-                                    generation=generation, chunk_count=len(chunks), resource_id=resource_id,
-                                    created_at=created_at, updated_at=updated_at, expect=expect,
-                                    upsert=upsert, expires_at=expires_at,
-                                    status=snapshot.get("status") if isinstance(snapshot, dict) else None,
-                                    write_id=write_id)
+            old = self._store_head(workflow_name=workflow_name, run_id=run_id, inline=inline,
+                                   generation=generation, chunk_count=len(chunks), resource_id=resource_id,
+                                   created_at=created_at, updated_at=updated_at, expect=expect,
+                                   upsert=upsert, expires_at=expires_at,
+                                   status=snapshot.get("status") if isinstance(snapshot, dict) else None,
+                                   write_id=write_id)
         except RetryableError:
             # Outcome unknown (e.g. the response was lost): the head tells whether this write landed. If that
             # cannot be read either, keep the new chunks (the head may name them) and report the error.
@@ -187,90 +232,131 @@ class DynamoWorkflowsStore(DynamoDomain):
         if doomed:
             self.table.batch_write(deletes=doomed)
 
-    def _update_head(self, *, workflow_name: str, run_id: str, inline: AttributeValue | None,
-                     generation: str | None,
-                     chunk_count: int, resource_id: str | None, created_at: datetime | None,
-                     updated_at: datetime | None, expect: Item | None, upsert: bool, expires_at: int | None,
-                     status: Any, write_id: str) -> Item:
-        now = self.now()
-        created = created_at or now
-        ts_created = keys.ts(created)
-        cwf, crun = keys.component(workflow_name), keys.component(run_id)
+    def _store_head(self, *, workflow_name: str, run_id: str, inline: AttributeValue | None,
+                    generation: str | None, chunk_count: int, resource_id: str | None,
+                    created_at: datetime | None, updated_at: datetime | None, expect: Item | None, upsert: bool,
+                    expires_at: int | None, status: Any, write_id: str) -> Item:
+        """Write the head (and, when an indexed field changes, its index entry). Returns the head it replaced.
+
+        A write that keeps the indexed fields (status, resource, expiry) is one UpdateItem of the unindexed head.
+        Otherwise head and index entry are put together by one transaction conditioned on the head that was
+        read (``expect`` for compare-and-set writes; a fresh read for upserts)."""
+        body = _HeadBody(inline=inline, generation=generation, chunk_count=chunk_count,
+                         status=status if isinstance(status, str) and status else "unknown",
+                         updated=keys.ts(updated_at or self.now()), write_id=write_id, expires_at=expires_at)
+        if upsert:
+            try:
+                return self._update_head_only(workflow_name, run_id, body, resource_id=resource_id, expect=None)
+            except ConflictError:
+                pass  # first write, an indexed field changes, or an older layout: the two-item write below
+            for attempt in range(MAX_CAS_ATTEMPTS):
+                current = self.table.get_item(keys.run_key(workflow_name, run_id))
+                try:
+                    self._put_head_and_index(workflow_name, run_id, body, resource_id=resource_id,
+                                             created_at=created_at, current=current)
+                    return current or {}
+                except ConflictError:
+                    if self._landed(workflow_name, run_id, write_id):
+                        return current or {}
+                    self._sleep(random.uniform(0, min(0.2, 0.002 * (2 ** min(attempt, 7)))))
+            raise ConflictError(f"run {run_id!r}: too much contention; retry", details={"run_id": run_id})
+        try:
+            if expect is not None and self._index_unchanged(expect, body):
+                return self._update_head_only(workflow_name, run_id, body, resource_id=None, expect=expect)
+            self._put_head_and_index(workflow_name, run_id, body, resource_id=None, created_at=created_at,
+                                     current=expect)
+            return expect or {}
+        except ConflictError:
+            if self._landed(workflow_name, run_id, write_id):
+                # A retry of this very request (its first attempt was applied, the answer was lost)
+                # failed the revision check: the write is in.
+                return expect or {}
+            raise _Conflict() from None
+
+    def _index_unchanged(self, head: Item, body: _HeadBody) -> bool:
+        """The head's index entry stays right if ``body`` is written over ``head`` (resource kept)."""
+        ttl = head.get(self.spec.ttl_attribute, {}).get("N")
+        return ("gsi1pk" not in head and head.get("status", {}).get("S") == body.status
+                and ttl == (str(body.expires_at) if body.expires_at is not None else None))
+
+    def _update_head_only(self, workflow_name: str, run_id: str, body: _HeadBody, *, resource_id: str | None,
+                          expect: Item | None) -> Item:
+        """One UpdateItem of the head, conditioned on its index entry staying right (ConflictError if not)."""
         expr = Expr()
-        sets: list[str] = []
-
-        def put(name: str, value: AttributeValue) -> None:
-            sets.append(f"{expr.name(name)} = {expr.value(value)}")
-
-        def once(name: str, value: dict[str, Any]) -> None:
-            n = expr.name(name)
-            sets.append(f"{n} = if_not_exists({n}, {expr.value(value)})")
-
-        put("workflowName", {"S": workflow_name})
-        put("runId", {"S": run_id})
-        put("updatedAt", {"S": keys.ts(updated_at or now)})
-        put(self.spec.entity_attribute, {"S": ENTITY_RUN})
-        put(self.spec.schema_version_attribute, {"N": str(self.spec.schema_version)})
-        put(WRITE_ID, {"S": write_id})
-        once("createdAt", {"S": ts_created})
-        shard8 = keys.shard_of(run_id, keys.GLOBAL_SHARDS)
-        put("gsi1pk", {"S": keys.runs_by_workflow_pk(workflow_name, run_id)})
-        once("gsi1sk", {"S": f"{ts_created}#{crun}"})
-        once("gsi2sk", {"S": f"{ts_created}#{crun}#{cwf}"})
-        put("gsi3pk", {"S": keys.runs_global_pk(shard8)})
-        once("gsi3sk", {"S": f"{ts_created}#{crun}#{cwf}"})
-        once("gsi4sk", {"S": f"{ts_created}#{crun}#{cwf}"})
+        sets = [f"{expr.name('updatedAt')} = {expr.s(body.updated)}",
+                f"{expr.name(WRITE_ID)} = {expr.s(body.write_id)}"]
         removes: list[str] = []
-        status_text = status if isinstance(status, str) and status else "unknown"
-        put("status", {"S": status_text})
-        put("gsi4pk", {"S": keys.runs_by_status_pk(status_text, shard8)})
-        if resource_id is not None:
-            put("resourceId", {"S": resource_id})
-            put("gsi2pk", {"S": keys.runs_by_resource_pk(resource_id)})
-        if inline is not None:
-            put("snapshot", inline)
+        if body.inline is not None:
+            sets.append(f"{expr.name('snapshot')} = {expr.value(body.inline)}")
             removes += [expr.name("snapGen"), expr.name("snapChunks")]
         else:
-            assert generation is not None
-            put("snapGen", {"S": generation})
-            put("snapChunks", {"N": str(chunk_count)})
+            assert body.generation is not None
+            sets += [f"{expr.name('snapGen')} = {expr.s(body.generation)}",
+                     f"{expr.name('snapChunks')} = {expr.n(body.chunk_count)}"]
             removes.append(expr.name("snapshot"))
-        if expires_at is not None:
-            put(self.spec.ttl_attribute, {"N": str(expires_at)})
-        else:
-            removes.append(expr.name(self.spec.ttl_attribute))
         rev = expr.name(self.spec.revision_attribute)
-        sets.append(f"{rev} = if_not_exists({rev}, {expr.n(0)}) + {expr.n(1)}")
-        if upsert:
-            condition = f"attribute_not_exists({expr.name('pk')}) OR {self.not_expired(expr)}"
-        elif expect is None:
-            condition = f"attribute_not_exists({expr.name('pk')}) OR NOT {self.not_expired(expr)}"
-        else:
+        sets.append(f"{rev} = {rev} + {expr.n(1)}")
+        if expect is not None:
             condition = f"{rev} = {expr.value(expect[self.spec.revision_attribute])}"
-        params = expr.apply({
+        else:
+            ttl = expr.name(self.spec.ttl_attribute)
+            conditions = [f"attribute_exists({expr.name('pk')})", f"attribute_not_exists({expr.name('gsi1pk')})",
+                          f"{expr.name('status')} = {expr.s(body.status)}",
+                          f"{ttl} = {expr.n(body.expires_at)}" if body.expires_at is not None
+                          else f"attribute_not_exists({ttl})"]
+            if resource_id is not None:
+                conditions.append(f"{expr.name('resourceId')} = {expr.s(resource_id)}")
+            condition = " AND ".join(conditions)
+        result = self.table.call("UpdateItem", **expr.apply({
             "TableName": self.table.table_name,
             "Key": key_attr(keys.run_key(workflow_name, run_id)),
             "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE " + ", ".join(removes),
             "ConditionExpression": condition,
             "ReturnValues": "ALL_OLD",
-        })
-        try:
-            result = self.table.call("UpdateItem", **params)
-        except ConflictError:
-            if not upsert:
-                if self._landed(workflow_name, run_id, write_id):
-                    # A retry of this very request (its first attempt was applied, the answer was lost)
-                    # failed the revision check: the write is in.
-                    return expect or {}
-                raise _Conflict() from None
-            # The head exists but is logically expired: start a new life (createdAt restarts).
-            self._drop_expired_head(workflow_name, run_id)
-            return self._update_head(workflow_name=workflow_name, run_id=run_id, inline=inline,
-                                     generation=generation, chunk_count=chunk_count, resource_id=resource_id,
-                                     created_at=created_at, updated_at=updated_at, expect=None, upsert=True,
-                                     expires_at=expires_at, status=status, write_id=write_id)
+        }))
         old: Item = result.get("Attributes", {})
         return old
+
+    def _put_head_and_index(self, workflow_name: str, run_id: str, body: _HeadBody, *, resource_id: str | None,
+                            created_at: datetime | None, current: Item | None) -> None:
+        """Put the whole head and its index entry in one transaction, conditioned on ``current`` (the head as
+        read, None = absent). An expired ``current`` is replaced by a new life (createdAt restarts)."""
+        live = self.alive(current)
+        created = live["createdAt"]["S"] if live is not None else keys.ts(created_at or self.now())
+        if resource_id is None and live is not None and "S" in live.get("resourceId", {}):
+            resource_id = live["resourceId"]["S"]
+        shared: Item = {"workflowName": {"S": workflow_name}, "runId": {"S": run_id}, "createdAt": {"S": created},
+                        "status": {"S": body.status}}
+        if resource_id is not None:
+            shared["resourceId"] = {"S": resource_id}
+        if body.expires_at is not None:
+            shared[self.spec.ttl_attribute] = {"N": str(body.expires_at)}
+        key = keys.run_key(workflow_name, run_id)
+        head: Item = {"pk": {"S": key.pk}, "sk": {"S": key.sk}, **shared, "updatedAt": {"S": body.updated},
+                      WRITE_ID: {"S": body.write_id}}
+        if body.inline is not None:
+            head["snapshot"] = body.inline
+        else:
+            assert body.generation is not None
+            head["snapGen"] = {"S": body.generation}
+            head["snapChunks"] = {"N": str(body.chunk_count)}
+        rev_attr = self.spec.revision_attribute
+        old_rev = current.get(rev_attr) if current is not None else None
+        head[rev_attr] = {"N": str(int(old_rev["N"]) + 1 if old_rev is not None else 1)}
+        self.stamp(head, ENTITY_RUN)
+        index_key = keys.run_index_key(workflow_name, run_id)
+        index: Item = {"pk": {"S": index_key.pk}, "sk": {"S": index_key.sk}, **shared,
+                       **run_index_keys(workflow_name, run_id, created, resource_id, body.status)}
+        self.stamp(index, ENTITY_RUN_INDEX)
+        expr = Expr()
+        if current is None:
+            condition = f"attribute_not_exists({expr.name('pk')})"
+        elif old_rev is not None:
+            condition = f"{expr.name(rev_attr)} = {expr.value(old_rev)}"
+        else:
+            condition = f"attribute_not_exists({expr.name(rev_attr)})"
+        self.table.transact_write([{"Put": expr.apply({"Item": head, "ConditionExpression": condition})},
+                                   {"Put": {"Item": index}}])
 
     def _drop_expired_head(self, workflow_name: str, run_id: str) -> None:
         """Delete the head only if it is logically expired (nothing happens to a live or missing head)."""
@@ -327,11 +413,11 @@ class DynamoWorkflowsStore(DynamoDomain):
         return None if found is None else self._run_record(*found)
 
     def delete_workflow_run_by_id(self, *, run_id: str, workflow_name: str) -> None:
-        """Delete the run's head, then its chunks (idempotent)."""
+        """Delete the run's head and index entry (one transaction), then its chunks (idempotent)."""
         require_id(run_id, field="run_id")
         require_id(workflow_name, field="workflow_name")
-        self.table.call("DeleteItem", TableName=self.table.table_name,
-                        Key=key_attr(keys.run_key(workflow_name, run_id)))
+        self.table.transact_write([{"Delete": {"Key": key_attr(keys.run_key(workflow_name, run_id))}},
+                                   {"Delete": {"Key": key_attr(keys.run_index_key(workflow_name, run_id))}}])
         self._delete_generations(workflow_name, run_id, keep=None)
 
     def list_workflow_runs(
@@ -384,18 +470,34 @@ class DynamoWorkflowsStore(DynamoDomain):
 
         items, total = listing.page_with_total(self.table, queries, ascending=False, filter_builder=flt,
                                                offset=pagination.offset, limit=pagination.limit)
+        return WorkflowRuns(runs=self.runs_of(items), total=total or 0)
+
+    def runs_of(self, entries: list[Item]) -> list[WorkflowRun]:
+        """The runs named by index entries, in their order: the heads with one strongly consistent
+        BatchGetItem per 100 (heads of the older layout are index entries themselves). A run deleted or
+        expired since its entry was read is left out."""
+        wanted = [keys.run_key(e["workflowName"]["S"], e["runId"]["S"]) for e in entries
+                  if e.get(self.spec.entity_attribute, {}).get("S") == ENTITY_RUN_INDEX]
+        fetched = self.table.batch_get(wanted) if wanted else {}
         runs = []
-        for head in items:
-            wf, rid = head["workflowName"]["S"], head["runId"]["S"]
+        for entry in entries:
+            wf, rid = entry["workflowName"]["S"], entry["runId"]["S"]
+            if entry.get(self.spec.entity_attribute, {}).get("S") == ENTITY_RUN_INDEX:
+                key = keys.run_key(wf, rid)
+                head = self.alive(fetched.get((key.pk, key.sk)))
+                if head is None:
+                    continue
+            else:
+                head = entry
             try:
                 snapshot = self._decode_head(head, wf, rid)
             except _Conflict:
-                found = self._read(wf, rid)  # the index copy is older than the chunks: read the head
+                found = self._read(wf, rid)  # rewritten since it was read: read the head again
                 if found is None:
                     continue
                 head, snapshot = found
             runs.append(self._run_record(head, snapshot))
-        return WorkflowRuns(runs=runs, total=total or 0)
+        return runs
 
     def update_workflow_results(self, *, workflow_name: str, run_id: str, step_id: str, result: Any,
                                 request_context: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -478,7 +580,7 @@ class DynamoWorkflowsStore(DynamoDomain):
         """Delete every workflow item of this table. Admin only: reads the whole table with a Scan."""
         from mastra_dynamo.admin import scan_entities  # admin: not a request path
 
-        self.table.batch_write(deletes=list(scan_entities(self.table, (ENTITY_RUN, ENTITY_CHUNK))))
+        self.table.batch_write(deletes=list(scan_entities(self.table, (ENTITY_RUN, ENTITY_RUN_INDEX, ENTITY_CHUNK))))
 
 
 def _expired_condition(domain: DynamoDomain) -> dict[str, Any]:
@@ -575,4 +677,4 @@ def merge_step_result(existing: Any, result: Any) -> Any:
     return out
 
 
-__all__ = ["DynamoWorkflowsStore", "merge_step_result", "pending_snapshot"]
+__all__ = ["DynamoWorkflowsStore", "merge_step_result", "pending_snapshot", "rounded_expiry"]

@@ -707,6 +707,14 @@ def structural_check(items: list[dict[str, Any]]) -> dict[str, int]:
             assert len(live_chunks) == int(h["snapChunks"]["N"]), f"{h['pk']['S']}: chunks missing"
             referenced += len(live_chunks)
     orphans = len(chunks) - referenced
+    # every head has exactly one index entry that agrees with it on what listings filter and sort on
+    entries = {(i["pk"]["S"], i["sk"]["S"][2:]): i for i in items if i.get("_et", {}).get("S") == "workflow_run_index"}
+    assert len(entries) == len(heads), "workflow index entries without a head, or heads without one"
+    for h in heads:
+        entry = entries.get((h["pk"]["S"], h["sk"]["S"][2:]))
+        assert entry is not None, f"{h['pk']['S']}: head without index entry"
+        for attr in ("workflowName", "runId", "createdAt", "status", "resourceId", "ttl"):
+            assert entry.get(attr) == h.get(attr), f"{h['pk']['S']}: index entry disagrees on {attr}"
     return {"items": len(items), "messages": len(messages), "agent_versions": len(versions),
             "datasets": et["dataset"], "experiment_results": et["experiment_result"], "runs": len(heads),
             "chunks": len(chunks), "orphan_chunks": orphans}

@@ -163,6 +163,10 @@ def test_a_chunked_snapshot_write_with_an_unknown_outcome_never_loses_the_live_c
     the call reads the head back, finds its own write and succeeds; the chunks it wrote stay."""
     wf = faulty.store.get_store("workflows")
     big = {"status": "running", "blob": faulty.injector._rng.randbytes(360_000).hex()}
+    # the first write of a run puts head and index entry with TransactWriteItems; later writes that keep
+    # status, resource and expiry update the head alone with UpdateItem: both kinds lose their answers here
+    faulty.injector.script = [("TransactWriteItems", "timeout_after")] * 9
+    wf.persist_workflow_snapshot(workflow_name="wf", run_id="r", snapshot={**big, "blob": "small"})
     faulty.injector.script = [("UpdateItem", "timeout_after")] * 9
     wf.persist_workflow_snapshot(workflow_name="wf", run_id="r", snapshot=big)
     assert faulty.verifier.get_store("workflows").load_workflow_snapshot(workflow_name="wf", run_id="r") == big

@@ -42,7 +42,7 @@ def snapshot(run_id: str, status: str = "running", **extra: Any) -> dict[str, An
 
 
 def partition_sort_keys(store: DynamoDBStore, run_id: str) -> list[str]:
-    """Sort keys of every raw item in the run's partition ``W#<runId>`` (head and snapshot chunks)."""
+    """Sort keys of every raw item in the run's partition ``W#<runId>`` (index entry, head, snapshot chunks)."""
     sort_keys: list[str] = []
     params: dict[str, Any] = {
         "TableName": store.table_name,

@@ -71,7 +71,7 @@ def test_shrinking_back_to_inline_leaves_no_chunks(wf_store: tuple[DynamoDBStore
     small = snapshot("r1", "success")
     wf.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=small)
     assert wf.load_workflow_snapshot(workflow_name="wf", run_id="r1") == small
-    assert len(partition_sort_keys(store, "r1")) == 1  # the run's head only
+    assert partition_sort_keys(store, "r1") == ["I#wf", "N#wf"]  # the run's index entry and head only
 
 
 def test_rewriting_a_large_snapshot_does_not_accumulate_chunks(

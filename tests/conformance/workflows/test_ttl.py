@@ -17,6 +17,14 @@ DAY = 86400
 
 
 @pytest.fixture
+def clock() -> FakeClock:
+    """Starts on a whole hour: a run's expiry is rounded up to 1/16 of its retention (at most an hour), a no-op
+    from here, so the cases below can name exact instants (the rounding has its own test)."""
+    now = FakeClock().now
+    return FakeClock(now.replace(minute=0, second=0, microsecond=0))
+
+
+@pytest.fixture
 def ttl_store(store_factory: StoreFactory) -> DynamoDBStore:
     return store_factory(ttl={"workflow_snapshot": {"enabled": True, "defaultTtlSeconds": DAY}})
 
@@ -163,3 +171,22 @@ def test_runs_without_retention_never_expire(backend: Backend, clock: FakeClock)
     finally:
         s.delete_table()
         s.close()
+
+
+@pytest.mark.parametrize("retention", [DAY, 160, 7])
+def test_expiry_is_rounded_up_by_at_most_a_sixteenth_of_the_retention(
+        store_factory: StoreFactory, clock: FakeClock, retention: int) -> None:
+    s = store_factory(ttl={"workflow_snapshot": {"enabled": True, "defaultTtlSeconds": retention}})
+    wf = s.get_store("workflows")
+    step = min(max(retention // 16, 1), 3600)
+    clock.advance(seconds=step // 2 + 1, milliseconds=250)  # off any boundary
+    written = int(clock.now.timestamp())
+    _seed(wf)
+    item = s.table.raw.get_item(TableName=s.table_name, Key={"pk": {"S": "W#r1"}, "sk": {"S": "N#wf"}},
+                                ConsistentRead=True)["Item"]
+    expiry = int(item["ttl"]["N"])
+    assert written + retention <= expiry < written + retention + step and expiry % step == 0
+    clock.advance(seconds=expiry - written - 1)
+    assert _visible(wf)
+    clock.advance(seconds=1)
+    assert not _visible(wf)
