@@ -26,33 +26,33 @@ def _ceil(a: int, b: int) -> int:
 def _page(count: int, k: int, partitions: int = 1) -> tuple[int, int]:
     """(documented, minimum) of a first page of ``k`` over ``count`` matches read from ``partitions``.
 
-    Documented (``listing.page_with_total``): P page Queries, plus P COUNT Queries unless page 0 came back
-    shorter than k. Minimum (the Min column "1 (+1)"): one Query, +1 for ``total`` only when the range is
-    larger than the page.
+    Documented (``listing.page_with_total``): P page Queries reading k+1 items, plus P COUNT Queries only when
+    more than k items match. Minimum (the Min column "1 (+1)"): one Query, +1 for ``total`` only when the
+    range is larger than the page.
     """
-    documented = partitions + (partitions if count >= k else 0)
+    documented = partitions + (partitions if count > k else 0)
     minimum = 1 + (1 if count > k else 0)
     return documented, minimum
 
 
-SHARDING = "sharded listing: one Query per shard, plus one COUNT per shard when the page is full (doc 1.7, 5.2)"
-EXACT_PAGE = ("the range holds exactly perPage items: the page is full, so a COUNT is sent although nothing "
-              "follows (a Limit of perPage+1 would tell)")
+SHARDING = "sharded listing: one Query per shard, plus one COUNT per shard when more than a page matches (doc 1.7, 5.2)"
+REBUILD = ("the thread's message counters are not stored yet: one projected Query counts the history and one "
+           "UpdateItem stores the counters (doc 4.1, once per thread)")
+HEADS = "run heads are not indexed: the page's heads are read with one BatchGetItem (doc 2.2)"
+INDEX_WRITE = ("first write of a run or a status change: the conditional UpdateItem of the head fails, a GetItem "
+               "and one transaction write head and index entry (doc 2.2)")
 
 
 def _listing_reason(count: int, k: int, partitions: int) -> str:
-    reasons = []
-    if partitions > 1:
-        reasons.append(SHARDING)
-    if count == k:
-        reasons.append(EXACT_PAGE)
-    return "; ".join(reasons)
+    return SHARDING if partitions > 1 else ""
 
 
 def _list_messages(ctx: dict[str, Any]) -> tuple[int, int, str]:
     m, k, includes = int(ctx.get("m", 0)), int(ctx.get("k", 20)), int(ctx.get("includes", 0))
-    documented, minimum = _page(m, k)
-    reason = EXACT_PAGE if m == k else ""
+    # newest first over one whole thread: the thread item (its message counters) comes with the page
+    documented = 1 + (2 if ctx.get("rebuild") else 0)
+    minimum = 1 + (1 if m > k else 0)
+    reason = REBUILD if ctx.get("rebuild") else ""
     if includes:
         # ⌈I/100⌉ BatchGetItem of pointers + one Query before and one after each target (withNextMessages > 0).
         # The Min column covers the page only; no time-keyed layout reads a window around a message known by id
@@ -66,9 +66,11 @@ def _list_messages(ctx: dict[str, Any]) -> tuple[int, int, str]:
 def _delete_thread(ctx: dict[str, Any]) -> tuple[int, int, str]:
     m = int(ctx.get("m", 0))
     pages = max(1, _ceil(m, 1000))
-    documented = pages + _ceil(m, 100) + _ceil(2 * m, 25) + 1
+    # + 1 UpdateItem before the cascade when there are messages: the thread's message counters are turned off
+    documented = pages + _ceil(m, 100) + _ceil(2 * m, 25) + 1 + (1 if m else 0)
     minimum = pages + _ceil(m + 1, 25)
-    return documented, minimum, "pointer hops: every message's pointer is read, then deleted (doc 5.1)"
+    return documented, minimum, ("pointer hops: every message's pointer is read, then deleted (doc 5.1); the "
+                                 "thread's message counters are turned off before the cascade (doc 4.1)")
 
 
 def _update_resource(ctx: dict[str, Any]) -> tuple[int, int, str]:
@@ -81,10 +83,13 @@ def _runs(partitions: int) -> Formula:
     def formula(ctx: dict[str, Any]) -> tuple[int, int, str]:
         runs = int(ctx.get("runs", 0))
         if "k" not in ctx:  # not paginated: every run, no COUNT
-            return partitions, 1, SHARDING if partitions > 1 else ""
+            heads = _ceil(runs, 100)
+            return partitions + heads, 1, "; ".join(r for r in (SHARDING if partitions > 1 else "", HEADS) if r)
         k = int(ctx["k"])
         documented, minimum = _page(runs, k, partitions)
-        return documented, minimum, _listing_reason(runs, k, partitions)
+        heads = _ceil(min(runs, k), 100)
+        return documented + heads, minimum, "; ".join(
+            r for r in (_listing_reason(runs, k, partitions), HEADS if heads else "") if r)
 
     return formula
 
@@ -118,7 +123,7 @@ FORMULAS: dict[str, Formula] = {
     "deleteMessages[2]": lambda ctx: (3, 2, "the parent thread is read (BatchGetItem) so the transaction can "
                                             "bump its updatedAt conditionally (doc 4.1)"),
     "deleteThread": _delete_thread,
-    "persistWorkflowSnapshot": lambda ctx: (1, 1, ""),
+    "persistWorkflowSnapshot": lambda ctx: (3, 1, INDEX_WRITE) if ctx.get("indexed_change") else (1, 1, ""),
     "loadWorkflowSnapshot": lambda ctx: (1, 1, ""),
     "listWorkflowRuns[byWorkflow,page]": _runs(HOT_SHARDS),
     "listWorkflowRuns[all,page]": _runs(GLOBAL_SHARDS),

@@ -90,6 +90,7 @@ def build_plan(size: WorkloadSize | None = None, *, seed: int = 7) -> list[dict[
     resource_of = {t: f"user-{i % size.resources:02d}" for i, t in enumerate(threads)}
     messages: dict[str, list[str]] = {t: [] for t in threads}
     resources_seen: set[str] = set()
+    counted: set[str] = set()
     for t in threads:
         when = tick()
         add("saveThread", "saveThread", {"thread": {"id": t, "resourceId": resource_of[t], "title": f"Chat {t}",
@@ -102,7 +103,10 @@ def build_plan(size: WorkloadSize | None = None, *, seed: int = 7) -> list[dict[
             add("getThreadById", "getThreadById", {"threadId": t})
             add("listMessages[last20]", "listMessages",
                 {"threadId": t, "perPage": size.recall, "page": 0,
-                 "orderBy": {"field": "createdAt", "direction": "DESC"}}, m=len(messages[t]), k=size.recall)
+                 "orderBy": {"field": "createdAt", "direction": "DESC"}}, m=len(messages[t]), k=size.recall,
+                rebuild=len(messages[t]) > size.recall and t not in counted)
+            if len(messages[t]) > size.recall:
+                counted.add(t)  # the first total of a longer thread stores the thread's message counters
             user_id, asst_id = f"{t}-m{2 * turn:03d}", f"{t}-m{2 * turn + 1:03d}"
             batch = [_message(rng, user_id, t, r, "user", tick(), 30),
                      _message(rng, asst_id, t, r, "assistant", tick(), 120)]
@@ -149,7 +153,7 @@ def build_plan(size: WorkloadSize | None = None, *, seed: int = 7) -> list[dict[
             snapshot = _snapshot(run_id, step, "success" if last else "running", rng)
             add("persistWorkflowSnapshot", "persistWorkflowSnapshot",
                 {"workflowName": wf, "runId": run_id, "resourceId": f"user-{i % size.resources:02d}",
-                 "snapshot": snapshot})
+                 "snapshot": snapshot}, indexed_change=step == 0 or last)
             add("loadWorkflowSnapshot", "loadWorkflowSnapshot", {"workflowName": wf, "runId": run_id})
     for wf in workflows:
         add("listWorkflowRuns[byWorkflow,page]", "listWorkflowRuns", {"workflowName": wf, "page": 0, "perPage": 10},

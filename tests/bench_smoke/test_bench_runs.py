@@ -34,6 +34,8 @@ def test_quick_bench_writes_results(tmp_path: Path) -> None:
     for label, row in ours.items():
         assert row["errors"] == 0, (label, row["first_error"])
         assert row["req_mean"] >= 1 and row["ms_median"] > 0
+    for label, row in side["minimum"].items():  # every call sent exactly what docs/access-patterns.md says
+        assert row["calls_not_as_documented"] == 0 and row["measured"] == row["documented"], (label, row)
 
     for name, op in results["cpu"]["ops"].items():
         assert op["requests"] >= 1, name

@@ -1,0 +1,139 @@
+"""A run's head is not indexed; a small index entry beside it carries what listings filter and sort on.
+
+Checked here: the requests each kind of write sends, that head and entry always agree, and that heads of the
+older layout (indexed themselves, no entry) are listed, read and migrated by their next write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mastra_dynamo import DynamoDBStore
+from mastra_dynamo.schema import keys
+from mastra_dynamo.stores.workflows import DynamoWorkflowsStore, run_index_keys
+
+from .data import at, snapshot
+
+
+def spent(store: DynamoDBStore, before: dict[str, int]) -> dict[str, int]:
+    return {op: n - before.get(op, 0) for op, n in store.request_counts().items() if n - before.get(op, 0)}
+
+
+def raw(store: DynamoDBStore, run_id: str, sk: str) -> dict[str, Any] | None:
+    return store.table.get_item(keys.Key(keys.run_pk(run_id), sk))
+
+
+def assert_entry_agrees(store: DynamoDBStore, run_id: str, workflow: str = "wf") -> None:
+    head = raw(store, run_id, f"N#{workflow}")
+    entry = raw(store, run_id, f"I#{workflow}")
+    assert head is not None and entry is not None
+    assert "gsi1pk" not in head and "gsi3pk" not in head  # the head is in no index
+    for attr in ("workflowName", "runId", "createdAt", "status", "resourceId", "ttl"):
+        assert entry.get(attr) == head.get(attr), attr
+    expected = run_index_keys(workflow, run_id, head["createdAt"]["S"],
+                              head["resourceId"]["S"] if "resourceId" in head else None, head["status"]["S"])
+    assert {k: v for k, v in entry.items() if k.startswith("gsi")} == expected
+
+
+def test_a_write_that_keeps_the_indexed_fields_is_one_update_of_the_head(store: DynamoDBStore,
+                                                                          wf: DynamoWorkflowsStore) -> None:
+    before = store.request_counts()
+    wf.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1"), resource_id="res")
+    assert spent(store, before) == {"UpdateItem": 1, "GetItem": 1, "TransactWriteItems": 1}  # first write
+    assert_entry_agrees(store, "r1")
+    for step in range(3):
+        before = store.request_counts()
+        wf.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1", step=step))
+        assert spent(store, before) == {"UpdateItem": 1}
+    before = store.request_counts()
+    wf.update_workflow_results(workflow_name="wf", run_id="r1", step_id="s", result={"status": "success"},
+                               request_context={})
+    assert spent(store, before) == {"GetItem": 1, "UpdateItem": 1}
+    assert_entry_agrees(store, "r1")
+    loaded = wf.load_workflow_snapshot(workflow_name="wf", run_id="r1")
+    assert loaded is not None and loaded["step"] == 2 and loaded["context"]["s"] == {"status": "success"}
+
+
+def test_a_status_change_moves_the_index_entry_atomically(store: DynamoDBStore, wf: DynamoWorkflowsStore) -> None:
+    wf.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1", "running"),
+                                 resource_id="res")
+    before = store.request_counts()
+    assert wf.update_workflow_state(workflow_name="wf", run_id="r1",
+                                    opts={"status": "suspended", "expectedStatus": "running"}) is not None
+    assert spent(store, before) == {"GetItem": 1, "TransactWriteItems": 1}
+    assert_entry_agrees(store, "r1")
+    assert [r.run_id for r in wf.list_workflow_runs(status="suspended").runs] == ["r1"]
+    assert wf.list_workflow_runs(status="running").runs == []
+    before = store.request_counts()
+    wf.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1", "success"))
+    assert spent(store, before) == {"UpdateItem": 1, "GetItem": 1, "TransactWriteItems": 1}
+    assert_entry_agrees(store, "r1")
+    assert [r.run_id for r in wf.list_workflow_runs(status="success").runs] == ["r1"]
+    assert [r.run_id for r in wf.list_workflow_runs(resource_id="res").runs] == ["r1"]  # resource kept
+
+
+def test_a_new_resource_moves_the_index_entry(store: DynamoDBStore, wf: DynamoWorkflowsStore) -> None:
+    wf.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1"), resource_id="a",
+                                 created_at=at(hours=1))
+    wf.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1"), resource_id="b")
+    assert_entry_agrees(store, "r1")
+    assert wf.list_workflow_runs(resource_id="a").total == 0
+    runs = wf.list_workflow_runs(resource_id="b").runs
+    assert [r.run_id for r in runs] == ["r1"] and runs[0].created_at == at(hours=1)  # createdAt write-once
+
+
+def test_a_page_of_runs_is_its_queries_and_one_batch_get(store: DynamoDBStore, wf: DynamoWorkflowsStore) -> None:
+    for i in range(6):
+        wf.persist_workflow_snapshot(workflow_name="wf", run_id=f"r{i}", snapshot=snapshot(f"r{i}", step=i),
+                                     resource_id="res", created_at=at(seconds=i))
+    before = store.request_counts()
+    page = wf.list_workflow_runs(resource_id="res", page=0, per_page=4)
+    assert spent(store, before) == {"Query": 2, "BatchGetItem": 1}  # page + COUNT (more follow), heads
+    assert page.total == 6 and [r.run_id for r in page.runs] == ["r5", "r4", "r3", "r2"]
+    assert [r.snapshot["step"] for r in page.runs] == [5, 4, 3, 2]
+    before = store.request_counts()
+    last = wf.list_workflow_runs(resource_id="res", page=1, per_page=4)
+    assert spent(store, before) == {"Query": 1, "BatchGetItem": 1}  # nothing follows: no COUNT
+    assert last.total == 6 and [r.run_id for r in last.runs] == ["r1", "r0"]
+
+
+def test_delete_removes_head_and_entry(store: DynamoDBStore, wf: DynamoWorkflowsStore) -> None:
+    wf.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1"), resource_id="res")
+    wf.delete_workflow_run_by_id(run_id="r1", workflow_name="wf")
+    assert raw(store, "r1", "N#wf") is None and raw(store, "r1", "I#wf") is None
+    assert wf.list_workflow_runs().total == 0 and wf.list_workflow_runs(resource_id="res").runs == []
+
+
+def _legacy_head(store: DynamoDBStore, run_id: str, status: str) -> None:
+    """A head as the older layout wrote it: indexed itself, no index entry."""
+    created = keys.ts(at(days=-1))
+    key = keys.run_key("wf", run_id)
+    item: dict[str, Any] = {
+        "pk": {"S": key.pk}, "sk": {"S": key.sk}, "workflowName": {"S": "wf"}, "runId": {"S": run_id},
+        "createdAt": {"S": created}, "updatedAt": {"S": created}, "status": {"S": status},
+        "resourceId": {"S": "res"}, "snapshot": {"S": '{"runId": "%s", "status": "%s"}' % (run_id, status)},
+        "_rev": {"N": "3"}, "_et": {"S": "workflow_run"}, "_sv": {"N": "1"},
+        **run_index_keys("wf", run_id, created, "res", status),
+    }
+    store.table.call("PutItem", TableName=store.table_name, Item=item)
+
+
+def test_heads_of_the_older_layout_are_listed_and_migrated(store: DynamoDBStore, wf: DynamoWorkflowsStore) -> None:
+    _legacy_head(store, "old", "suspended")
+    wf.persist_workflow_snapshot(workflow_name="wf", run_id="new", snapshot=snapshot("new", "suspended"),
+                                 resource_id="res")
+    for kwargs in ({}, {"workflow_name": "wf"}, {"resource_id": "res"}, {"status": "suspended"}):
+        listing = wf.list_workflow_runs(**kwargs)  # type: ignore[arg-type]
+        assert sorted(r.run_id for r in listing.runs) == ["new", "old"] and listing.total == 2, kwargs
+    assert wf.load_workflow_snapshot(workflow_name="wf", run_id="old") == {"runId": "old", "status": "suspended"}
+    resumed = wf.update_workflow_state(workflow_name="wf", run_id="old",
+                                       opts={"status": "running", "expectedStatus": "suspended"})
+    assert resumed == {"runId": "old", "status": "running"}
+    assert_entry_agrees(store, "old")  # migrated: the head left the indexes, an entry took its place
+    assert raw(store, "old", "N#wf")["createdAt"]["S"] == keys.ts(at(days=-1))  # type: ignore[index]
+    assert [r.run_id for r in wf.list_workflow_runs(status="running").runs] == ["old"]
+    assert wf.list_workflow_runs().total == 2
+    _legacy_head(store, "old2", "running")
+    wf.persist_workflow_snapshot(workflow_name="wf", run_id="old2", snapshot=snapshot("old2", "running"))
+    assert_entry_agrees(store, "old2")  # a persist that keeps the status migrates it too
+    assert wf.list_workflow_runs(status="running").total == 2
