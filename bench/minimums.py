@@ -67,7 +67,9 @@ def _delete_thread(ctx: dict[str, Any]) -> tuple[int, int, str]:
     m = int(ctx.get("m", 0))
     pages = max(1, _ceil(m, 1000))
     # + 1 UpdateItem before the cascade when there are messages: the thread's message counters are turned off
-    documented = pages + _ceil(m, 100) + _ceil(2 * m, 25) + 1 + (1 if m else 0)
+    # messages go in batches of 500: pointers first, then the messages, each in requests of 25
+    batches = [min(500, m - start) for start in range(0, m, 500)]
+    documented = pages + _ceil(m, 100) + sum(2 * _ceil(b, 25) for b in batches) + 1 + (1 if m else 0)
     minimum = pages + _ceil(m + 1, 25)
     return documented, minimum, ("pointer hops: every message's pointer is read, then deleted (doc 5.1); the "
                                  "thread's message counters are turned off before the cascade (doc 4.1)")

@@ -114,18 +114,21 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
 
     def _delete_messages_of(self, thread_id: str, items: list[Item]) -> None:
         """Delete message items and those of their pointers that still point into this thread (a message
-        moved away concurrently keeps its pointer)."""
+        moved away concurrently keeps its pointer). Pointers go first, in their own requests: a cascade that
+        fails part way leaves messages without pointers, which its retry finds and deletes, never pointers
+        without messages, which nothing would find again."""
         if not items:
             return
-        deletes = [Key(item["pk"]["S"], item["sk"]["S"]) for item in items]
         ids = [item["id"]["S"] for item in items if "id" in item]
         refs = self.table.batch_get([keys.message_ref_key(i) for i in ids])
+        pointers: list[Key] = []
         for message_id in ids:
             ref_key = keys.message_ref_key(message_id)
             ref = refs.get((ref_key.pk, ref_key.sk))
             if ref is not None and ref.get("threadId", {}).get("S") == thread_id:
-                deletes.append(ref_key)
-        self.table.batch_write(deletes=deletes)
+                pointers.append(ref_key)
+        self.table.batch_write(deletes=pointers)
+        self.table.batch_write(deletes=[Key(item["pk"]["S"], item["sk"]["S"]) for item in items])
 
     # ------------------------------------------------------------------ messages (facade signatures)
     def list_messages_by_id(self, *, message_ids: Sequence[str]) -> MessageList:  # type: ignore[override]

@@ -6,6 +6,7 @@ older layout (indexed themselves, no entry) are listed, read and migrated by the
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mastra_dynamo import DynamoDBStore
@@ -111,7 +112,7 @@ def _legacy_head(store: DynamoDBStore, run_id: str, status: str) -> None:
     item: dict[str, Any] = {
         "pk": {"S": key.pk}, "sk": {"S": key.sk}, "workflowName": {"S": "wf"}, "runId": {"S": run_id},
         "createdAt": {"S": created}, "updatedAt": {"S": created}, "status": {"S": status},
-        "resourceId": {"S": "res"}, "snapshot": {"S": '{"runId": "%s", "status": "%s"}' % (run_id, status)},
+        "resourceId": {"S": "res"}, "snapshot": {"S": json.dumps({"runId": run_id, "status": status})},
         "_rev": {"N": "3"}, "_et": {"S": "workflow_run"}, "_sv": {"N": "1"},
         **run_index_keys("wf", run_id, created, "res", status),
     }
