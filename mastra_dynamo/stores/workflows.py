@@ -7,7 +7,12 @@ head switches to their generation (the commit point), and the previous generatio
 so a reader never mixes two writes. Only the generation a write replaced is deleted (another one may be a
 concurrent writer's, not committed yet). A crash leaves at most unreferenced chunks: they are removed when
 the run is deleted, or by their TTL. Each head write carries a write id (``_wid``), so a write whose answer
-was lost can read back whether it was applied. Every read-modify-write
+was lost can read back whether it was applied.
+
+The head is in no index. A small index entry ``I#<workflowName>`` beside it carries what listings filter and
+sort on (status, resource, createdAt, expiry) and the index keys. A write that keeps those fields updates the
+head alone (one UpdateItem, conditioned on them); any other write puts head and entry in one transaction, so
+the two always agree. Listings read entries from the indexes and BatchGet the heads of a page. Every read-modify-write
 (``update_workflow_results``, ``update_workflow_state``) is conditioned on the head's revision ``_rev``; a
 concurrent writer makes the write fail, and the call re-reads and re-applies its change, so no step result
 is lost and ``expected_status`` is a real compare-and-set.
