@@ -56,7 +56,6 @@ WRITE_ID = "_wid"
 
 
 ENTITY_RUN_INDEX = "workflow_run_index"
-MAX_EXPIRY_ROUNDING_SECONDS = 3600
 
 
 class _Conflict(Exception):
@@ -92,15 +91,6 @@ def run_index_keys(workflow_name: str, run_id: str, created: str, resource_id: s
         item["gsi2pk"] = {"S": keys.runs_by_resource_pk(resource_id)}
         item["gsi2sk"] = {"S": f"{created}#{crun}#{cwf}"}
     return item
-
-
-def rounded_expiry(expires_at: int | None, now_epoch: int) -> int | None:
-    """A run's expiry rounded up to 1/16 of its retention (at most an hour), so that writes within that
-    window leave the expiry, and with it the run's index entry, unchanged."""
-    if expires_at is None:
-        return None
-    step = min(max((expires_at - now_epoch) // 16, 1), MAX_EXPIRY_ROUNDING_SECONDS)
-    return -(-expires_at // step) * step
 
 
 class DynamoWorkflowsStore(DynamoDomain):
@@ -182,7 +172,7 @@ class DynamoWorkflowsStore(DynamoDomain):
         inline, chunks = self._encode(snapshot, workflow_name=workflow_name, run_id=run_id)
         generation = uuid.uuid4().hex[:16] if chunks else None
         write_id = uuid.uuid4().hex
-        expires_at = rounded_expiry(self.ttl.expires_at("workflow_snapshot"), self.ttl.now_epoch())
+        expires_at = self.ttl.expires_at("workflow_snapshot")
         if generation is not None:
             self._put_chunks(workflow_name, run_id, generation, chunks, expires_at)
         old: Item | None
@@ -245,15 +235,18 @@ class DynamoWorkflowsStore(DynamoDomain):
 
         A write that keeps the indexed fields (status, resource, expiry) is one UpdateItem of the unindexed head.
         Otherwise head and index entry are put together by one transaction conditioned on the head that was
-        read (``expect`` for compare-and-set writes; a fresh read for upserts)."""
+        read (``expect`` for compare-and-set writes; a fresh read for upserts). With retention on, every write
+        sets a new expiry (now + retention, like every other entity), so every write is the transaction."""
         body = _HeadBody(inline=inline, generation=generation, chunk_count=chunk_count,
                          status=status if isinstance(status, str) and status else "unknown",
                          updated=keys.ts(updated_at or self.now()), write_id=write_id, expires_at=expires_at)
         if upsert:
-            try:
-                return self._update_head_only(workflow_name, run_id, body, resource_id=resource_id, expect=None)
-            except ConflictError:
-                pass  # first write, an indexed field changes, or an older layout: the two-item write below
+            if body.expires_at is None:  # with retention, every write moves the expiry: no single-item form
+                try:
+                    return self._update_head_only(workflow_name, run_id, body, resource_id=resource_id,
+                                                  expect=None)
+                except ConflictError:
+                    pass  # first write, an indexed field changes, or an older layout: the two-item write below
             for attempt in range(MAX_CAS_ATTEMPTS):
                 current = self.table.get_item(keys.run_key(workflow_name, run_id))
                 try:
@@ -682,4 +675,4 @@ def merge_step_result(existing: Any, result: Any) -> Any:
     return out
 
 
-__all__ = ["DynamoWorkflowsStore", "merge_step_result", "pending_snapshot", "rounded_expiry"]
+__all__ = ["DynamoWorkflowsStore", "merge_step_result", "pending_snapshot"]

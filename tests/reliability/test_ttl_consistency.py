@@ -21,13 +21,6 @@ from .conftest import scan_all, snapshot_table
 
 DAY = 86400
 
-
-@pytest.fixture
-def clock() -> FakeClock:
-    """Starts on a whole hour: workflow runs round their expiry up to 1/16 of the retention (at most an
-    hour), a no-op for writes on whole hours, so every entity here expires exactly a day after its write."""
-    now = FakeClock().now
-    return FakeClock(now.replace(minute=0, second=0, microsecond=0))
 ENTITIES = ("thread", "message", "resource", "workflow_snapshot", "score", "agent", "dataset", "experiment")
 
 
@@ -181,9 +174,8 @@ def test_every_item_collection_carries_one_consistent_ttl(ttl_store: DynamoDBSto
         parent_pk = parents[pointer["_et"]["S"]]
         parent = next(i for i in raw if i["pk"]["S"] == parent_pk and i["sk"]["S"] == parent_pk[0])
         assert _ttl(pointer) == _ttl(parent), pointer["pk"]["S"]
-    # and all of it expires together: nothing of any collection outlives its parent (a run's expiry is
-    # rounded up by at most an hour)
-    clock.advance(seconds=DAY + 3600 + 1)
+    # and all of it expires together: nothing of any collection outlives its parent
+    clock.advance(seconds=DAY + 1)
     assert memory.list_messages(thread_id=["t1", "t2"], per_page=False).messages == []
     assert wf.load_workflow_snapshot(workflow_name="wf", run_id="big") is None
     assert agents.list_versions(agent_id="a").versions == []

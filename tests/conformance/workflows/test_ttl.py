@@ -17,14 +17,6 @@ DAY = 86400
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    """Starts on a whole hour: a run's expiry is rounded up to 1/16 of its retention (at most an hour), a no-op
-    from here, so the cases below can name exact instants (the rounding has its own test)."""
-    now = FakeClock().now
-    return FakeClock(now.replace(minute=0, second=0, microsecond=0))
-
-
-@pytest.fixture
 def ttl_store(store_factory: StoreFactory) -> DynamoDBStore:
     return store_factory(ttl={"workflow_snapshot": {"enabled": True, "defaultTtlSeconds": DAY}})
 
@@ -173,20 +165,24 @@ def test_runs_without_retention_never_expire(backend: Backend, clock: FakeClock)
         s.close()
 
 
-@pytest.mark.parametrize("retention", [DAY, 160, 7])
-def test_expiry_is_rounded_up_by_at_most_a_sixteenth_of_the_retention(
-        store_factory: StoreFactory, clock: FakeClock, retention: int) -> None:
-    s = store_factory(ttl={"workflow_snapshot": {"enabled": True, "defaultTtlSeconds": retention}})
-    wf = s.get_store("workflows")
-    step = min(max(retention // 16, 1), 3600)
-    clock.advance(seconds=step // 2 + 1, milliseconds=250)  # off any boundary
-    written = int(clock.now.timestamp())
-    _seed(wf)
-    item = s.table.raw.get_item(TableName=s.table_name, Key={"pk": {"S": "W#r1"}, "sk": {"S": "N#wf"}},
-                                ConsistentRead=True)["Item"]
-    expiry = int(item["ttl"]["N"])
-    assert written + retention <= expiry < written + retention + step and expiry % step == 0
-    clock.advance(seconds=expiry - written - 1)
-    assert _visible(wf)
+def test_with_retention_every_write_moves_head_and_index_entry_together(
+        ttl_store: DynamoDBStore, twf: DynamoWorkflowsStore, clock: FakeClock) -> None:
+    """The expiry is exactly now + retention on every write (no rounding), and the index entry carries the
+    same value, so listings agree with the head to the second: a persist is a GetItem and one transaction."""
+    _seed(twf)
+    for step in range(3):
+        clock.advance(seconds=7)
+        before = ttl_store.request_counts()
+        twf.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1", "suspended"))
+        after = ttl_store.request_counts()
+        assert {op: n - before.get(op, 0) for op, n in after.items() if n - before.get(op, 0)} == {
+            "GetItem": 1, "TransactWriteItems": 1}, step
+        expected = int(clock.now.timestamp()) + DAY
+        for sk in ("N#wf", "I#wf"):
+            item = ttl_store.table.raw.get_item(TableName=ttl_store.table_name,
+                                                Key={"pk": {"S": "W#r1"}, "sk": {"S": sk}}, ConsistentRead=True)
+            assert int(item["Item"]["ttl"]["N"]) == expected, sk
+    clock.advance(seconds=DAY - 1)
+    assert _visible(twf)
     clock.advance(seconds=1)
-    assert not _visible(wf)
+    assert not _visible(twf)
