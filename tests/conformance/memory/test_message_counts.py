@@ -272,3 +272,44 @@ def test_random_writes_keep_totals_exact(store: DynamoDBStore, memory: MemorySto
                 assert page.total == truth(memory, thread_id, resource_id), (step, op, thread_id, resource_id)
             assert_counters_exact(store, memory, thread_id)
     assert any(counts.read(thread_item(store, t)) is not None for t in threads)
+
+
+def test_concurrent_writers_and_readers_keep_counters_exact(backend: Any, store: DynamoDBStore,
+                                                            memory: MemoryStorage) -> None:
+    """Writers save, re-save and delete messages of one thread while readers ask for totals (which rebuild
+    the counters when they are missing): afterwards the counters equal the history."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import require
+
+    require(backend, "concurrent_clients")
+    thread = save_thread(memory, id=new_id("t"))
+    seed_messages(memory, thread.id, 5)
+
+    def writer(w: int) -> None:
+        rng = random.Random(w)
+        mine: list[str] = []
+        for i in range(12):
+            if mine and rng.random() < 0.3:
+                memory.delete_messages([mine.pop(rng.randrange(len(mine)))])
+            else:
+                data = message(thread.id, f"w{w}.{i}", rng.choice([RESOURCE, OTHER_RESOURCE, None]),
+                               created_at=at(hours=w, seconds=i))
+                memory.save_messages(messages=[data])
+                mine.append(data["id"])
+
+    def reader(r: int) -> None:
+        for _ in range(10):
+            page = memory.list_messages(thread_id=thread.id, resource_id=[None, RESOURCE][r % 2], **LAST)
+            assert page.total >= len(page.messages)
+
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(writer, w) for w in range(5)] + [pool.submit(reader, r) for r in range(3)]
+        for future in futures:
+            future.result()
+    memory.list_messages(thread_id=thread.id, **{**LAST, "per_page": 1})  # rebuilds if the last write removed them
+    assert counts.read(thread_item(store, thread.id)) is not None
+    assert_counters_exact(store, memory, thread.id)
+    for resource_id in (None, RESOURCE, OTHER_RESOURCE):
+        assert memory.list_messages(thread_id=thread.id, resource_id=resource_id, **LAST).total == truth(
+            memory, thread.id, resource_id)
