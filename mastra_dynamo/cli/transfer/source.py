@@ -1,0 +1,194 @@
+"""Reading the table: every kind streamed out page by page, resumable from a position."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from mastra_dynamo.cli.transfer.format import PAGE_LIMIT, Position, Record
+from mastra_dynamo.dynamo.codec import Item
+from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.schema import keys
+from mastra_dynamo.stores import listing
+
+if TYPE_CHECKING:
+    from mastra_dynamo.store import DynamoDBStore
+
+
+class Source:
+    """Streams every kind out of a table (Queries page by page; a Scan only for scores)."""
+
+    def __init__(self, store: DynamoDBStore) -> None:
+        self.store = store
+        self.table = store.table
+        self.memory = store.get_store("memory")
+        self.workflows = store.get_store("workflows")
+        self.scores = store.get_store("scores")
+        self.agents = store.get_store("agents")
+        self.datasets = store.get_store("datasets")
+        self.experiments = store.get_store("experiments")
+        self.spec = self.memory.spec
+
+    def _filter(self, entity: str | None) -> listing.FilterBuilder:
+        def build(expr: Expr) -> str:
+            alive = self.memory.not_expired(expr)
+            if entity is None:
+                return alive
+            return f"{expr.name(self.spec.entity_attribute)} = {expr.s(entity)} AND {alive}"
+
+        return build
+
+    def global_stream(self, index: str, partition: Callable[[str], str], entity: str | None, after: str | None, *,
+                      inclusive: bool = False) -> Iterator[tuple[str, Item]]:
+        """Items of a write-sharded global listing, merged in index sort-key order, from ``after`` on."""
+        between = (after, "~") if after is not None else None
+        queries = [listing.PartitionQuery(index, f"{index}pk", f"{index}sk", partition(shard), sk_between=between)
+                   for shard in keys.all_shards(keys.GLOBAL_SHARDS)]
+        sk_attr = f"{index}sk"
+        for item in listing.iterate(self.table, queries, ascending=True, filter_builder=self._filter(entity),
+                                    page_limit=PAGE_LIMIT):
+            sk = item[sk_attr]["S"]
+            if after is not None and (sk < after or (sk == after and not inclusive)):
+                continue
+            yield sk, item
+
+    def collection_stream(self, pk: str, prefix: str, after: str | None) -> Iterator[tuple[str, Item]]:
+        """Items of one item collection whose sort key starts with ``prefix`` (ending in '#'), in key order."""
+        upper = prefix[:-1] + "$"
+        query = listing.PartitionQuery(None, "pk", "sk", pk, sk_between=(after or prefix, upper), consistent=True)
+        for item in listing.iterate(self.table, [query], ascending=True, filter_builder=self._filter(None),
+                                    page_limit=PAGE_LIMIT):
+            sk = item["sk"]["S"]
+            if after is not None and sk <= after:
+                continue
+            yield sk, item
+
+    def children(self, parents: Iterator[tuple[str, Item]], after: Position | None,
+                 collection: Callable[[Item], tuple[str, str]],
+                 decode: Callable[[Item, Item], Record | None]) -> Iterator[tuple[Position, Record]]:
+        """Children of each parent (in its item collection: the parent item's own ``pk``), resuming inside the
+        parent of ``after``."""
+        for parent_sk, parent in parents:
+            child_after = after[1] if after is not None and parent_sk == after[0] else None
+            pk, prefix = collection(parent)
+            for sk, item in self.collection_stream(pk, prefix, child_after):
+                record = decode(parent, item)
+                if record is not None:
+                    yield [parent_sk, sk], record
+
+    # ------------------------------------------------------------ kinds
+    def threads(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
+        from mastra_dynamo.stores.memory import items as mi
+
+        for sk, item in self.global_stream("gsi3", keys.threads_global_pk, mi.ENTITY_THREAD, _first(after)):
+            yield [sk], mi.decode_thread(item).to_mastra()
+
+    def messages(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
+        from mastra_dynamo.stores.memory import items as mi
+
+        parents = self.global_stream("gsi3", keys.threads_global_pk, mi.ENTITY_THREAD, _first(after), inclusive=True)
+        yield from self.children(parents, after, lambda t: (t["pk"]["S"], keys.MESSAGE_SK_PREFIX),
+                                 lambda _t, m: mi.decode_message(m).to_mastra())
+
+    def resources(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
+        from mastra_dynamo.stores.memory import items as mi
+
+        for sk, item in self.global_stream("gsi3", keys.resources_global_pk, mi.ENTITY_RESOURCE, _first(after)):
+            yield [sk], mi.decode_resource(item).to_mastra()
+
+    def workflow_runs(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
+        # the runs listing holds index entries (and heads of the older layout): resolve them 100 at a time
+        batch: list[tuple[str, Item]] = []
+
+        def flush() -> Iterator[tuple[Position, Record]]:
+            runs = {(r.workflow_name, r.run_id): r for r in self.workflows.runs_of([e for _, e in batch])}
+            for sk, entry in batch:
+                run = runs.get((entry["workflowName"]["S"], entry["runId"]["S"]))
+                if run is not None:
+                    yield [sk], run.to_mastra()
+            batch.clear()
+
+        for sk, entry in self.global_stream("gsi3", keys.runs_global_pk, None, _first(after)):
+            batch.append((sk, entry))
+            if len(batch) >= 100:
+                yield from flush()
+        yield from flush()
+
+    def scores_(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
+        from mastra_dynamo.cli.admin import scan_items
+        from mastra_dynamo.stores.scores import ENTITY_SCORE
+
+        expr = Expr()
+        flt = f"{expr.name(self.spec.entity_attribute)} = {expr.s(ENTITY_SCORE)} AND {self.memory.not_expired(expr)}"
+        start = {"pk": {"S": after[0]}, "sk": {"S": after[1]}} if after else None
+        for item in scan_items(self.table, filter_expression=flt, names=expr.names, values=expr.values,
+                               start_key=start):  # admin: export of scores (no global listing exists)
+            yield [item["pk"]["S"], item["sk"]["S"]], self.scores._decode(item).to_mastra()
+
+    def agents_(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
+        from mastra_dynamo.stores.agents import ENTITY_AGENT
+
+        for sk, item in self.global_stream("gsi3", keys.agents_global_pk, ENTITY_AGENT, _first(after)):
+            yield [sk], self.agents._decode_agent(item).to_mastra()
+
+    def agent_versions(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
+        from mastra_dynamo.stores.agents import ENTITY_AGENT
+
+        parents = self.global_stream("gsi3", keys.agents_global_pk, ENTITY_AGENT, _first(after), inclusive=True)
+        yield from self.children(parents, after, lambda a: (a["pk"]["S"], "V#"),
+                                 lambda _a, v: self.agents._decode_version(v).to_mastra())
+
+    def datasets_(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
+        from mastra_dynamo.stores.datasets import items as di
+
+        for sk, item in self.global_stream("gsi3", keys.datasets_global_pk, di.ENTITY_DATASET, _first(after)):
+            yield [sk], di.decode_dataset(item).to_mastra()
+
+    def dataset_items(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
+        from mastra_dynamo.stores.datasets import items as di
+
+        def decode(dataset: Item, row: Item) -> Record | None:
+            committed = di.n(dataset, "version")
+            if di.n(row, "datasetVersion") > committed:
+                return None  # staged by a batch that has not committed: not part of the dataset yet
+            return di.decode_row(row, committed=committed).to_mastra()
+
+        parents = self.global_stream("gsi3", keys.datasets_global_pk, di.ENTITY_DATASET, _first(after),
+                                     inclusive=True)
+        yield from self.children(parents, after, lambda d: (d["pk"]["S"], keys.DATASET_ITEM_ROW_PREFIX), decode)
+
+    def dataset_versions(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
+        from mastra_dynamo.stores.datasets import items as di
+
+        parents = self.global_stream("gsi3", keys.datasets_global_pk, di.ENTITY_DATASET, _first(after),
+                                     inclusive=True)
+        yield from self.children(parents, after, lambda d: (d["pk"]["S"], keys.DATASET_VERSION_PREFIX),
+                                 lambda _d, v: di.decode_version(v).to_mastra())
+
+    def experiments_(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
+        from mastra_dynamo.stores.experiments import ENTITY_EXPERIMENT
+
+        for sk, item in self.global_stream("gsi3", keys.experiments_global_pk, ENTITY_EXPERIMENT, _first(after)):
+            yield [sk], self.experiments._decode_experiment(item).to_mastra()
+
+    def experiment_results(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
+        from mastra_dynamo.stores.experiments import ENTITY_EXPERIMENT
+
+        parents = self.global_stream("gsi3", keys.experiments_global_pk, ENTITY_EXPERIMENT, _first(after),
+                                     inclusive=True)
+        yield from self.children(parents, after, lambda e: (e["pk"]["S"], keys.EXPERIMENT_RESULT_PREFIX),
+                                 lambda _e, r: self.experiments._decode_result(r).to_mastra())
+
+    def stream(self, kind: str, after: Position | None) -> Iterator[tuple[Position, Record]]:
+        readers: dict[str, Callable[[Position | None], Iterator[tuple[Position, Record]]]] = {
+            "threads": self.threads, "messages": self.messages, "resources": self.resources,
+            "workflow_runs": self.workflow_runs, "scores": self.scores_, "agents": self.agents_,
+            "agent_versions": self.agent_versions, "datasets": self.datasets_,
+            "dataset_items": self.dataset_items, "dataset_versions": self.dataset_versions,
+            "experiments": self.experiments_, "experiment_results": self.experiment_results,
+        }
+        return readers[kind](after)
+
+
+def _first(after: Position | None) -> str | None:
+    return after[0] if after else None

@@ -1,0 +1,291 @@
+"""Writing the table: records stored as the domains store them (upserts), counters recomputed from them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from mastra_dynamo.cli.transfer.format import PAGE_LIMIT, Record
+from mastra_dynamo.dynamo.client import key_attr
+from mastra_dynamo.dynamo.codec import Item, check_item_size
+from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.errors import StorageError
+from mastra_dynamo.schema import keys
+from mastra_dynamo.stores import listing
+
+if TYPE_CHECKING:
+    from mastra_dynamo.store import DynamoDBStore
+
+
+class Target:
+    """Writes records into a table as the domains store them (upserts: safe to repeat)."""
+
+    def __init__(self, store: DynamoDBStore) -> None:
+        self.store = store
+        self.table = store.table
+        self.memory = store.get_store("memory")
+        self.workflows = store.get_store("workflows")
+        self.scores = store.get_store("scores")
+        self.agents = store.get_store("agents")
+        self.datasets = store.get_store("datasets")
+        self.experiments = store.get_store("experiments")
+        self.spec = self.memory.spec
+        self._parent_ttl: dict[tuple[str, str], int | None] = {}
+        self._pointer: tuple[str, Item | None] | None = None
+        self._last_item: tuple[str, str] | None = None
+
+    # ------------------------------------------------------------ helpers
+    def _ttl_of(self, key: keys.Key, what: str, ident: str) -> int | None:
+        """The ``ttl`` of a parent already imported (children expire with it); caches one per parent."""
+        cache_key = (key.pk, key.sk)
+        if cache_key not in self._parent_ttl:
+            item = self.memory.alive(self.table.get_item(key))
+            if item is None:
+                raise StorageError(f"{what} {ident!r} is not in the table: import its file first (kinds are "
+                                   "imported in dependency order; was the export complete?)",
+                                   code="PARENT_MISSING", details={"parent": ident})
+            if len(self._parent_ttl) > 1024:
+                self._parent_ttl.clear()
+            ttl = item.get(self.spec.ttl_attribute)
+            self._parent_ttl[cache_key] = int(ttl["N"]) if ttl is not None else None
+        return self._parent_ttl[cache_key]
+
+    def _put(self, items: Sequence[Item]) -> None:
+        if items:
+            self.table.batch_write(puts=list(items))
+
+    # ------------------------------------------------------------ memory
+    def threads(self, records: Sequence[Record]) -> None:
+        for record in records:
+            self.memory.save_thread(thread=record)
+
+    def messages(self, records: Sequence[Record]) -> None:
+        self.memory.save_messages(messages=list(records))
+
+    def resources(self, records: Sequence[Record]) -> None:
+        for record in records:
+            self.memory.save_resource(resource=record)
+
+    # ------------------------------------------------------------ workflows, scores
+    def workflow_runs(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.records.workflows import WorkflowRun
+
+        for raw in records:
+            run = WorkflowRun.model_validate(raw)
+            self.workflows.persist_workflow_snapshot(
+                workflow_name=run.workflow_name, run_id=run.run_id, snapshot=run.snapshot,
+                resource_id=run.resource_id, created_at=run.created_at, updated_at=run.updated_at)
+
+    def scores_(self, records: Sequence[Record]) -> None:
+        self._put([score_item(self.scores, raw) for raw in records])
+
+    # ------------------------------------------------------------ agents
+    def agents_(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.records.agents import Agent
+
+        expires = self.agents.ttl.expires_at("agent")
+        self._put([self.agents._agent_item(Agent.model_validate(raw), expires) for raw in records])
+
+    def agent_versions(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.records.agents import AgentVersion
+
+        items: list[Item] = []
+        for raw in records:
+            version = AgentVersion.model_validate(raw)
+            expires = self._ttl_of(keys.agent_key(version.agent_id), "agent", version.agent_id)
+            items += [self.agents._version_item(version, expires), self.agents._ref_item(version, expires)]
+        self._put(items)
+
+    # ------------------------------------------------------------ datasets
+    def datasets_(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.records.datasets import Dataset
+        from mastra_dynamo.stores.datasets import items as di
+
+        items = []
+        for raw in records:
+            record = Dataset.model_validate(raw)
+            item = self.datasets.stamp(di.dataset_item(record, item_count=0, version_count=0, rev=1),
+                                       di.ENTITY_DATASET, ttl_entity="dataset")
+            check_item_size(item, entity="dataset", entity_id=record.id)
+            items.append(item)
+            self._parent_ttl.pop((item["pk"]["S"], item["sk"]["S"]), None)
+        self._put(items)
+
+    def dataset_items(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.records.datasets import DatasetItemRow
+        from mastra_dynamo.stores.datasets import items as di
+
+        items: list[Item] = []
+        for raw in records:
+            row_record = DatasetItemRow.model_validate(raw)
+            dataset_id, item_id = row_record.dataset_id, row_record.id
+            expires = self._ttl_of(keys.dataset_key(dataset_id), "dataset", dataset_id)
+            payload = di.payload_of(raw)
+            metadata = raw.get("metadata")
+            purged = isinstance(metadata, dict) and metadata.get("__purged") is True
+            row = di.row_item(
+                dataset_id=dataset_id, item_id=item_id, version=row_record.dataset_version, payload=payload,
+                external_id=row_record.external_id, organization_id=row_record.organization_id,
+                project_id=row_record.project_id, created_at=keys.ts(row_record.created_at),
+                updated_at=keys.ts(row_record.updated_at), is_deleted=row_record.is_deleted, purged=purged)
+            if row_record.valid_to is not None:
+                row["validTo"] = {"N": str(row_record.valid_to)}
+            row = self.datasets.stamp(row, di.ENTITY_ROW, expires_at=expires)
+            check_item_size(row, entity="dataset item", entity_id=item_id)
+            pointer = self.datasets.stamp(di.pointer_item(dataset_id, item_id), di.ENTITY_ITEM_REF,
+                                          expires_at=expires)
+            if purged and isinstance(metadata, dict):
+                pointer["purged"] = {"BOOL": True}
+                pointer["purgedAt"] = {"S": str(metadata.get("purgedAt") or "")}
+            # Rows come oldest first per item: the last one written is the current row.
+            items += [row, self.datasets._current(row), pointer]
+            first_row = self._last_item != (dataset_id, item_id)
+            self._last_item = (dataset_id, item_id)
+            if first_row and row_record.external_id is not None:
+                items.append(self.datasets.stamp(
+                    di.external_id_item(dataset_id, row_record.external_id, item_id, di.payload_hash(payload)),
+                    di.ENTITY_EXTERNAL_ID, expires_at=expires))
+        self._put(items)
+
+    def dataset_versions(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.records.datasets import DatasetVersion
+        from mastra_dynamo.stores.datasets import items as di
+
+        items = []
+        for raw in records:
+            version = DatasetVersion.model_validate(raw)
+            expires = self._ttl_of(keys.dataset_key(version.dataset_id), "dataset", version.dataset_id)
+            items.append(self.datasets.stamp(
+                di.version_item(version.dataset_id, version.version, version.id, keys.ts(version.created_at)),
+                di.ENTITY_VERSION, expires_at=expires))
+        self._put(items)
+
+    def dataset_counters(self, records: Sequence[Record]) -> None:
+        """itemCount (live current rows) and versionCount (version rows) from what is stored now."""
+        for raw in records:
+            dataset_id = str(raw["id"])
+            pk = keys.dataset_key(dataset_id).pk
+            expr = Expr()
+            live = self.table.query_count(expr.apply({
+                "KeyConditionExpression": f"{expr.name('pk')} = {expr.s(pk)} AND "
+                                          f"begins_with({expr.name('sk')}, {expr.s(keys.DATASET_ITEM_CURRENT_PREFIX)})",
+                "FilterExpression": f"{expr.name('isDeleted')} = {expr.value({'BOOL': False})}",
+                "ConsistentRead": True}))
+            expr = Expr()
+            versions = self.table.query_count(expr.apply({
+                "KeyConditionExpression": f"{expr.name('pk')} = {expr.s(pk)} AND "
+                                          f"begins_with({expr.name('sk')}, {expr.s(keys.DATASET_VERSION_PREFIX)})",
+                "ConsistentRead": True}))
+            self._set_counters(keys.dataset_key(dataset_id), {"itemCount": live, "versionCount": versions})
+
+    def _set_counters(self, key: keys.Key, counters: Mapping[str, int]) -> None:
+        expr = Expr()
+        sets = ", ".join(f"{expr.name(name)} = {expr.n(value)}" for name, value in counters.items())
+        self.table.call("UpdateItem", **expr.apply({
+            "TableName": self.table.table_name, "Key": key_attr(key), "UpdateExpression": f"SET {sets}",
+            "ConditionExpression": f"attribute_exists({expr.name('pk')})"}))
+
+    # ------------------------------------------------------------ experiments
+    def experiments_(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.records.experiments import Experiment
+
+        expires = self.experiments.ttl.expires_at("experiment")
+        items = []
+        for raw in records:
+            item = self.experiments._experiment_item(Experiment.model_validate(raw), expires_at=expires)
+            check_item_size(item, entity="experiment", entity_id=str(raw.get("id")))
+            items.append(item)
+            self._parent_ttl.pop((item["pk"]["S"], item["sk"]["S"]), None)
+        self._put(items)
+
+    def _dataset_pointer(self, item_id: str) -> Item | None:
+        if self._pointer is None or self._pointer[0] != item_id:
+            self._pointer = (item_id, self.memory.alive(self.table.get_item(keys.dataset_item_ref_key(item_id))))
+        return self._pointer[1]
+
+    def experiment_results(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.records.experiments import ExperimentResult
+        from mastra_dynamo.stores import experiments as ex
+
+        items: list[Item] = []
+        for raw in records:
+            result = ExperimentResult.model_validate(raw)
+            expires = self._ttl_of(keys.experiment_key(result.experiment_id), "experiment", result.experiment_id)
+            pointer = self._dataset_pointer(result.item_id)
+            link_dataset = pointer["datasetId"]["S"] if pointer is not None and "datasetId" in pointer else None
+            items.append(self.experiments._result_item(result, rev=1, link_dataset_id=link_dataset,
+                                                       expires_at=expires))
+            items.append(self.experiments.stamp(
+                {**key_attr(keys.experiment_result_ref_key(result.id)), "experimentId": {"S": result.experiment_id},
+                 "itemId": {"S": result.item_id}, "attempt": {"N": str(result.attempt)}},
+                ex.ENTITY_RESULT_REF, expires_at=expires))
+            if pointer is not None and link_dataset is not None and not pointer.get("purged", {}).get("BOOL"):
+                pointer_ttl = pointer.get(self.spec.ttl_attribute)
+                items.append(self.experiments.stamp(
+                    {**key_attr(keys.dataset_item_link_key(link_dataset, result.item_id, result.experiment_id,
+                                                           result.id)),
+                     "datasetId": {"S": link_dataset}, "itemId": {"S": result.item_id},
+                     "experimentId": {"S": result.experiment_id}, "resultId": {"S": result.id}},
+                    ex.ENTITY_ITEM_LINK, expires_at=int(pointer_ttl["N"]) if pointer_ttl else None))
+        self._put(items)
+
+    def experiment_counters(self, records: Sequence[Record]) -> None:
+        """Review counters and result slots ((item, attempt) -> newest result) from the stored results."""
+        from mastra_dynamo.stores import experiments as ex
+
+        for raw in records:
+            experiment_id = str(raw["id"])
+            expires = self._ttl_of(keys.experiment_key(experiment_id), "experiment", experiment_id)
+            query = listing.PartitionQuery(None, "pk", "sk", keys.experiment_key(experiment_id).pk,
+                                           sk_prefix=keys.EXPERIMENT_RESULT_PREFIX, consistent=True)
+            counters = dict.fromkeys(ex.REVIEW_COUNTERS, 0)
+            slots: dict[tuple[str, int], _Slot] = {}
+            for item in listing.iterate(self.table, [query], ascending=True,
+                                        filter_builder=self.memory.not_expired, page_limit=PAGE_LIMIT):
+                counters["resultCount"] += 1
+                status = item.get("status", {}).get("S")
+                if status in ex.STATUS_COUNTERS:
+                    counters[ex.STATUS_COUNTERS[status]] += 1
+                slot = slots.setdefault((item["itemId"]["S"], int(item.get("attempt", {}).get("N", "0"))), _Slot())
+                slot.add(item["createdAt"]["S"], item["id"]["S"])
+            slot_items = []
+            for (item_id, attempt), slot in slots.items():
+                slot_items.append(self.experiments.stamp(
+                    {**key_attr(keys.experiment_result_slot_key(experiment_id, item_id, attempt)),
+                     "resultId": {"S": slot.newest[1]}, "itemId": {"S": item_id}, "attempt": {"N": str(attempt)},
+                     "resultIds": {"SS": sorted(slot.ids)}}, ex.ENTITY_SLOT, expires_at=expires))
+            self._put(slot_items)
+            self._set_counters(keys.experiment_key(experiment_id), counters)
+
+
+class _Slot:
+    """The results of one (item, attempt) of an experiment: the newest names the slot."""
+
+    def __init__(self) -> None:
+        self.newest: tuple[str, str] = ("", "")
+        self.ids: set[str] = set()
+
+    def add(self, created_at: str, result_id: str) -> None:
+        self.ids.add(result_id)
+        self.newest = max(self.newest, (created_at, result_id))
+
+
+def score_item(scores: Any, raw: Mapping[str, Any]) -> Item:
+    """The item ``save_score`` would store for this score, keeping its id and both timestamps."""
+    from mastra_dynamo.clock import parse_datetime
+    from mastra_dynamo.records.base import coerce
+    from mastra_dynamo.records.scores import ScorePayload
+
+    created = parse_datetime(raw["createdAt"])
+    updated = raw.get("updatedAt")
+    payload = coerce(ScorePayload, {k: v for k, v in raw.items() if k not in ("createdAt", "updatedAt")},
+                     what="score")
+    data = payload.model_dump(by_alias=True, exclude_unset=True, mode="json")
+    data["id"] = str(raw["id"])
+    item: Item = scores._item(data["id"], data, keys.ts(created))
+    if updated is None:
+        item.pop("updatedAt", None)
+    else:
+        item["updatedAt"] = {"S": keys.ts(parse_datetime(updated))}
+    check_item_size(item, entity="score", entity_id=data["id"])
+    return item

@@ -1,0 +1,35 @@
+"""Experiments domain on DynamoDB: experiments and their per-item results."""
+
+from mastra_dynamo.stores.experiments.items import (
+    DEFAULT_PER_PAGE,
+    ENTITY_EXPERIMENT,
+    ENTITY_ITEM_LINK,
+    ENTITY_RESULT,
+    ENTITY_RESULT_REF,
+    ENTITY_SLOT,
+    EXPERIMENT_FIELDS,
+    MAX_WRITE_ATTEMPTS,
+    PURGED_RESULT_FIELDS,
+    RESULT_FIELDS,
+    REVIEW_COUNTERS,
+    STATUS_COUNTERS,
+    scrub_result,
+)
+from mastra_dynamo.stores.experiments.store import DynamoExperimentsStore
+
+__all__ = [
+    "DEFAULT_PER_PAGE",
+    "ENTITY_EXPERIMENT",
+    "ENTITY_ITEM_LINK",
+    "ENTITY_RESULT",
+    "ENTITY_RESULT_REF",
+    "ENTITY_SLOT",
+    "EXPERIMENT_FIELDS",
+    "MAX_WRITE_ATTEMPTS",
+    "PURGED_RESULT_FIELDS",
+    "RESULT_FIELDS",
+    "REVIEW_COUNTERS",
+    "STATUS_COUNTERS",
+    "DynamoExperimentsStore",
+    "scrub_result",
+]

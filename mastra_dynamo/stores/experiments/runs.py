@@ -1,0 +1,215 @@
+"""Experiment operations: create, get, update, list and delete experiments."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from mastra_dynamo.dynamo.client import key_attr
+from mastra_dynamo.dynamo.codec import check_item_size, encode_value
+from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.errors import ConflictError, NotFoundError, ValidationError
+from mastra_dynamo.records.base import coerce
+from mastra_dynamo.records.datasets import UNSET, DatasetTenancyFilters, ListPagination, Unset
+from mastra_dynamo.records.experiments import Experiment, ExperimentsPage
+from mastra_dynamo.schema import keys
+from mastra_dynamo.stores import listing
+from mastra_dynamo.stores.experiments import items as it
+from mastra_dynamo.stores.experiments.collection import ExperimentCollection
+from mastra_dynamo.validate import optional_id, require_id, resolve_order
+
+_UPDATABLE_EXPERIMENT = ("status", "total_items", "succeeded_count", "failed_count", "skipped_count",
+                         "started_at", "completed_at", "name", "description", "metadata")
+
+
+class ExperimentRuns(ExperimentCollection):
+    """Experiments: create, get, update, list, delete."""
+
+    def create_experiment(
+        self,
+        *,
+        id: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        provenance: Mapping[str, Any] | None = None,
+        runner_attestation: Mapping[str, Any] | None = None,
+        experiment_set_id: str | None = None,
+        comparison_id: str | None = None,
+        variant_id: str | None = None,
+        trial_index: int | None = None,
+        dataset_id: str | None = None,
+        dataset_version: int | None = None,
+        target_type: str | None = None,
+        target_id: str | None = None,
+        scorer_ids: Sequence[str] | None = None,
+        total_items: int = 0,
+        agent_version: str | None = None,
+        organization_id: str | None = None,
+        project_id: str | None = None,
+    ) -> Experiment:
+        """Create an experiment: status ``pending``, counters 0, ``started_at``/``completed_at`` None.
+        Raises ValidationError, ConflictError EXPERIMENT_ID_CONFLICT (the id exists)."""
+        experiment_id = require_id(id, field="id") if id is not None else str(uuid.uuid4())
+        optional_id(dataset_id, field="dataset_id")
+        now = self.now()
+        record = coerce(Experiment, {
+            "id": experiment_id, "name": name, "description": description, "metadata": metadata,
+            "provenance": provenance, "runner_attestation": runner_attestation,
+            "experiment_set_id": experiment_set_id, "comparison_id": comparison_id, "variant_id": variant_id,
+            "trial_index": trial_index, "dataset_id": dataset_id, "dataset_version": dataset_version,
+            "target_type": target_type, "target_id": target_id, "scorer_ids": scorer_ids, "status": "pending",
+            "total_items": total_items, "agent_version": agent_version, "organization_id": organization_id,
+            "project_id": project_id, "created_at": now, "updated_at": now}, what="experiment")
+        item = self._experiment_item(record, expires_at=self.ttl.expires_at("experiment"))
+        check_item_size(item, entity="experiment", entity_id=experiment_id)
+        expr = Expr()
+        t = expr.name(self.spec.ttl_attribute)
+        try:
+            self.table.call("PutItem", **expr.apply({
+                "TableName": self.table.table_name, "Item": item,
+                "ConditionExpression": (f"attribute_not_exists({expr.name('pk')}) OR "
+                                        f"{t} <= {expr.n(self.ttl.now_epoch())}")}))
+        except ConflictError:
+            if self.table.get_item(keys.experiment_key(experiment_id)) == item:
+                return record  # a resend of this very request (its answer was lost) found its own write
+            raise ConflictError(f"experiment {experiment_id!r} already exists", code="EXPERIMENT_ID_CONFLICT",
+                                details={"experiment_id": experiment_id}) from None
+        return record
+
+    def get_experiment_by_id(self, *, id: str,
+                             filters: DatasetTenancyFilters | Mapping[str, Any] | None = None) -> Experiment | None:
+        """The experiment, or None when missing, expired or outside the tenancy filters."""
+        require_id(id, field="id")
+        item = self.alive(self.table.get_item(keys.experiment_key(id)))
+        if item is None or not it.in_scope(item, it.scope(filters)):
+            return None
+        return self._decode_experiment(item)
+
+    def update_experiment(
+        self,
+        *,
+        id: str,
+        status: str | Unset = UNSET,
+        total_items: int | Unset = UNSET,
+        succeeded_count: int | Unset = UNSET,
+        failed_count: int | Unset = UNSET,
+        skipped_count: int | Unset = UNSET,
+        started_at: datetime | str | Unset | None = UNSET,
+        completed_at: datetime | str | Unset | None = UNSET,
+        name: str | Unset | None = UNSET,
+        description: str | Unset | None = UNSET,
+        metadata: Mapping[str, Any] | Unset | None = UNSET,
+        filters: DatasetTenancyFilters | Mapping[str, Any] | None = None,
+    ) -> Experiment:
+        """Set the given fields (None clears a nullable one) with one conditional UpdateItem.
+        Raises NotFoundError EXPERIMENT_NOT_FOUND (missing, expired or outside the tenancy filters)."""
+        require_id(id, field="id")
+        scope = it.scope(filters)
+        given = {k: v for k, v in {
+            "status": status, "total_items": total_items, "succeeded_count": succeeded_count,
+            "failed_count": failed_count, "skipped_count": skipped_count, "started_at": started_at,
+            "completed_at": completed_at, "name": name, "description": description, "metadata": metadata,
+        }.items() if v is not UNSET}
+        for name_ in ("status", "total_items", "succeeded_count", "failed_count", "skipped_count"):
+            if name_ in given and given[name_] is None:
+                del given[name_]
+        probe = coerce(Experiment, {"id": id, "created_at": self.now(), "updated_at": self.now(), **given},
+                       what="experiment")
+        expr = Expr()
+        sets: list[str] = []
+        removes: list[str] = []
+        for field_name in given:
+            attr, kind = it.EXPERIMENT_FIELDS[field_name]
+            value = getattr(probe, field_name)
+            if value is None:
+                removes.append(expr.name(attr))
+                continue
+            if hasattr(value, "model_dump"):
+                value = value.model_dump(by_alias=True, exclude_unset=True)
+            sets.append(f"{expr.name(attr)} = {expr.value(encode_value(value, kind, field=attr))}")
+        sets.append(f"{expr.name('updatedAt')} = {expr.s(keys.ts(self.now()))}")
+        condition = [f"attribute_exists({expr.name('pk')})", self.not_expired(expr)]
+        if scope.organization_id is not None:
+            condition.append(f"{expr.name('organizationId')} = {expr.s(scope.organization_id)}")
+        if scope.project_id is not None:
+            condition.append(f"{expr.name('projectId')} = {expr.s(scope.project_id)}")
+        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        try:
+            result = self.table.call("UpdateItem", **expr.apply({
+                "TableName": self.table.table_name, "Key": key_attr(keys.experiment_key(id)),
+                "UpdateExpression": update, "ConditionExpression": " AND ".join(condition),
+                "ReturnValues": "ALL_NEW"}))
+        except ConflictError:
+            raise NotFoundError(f"Experiment not found: {id}", code="EXPERIMENT_NOT_FOUND",
+                                details={"experiment_id": id}) from None
+        return self._decode_experiment(result["Attributes"])
+
+    def list_experiments(
+        self,
+        *,
+        dataset_id: str | None = None,
+        target_type: str | None = None,
+        target_id: str | None = None,
+        agent_version: str | None = None,
+        status: str | None = None,
+        experiment_set_id: str | None = None,
+        comparison_id: str | None = None,
+        variant_id: str | None = None,
+        trial_index: int | None = None,
+        filters: DatasetTenancyFilters | Mapping[str, Any] | None = None,
+        pagination: ListPagination | Mapping[str, Any] | None = None,
+        order_by: Any = None,
+    ) -> ExperimentsPage:
+        """Experiments matching every given filter, newest first by default (``order_by`` field createdAt
+        or status; ties by id)."""
+        optional_id(dataset_id, field="dataset_id")
+        if trial_index is not None and (isinstance(trial_index, bool) or not isinstance(trial_index, int)):
+            raise ValidationError("trial_index must be an integer", code="INVALID_INPUT")
+        scope = it.scope(filters)
+        page = it.window(pagination)
+        field, direction = resolve_order(order_by, allowed=("createdAt", "status"), default_field="createdAt",
+                                         default_direction="DESC", strict=True)
+        if dataset_id is not None:
+            queries = [listing.PartitionQuery("gsi2", "gsi2pk", "gsi2sk", keys.experiments_by_dataset_pk(dataset_id))]
+        else:
+            queries = [listing.PartitionQuery("gsi3", "gsi3pk", "gsi3sk", keys.experiments_global_pk(s))
+                       for s in keys.all_shards(keys.GLOBAL_SHARDS)]
+        equal: dict[str, str | None] = {
+            "datasetId": dataset_id, "targetType": target_type, "targetId": target_id,
+            "agentVersion": agent_version, "status": status, "experimentSetId": experiment_set_id,
+            "comparisonId": comparison_id, "variantId": variant_id, "organizationId": scope.organization_id,
+            "projectId": scope.project_id}
+
+        def flt(expr: Expr) -> str:
+            clauses = [f"{expr.name(self.spec.entity_attribute)} = {expr.s(it.ENTITY_EXPERIMENT)}",
+                       self.not_expired(expr)]
+            clauses += [f"{expr.name(a)} = {expr.s(v)}" for a, v in equal.items() if v is not None]
+            if trial_index is not None:
+                clauses.append(f"{expr.name('trialIndex')} = {expr.n(trial_index)}")
+            return " AND ".join(clauses)
+
+        if field == "status":
+            rows = listing.collect(self.table, queries, ascending=True, filter_builder=flt, offset=0, limit=None)
+            rows.sort(key=lambda r: r["id"]["S"])
+            rows.sort(key=lambda r: it.s(r, "status") or "", reverse=direction == "DESC")
+            chosen = rows[page.offset:page.end]
+            return ExperimentsPage(experiments=[self._decode_experiment(r) for r in chosen],
+                                   pagination=it.info(page, len(rows)))
+        items, total = listing.page_with_total(self.table, queries, ascending=direction == "ASC",
+                                               filter_builder=flt, offset=page.offset, limit=page.limit)
+        return ExperimentsPage(experiments=[self._decode_experiment(r) for r in items],
+                               pagination=it.info(page, total or 0))
+
+    def delete_experiment(self, *, id: str, filters: DatasetTenancyFilters | Mapping[str, Any] | None = None) -> None:
+        """Delete the experiment and all its results (idempotent; not atomic: calling again finishes an
+        interrupted delete). Missing or outside the tenancy filters: no-op."""
+        require_id(id, field="id")
+        item = self.table.get_item(keys.experiment_key(id))
+        if item is not None:
+            if self.alive(item) is not None and not it.in_scope(item, it.scope(filters)):
+                return
+            self.table.call("DeleteItem", TableName=self.table.table_name, Key=key_attr(keys.experiment_key(id)))
+        self._delete_children(id)
