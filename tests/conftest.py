@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import moto  # noqa: F401  (imported first: moto hooks botocore sessions created after it is imported)
 import pytest
@@ -153,3 +154,18 @@ def store_factory(backend: Backend, clock: FakeClock) -> Iterator[StoreFactory]:
 @pytest.fixture
 def memory(store: DynamoDBStore):  # type: ignore[no-untyped-def]
     return store.get_store("memory")
+
+
+def table_item_count(store: DynamoDBStore) -> int:
+    """Every item in the store's table (a raw consistent Scan, test-only): proves a rejected call wrote nothing."""
+    import boto3
+
+    client = boto3.client("dynamodb", region_name=store.region, endpoint_url=store.endpoint_url)
+    request: dict[str, Any] = {"TableName": store.table_name, "Select": "COUNT", "ConsistentRead": True}
+    total = 0
+    while True:
+        response = client.scan(**request)
+        total += int(response["Count"])
+        if "LastEvaluatedKey" not in response:
+            return total
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

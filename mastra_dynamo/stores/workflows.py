@@ -103,6 +103,10 @@ class DynamoWorkflowsStore(DynamoDomain):
         self.max_snapshot_bytes = max_snapshot_bytes
         self._sleep = sleep
 
+    def _pause(self, attempt: int) -> None:
+        """Jittered exponential pause before re-reading a head after a lost race."""
+        self._sleep(random.uniform(0, min(0.2, 0.002 * (2 ** min(attempt, 7)))))
+
     def supports_concurrent_updates(self) -> bool:
         return True
 
@@ -256,7 +260,7 @@ class DynamoWorkflowsStore(DynamoDomain):
                 except ConflictError:
                     if self._landed(workflow_name, run_id, write_id):
                         return current or {}
-                    self._sleep(random.uniform(0, min(0.2, 0.002 * (2 ** min(attempt, 7)))))
+                    self._pause(attempt)
             raise ConflictError(f"run {run_id!r}: too much contention; retry", details={"run_id": run_id})
         try:
             if expect is not None and self._index_unchanged(expect, body):
@@ -571,7 +575,7 @@ class DynamoWorkflowsStore(DynamoDomain):
                             created_at=None, updated_at=None, expect=head, upsert=False)
                 return new
             except _Conflict:
-                self._sleep(random.uniform(0, min(0.2, 0.002 * (2 ** min(attempt, 7)))))
+                self._pause(attempt)
         raise ConflictError(f"run {run_id!r}: too much contention; retry", details={"run_id": run_id})
 
     def dangerously_clear_all(self) -> None:

@@ -24,13 +24,13 @@ import contextlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from mastra_dynamo.dynamo.client import key_attr
 from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.errors import ConflictError
 from mastra_dynamo.schema import keys
+from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.base import DynamoDomain
 from mastra_dynamo.stores.writes import revision_condition
 
@@ -143,14 +143,11 @@ def rebuild(domain: DynamoDomain, thread_id: str, thread_item: Item | None, reso
     thread's messages, and store the counters when that is safe: no message carries a TTL, the thread item
     read before the Query is unchanged, has none and is not frozen."""
     expr = Expr()
-    low, high = keys.message_sk_bounds(None, None)
     ttl_attr = domain.spec.ttl_attribute
-    params: dict[str, Any] = {
-        "KeyConditionExpression": f"{expr.name('pk')} = {expr.s(keys.thread_pk(thread_id))} AND "
-                                  f"{expr.name('sk')} BETWEEN {expr.s(low)} AND {expr.s(high)}",
-        "ProjectionExpression": f"{expr.name('resourceId')}, {expr.name(ttl_attr)}",
-        "ConsistentRead": True,
-    }
+    query = listing.PartitionQuery(None, "pk", "sk", keys.thread_pk(thread_id),
+                                   sk_between=keys.message_sk_bounds(None, None), consistent=True)
+    params = {**query.params(ascending=True, expr=expr, filter_expression=None, limit=None),
+              "ProjectionExpression": f"{expr.name('resourceId')}, {expr.name(ttl_attr)}"}
     per_ref: Counter[str] = Counter()
     expiring = False
     for item in domain.table.query_items(expr.apply(params)):

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-
-from mastra_dynamo import DynamoDBStore
 from mastra_dynamo.records.agents import Agent
 from mastra_dynamo.stores.agents import DynamoAgentsStore
 from tests.conftest import FakeClock
@@ -42,16 +39,3 @@ def create_agents(agents: DynamoAgentsStore, clock: FakeClock, ids: list[str], *
 
 def ids(records: list[Any]) -> list[str]:
     return [r.id for r in records]
-
-
-def table_item_count(store: DynamoDBStore) -> int:
-    """Every item in the store's table (a raw consistent Scan, test-only): proves a call wrote nothing."""
-    client = boto3.client("dynamodb", region_name=store.region, endpoint_url=store.endpoint_url)
-    request: dict[str, Any] = {"TableName": store.table_name, "Select": "COUNT", "ConsistentRead": True}
-    total = 0
-    while True:
-        response = client.scan(**request)
-        total += int(response["Count"])
-        if "LastEvaluatedKey" not in response:
-            return total
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -13,8 +13,9 @@ import pytest
 from mastra_dynamo import DynamoDBStore
 from mastra_dynamo.errors import ValidationError
 from mastra_dynamo.stores.agents import DynamoAgentsStore
+from tests.conftest import table_item_count
 
-from .data import agent_data, table_item_count, version_data
+from .data import agent_data, version_data
 
 VALID = "valid-agent"
 

@@ -9,9 +9,9 @@ import pytest
 from mastra_dynamo import DynamoDBStore
 from mastra_dynamo.errors import ConflictError
 from mastra_dynamo.stores.agents import DynamoAgentsStore
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, table_item_count
 
-from .data import agent_data, ids, table_item_count, version_data
+from .data import agent_data, ids, version_data
 
 
 @pytest.fixture

@@ -11,9 +11,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-
-from mastra_dynamo import DynamoDBStore
 from mastra_dynamo.domains import MemoryStorage
 from mastra_dynamo.records.memory import Message, Thread
 
@@ -165,16 +162,3 @@ def assert_v2(message: Message) -> None:
     assert message.content.get("format") == 2
     assert isinstance(message.content.get("parts"), list)
     assert message.created_at.utcoffset() == timedelta(0)
-
-
-def table_item_count(store: DynamoDBStore) -> int:
-    """Every item in the store's table (a raw Scan, test-only): proves a rejected call wrote nothing."""
-    client = boto3.client("dynamodb", region_name=store.region, endpoint_url=store.endpoint_url)
-    request: dict[str, Any] = {"TableName": store.table_name, "Select": "COUNT", "ConsistentRead": True}
-    total = 0
-    while True:
-        response = client.scan(**request)
-        total += int(response["Count"])
-        if "LastEvaluatedKey" not in response:
-            return total
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -14,6 +14,7 @@ import pytest
 from mastra_dynamo import DynamoDBStore
 from mastra_dynamo.domains import MemoryStorage
 from mastra_dynamo.errors import ValidationError
+from tests.conftest import table_item_count
 
 from .data import (
     all_messages,
@@ -22,7 +23,6 @@ from .data import (
     message_data,
     save_thread,
     seed_messages,
-    table_item_count,
     text_content,
     texts,
     thread_data,
