@@ -11,7 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,24 @@ def fmt(value: float, digits: int = 2) -> str:
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.{digits}f}"
+
+
+# ------------------------------------------------------------------ capacity
+def capacity(requests: Iterable[Mapping[str, Any]]) -> float:
+    """Capacity units of requests recorded by the proxy, as DynamoDB bills them: a TransactWriteItems priced from
+    its items (``bench/pricing.py``: DynamoDB Local under-reports transactions), every other request as
+    DynamoDB Local reports it."""
+    return sum(float(q["cu"]) for q in requests)
+
+
+def gsi_capacity(requests: Iterable[Mapping[str, Any]]) -> float:
+    """The global secondary indexes' part of ``capacity``."""
+    return sum(float(q.get("gsi_cu", 0.0)) for q in requests)
+
+
+def reported_capacity(requests: Iterable[Mapping[str, Any]]) -> float:
+    """Capacity units as DynamoDB Local reported them (transactions not re-priced)."""
+    return sum(float(q.get("cu_reported", q["cu"])) for q in requests)
 
 
 # ------------------------------------------------------------------ environment

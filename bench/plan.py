@@ -11,7 +11,8 @@ Each entry: ``{"label": "<method>[<variant>]", "op": "<mastra method>", "args": 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,19 @@ BASE_TIME = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
 WORDS = ["agent", "memory", "thread", "message", "tool", "call", "result", "weather", "storage", "table", "index",
          "query", "page", "window", "recall", "working", "user", "assistant", "answer", "question", "context",
          "token", "model", "stream", "step", "snapshot", "score"]
+NEWEST_FIRST = {"field": "createdAt", "direction": "DESC"}
+
+# the calls of one agent turn (labels shared by the standard workload and the turns plan)
+GET_THREAD = "getThreadById"
+LAST_PAGE = "listMessages[last20]"
+SAVE_TURN = "saveMessages[2]"
+WORKING_MEMORY = "updateResource[workingMemory]"
+TURN_CALLS = (GET_THREAD, LAST_PAGE, SAVE_TURN)
+"""Every turn makes these calls; ``WORKING_MEMORY`` only every few turns."""
+GROW = "grow:"
+"""Label prefix of the turns plan's calls that build a thread up to its length: not measured."""
+GROW_BATCH = 40
+"""Messages per saveMessages call while a thread grows."""
 
 
 def _iso(when: datetime) -> str:
@@ -71,77 +85,111 @@ def _snapshot(run_id: str, step: int, status: str, rng: random.Random) -> dict[s
             "requestContext": {"userId": "u1"}}
 
 
+class _Plan:
+    """A plan being built: its calls, the clock of its data and the generator of its texts."""
+
+    def __init__(self, seed: int) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.rng = random.Random(seed)
+        self.clock = BASE_TIME
+
+    def tick(self, ms: int = 1) -> datetime:
+        self.clock += timedelta(milliseconds=ms)
+        return self.clock
+
+    def add(self, label: str, op: str, args: dict[str, Any], **ctx: Any) -> None:
+        self.calls.append({"label": label, "op": op, "args": args, "ctx": ctx})
+
+
+@dataclass
+class _Thread:
+    """A thread of the plan, with what the request formulas (``bench/minimums.py``) need to know of it."""
+
+    id: str
+    resource: str
+    messages: list[str] = field(default_factory=list)
+    counted: bool = False
+    """Its message counters are stored: the first total of a thread longer than a page stores them."""
+
+
+def _save_thread(p: _Plan, thread: _Thread, label: str = "saveThread", **ctx: Any) -> None:
+    when = p.tick()
+    p.add(label, "saveThread", {"thread": {"id": thread.id, "resourceId": thread.resource,
+                                           "title": f"Chat {thread.id}", "createdAt": _iso(when),
+                                           "updatedAt": _iso(when), "metadata": {"channel": "web"}}}, **ctx)
+
+
+def _new_messages(p: _Plan, thread: _Thread, count: int) -> list[dict[str, Any]]:
+    """The thread's next ``count`` messages, in turn a user's (30 words) and the assistant's answer (120 words)."""
+    batch = []
+    for _ in range(count):
+        index = len(thread.messages)
+        role, words = ("user", 30) if index % 2 == 0 else ("assistant", 120)
+        mid = f"{thread.id}-m{index:03d}"
+        batch.append(_message(p.rng, mid, thread.id, thread.resource, role, p.tick(), words))
+        thread.messages.append(mid)
+    return batch
+
+
+def _working_memory(p: _Plan, resource: str, turn: int) -> dict[str, Any]:
+    return {"resourceId": resource, "workingMemory": f"# User\n- name: {resource}\n- turn: {turn}\n- likes: "
+                                                     + _text(p.rng, 12)}
+
+
+def _agent_turn(p: _Plan, thread: _Thread, turn: int, *, recall: int, working_memory: bool,
+                resource_exists: bool, **ctx: Any) -> None:
+    """One agent turn: Mastra's memory recalls the thread and its last ``recall`` messages before the model
+    call, then saves the user's message and the answer; every few turns it updates the working memory."""
+    p.add(GET_THREAD, "getThreadById", {"threadId": thread.id}, **ctx)
+    m = len(thread.messages)
+    p.add(LAST_PAGE, "listMessages", {"threadId": thread.id, "perPage": recall, "page": 0, "orderBy": NEWEST_FIRST},
+          **ctx, m=m, k=recall, rebuild=m > recall and not thread.counted)
+    thread.counted = thread.counted or m > recall
+    p.add(SAVE_TURN, "saveMessages", {"messages": _new_messages(p, thread, 2)}, **ctx, n=2)
+    if working_memory:
+        p.add(WORKING_MEMORY, "updateResource", _working_memory(p, thread.resource, turn), **ctx,
+              exists=resource_exists)
+
+
 def build_plan(size: WorkloadSize | None = None, *, seed: int = 7) -> list[dict[str, Any]]:
     size = size or WorkloadSize()
-    rng = random.Random(seed)
-    plan: list[dict[str, Any]] = []
-    clock = BASE_TIME
-
-    def tick(ms: int = 1) -> datetime:
-        nonlocal clock
-        clock += timedelta(milliseconds=ms)
-        return clock
-
-    def add(label: str, op: str, args: dict[str, Any], **ctx: Any) -> None:
-        plan.append({"label": label, "op": op, "args": args, "ctx": ctx})
+    p = _Plan(seed)
+    rng, add, plan = p.rng, p.add, p.calls
 
     # ------------------------------------------------------------------ memory: conversations
-    threads = [f"thread-{i:03d}" for i in range(size.threads)]
-    resource_of = {t: f"user-{i % size.resources:02d}" for i, t in enumerate(threads)}
-    messages: dict[str, list[str]] = {t: [] for t in threads}
+    threads = [_Thread(f"thread-{i:03d}", f"user-{i % size.resources:02d}") for i in range(size.threads)]
     resources_seen: set[str] = set()
-    counted: set[str] = set()
     for t in threads:
-        when = tick()
-        add("saveThread", "saveThread", {"thread": {"id": t, "resourceId": resource_of[t], "title": f"Chat {t}",
-                                                    "createdAt": _iso(when), "updatedAt": _iso(when),
-                                                    "metadata": {"channel": "web"}}})
+        _save_thread(p, t)
     for turn in range(size.turns):
         for t in threads:
-            r = resource_of[t]
-            # recall before the model call (Mastra's memory processor): the thread and its last messages
-            add("getThreadById", "getThreadById", {"threadId": t})
-            add("listMessages[last20]", "listMessages",
-                {"threadId": t, "perPage": size.recall, "page": 0,
-                 "orderBy": {"field": "createdAt", "direction": "DESC"}}, m=len(messages[t]), k=size.recall,
-                rebuild=len(messages[t]) > size.recall and t not in counted)
-            if len(messages[t]) > size.recall:
-                counted.add(t)  # the first total of a longer thread stores the thread's message counters
-            user_id, asst_id = f"{t}-m{2 * turn:03d}", f"{t}-m{2 * turn + 1:03d}"
-            batch = [_message(rng, user_id, t, r, "user", tick(), 30),
-                     _message(rng, asst_id, t, r, "assistant", tick(), 120)]
-            add("saveMessages[2]", "saveMessages", {"messages": batch}, n=2)
-            messages[t] += [user_id, asst_id]
-            if (turn + 1) % size.working_memory_every == 0:
-                add("updateResource[workingMemory]", "updateResource",
-                    {"resourceId": r, "workingMemory": f"# User\n- name: {r}\n- turn: {turn}\n- likes: "
-                                                       + _text(rng, 12)}, exists=r in resources_seen)
-                resources_seen.add(r)
+            working_memory = (turn + 1) % size.working_memory_every == 0
+            _agent_turn(p, t, turn, recall=size.recall, working_memory=working_memory,
+                        resource_exists=t.resource in resources_seen)
+            if working_memory:
+                resources_seen.add(t.resource)
 
     # ------------------------------------------------------------------ memory: listings, windows, edits
-    for r in sorted(set(resource_of.values())):
+    for r in sorted({t.resource for t in threads}):
         add("listThreads[byResource]", "listThreads",
             {"filter": {"resourceId": r}, "perPage": 10, "page": 0,
              "orderBy": {"field": "updatedAt", "direction": "DESC"}},
-            t=sum(1 for t in threads if resource_of[t] == r), k=10)
+            t=sum(1 for t in threads if t.resource == r), k=10)
     for t in threads:
-        ids = messages[t]
+        ids = t.messages
         targets = [ids[len(ids) // 4], ids[len(ids) // 2]]
         add("listMessages[last20+include2]", "listMessages",
-            {"threadId": t, "perPage": size.recall, "page": 0,
-             "orderBy": {"field": "createdAt", "direction": "DESC"},
+            {"threadId": t.id, "perPage": size.recall, "page": 0, "orderBy": NEWEST_FIRST,
              "include": [{"id": i, "withPreviousMessages": 2, "withNextMessages": 2} for i in targets]},
             m=len(ids), k=size.recall, includes=len(targets))
     for t in threads:
-        ids = messages[t]
         add("updateMessages[2]", "updateMessages",
-            {"messages": [{"id": i, "content": {"metadata": {"reviewed": True}}} for i in ids[-2:]]}, n=2)
+            {"messages": [{"id": i, "content": {"metadata": {"reviewed": True}}} for i in t.messages[-2:]]}, n=2)
     for t in threads:
-        ids = messages[t]
-        add("deleteMessages[2]", "deleteMessages", {"messageIds": ids[:2]}, n=2)
-        messages[t] = ids[2:]
+        add("deleteMessages[2]", "deleteMessages", {"messageIds": t.messages[:2]}, n=2)
+        t.messages = t.messages[2:]
     for t in threads[:size.deleted_threads]:
-        add("deleteThread", "deleteThread", {"threadId": t}, m=len(messages[t]))
+        add("deleteThread", "deleteThread", {"threadId": t.id}, m=len(t.messages))
 
     # ------------------------------------------------------------------ workflows
     workflows = [f"workflow-{i}" for i in range(size.workflows)]
@@ -189,6 +237,37 @@ def build_plan(size: WorkloadSize | None = None, *, seed: int = 7) -> list[dict[
             {"entityId": f"agent-{e}", "entityType": "AGENT", "pagination": {"page": 0, "perPage": 20}},
             count=matching(lambda i, e=e: i % size.entities == e), k=20)
     return plan
+
+
+def build_turns_plan(lengths: Sequence[int], turns: int = 5, *, recall: int = 20, working_memory_every: int = 5,
+                     seed: int = 7) -> list[dict[str, Any]]:
+    """One agent turn's cost vs the length of its thread: for each length L, a thread grown to L messages
+    (calls labelled ``grow:…``, ctx ``measured`` False), then ``turns`` agent turns on it (ctx ``measured``
+    True). Every call's ctx carries ``length``: L."""
+    p = _Plan(seed)
+    for length in lengths:
+        thread = _Thread(f"turns-{length}", f"turns-user-{length}")
+        _grow(p, thread, length)
+        for turn in range(turns):
+            _agent_turn(p, thread, turn, recall=recall, working_memory=(turn + 1) % working_memory_every == 0,
+                        resource_exists=True, length=length, measured=True)
+    return p.calls
+
+
+def _grow(p: _Plan, thread: _Thread, length: int) -> None:
+    """Create the thread and its resource's working memory, save ``length`` messages in batches, then read one
+    total (ours stores the thread's message counters on the first total it needs), so that every measured turn
+    finds the thread as a long conversation leaves it."""
+    ctx = {"length": length, "measured": False}
+    _save_thread(p, thread, GROW + "saveThread", **ctx)
+    p.add(GROW + WORKING_MEMORY, "updateResource", _working_memory(p, thread.resource, 0), **ctx)
+    while len(thread.messages) < length:
+        batch = _new_messages(p, thread, min(GROW_BATCH, length - len(thread.messages)))
+        p.add(GROW + "saveMessages", "saveMessages", {"messages": batch}, **ctx, n=len(batch))
+    if length > 1:
+        p.add(GROW + "listMessages[total]", "listMessages",
+              {"threadId": thread.id, "perPage": 1, "page": 0, "orderBy": NEWEST_FIRST}, **ctx)
+        thread.counted = True
 
 
 def labels_in_order(plan: list[dict[str, Any]]) -> list[str]:

@@ -37,7 +37,7 @@ def _spread(s: dict[str, float], digits: int = 1) -> str:
 
 def header(r: dict[str, Any]) -> list[str]:
     m, v, c = r["machine"], r["versions"], r["config"]
-    peer = (r.get("side") or {}).get("peer_versions") or {}
+    peer = (r.get("side") or {}).get("peer_versions") or (r.get("turns") or {}).get("peer_versions") or {}
     lines = [
         f"Run {r['started']} · `{r['command']}` · {r['seconds']['total']:.0f} s · endpoint: {r.get('endpoint')}",
         "",
@@ -55,9 +55,25 @@ def header(r: dict[str, Any]) -> list[str]:
         f"{c['cpu_round_seconds']} s per variant; cold start {c['cold_runs']} runs after {c['cold_warmup']} warm-up; "
         f"thread sizes {c['thread_sizes']}, delete_thread {c['delete_messages']:,} messages, runs {c['run_sizes']}, "
         f"{c['scale_repeats']} repeats per scale call; chDB {c['spans']:,} spans, {c['chdb_repeats']} repeats per "
-        f"query{' (BENCH_FULL=1)' if c.get('full') else ''}.",
+        f"query{' (BENCH_FULL=1)' if c.get('full') else ''}"
+        + (f"; agent turns: {c['turns']} per thread of {c['turn_lengths']} messages" if "turns" in c else "") + ".",
     ]
     return lines
+
+
+def _reported_row(ours: dict[str, Any], peer: dict[str, Any] | None) -> tuple[str, str, str, str]:
+    """Whole-workload capacity as DynamoDB Local reports it, and its difference from the priced figure."""
+    def cell(totals: dict[str, Any]) -> str:
+        reported, priced = totals.get("cu_reported", math.nan), totals["cu"]
+        if math.isnan(reported):
+            return "–"
+        if reported == priced:
+            return fmt(reported, 0)
+        return f"{fmt(reported, 0)} ({'−' if reported < priced else '+'}{fmt(abs(reported - priced), 0)})"
+
+    ratio = _ratio(ours.get("cu_reported", math.nan), peer.get("cu_reported", math.nan)) if peer else "–"
+    return ("Capacity units as DynamoDB Local reports them (difference)", cell(ours),
+            cell(peer) if peer else "–", ratio)
 
 
 def side_tables(s: dict[str, Any]) -> list[str]:
@@ -68,7 +84,10 @@ def side_tables(s: dict[str, Any]) -> list[str]:
     out += [
         "Per call: requests (by type), consumed capacity units (DynamoDB Local, `ReturnConsumedCapacity: INDEXES`"
         " added by the proxy; GSI share in brackets), wall time median and p99 (median over runs of each run's "
-        "value). `=` in the last column: both stores returned the same page sizes and totals.",
+        "value). `=` in the last column: both stores returned the same page sizes and totals."
+        + (" Every TransactWriteItems is priced from its items' before- and after-images as DynamoDB bills it "
+           "(docs/performance.md, \"How transactions are priced\"), because DynamoDB Local under-reports "
+           "transactions." if "cu_reported" in ours["totals"] else ""),
         "",
         "| Operation | Calls | Req/call ours | Req/call peer | Types ours | Types peer | CU/call ours (GSI) | "
         "CU/call peer (GSI) | ms median ours | ms median peer | ms p99 ours | ms p99 peer | = |",
@@ -96,6 +115,8 @@ def side_tables(s: dict[str, Any]) -> list[str]:
         ("… of which GSI", fmt(to.get("gsi_cu", math.nan), 0),
          fmt(peer["totals"].get("gsi_cu", math.nan), 0) if peer else "–", "–"),
     ]
+    if "cu_reported" in to:  # results of runs before transactions were priced have only the reported figure
+        rows.append(_reported_row(to, peer["totals"] if peer else None))
     from bench.common import median, spread
 
     wall_o, wall_p = spread(to["wall_s"]), spread(peer["totals"]["wall_s"]) if peer else None
@@ -226,6 +247,73 @@ def chdb_table(c: dict[str, Any]) -> list[str]:
     return [*out, ""]
 
 
+def _times(ratio: float | None) -> str:
+    return "–" if ratio is None else f"{ratio:.2f}×"
+
+
+def _goal_sentence(t: dict[str, Any]) -> str:
+    g = t["goal"]
+    aim = (f"Goal (ours at {g['length']} messages within {g['max_ratio']:g}× of ours at {g['base']}, in requests and "
+           "in capacity units per turn): ")
+    if g["holds"] is None:
+        return aim + f"not evaluated, this run measured threads of {t['lengths']} messages."
+    peer = (f"; the peer's turn at {g['length']} costs {_times(g['peer_cu_ratio'])} its turn at {g['base']}"
+            if g.get("peer_cu_ratio") is not None else "")
+    return (aim + f"**{'holds' if g['holds'] else 'does not hold'}**: ours@{g['length']} / ours@{g['base']} = "
+            f"{_times(g['cu_ratio'])} in CU, {_times(g['req_ratio'])} in requests{peer}.")
+
+
+def _memory_note(t: dict[str, Any]) -> str:
+    def cell(client: dict[str, Any] | None) -> str:
+        m = (client or {}).get("working_memory")
+        return "–" if m is None else f"{fmt(m['requests'])} requests, {fmt(m['cu'], 1)} CU"
+
+    return (f"The working-memory update (`{t['working_memory_label']}`, once every {t['working_memory_every']} "
+            f"turns) is not in the per-turn figures; per call: ours {cell(t['python'])}, peer {cell(t.get('peer'))}.")
+
+
+def _differences_note(t: dict[str, Any]) -> list[str]:
+    """Where the two stores' measured calls answered differently (page sizes, totals), with the answers."""
+    def answers(results: list[list[Any]]) -> str:
+        return ", ".join(f"`{value}` ×{count}" for value, count in results) or "none"
+
+    notes = [f"at {int(length):,} messages `{label}` answered ours {answers(r['ours'])}; peer {answers(r['peer'])}"
+             for length, labels in (t.get("results_differ") or {}).items() for label, r in labels.items()]
+    return ["", "**The stores' answers differ**: " + "; ".join(notes) + "."] if notes else []
+
+
+def _turns_intro(t: dict[str, Any]) -> str:
+    return ("One agent turn: `getThreadById`, `listMessages` (last 20, newest first, with its total) and "
+            "`saveMessages` of a user message (30 words) and the answer (120 words); mean of "
+            f"{t['turns']} turns on one thread per length, through the counting proxy (transactions priced from "
+            "their items, bench/pricing.py). Each thread was grown beforehand by calls that are not measured "
+            "(saveMessages batches, then one read of its total, which makes ours store the thread's message "
+            "counters), so the turns find a thread as a long conversation leaves it. " + _memory_note(t)
+            + " Per-call figures: `turns.python` / `turns.peer` in the results JSON.")
+
+
+def turns_table(t: dict[str, Any]) -> list[str]:
+    ours, peer = t["python"], t.get("peer")
+    base = t["lengths"][0]
+    out = ["### 6. Agent turn vs thread length", ""]
+    if peer is None:
+        out += [f"The TypeScript peer was not measured: {t.get('peer_error')}", ""]
+    out += [_turns_intro(t), "",
+            "| Messages in the thread | Requests/turn ours | Requests/turn peer | CU/turn ours | CU/turn peer | "
+            f"CU ours / ours@{base} | CU peer / peer@{base} |", "|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in ours["lengths"]:
+        p = next((x for x in peer["lengths"] if x["length"] == row["length"]), None) if peer else None
+        out.append("| " + " | ".join([
+            f"{row['length']:,}", fmt(row["requests"]), fmt(p["requests"]) if p else "–", fmt(row["cu"], 1),
+            fmt(p["cu"], 1) if p else "–", _times(row["cu_ratio"]), _times(p["cu_ratio"]) if p else "–",
+        ]) + " |")
+    failed = [f"{who} {row['errors']} at {row['length']:,}" for who, client in (("ours", ours), ("peer", peer))
+              for row in (client or {}).get("lengths", []) if row["errors"]]
+    if failed:
+        out += ["", "**Measured calls failed**: " + ", ".join(failed) + " (see `first_error` in the results JSON)."]
+    return [*out, *_differences_note(t), "", _goal_sentence(t), ""]
+
+
 def render(r: dict[str, Any]) -> str:
     lines = ["## Results", "", *header(r), ""]
     if "side" in r:
@@ -238,6 +326,8 @@ def render(r: dict[str, Any]) -> str:
         lines += scale_tables(r["scale"])
     if "chdb" in r:
         lines += chdb_table(r["chdb"])
+    if "turns" in r:
+        lines += turns_table(r["turns"])
     return "\n".join(lines) + "\n"
 
 

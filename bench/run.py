@@ -5,8 +5,9 @@
     scripts/with-dynamodb-local.sh .venv/bin/python -m bench.run --parts side,cpu
 
 Parts: ``side`` (agent workload: mastra-dynamo vs @mastra/dynamodb through a counting proxy, and requests vs
-the documented minimum), ``cpu`` (client CPU per request vs raw botocore), ``cold`` (cold start), ``scale``
-(large thread, delete_thread, many runs), ``chdb`` (spans into chDB, list_traces).
+the documented minimum), ``turns`` (one agent turn's requests and capacity vs the length of its thread, both
+clients through the counting proxy), ``cpu`` (client CPU per request vs raw botocore), ``cold`` (cold start),
+``scale`` (large thread, delete_thread, many runs), ``chdb`` (spans into chDB, list_traces).
 
 The endpoint is ``--endpoint`` or ``$MASTRA_DYNAMO_DDB_LOCAL`` (set by scripts/with-dynamodb-local.sh);
 ``--endpoint moto`` starts a moto server on 127.0.0.1 instead (placeholder consumed capacity).
@@ -16,6 +17,8 @@ Scale sizes (defaults keep ``make bench`` under ~10 minutes on 2 cores; BENCH_FU
   BENCH_DELETE_MESSAGES messages of the thread delete_thread removes    default 10000        full 10000
   BENCH_RUN_SIZES      workflow runs, measured at each size            default 1000,10000   full 1000,10000,100000
   BENCH_SPANS          spans batched into chDB                         default 1000000      full 1000000
+  BENCH_TURN_LENGTHS   messages of a thread before its measured turns  default 20,200,1000  full 20,200,1000
+  BENCH_TURNS          measured agent turns at each thread length      default 5            full 5
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from typing import Any
 from bench.common import ROOT, credentials, machine, versions, write_json
 
 RESULTS = ROOT / "bench" / "results"
-PARTS = ("side", "cpu", "cold", "scale", "chdb")
+PARTS = ("side", "turns", "cpu", "cold", "scale", "chdb")
 
 
 def _sizes(name: str, default: str, full: str) -> list[int]:
@@ -94,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         raise SystemExit(f"unknown parts: {sorted(unknown)}")
     credentials()
-    from bench import coldstart, cpu, scale, side_by_side
+    from bench import coldstart, cpu, scale, side_by_side, turns
     from bench.plan import WorkloadSize
     from bench.report import render
 
@@ -110,6 +113,9 @@ def main(argv: list[str] | None = None) -> None:
         "scale_repeats": 1 if quick else 5,
         "spans": 2000 if quick else _sizes("BENCH_SPANS", "1000000", "1000000")[0],
         "chdb_repeats": 2 if quick else 15,
+        "turn_lengths": [4, 12] if quick else _sizes("BENCH_TURN_LENGTHS", "20,200,1000", "20,200,1000"),
+        "turns": 2 if quick else _sizes("BENCH_TURNS", "5", "5")[0],
+        "turn_working_memory_every": 2 if quick else 5,
         "full": os.environ.get("BENCH_FULL") == "1",
     }
     started = time.perf_counter()
@@ -134,6 +140,11 @@ def main(argv: list[str] | None = None) -> None:
                                        runs=config["side_runs"], with_peer=not args.no_peer,
                                        overhead_samples=20 if quick else 300, log=log)
                 results["side"] = side_by_side.summarize(raw)
+            elif part == "turns":
+                raw = turns.run(endpoint, lengths=config["turn_lengths"], turns=config["turns"],
+                                working_memory_every=config["turn_working_memory_every"],
+                                with_peer=not args.no_peer, log=log)
+                results["turns"] = turns.summarize(raw)
             elif part == "cpu":
                 results["cpu"] = cpu.run(endpoint, rounds=config["cpu_rounds"],
                                          round_seconds=config["cpu_round_seconds"],

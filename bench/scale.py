@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import create_our_table, credentials, percentile, proxy, rss_kib, spread
+from bench.common import capacity, create_our_table, credentials, percentile, proxy, rss_kib, spread
 from bench.workload import Control
 
 TEXT = "a message of an ordinary conversation with an assistant about storage " * 5  # ~370 bytes
@@ -76,7 +76,7 @@ def _measure(control: Control, label: str, fn: Callable[[], Any], repeats: int, 
         summary = {"returned": len(result.runs), "total": result.total}
     return {
         "ms": spread(walls), "ms_p99": percentile(walls, 99), "requests": len(requests),
-        "types": dict(Counter(q["op"] for q in requests)), "cu": sum(q["cu"] for q in requests),
+        "types": dict(Counter(q["op"] for q in requests)), "cu": capacity(requests),
         "bytes": sum(q["resp_bytes"] for q in requests), "heap_peak_kib": heap_peak / 1024,
         "rss_peak_growth_kib": max(0, rss_peak - rss_before), "result": summary,
     }
@@ -191,7 +191,7 @@ def run(endpoint: str, *, thread_sizes: list[int], delete_messages: int, run_siz
             "ConsistentRead": True, "Select": "COUNT"}))
         out["delete_thread"] = {
             "messages": delete_messages, "wall_s": wall, "requests": len(requests),
-            "types": dict(Counter(q["op"] for q in requests)), "cu": sum(q["cu"] for q in requests),
+            "types": dict(Counter(q["op"] for q in requests)), "cu": capacity(requests),
             "rss_peak_growth_kib": max(0, rss_peak - rss_before), "items_left": left,
             "request_errors": sum(1 for q in requests if q.get("error")),
         }

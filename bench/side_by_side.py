@@ -17,12 +17,15 @@ from bench.common import (
     BENCH_TOOLS,
     NODE_BIN,
     ROOT,
+    capacity,
     create_our_table,
     create_peer_table,
     credentials,
+    gsi_capacity,
     median,
     percentile,
     proxy,
+    reported_capacity,
 )
 from bench.plan import WorkloadSize, build_plan, labels_in_order
 from bench.workload import Control, run_plan
@@ -42,7 +45,7 @@ def _join(plan: list[dict[str, Any]], timings: list[dict[str, Any]], calls: list
 
 
 def _by_index(rows: list[dict[str, Any]]) -> dict[str, float]:
-    """Mean capacity units per call spent on each GSI."""
+    """Mean capacity units per call spent on each GSI (transactions: priced, see bench/pricing.py)."""
     totals: Counter[str] = Counter()
     for r in rows:
         for q in r["requests"]:
@@ -71,9 +74,10 @@ def aggregate(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "req_max": max(counts),
             "types": {op: n / len(rows) for op, n in sorted(types.items())},
             "request_errors": sum(1 for r in rows for q in r["requests"] if q.get("error")),
-            "cu_mean": sum(q["cu"] for r in rows for q in r["requests"]) / len(rows),
-            "gsi_cu_mean": sum(q.get("gsi_cu", 0.0) for r in rows for q in r["requests"]) / len(rows),
-            "cu_by_type": {op: sum(q["cu"] for r in rows for q in r["requests"] if q["op"] == op) / len(rows)
+            "cu_mean": capacity(q for r in rows for q in r["requests"]) / len(rows),
+            "cu_reported_mean": reported_capacity(q for r in rows for q in r["requests"]) / len(rows),
+            "gsi_cu_mean": gsi_capacity(q for r in rows for q in r["requests"]) / len(rows),
+            "cu_by_type": {op: capacity(q for r in rows for q in r["requests"] if q["op"] == op) / len(rows)
                            for op in sorted(types)},
             "cu_by_index": _by_index(rows),
             "bytes_mean": sum(q["req_bytes"] + q["resp_bytes"] for r in rows for q in r["requests"]) / len(rows),
@@ -197,33 +201,49 @@ def proxy_overhead(endpoint: str, proxy_url: str, n: int = 300) -> dict[str, flo
     return out
 
 
+def run_clients(endpoint: str, proxy_url: str, plan: list[dict[str, Any]], *, runs: int = 1,
+                with_peer: bool = True, name: str = "side-by-side", log: Any = print) -> dict[str, Any]:
+    """``plan`` through both clients, ``runs`` times each, every run on a fresh table, through the proxy at
+    ``proxy_url``: ``{"python": [run, ...], "peer": [run, ...], "peer_error": why the peer is missing}``."""
+    out: dict[str, Any] = {"python": [], "peer": []}
+    peer_reason = peer_unavailable_reason() if with_peer else "skipped (--no-peer)"
+    Control(proxy_url).dump()
+    for i in range(runs):
+        # alternate which client goes first, so a drift of the machine's load does not favour one side
+        order = ("python", "peer") if i % 2 == 0 else ("peer", "python")
+        for who in order:
+            if who == "python":
+                log(f"  {name} run {i + 1}/{runs}: mastra-dynamo ({len(plan)} calls)")
+                out["python"].append(run_python(endpoint, proxy_url, plan))
+            elif peer_reason is None:
+                log(f"  {name} run {i + 1}/{runs}: @mastra/dynamodb")
+                try:
+                    out["peer"].append(run_peer(endpoint, proxy_url, plan))
+                except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
+                    peer_reason = f"the Node workload failed: {exc}"
+    out["peer_error"] = peer_reason
+    return out
+
+
 def run(endpoint: str, *, size: WorkloadSize | None = None, runs: int = 1, with_peer: bool = True,
         overhead_samples: int = 300, log: Any = print) -> dict[str, Any]:
     """``runs`` repetitions per client, each on a fresh table; requests per call come from the first run
     (they are deterministic), times from every run."""
     credentials()
     plan = build_plan(size)
-    out: dict[str, Any] = {"plan_calls": len(plan), "labels": labels_in_order(plan), "runs": runs,
-                           "python": [], "peer": [], "peer_error": None}
-    peer_reason = peer_unavailable_reason() if with_peer else "skipped (--no-peer)"
+    out: dict[str, Any] = {"plan_calls": len(plan), "labels": labels_in_order(plan), "runs": runs}
     with proxy(endpoint) as proxy_url:
         out["proxy_overhead_ms"] = proxy_overhead(endpoint, proxy_url, overhead_samples)
-        Control(proxy_url).dump()
-        for i in range(runs):
-            # alternate which client goes first, so a drift of the machine's load does not favour one side
-            order = ("python", "peer") if i % 2 == 0 else ("peer", "python")
-            for who in order:
-                if who == "python":
-                    log(f"  side-by-side run {i + 1}/{runs}: mastra-dynamo ({len(plan)} calls)")
-                    out["python"].append(run_python(endpoint, proxy_url, plan))
-                elif peer_reason is None:
-                    log(f"  side-by-side run {i + 1}/{runs}: @mastra/dynamodb")
-                    try:
-                        out["peer"].append(run_peer(endpoint, proxy_url, plan))
-                    except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
-                        peer_reason = f"the Node workload failed: {exc}"
-    out["peer_error"] = peer_reason
+        out.update(run_clients(endpoint, proxy_url, plan, runs=runs, with_peer=with_peer, log=log))
     return out
+
+
+def results_agree(ours: list[dict[str, Any]], peer: list[dict[str, Any]], labels: list[str]) -> dict[str, bool]:
+    """Per label: both clients' calls returned the same result summaries (page sizes, totals)."""
+    def results(records: list[dict[str, Any]], label: str) -> Counter[str]:
+        return Counter(json.dumps(r["result"], sort_keys=True) for r in records if r["label"] == label)
+
+    return {label: results(ours, label) == results(peer, label) for label in labels}
 
 
 def summarize(raw: dict[str, Any]) -> dict[str, Any]:
@@ -246,21 +266,16 @@ def summarize(raw: dict[str, Any]) -> dict[str, Any]:
             merged[label] = row
         totals = {
             "requests": sum(len(r["requests"]) for r in runs[0]["records"]),
-            "cu": sum(q["cu"] for r in runs[0]["records"] for q in r["requests"]),
-            "gsi_cu": sum(q.get("gsi_cu", 0.0) for r in runs[0]["records"] for q in r["requests"]),
+            "cu": capacity(q for r in runs[0]["records"] for q in r["requests"]),
+            "cu_reported": reported_capacity(q for r in runs[0]["records"] for q in r["requests"]),
+            "gsi_cu": gsi_capacity(q for r in runs[0]["records"] for q in r["requests"]),
             "wall_s": [r["wall_s"] for r in runs],
             "cpu_s": [r["cpu_s"] for r in runs],
         }
         return {"labels": merged, "totals": totals}
 
-    agree: dict[str, bool] = {}
-    if raw["python"] and raw["peer"]:
-        for label in raw["labels"]:
-            ours = Counter(json.dumps(r["result"], sort_keys=True) for r in raw["python"][0]["records"]
-                           if r["label"] == label)
-            theirs = Counter(json.dumps(r["result"], sort_keys=True) for r in raw["peer"][0]["records"]
-                             if r["label"] == label)
-            agree[label] = ours == theirs
+    agree = (results_agree(raw["python"][0]["records"], raw["peer"][0]["records"], raw["labels"])
+             if raw["python"] and raw["peer"] else {})
     return {
         "python": side(raw["python"]),
         "peer": side(raw["peer"]),

@@ -24,11 +24,13 @@ def test_quick_bench_writes_results(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(out.read_text())
-    assert set(results["parts"]) == {"side", "cpu", "cold", "scale", "chdb"}
+    assert set(results["parts"]) == {"side", "turns", "cpu", "cold", "scale", "chdb"}
 
     side = results["side"]
     assert side["peer"] is None and side["peer_error"]
     assert side["store_counts_match_proxy"] is True
+    totals = side["python"]["totals"]  # transactions priced from their items; DynamoDB Local's figure kept
+    assert totals["cu"] > 0 and totals["cu_reported"] > 0 and totals["gsi_cu"] <= totals["cu"]
     ours = side["python"]["labels"]
     assert set(ours) == set(side["labels"]) and set(side["minimum"]) == set(side["labels"])
     for label, row in ours.items():
@@ -36,6 +38,19 @@ def test_quick_bench_writes_results(tmp_path: Path) -> None:
         assert row["req_mean"] >= 1 and row["ms_median"] > 0
     for label, row in side["minimum"].items():  # every call sent exactly what docs/access-patterns.md says
         assert row["calls_not_as_documented"] == 0 and row["measured"] == row["documented"], (label, row)
+
+    turns = results["turns"]  # tiny lengths: the structure, not the numbers
+    assert turns["lengths"] == results["config"]["turn_lengths"] == [4, 12]
+    assert turns["peer"] is None and turns["peer_error"] and turns["store_counts_match_proxy"] is True
+    for row in turns["python"]["lengths"]:
+        assert row["turns"] == results["config"]["turns"] and row["errors"] == 0, row
+        assert set(row["calls"]) == set(turns["calls"]) and row["requests"] > 0 and row["cu"] > 0
+        assert row["requests"] == sum(call["requests"] for call in row["calls"].values())
+        assert row["working_memory"] is not None and row["working_memory"]["requests"] >= 1
+    assert turns["python"]["lengths"][0]["cu_ratio"] == 1
+    for length, calls in turns["minimum"].items():  # the measured turns send what docs/access-patterns.md says
+        assert all(m["calls_not_as_documented"] == 0 for m in calls.values()), (length, calls)
+    assert turns["goal"]["holds"] is None  # 20 and 200 messages are not among the tiny lengths
 
     for name, op in results["cpu"]["ops"].items():
         assert op["requests"] >= 1, name
@@ -53,5 +68,7 @@ def test_quick_bench_writes_results(tmp_path: Path) -> None:
     assert chdb["spans"] == results["config"]["spans"]
 
     markdown = out.with_suffix(".md").read_text()
-    for heading in ("### 1.", "### 2.", "### 3.", "### 4.", "### 5.", "### 5d."):
+    for heading in ("### 1.", "### 2.", "### 3.", "### 4.", "### 5.", "### 5d.", "### 6. Agent turn vs thread length"):
         assert heading in markdown
+    assert "| Capacity units as DynamoDB Local reports them" in markdown
+    assert "| 4 | " in markdown and "| 12 | " in markdown and "Goal (ours at 200 messages" in markdown
