@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 GLOBAL_SHARDS = 8
-HOT_SHARDS = 4
 
 Formula = Callable[[dict[str, Any]], tuple[int, int, str]]
 
@@ -77,8 +76,9 @@ def _delete_thread(ctx: dict[str, Any]) -> tuple[int, int, str]:
 
 def _update_resource(ctx: dict[str, Any]) -> tuple[int, int, str]:
     if ctx.get("exists", True):
-        return 2, 2, ""
-    return 2, 1, "a missing resource is found by the GetItem, then created with a PutItem (doc 4.1: 2, 1 for a create)"
+        return 1, 1, ""
+    return 3, 1, ("a missing resource: the single conditional UpdateItem fails, then a GetItem finds nothing and a "
+                  "PutItem creates it (doc 4.1)")
 
 
 def _runs(partitions: int) -> Formula:
@@ -106,9 +106,13 @@ def _scores(partitions: int) -> Formula:
 
 
 def _threads(ctx: dict[str, Any]) -> tuple[int, int, str]:
+    # ordered by updatedAt: every entry of the resource (one Query while under 1,000), then its threads
     count, k = int(ctx.get("t", 0)), int(ctx.get("k", 10))
-    documented, minimum = _page(count, k)
-    return documented, minimum, _listing_reason(count, k, 1)
+    _, minimum = _page(count, k)
+    documented = max(1, _ceil(count, 1000)) + _ceil(count, 100)
+    return documented, minimum, ("threads are listed by small index entries and read with one BatchGetItem; no "
+                                 "index is keyed on updatedAt, so a resource's threads are read whole and "
+                                 "ordered client-side (doc 2.1, 4.1)")
 
 
 FORMULAS: dict[str, Formula] = {
@@ -116,7 +120,7 @@ FORMULAS: dict[str, Formula] = {
     "getThreadById": lambda ctx: (1, 1, ""),
     "listMessages[last20]": _list_messages,
     # ⌈(n+t)/100⌉ BatchGetItem + C=1 transaction; min: 1 BatchWriteItem + 1 thread update
-    "saveMessages[2]": lambda ctx: (2, 2, ""),
+    "saveMessages[2]": lambda ctx: (1, 1, ""),
     "updateResource[workingMemory]": _update_resource,
     "listThreads[byResource]": _threads,
     "listMessages[last20+include2]": _list_messages,
@@ -127,11 +131,11 @@ FORMULAS: dict[str, Formula] = {
     "deleteThread": _delete_thread,
     "persistWorkflowSnapshot": lambda ctx: (3, 1, INDEX_WRITE) if ctx.get("indexed_change") else (1, 1, ""),
     "loadWorkflowSnapshot": lambda ctx: (1, 1, ""),
-    "listWorkflowRuns[byWorkflow,page]": _runs(HOT_SHARDS),
+    "listWorkflowRuns[byWorkflow,page]": _runs(1),
     "listWorkflowRuns[all,page]": _runs(GLOBAL_SHARDS),
     "listWorkflowRuns[byResource]": _runs(1),
     "saveScore": lambda ctx: (1, 1, ""),
-    "listScoresByScorerId[page]": _scores(HOT_SHARDS),
+    "listScoresByScorerId[page]": _scores(1),
     "listScoresByRunId[page]": _scores(1),
     "listScoresByEntityId[page]": _scores(1),
 }

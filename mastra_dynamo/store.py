@@ -60,6 +60,10 @@ class DynamoDBStore:
         client: an existing botocore/boto3 DynamoDB client to reuse (e.g. created once per Lambda container).
         clock: injectable time source (tests).
         max_snapshot_bytes: cap on one workflow snapshot's serialized JSON (ItemTooLargeError above it).
+        consistent_reads: read threads and resources by id, and the records of thread listings, with strongly
+            consistent reads (twice the read capacity). By default these reads are eventually consistent;
+            message histories, by-id message lookups and every read that plans a conditional write are always
+            strongly consistent.
 
     Raises:
         ValidationError: invalid id or table name.
@@ -78,6 +82,7 @@ class DynamoDBStore:
         client: Any = None,
         clock: Clock | None = None,
         max_snapshot_bytes: int = 32 * 1024 * 1024,
+        consistent_reads: bool = False,
     ) -> None:
         if not isinstance(id, str) or not id.strip():
             raise ValidationError("DynamoDBStore: id must be provided and cannot be empty.", code="INVALID_STORE_ID")
@@ -98,6 +103,7 @@ class DynamoDBStore:
         self.endpoint_url = endpoint_url
         self.disable_init = disable_init
         self.max_snapshot_bytes = max_snapshot_bytes
+        self.consistent_reads = consistent_reads
         self.clock: Clock = clock or utc_now
         self.ttl = TtlPolicy(ttl, clock=self.clock)
         self._owns_client = client is None
@@ -149,7 +155,8 @@ class DynamoDBStore:
         if name == Domain.MEMORY:
             from mastra_dynamo.stores.memory import DynamoMemoryStore
 
-            return DynamoMemoryStore(table=self.table, ttl=self.ttl, clock=self.clock)
+            return DynamoMemoryStore(table=self.table, ttl=self.ttl, clock=self.clock,
+                                     consistent_reads=self.consistent_reads)
         if name == Domain.WORKFLOWS:
             from mastra_dynamo.stores.workflows import DynamoWorkflowsStore
 
@@ -188,6 +195,18 @@ class DynamoDBStore:
                 "TimeToLiveDescription", {}
             )
             problems = TABLE_SPEC.describe_mismatches(description, ttl)
+            older = TABLE_SPEC.older_layout(description)
+            if older is not None:
+                raise TableMismatchError(
+                    f"table {self.table_name!r} holds the item layout of schema version {older} (mastra-dynamo "
+                    f"0.1); this version writes schema version {TABLE_SPEC.schema_version}, whose items and "
+                    "indexes differ. Move the data: export it with mastra-dynamo 0.1 (`mastra-dynamo export`), "
+                    "create a new table with this version (infra/ or `mastra-dynamo table create`) and "
+                    "`mastra-dynamo import` the export into it (the JSON Lines files do not depend on the layout).",
+                    code="TABLE_LAYOUT_OUTDATED",
+                    details={"table": self.table_name, "schema_version": older,
+                             "expected_schema_version": TABLE_SPEC.schema_version, "problems": problems},
+                )
             if problems:
                 raise TableMismatchError(
                     f"table {self.table_name!r} does not match the layout mastra-dynamo needs: "

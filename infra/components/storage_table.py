@@ -120,13 +120,14 @@ class MastraStorageTable(Construct):
             removal_policy=removal_policy,
         )
         for gsi in spec.gsis:
-            if gsi.projection == "INCLUDE":
+            if gsi.projection == "INCLUDE" and not gsi.non_key_attributes:
                 raise ValueError(f"index {gsi.name!r}: INCLUDE projections need non-key attributes in TableSpec")
             self.table.add_global_secondary_index(
                 index_name=gsi.name,
                 partition_key=dynamodb.Attribute(name=gsi.partition_key, type=_KEY_TYPE),
                 sort_key=dynamodb.Attribute(name=gsi.sort_key, type=_KEY_TYPE),
                 projection_type=_PROJECTIONS[gsi.projection],
+                non_key_attributes=list(gsi.non_key_attributes) or None,
                 read_capacity=capacity.read_min if capacity else None,
                 write_capacity=capacity.write_min if capacity else None,
             )

@@ -78,7 +78,7 @@ def _gsi_fix(table: str, gsi: GsiSpec) -> str:
         "IndexName": gsi.name,
         "KeySchema": [{"AttributeName": gsi.partition_key, "KeyType": "HASH"},
                       {"AttributeName": gsi.sort_key, "KeyType": "RANGE"}],
-        "Projection": {"ProjectionType": gsi.projection}}}], separators=(",", ":"))
+        "Projection": gsi.projection_request()}}], separators=(",", ":"))
     return (f"aws dynamodb update-table --table-name {table} --attribute-definitions "
             f"AttributeName={gsi.partition_key},AttributeType=S AttributeName={gsi.sort_key},AttributeType=S "
             f"--global-secondary-index-updates '{create}'  (or deploy the CDK stack in infra/)")
@@ -105,6 +105,12 @@ def build_report(table_name: str, description: dict[str, Any], ttl: dict[str, An
           and all(types.get(n, "S") == "S" for n in (spec.partition_key, spec.sort_key)))
     checks.append(Check("key schema", expected, actual or "(none)", ok, recreate))
 
+    older = spec.older_layout(description)
+    if older is not None:
+        checks.append(Check("layout version", f"schema version {spec.schema_version}",
+                            f"schema version {older} (mastra-dynamo 0.1)", False,
+                            "export the data with mastra-dynamo 0.1 (`mastra-dynamo export`), create a new table "
+                            "with this version and `mastra-dynamo import` the export into it"))
     indexes = {g["IndexName"]: g for g in description.get("GlobalSecondaryIndexes", []) or []}
     for gsi in spec.gsis:
         want = f"HASH {gsi.partition_key} (S), RANGE {gsi.sort_key} (S), projection {gsi.projection}"
@@ -118,7 +124,8 @@ def build_report(table_name: str, description: dict[str, Any], ttl: dict[str, An
                 f"({types.get(gkeys.get('RANGE', ''), '?')}), projection {projection}")
         keys_ok = (gkeys.get("HASH") == gsi.partition_key and gkeys.get("RANGE") == gsi.sort_key
                    and types.get(gsi.partition_key, "S") == "S" and types.get(gsi.sort_key, "S") == "S")
-        ok = keys_ok and projection == gsi.projection
+        included = sorted((got.get("Projection") or {}).get("NonKeyAttributes") or [])
+        ok = keys_ok and projection == gsi.projection and included == sorted(gsi.non_key_attributes)
         fix = (f"an index's keys and projection cannot change: delete index {gsi.name} (aws dynamodb update-table "
                f"--table-name {table_name} --global-secondary-index-updates "
                f"'[{{\"Delete\":{{\"IndexName\":\"{gsi.name}\"}}}}]'), wait, then create it again: "
@@ -260,7 +267,7 @@ def create_command(table: str, region: str | None, endpoint_url: str | None, all
         store.init()
         out.print(f"[green]Created[/] {escape(where(table, endpoint_url, region))}: keys "
                   f"{TABLE_SPEC.partition_key}/{TABLE_SPEC.sort_key}, "
-                  f"{', '.join(g.name for g in TABLE_SPEC.gsis)} (projection ALL), TTL on "
+                  f"{', '.join(f'{g.name} ({g.projection})' for g in TABLE_SPEC.gsis)}, TTL on "
                   f"{TABLE_SPEC.ttl_attribute!r}, on-demand billing.")
     finally:
         store.close()

@@ -55,12 +55,12 @@ def dumps_json(value: Any, *, field: str) -> str:
                               details={"field": field}) from None
 
 
-def encode_json(value: Any, *, field: str) -> AttributeValue:
+def encode_json(value: Any, *, field: str, compress_min: int = COMPRESS_MIN_BYTES) -> AttributeValue:
     if value is None:
         return {"NULL": True}
     text = dumps_json(value, field=field)
     raw = text.encode("utf-8")
-    if len(raw) >= COMPRESS_MIN_BYTES:
+    if len(raw) >= compress_min:
         packed = zlib.compress(raw, 6)
         if len(packed) < len(raw):
             return {"B": packed}
@@ -181,7 +181,13 @@ def attribute_size(attr: AttributeValue) -> int:
         return 3 + sum(len(k.encode("utf-8")) + attribute_size(v) + 1 for k, v in attr["M"].items())
     if "L" in attr:
         return 3 + sum(attribute_size(v) + 1 for v in attr["L"])
-    return sum(len(str(v)) for v in attr.values())
+    if "SS" in attr:
+        return sum(len(v.encode("utf-8")) for v in attr["SS"])
+    if "NS" in attr:
+        return sum(attribute_size({"N": v}) for v in attr["NS"])
+    if "BS" in attr:
+        return sum(len(v) for v in attr["BS"])
+    raise ValueError(f"unknown attribute value type: {sorted(attr)}")
 
 
 def item_size(item: Item) -> int:

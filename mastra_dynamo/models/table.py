@@ -16,7 +16,7 @@ from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
-from mastra_dynamo.schema.table import TABLE_SPEC, TableSpec
+from mastra_dynamo.schema.table import TABLE_SPEC, GsiSpec, TableSpec
 
 
 @dataclass(frozen=True)
@@ -26,12 +26,12 @@ class BoundSettings:
     endpoint_url: str | None = None
 
 
-def _projection(kind: str) -> Any:
-    if kind == "ALL":
+def _projection(gsi: GsiSpec) -> Any:
+    if gsi.projection == "ALL":
         return AllProjection()
-    if kind == "KEYS_ONLY":
+    if gsi.projection == "KEYS_ONLY":
         return KeysOnlyProjection()
-    return IncludeProjection([])
+    return IncludeProjection(list(gsi.non_key_attributes))
 
 
 def bind(settings: BoundSettings, spec: TableSpec = TABLE_SPEC) -> type[Model]:
@@ -52,7 +52,7 @@ def bind(settings: BoundSettings, spec: TableSpec = TABLE_SPEC) -> type[Model]:
         "expires_at": TTLAttribute(null=True, attr_name=spec.ttl_attribute),
     }
     for gsi in spec.gsis:
-        index_meta = type("Meta", (), {"index_name": gsi.name, "projection": _projection(gsi.projection)})
+        index_meta = type("Meta", (), {"index_name": gsi.name, "projection": _projection(gsi)})
         index_cls = type(
             f"{gsi.name.capitalize()}Index",
             (GlobalSecondaryIndex,),
@@ -80,7 +80,9 @@ def model_schema(model: type[Model]) -> dict[str, Any]:
     gsis = {}
     for index in schema.get("global_secondary_indexes", []):
         ikeys = {k["KeyType"]: k["AttributeName"] for k in index["key_schema"]}
-        gsis[index["index_name"]] = (ikeys["HASH"], ikeys["RANGE"], index["projection"]["ProjectionType"])
+        projection = index["projection"]
+        gsis[index["index_name"]] = (ikeys["HASH"], ikeys["RANGE"], projection["ProjectionType"],
+                                     tuple(projection.get("NonKeyAttributes", ())))
     ttl_attr = model._ttl_attribute()  # type: ignore[no-untyped-call]
     return {
         "partition_key": keys["HASH"],

@@ -9,8 +9,9 @@ Layout (see docs/access-patterns.md for the access patterns each key serves):
   starts with ``~``, so hashed and plain components cannot collide.
 * Timestamps are fixed-width ISO-8601 UTC with microseconds (``2026-01-02T03:04:05.123456Z``) so that
   lexical order is time order; every time-ordered sort key ends with the entity id as tiebreaker.
-* Global listings (all threads, all runs, ...) and popular partitions (runs of one workflow, scores of one
-  scorer) are write-sharded: the shard is a stable hash of the item id.
+* Global listings (all threads, all runs, ...) are write-sharded: the shard is a stable hash of the item id.
+  Listings under one parent (runs of one workflow, scores of one scorer) are one partition each: DynamoDB
+  splits a hot partition by sort-key range by itself (see docs/access-patterns.md 1.7).
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ SEP = "#"
 MAX_COMPONENT_BYTES = 256
 GLOBAL_SHARDS = 8
 """Shards of every global listing partition (threads, runs, agents, datasets, experiments, resources)."""
-HOT_SHARDS = 4
-"""Shards of partitions that one popular id can make hot (runs of a workflow, scores of a scorer)."""
 
 _ESCAPES = {"%": "%25", "#": "%23", "~": "%7E"}
 
@@ -160,12 +159,9 @@ def run_chunk_key(workflow_name: str, run_id: str, generation: str, index: int) 
     return Key(run_pk(run_id), f"{run_chunk_prefix(workflow_name, generation)}{index:05d}")
 
 
-def runs_by_workflow_pk(workflow_name: str, run_id: str) -> str:
-    return f"WN#{component(workflow_name)}#{shard_of(run_id, HOT_SHARDS)}"
-
-
-def runs_by_workflow_shard_pk(workflow_name: str, shard: str) -> str:
-    return f"WN#{component(workflow_name)}#{shard}"
+def runs_by_workflow_pk(workflow_name: str) -> str:
+    """gsi1 partition of a workflow's runs (one partition, not sharded)."""
+    return f"WN#{component(workflow_name)}"
 
 
 def runs_by_resource_pk(resource_id: str) -> str:
@@ -185,8 +181,9 @@ def score_key(score_id: str) -> Key:
     return Key(f"S#{component(score_id)}", "S")
 
 
-def scores_by_scorer_pk(scorer_id: str, shard: str) -> str:
-    return f"SC#{component(scorer_id)}#{shard}"
+def scores_by_scorer_pk(scorer_id: str) -> str:
+    """gsi1 partition of a scorer's scores (one partition, not sharded)."""
+    return f"SC#{component(scorer_id)}"
 
 
 def scores_by_run_pk(run_id: str) -> str:

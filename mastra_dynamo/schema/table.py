@@ -23,6 +23,14 @@ class GsiSpec:
     sort_key: str
     projection: Projection = "ALL"
     purpose: str = ""
+    non_key_attributes: tuple[str, ...] = ()
+    """Attributes an INCLUDE projection copies besides the keys."""
+
+    def projection_request(self) -> dict[str, Any]:
+        """The ``Projection`` of a CreateTable / DescribeTable index description."""
+        if self.projection == "INCLUDE":
+            return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(self.non_key_attributes)}
+        return {"ProjectionType": self.projection}
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,7 @@ class TableSpec:
     entity_attribute: str = "_et"
     schema_version_attribute: str = "_sv"
     revision_attribute: str = "_rev"
-    schema_version: int = 1
+    schema_version: int = 2
     billing_mode: Literal["PAY_PER_REQUEST", "PROVISIONED"] = "PAY_PER_REQUEST"
 
     @property
@@ -70,11 +78,21 @@ class TableSpec:
                         {"AttributeName": g.partition_key, "KeyType": "HASH"},
                         {"AttributeName": g.sort_key, "KeyType": "RANGE"},
                     ],
-                    "Projection": {"ProjectionType": g.projection},
+                    "Projection": g.projection_request(),
                 }
                 for g in self.gsis
             ],
         }
+
+    def older_layout(self, table: dict[str, Any]) -> int | None:
+        """The schema version of an older mastra-dynamo layout that a DescribeTable ``Table`` matches (its
+        indexes are a leading subset of this spec's), or None. Version 1 (mastra-dynamo 0.1) had gsi1..gsi4."""
+        names = {g.get("IndexName") for g in table.get("GlobalSecondaryIndexes", []) or []}
+        layouts = {1: {"gsi1", "gsi2", "gsi3", "gsi4"}}
+        for version, indexes in layouts.items():
+            if version < self.schema_version and names == indexes:
+                return version
+        return None
 
     def describe_mismatches(self, table: dict[str, Any], ttl: dict[str, Any] | None) -> list[str]:
         """Compare a DescribeTable ``Table`` (and DescribeTimeToLive description) with this spec.
@@ -109,6 +127,11 @@ class TableSpec:
             projection = (got.get("Projection") or {}).get("ProjectionType")
             if projection != gsi.projection:
                 problems.append(f"index {gsi.name!r} projects {projection!r}; expected {gsi.projection!r}")
+            elif projection == "INCLUDE":
+                included = sorted((got.get("Projection") or {}).get("NonKeyAttributes") or [])
+                if included != sorted(gsi.non_key_attributes):
+                    problems.append(f"index {gsi.name!r} includes {included!r}; expected "
+                                    f"{sorted(gsi.non_key_attributes)!r}")
         if ttl is not None:
             status = ttl.get("TimeToLiveStatus")
             attr = ttl.get("AttributeName")
@@ -126,6 +149,13 @@ TABLE_SPEC = TableSpec(
         GsiSpec("gsi2", "gsi2pk", "gsi2sk", purpose="second grouping or update-time order"),
         GsiSpec("gsi3", "gsi3pk", "gsi3sk", purpose="write-sharded global listings by creation time"),
         GsiSpec("gsi4", "gsi4pk", "gsi4sk", purpose="write-sharded global listings by update time, status"),
+        # Small entries (keys, entity stamp, expiry): writes that change the record but not its keys, stamp or
+        # expiry (a message touching its thread, working-memory updates) never rewrite them. Listings read a
+        # page of entries, then the page's records with one BatchGetItem.
+        GsiSpec("gsi5", "gsi5pk", "gsi5sk", projection="INCLUDE", non_key_attributes=("_et", "ttl"),
+                purpose="children of a parent by creation time, small entries (threads of a resource)"),
+        GsiSpec("gsi6", "gsi6pk", "gsi6sk", projection="INCLUDE", non_key_attributes=("_et", "ttl"),
+                purpose="write-sharded global listings by creation time, small entries (threads, resources)"),
     ),
 )
 """The table every DynamoDBStore uses."""

@@ -27,10 +27,14 @@ def contention_pause(attempt: int) -> None:
 class DynamoDomain:
     """State every domain store shares. Domains never talk to botocore directly: only through ``table``."""
 
-    def __init__(self, *, table: TableClient, ttl: TtlPolicy, clock: Clock) -> None:
+    def __init__(self, *, table: TableClient, ttl: TtlPolicy, clock: Clock, consistent_reads: bool = False) -> None:
         self.table = table
         self.ttl = ttl
         self.clock = clock
+        self.consistent_reads = consistent_reads
+        """Strongly consistent reads of records by id and of listed records (eventually consistent, at half
+        the read capacity, by default). Histories and the reads that plan a conditional write are always
+        strongly consistent."""
         self.spec = TABLE_SPEC
         self.owner_init: Callable[[], None] | None = None
         """The owning DynamoDBStore's init (table check), so a domain used on its own still checks it."""

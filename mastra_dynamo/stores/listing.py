@@ -16,6 +16,7 @@ from typing import Any
 from mastra_dynamo.dynamo.client import TableClient
 from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.schema.keys import Key
 
 Predicate = Callable[[Item], bool]
 
@@ -153,3 +154,12 @@ def page_with_total(table: TableClient, queries: list[PartitionQuery], *, ascend
     if not with_total:
         return items, (offset + len(items) + 1) if more else None
     return items, count(table, queries, filter_builder=filter_builder)
+
+
+def records_of(table: TableClient, entries: list[Item], *, consistent: bool,
+               alive: Callable[[Item | None], Item | None]) -> list[Item]:
+    """The base-table items of index entries that project only keys (and a few attributes), in the entries'
+    order: BatchGetItem, 100 keys per request. Items deleted or expired since the entry was read are left out."""
+    found = table.batch_get([Key(e["pk"]["S"], e["sk"]["S"]) for e in entries], consistent=consistent)
+    items = (alive(found.get((e["pk"]["S"], e["sk"]["S"]))) for e in entries)
+    return [item for item in items if item is not None]

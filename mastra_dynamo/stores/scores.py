@@ -2,10 +2,11 @@
 
 A score is one item ``S#<id>``; its record is stored as JSON (exact round-trip of every field) next to
 top-level copies of the fields that listings filter on. Four overloaded GSIs list scores newest first by
-scorer (write-sharded: one popular scorer spreads over ``HOT_SHARDS`` partitions), by run, by entity
-(type + id) and by span (trace + span; sparse). Tenancy and the remaining filters are FilterExpressions on
-the chosen partition. Totals are COUNT queries over the same partitions; every listing follows
-``LastEvaluatedKey`` to the end of what the page needs.
+scorer, by run, by entity (type + id) and by span (trace + span; sparse), each from one partition. Tenancy
+and the remaining filters are FilterExpressions on that partition. A page reads one item more than it
+returns; its total is a COUNT Query over the same partition, sent only when the page cannot tell it (more
+items follow, or the page lies past the end). Every listing follows ``LastEvaluatedKey`` to the end of what
+the page needs.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ class DynamoScoresStore(DynamoDomain):
             if isinstance(value, str):
                 item[attr] = {"S": value}
         sk = f"{created_ts}#{cid}"
-        item["gsi1pk"] = {"S": keys.scores_by_scorer_pk(data["scorerId"], keys.shard_of(score_id, keys.HOT_SHARDS))}
+        item["gsi1pk"] = {"S": keys.scores_by_scorer_pk(data["scorerId"])}
         item["gsi1sk"] = {"S": sk}
         item["gsi2pk"] = {"S": keys.scores_by_run_pk(data["runId"])}
         item["gsi2sk"] = {"S": sk}
@@ -168,8 +169,7 @@ class DynamoScoresStore(DynamoDomain):
                                  entity_type: str | None = None, source: str | None = None,
                                  filters: Any = None) -> ScoresPage:
         require_id(scorer_id, field="scorer_id")
-        queries = [listing.PartitionQuery("gsi1", "gsi1pk", "gsi1sk", keys.scores_by_scorer_pk(scorer_id, s))
-                   for s in keys.all_shards(keys.HOT_SHARDS)]
+        queries = [listing.PartitionQuery("gsi1", "gsi1pk", "gsi1sk", keys.scores_by_scorer_pk(scorer_id))]
         return self._list(queries, pagination, {"entityId": entity_id, "entityType": entity_type, "source": source,
                                                 **self._tenancy(filters)})
 

@@ -80,7 +80,7 @@ def run_index_keys(workflow_name: str, run_id: str, created: str, resource_id: s
     cwf, crun = keys.component(workflow_name), keys.component(run_id)
     shard8 = keys.shard_of(run_id, keys.GLOBAL_SHARDS)
     item: Item = {
-        "gsi1pk": {"S": keys.runs_by_workflow_pk(workflow_name, run_id)},
+        "gsi1pk": {"S": keys.runs_by_workflow_pk(workflow_name)},
         "gsi1sk": {"S": f"{created}#{crun}"},
         "gsi3pk": {"S": keys.runs_global_pk(shard8)},
         "gsi3sk": {"S": f"{created}#{crun}#{cwf}"},
@@ -398,7 +398,8 @@ class DynamoWorkflowsStore(DynamoDomain):
         return None if found is None else found[1]
 
     def get_workflow_run_by_id(self, *, run_id: str, workflow_name: str | None = None) -> WorkflowRun | None:
-        """The run; without ``workflow_name`` the newest run with that id (strongly consistent Query)."""
+        """The run; without ``workflow_name`` the newest run with that id: one strongly consistent Query of the
+        run's heads, which carry the snapshot (a chunked one adds the Query of its chunks)."""
         require_id(run_id, field="run_id")
         if workflow_name is not None:
             require_id(workflow_name, field="workflow_name")
@@ -410,9 +411,7 @@ class DynamoWorkflowsStore(DynamoDomain):
                                 limit=None)
         if not heads:
             return None
-        newest = max(heads, key=lambda h: (h["createdAt"]["S"], h["workflowName"]["S"]))
-        found = self._read(newest["workflowName"]["S"], run_id)
-        return None if found is None else self._run_record(*found)
+        return self._run_of_head(max(heads, key=lambda h: (h["createdAt"]["S"], h["workflowName"]["S"])))
 
     def delete_workflow_run_by_id(self, *, run_id: str, workflow_name: str) -> None:
         """Delete the run's head and index entry (one transaction), then its chunks (idempotent)."""
@@ -450,9 +449,8 @@ class DynamoWorkflowsStore(DynamoDomain):
         end = parse_datetime(to_date) if to_date is not None else None
         between = (keys.ts(start) if start else "0", keys.ts(end) + "$" if end else "~")
         if workflow_name is not None:
-            queries = [listing.PartitionQuery("gsi1", "gsi1pk", "gsi1sk",
-                                              keys.runs_by_workflow_shard_pk(workflow_name, s), sk_between=between)
-                       for s in keys.all_shards(keys.HOT_SHARDS)]
+            queries = [listing.PartitionQuery("gsi1", "gsi1pk", "gsi1sk", keys.runs_by_workflow_pk(workflow_name),
+                                              sk_between=between)]
         elif resource_id is not None:
             queries = [listing.PartitionQuery("gsi2", "gsi2pk", "gsi2sk", keys.runs_by_resource_pk(resource_id),
                                               sk_between=between)]
@@ -483,23 +481,24 @@ class DynamoWorkflowsStore(DynamoDomain):
         fetched = self.table.batch_get(wanted) if wanted else {}
         runs = []
         for entry in entries:
-            wf, rid = entry["workflowName"]["S"], entry["runId"]["S"]
+            head: Item | None = entry
             if entry.get(self.spec.entity_attribute, {}).get("S") == ENTITY_RUN_INDEX:
-                key = keys.run_key(wf, rid)
+                key = keys.run_key(entry["workflowName"]["S"], entry["runId"]["S"])
                 head = self.alive(fetched.get((key.pk, key.sk)))
-                if head is None:
-                    continue
-            else:
-                head = entry
-            try:
-                snapshot = self._decode_head(head, wf, rid)
-            except _Conflict:
-                found = self._read(wf, rid)  # rewritten since it was read: read the head again
-                if found is None:
-                    continue
-                head, snapshot = found
-            runs.append(self._run_record(head, snapshot))
+            run = None if head is None else self._run_of_head(head)
+            if run is not None:
+                runs.append(run)
         return runs
+
+    def _run_of_head(self, head: Item) -> WorkflowRun | None:
+        """The run of a head already read (by a Query or a BatchGetItem): no second read of the head unless
+        its chunked snapshot was rewritten since (then the head is read again; None when the run is gone)."""
+        workflow_name, run_id = head["workflowName"]["S"], head["runId"]["S"]
+        try:
+            return self._run_record(head, self._decode_head(head, workflow_name, run_id))
+        except _Conflict:
+            found = self._read(workflow_name, run_id)
+            return None if found is None else self._run_record(*found)
 
     def update_workflow_results(self, *, workflow_name: str, run_id: str, step_id: str, result: Any,
                                 request_context: Mapping[str, Any] | None = None) -> dict[str, Any]:

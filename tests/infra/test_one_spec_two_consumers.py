@@ -28,7 +28,8 @@ def canonical(table: dict[str, Any], ttl_attribute: str | None) -> dict[str, Any
         "KeySchema": keys(table["KeySchema"]),
         "AttributeDefinitions": sorted((a["AttributeName"], a["AttributeType"]) for a in table["AttributeDefinitions"]),
         "GlobalSecondaryIndexes": sorted(
-            (g["IndexName"], keys(g["KeySchema"]), g["Projection"]["ProjectionType"])
+            (g["IndexName"], keys(g["KeySchema"]), g["Projection"]["ProjectionType"],
+             tuple(sorted(g["Projection"].get("NonKeyAttributes") or ())))
             for g in table.get("GlobalSecondaryIndexes") or []
         ),
         "LocalSecondaryIndexes": sorted(i["IndexName"] for i in table.get("LocalSecondaryIndexes") or []),

@@ -20,7 +20,7 @@ def _key_schema(hash_key: str, range_key: str) -> list[dict[str, str]]:
 def _expected_gsis(**extra: Any) -> list[dict[str, Any]]:
     return [
         {"IndexName": g.name, "KeySchema": _key_schema(g.partition_key, g.sort_key),
-         "Projection": {"ProjectionType": g.projection}, **extra}
+         "Projection": g.projection_request(), **extra}
         for g in TABLE_SPEC.gsis
     ]
 

@@ -32,10 +32,12 @@ def test_every_fault_kind_is_absorbed_by_each_request_kind(faulty: Faulty, kind:
     inj = faulty.injector
     inj.script = [("UpdateItem", kind)]
     memory.save_thread(thread={"id": "t", "resourceId": "r", "title": "one"})
-    inj.script = [("BatchGetItem", kind), ("TransactWriteItems", kind)]
-    memory.save_messages(messages=_messages("t", 3))
+    inj.script = [("TransactWriteItems", kind)]
+    memory.save_messages(messages=_messages("t", 3))  # the thread was just saved: one transaction, no read
     inj.script = [("Query", kind)]
     assert [m.id for m in memory.list_messages(thread_id="t").messages] == ["m000", "m001", "m002"]
+    inj.script = [("BatchGetItem", kind)]
+    assert [m.id for m in memory.list_messages_by_id(message_ids=["m002", "m000"]).messages] == ["m000", "m002"]
     inj.script = [("GetItem", kind)]
     thread = memory.get_thread_by_id(thread_id="t")
     assert thread is not None and thread.title == "one"

@@ -11,6 +11,7 @@ application turns it on) prints whole requests and must stay off in production (
 from __future__ import annotations
 
 import ast
+import base64
 import contextlib
 import json
 import logging
@@ -61,6 +62,7 @@ def _failing_calls(store: DynamoDBStore) -> list[tuple[str, Callable[[], Any]]]:
     agents, datasets = store.get_store("agents"), store.get_store("datasets")
     experiments = store.get_store("experiments")
     big = PAYLOAD + os.urandom(300_000).hex()
+    huge = PAYLOAD + base64.b64encode(os.urandom(450_000)).decode()  # over the item limit even compressed
     memory.save_thread(thread={"id": "t", "resourceId": "r"})
     datasets.create_dataset(id="typed", name="typed", input_schema={"type": "integer"})
     datasets.add_item(dataset_id="typed", input=1, external_id="x")
@@ -69,7 +71,7 @@ def _failing_calls(store: DynamoDBStore) -> list[tuple[str, Callable[[], Any]]]:
         ("non-JSON content", lambda: memory.save_messages(messages=[
             {"id": "m", "threadId": "t", "role": "user", "content": {"text": PAYLOAD, "n": float("nan")}}])),
         ("oversized message", lambda: memory.save_messages(messages=[
-            {"id": "m", "threadId": "t", "role": "user", "content": big}])),
+            {"id": "m", "threadId": "t", "role": "user", "content": huge}])),
         ("bad role", lambda: memory.save_messages(messages=[
             {"id": "m", "threadId": "t", "role": PAYLOAD, "content": PAYLOAD}])),
         ("non-JSON metadata", lambda: memory.save_thread(thread={"id": "t", "resourceId": "r", "title": PAYLOAD,

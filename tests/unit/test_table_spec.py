@@ -11,7 +11,8 @@ def test_pynamodb_model_matches_the_table_spec() -> None:
     assert schema["partition_key"] == TABLE_SPEC.partition_key
     assert schema["sort_key"] == TABLE_SPEC.sort_key
     assert schema["ttl_attribute"] == TABLE_SPEC.ttl_attribute
-    assert schema["gsis"] == {g.name: (g.partition_key, g.sort_key, g.projection) for g in TABLE_SPEC.gsis}
+    assert schema["gsis"] == {g.name: (g.partition_key, g.sort_key, g.projection, g.non_key_attributes)
+                              for g in TABLE_SPEC.gsis}
     assert set(schema["attribute_types"]) == set(TABLE_SPEC.key_attributes)
     assert set(schema["attribute_types"].values()) == {"S"}
 

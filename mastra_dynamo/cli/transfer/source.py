@@ -52,6 +52,28 @@ class Source:
                 continue
             yield sk, item
 
+    def resolved_stream(self, index: str, partition: Callable[[str], str], entity: str, after: str | None, *,
+                        inclusive: bool = False) -> Iterator[tuple[str, Item]]:
+        """Like :meth:`global_stream` over an index of small entries: each entry is replaced by its item
+        (one BatchGetItem per 100 entries; items deleted meanwhile are left out)."""
+        batch: list[tuple[str, Item]] = []
+
+        def flush() -> Iterator[tuple[str, Item]]:
+            records = listing.records_of(self.table, [e for _, e in batch], consistent=True,
+                                         alive=self.memory.alive)
+            by_key = {(r["pk"]["S"], r["sk"]["S"]): r for r in records}
+            for sk, entry in batch:
+                item = by_key.get((entry["pk"]["S"], entry["sk"]["S"]))
+                if item is not None:
+                    yield sk, item
+            batch.clear()
+
+        for sk, entry in self.global_stream(index, partition, entity, after, inclusive=inclusive):
+            batch.append((sk, entry))
+            if len(batch) >= 100:
+                yield from flush()
+        yield from flush()
+
     def collection_stream(self, pk: str, prefix: str, after: str | None) -> Iterator[tuple[str, Item]]:
         """Items of one item collection whose sort key starts with ``prefix`` (ending in '#'), in key order."""
         upper = prefix[:-1] + "$"
@@ -80,20 +102,20 @@ class Source:
     def threads(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
         from mastra_dynamo.stores.memory import items as mi
 
-        for sk, item in self.global_stream("gsi3", keys.threads_global_pk, mi.ENTITY_THREAD, _first(after)):
+        for sk, item in self.resolved_stream("gsi6", keys.threads_global_pk, mi.ENTITY_THREAD, _first(after)):
             yield [sk], mi.decode_thread(item).to_mastra()
 
     def messages(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
         from mastra_dynamo.stores.memory import items as mi
 
-        parents = self.global_stream("gsi3", keys.threads_global_pk, mi.ENTITY_THREAD, _first(after), inclusive=True)
+        parents = self.global_stream("gsi6", keys.threads_global_pk, mi.ENTITY_THREAD, _first(after), inclusive=True)
         yield from self.children(parents, after, lambda t: (t["pk"]["S"], keys.MESSAGE_SK_PREFIX),
                                  lambda _t, m: mi.decode_message(m).to_mastra())
 
     def resources(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
         from mastra_dynamo.stores.memory import items as mi
 
-        for sk, item in self.global_stream("gsi3", keys.resources_global_pk, mi.ENTITY_RESOURCE, _first(after)):
+        for sk, item in self.resolved_stream("gsi6", keys.resources_global_pk, mi.ENTITY_RESOURCE, _first(after)):
             yield [sk], mi.decode_resource(item).to_mastra()
 
     def workflow_runs(self, after: Position | None) -> Iterator[tuple[Position, Record]]:

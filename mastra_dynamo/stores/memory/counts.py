@@ -98,6 +98,15 @@ class Deltas:
         return self.expiring or any(ref is UNKNOWN for ref, _ in self.moves)
 
 
+def applied(counters: Counters | None, deltas: Deltas) -> Counters | None:
+    """The counters after a write that ran the clauses of :func:`update_clauses` for ``deltas``."""
+    if counters is None or deltas.invalidates:
+        return None
+    total = sum(d for _, d in deltas.moves)
+    foreign = sum(d for ref, d in deltas.moves if ref != counters.ref)
+    return Counters(counters.total + total, counters.ref, counters.foreign + foreign)
+
+
 def without(thread_item: Item) -> Item:
     return {name: value for name, value in thread_item.items() if name not in ALL}
 
@@ -124,6 +133,38 @@ def initial(messages: Iterable[str | None]) -> Item:
     return {COUNT: {"N": str(len(refs))}, REF: {"S": ref}, FOREIGN: {"N": str(sum(1 for r in refs if r != ref))}}
 
 
+class Hints:
+    """The counters this process last saw on each thread item (None: the thread had none). A write planned
+    without reading the thread takes its conditions from here; those conditions, not the hint, keep the
+    counters exact: a stale hint only makes that write fail and fall back to a planned one."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._seen: dict[str, Counters | None] = {}
+
+    def seen(self, thread_id: str, thread_item: Item | None) -> Item | None:
+        """Note the counters of a thread item just read or written (returns the item)."""
+        if thread_item is not None:
+            self.note(thread_id, read(thread_item))
+        return thread_item
+
+    def note(self, thread_id: str, counters: Counters | None) -> None:
+        """Note counters that a write of this process has just set."""
+        if len(self._seen) >= self.LIMIT:
+            self._seen.clear()
+        self._seen[thread_id] = counters
+
+    def known(self, thread_id: str) -> bool:
+        return thread_id in self._seen
+
+    def get(self, thread_id: str) -> Counters | None:
+        return self._seen.get(thread_id)
+
+    def forget(self, thread_id: str) -> None:
+        self._seen.pop(thread_id, None)
+
+
 def freeze(domain: DynamoDomain, thread_id: str) -> None:
     """Drop the counters for good (until the thread item is deleted): a cascade is about to start."""
     expr = Expr()
@@ -138,10 +179,11 @@ def freeze(domain: DynamoDomain, thread_id: str) -> None:
         }))
 
 
-def rebuild(domain: DynamoDomain, thread_id: str, thread_item: Item | None, resource_id: str | None) -> int:
+def rebuild(domain: DynamoDomain, thread_id: str, thread_item: Item | None, resource_id: str | None,
+            hints: Hints | None = None) -> int:
     """Count the live messages of the thread (of ``resource_id`` when given) with one projected Query of the
     thread's messages, and store the counters when that is safe: no message carries a TTL, the thread item
-    read before the Query is unchanged, has none and is not frozen."""
+    read before the Query is unchanged, has none and is not frozen. ``hints`` learn what was stored."""
     expr = Expr()
     ttl_attr = domain.spec.ttl_attribute
     query = listing.PartitionQuery(None, "pk", "sk", keys.thread_pk(thread_id),
@@ -170,11 +212,17 @@ def rebuild(domain: DynamoDomain, thread_id: str, thread_item: Item | None, reso
         f"attribute_exists({write.name('pk')})", f"attribute_not_exists({write.name(COUNT)})",
         f"attribute_not_exists({write.name(FROZEN)})", revision_condition(domain, write, thread_item),
     ])
-    with contextlib.suppress(ConflictError):  # written meanwhile: a later read rebuilds from fresh data
+    try:
         domain.table.call("UpdateItem", **write.apply({
             "TableName": domain.table.table_name,
             "Key": key_attr(keys.thread_key(thread_id)),
             "UpdateExpression": "SET " + ", ".join(sets),
             "ConditionExpression": condition,
         }))
+    except ConflictError:  # written meanwhile: a later read rebuilds from fresh data
+        if hints is not None:
+            hints.forget(thread_id)
+    else:
+        if hints is not None:
+            hints.note(thread_id, Counters(total, ref, total - per_ref[ref]))
     return matching

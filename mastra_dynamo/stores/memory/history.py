@@ -164,7 +164,7 @@ class HistoryOps(MessageOps):
                                 limit=offset + limit + (2 if fetched_thread else 1))
         thread_item: Item | None = None
         if items and items[0]["sk"]["S"] == thread_sk:
-            thread_item = items.pop(0)
+            thread_item = self.hints.seen(thread_id, items.pop(0))
         messages = [item for item in items if item["sk"]["S"].startswith(keys.MESSAGE_SK_PREFIX)]
         page = messages[offset:offset + limit]
         more = len(messages) > offset + limit
@@ -173,11 +173,11 @@ class HistoryOps(MessageOps):
         if more and not include_total:
             return page, offset + len(page) + 1  # a lower bound that still drives has_more
         if not fetched_thread:
-            thread_item = self.alive(self.table.get_item(keys.thread_key(thread_id)))
+            thread_item = self.hints.seen(thread_id, self.alive(self.table.get_item(keys.thread_key(thread_id))))
         counters = counts.read(thread_item)
         total = counters.matching(resource_id) if counters is not None else None
         if total is None:
-            total = counts.rebuild(self, thread_id, thread_item, resource_id)
+            total = counts.rebuild(self, thread_id, thread_item, resource_id, self.hints)
         # a concurrent write can land between the page and the total: never report fewer than were seen
         return page, max(total, len(messages))
 
@@ -231,7 +231,7 @@ class HistoryOps(MessageOps):
         filter: MessageFilter | Mapping[str, Any] | None = None,
         order_by: Any = None,
     ) -> MessagePage:
-        """All messages of a resource across its threads (gsi1, eventually consistent)."""
+        """All messages of a resource across its threads (gsi5 entries, then the messages themselves)."""
         require_id(resource_id, field="resource_id")
         flt = coerce(MessageFilter, filter or {}, what="filter")
         metadata = check_metadata_filter(flt.metadata, scalar_values=True)
@@ -241,16 +241,27 @@ class HistoryOps(MessageOps):
         rng = flt.date_range
         low, high = _time_bounds(rng.start if rng else None, rng.end if rng else None,
                                  bool(rng and rng.start_exclusive), bool(rng and rng.end_exclusive))
-        query = listing.PartitionQuery("gsi1", "gsi1pk", "gsi1sk", keys.messages_by_resource_pk(resource_id),
+        query = listing.PartitionQuery("gsi5", "gsi5pk", "gsi5sk", keys.messages_by_resource_pk(resource_id),
                                        sk_between=(low, high))
-        pred = (lambda item: matches_metadata(_content_metadata(item), metadata)) if metadata else None
-        items, counted = listing.page_with_total(self.table, [query], ascending=direction == "ASC",
-                                                 filter_builder=self.not_expired, offset=pagination.offset,
-                                                 limit=pagination.limit, predicate=pred,
-                                                 with_total=pagination.limit != 0)
-        total = counted or 0
+        ascending = direction == "ASC"
+        if metadata:  # the filter reads content, which the index does not hold: every candidate is read
+            entries = listing.collect(self.table, [query], ascending=ascending, filter_builder=self.not_expired,
+                                      offset=0, limit=None)
+            items = [i for i in self._messages_at(entries) if matches_metadata(_content_metadata(i), metadata)]
+            total = len(items)
+            end = None if pagination.limit is None else pagination.offset + pagination.limit
+            items = items[pagination.offset:end]
+        else:
+            entries, counted = listing.page_with_total(self.table, [query], ascending=ascending,
+                                                       filter_builder=self.not_expired, offset=pagination.offset,
+                                                       limit=pagination.limit, with_total=pagination.limit != 0)
+            items = self._messages_at(entries)
+            total = counted or 0
         return MessagePage(messages=[it.decode_message(i) for i in items], total=total, page=pagination.page,
                            per_page=pagination.per_page, has_more=pagination.has_more(total))
+
+    def _messages_at(self, entries: list[Item]) -> list[Item]:
+        return listing.records_of(self.table, entries, consistent=True, alive=self.alive)
 
 
 def _time_bounds(start: datetime | None, end: datetime | None, start_exclusive: bool,

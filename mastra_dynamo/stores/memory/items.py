@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mastra_dynamo.dynamo.codec import FieldKind, Item, decode_value, encode_value
+from mastra_dynamo.dynamo.codec import FieldKind, Item, decode_value, encode_json, encode_value
 from mastra_dynamo.records.memory import Message, Resource, Thread
 from mastra_dynamo.schema import keys
 
@@ -64,29 +64,24 @@ def decode_fields(item: Item, fields: dict[str, tuple[str, FieldKind]]) -> dict[
 
 
 # ------------------------------------------------------------------ threads
-def thread_index_keys(thread_id: str, resource_id: str, created_ts: str | None, updated_ts: str) -> Item:
-    shard = keys.shard_of(thread_id, keys.GLOBAL_SHARDS)
+def thread_index_keys(thread_id: str, resource_id: str, created_ts: str) -> Item:
+    """Listing entries of a thread: by resource (gsi5) and global, write-sharded (gsi6), both by creation time.
+    Their projection is the keys, ``_et`` and ``ttl``: a message touching the thread never rewrites them."""
     cid = keys.component(thread_id)
-    item: Item = {
-        "gsi1pk": {"S": keys.threads_by_resource_pk(resource_id)},
-        "gsi2pk": {"S": keys.threads_by_resource_pk(resource_id)},
-        "gsi2sk": {"S": f"{updated_ts}#{cid}"},
-        "gsi3pk": {"S": keys.threads_global_pk(shard)},
-        "gsi4pk": {"S": keys.threads_global_pk(shard)},
-        "gsi4sk": {"S": f"{updated_ts}#{cid}"},
+    sk = f"{created_ts}#{cid}"
+    return {
+        "gsi5pk": {"S": keys.threads_by_resource_pk(resource_id)},
+        "gsi5sk": {"S": sk},
+        "gsi6pk": {"S": keys.threads_global_pk(keys.shard_of(thread_id, keys.GLOBAL_SHARDS))},
+        "gsi6sk": {"S": sk},
     }
-    if created_ts is not None:
-        item["gsi1sk"] = {"S": f"{created_ts}#{cid}"}
-        item["gsi3sk"] = {"S": f"{created_ts}#{cid}"}
-    return item
 
 
 def thread_item(thread: Thread) -> Item:
     key = keys.thread_key(thread.id)
     item: Item = {"pk": {"S": key.pk}, "sk": {"S": key.sk}}
     item.update(encode_fields(thread, THREAD_FIELDS, entity=ENTITY_THREAD))
-    item.update(thread_index_keys(thread.id, thread.resource_id, keys.ts(thread.created_at),
-                                  keys.ts(thread.updated_at)))
+    item.update(thread_index_keys(thread.id, thread.resource_id, keys.ts(thread.created_at)))
     return item
 
 
@@ -95,15 +90,51 @@ def decode_thread(item: Item) -> Thread:
 
 
 # ------------------------------------------------------------------ messages
+SHARED_TEXT = "_ct"
+"""Set when ``content.content`` was the text of the text parts joined (``"<join>:<position of the key>"``):
+that text is then stored once, in the parts, and put back when the message is read."""
+TEXT_JOINS = ("", "\n")
+CONTENT_COMPRESS_MIN_BYTES = 512
+"""Message content at least this large is stored zlib-compressed when that is smaller (a message is written
+and read on every turn, and billed per started KB)."""
+
+
+def pack_content(content: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """``content`` without a ``content`` text that repeats its text parts, and the marker that restores it."""
+    text, parts = content.get("content"), content.get("parts")
+    if not isinstance(text, str) or not text or not isinstance(parts, list):
+        return content, None
+    texts = [p.get("text") for p in parts if isinstance(p, dict) and p.get("type") == "text"]
+    if not texts or not all(isinstance(t, str) for t in texts):
+        return content, None
+    for mode, join in enumerate(TEXT_JOINS):
+        if join.join(texts) == text:  # type: ignore[arg-type]
+            position = list(content).index("content")
+            return {k: v for k, v in content.items() if k != "content"}, f"{mode}:{position}"
+    return content, None
+
+
+def unpack_content(content: dict[str, Any], marker: str) -> dict[str, Any]:
+    mode, position = (int(x) for x in marker.split(":"))
+    texts = [p["text"] for p in content["parts"] if isinstance(p, dict) and p.get("type") == "text"]
+    entries = list(content.items())
+    entries.insert(position, ("content", TEXT_JOINS[mode].join(texts)))
+    return dict(entries)
+
+
 def message_item(message: Message) -> Item:
     assert message.thread_id is not None
     key = keys.message_key(message.thread_id, message.created_at, message.id)
     item: Item = {"pk": {"S": key.pk}, "sk": {"S": key.sk}}
     item.update(encode_fields(message, MESSAGE_FIELDS, entity=ENTITY_MESSAGE))
+    packed, marker = pack_content(message.content)
+    item["content"] = encode_json(packed, field="message.content", compress_min=CONTENT_COMPRESS_MIN_BYTES)
+    if marker is not None:
+        item[SHARED_TEXT] = {"S": marker}
     item["type"] = {"S": message.type}
-    if isinstance(message.resource_id, str):
-        item["gsi1pk"] = {"S": keys.messages_by_resource_pk(message.resource_id)}
-        item["gsi1sk"] = {"S": keys.time_sk(message.created_at, message.id)}
+    if isinstance(message.resource_id, str):  # a small entry: content changes never rewrite it
+        item["gsi5pk"] = {"S": keys.messages_by_resource_pk(message.resource_id)}
+        item["gsi5sk"] = {"S": keys.time_sk(message.created_at, message.id)}
     return item
 
 
@@ -112,6 +143,8 @@ def decode_message(item: Item) -> Message:
     content = data.get("content")
     if content is None:
         data["content"] = {"format": 2, "parts": []}
+    elif SHARED_TEXT in item:
+        data["content"] = unpack_content(content, item[SHARED_TEXT]["S"])
     if data.get("resource_id", "") is None:
         data.pop("resource_id")
     return Message.model_validate(data)
@@ -135,8 +168,8 @@ def resource_item(resource: Resource) -> Item:
     key = keys.resource_key(resource.id)
     item: Item = {"pk": {"S": key.pk}, "sk": {"S": key.sk}}
     item.update(encode_fields(resource, RESOURCE_FIELDS, entity=ENTITY_RESOURCE))
-    item["gsi3pk"] = {"S": keys.resources_global_pk(keys.shard_of(resource.id, keys.GLOBAL_SHARDS))}
-    item["gsi3sk"] = {"S": keys.time_sk(resource.created_at, resource.id)}
+    item["gsi6pk"] = {"S": keys.resources_global_pk(keys.shard_of(resource.id, keys.GLOBAL_SHARDS))}
+    item["gsi6sk"] = {"S": keys.time_sk(resource.created_at, resource.id)}
     return item
 
 

@@ -64,6 +64,7 @@ class Plan:
 
 
 class MessageOps(DynamoDomain):
+    hints: counts.Hints
     # ------------------------------------------------------------------ reads
     def locate(self, message_ids: Iterable[str]) -> dict[str, Location]:
         """Current location of each message id (pointer read, strongly consistent). Missing ids absent."""
@@ -98,7 +99,7 @@ class MessageOps(DynamoDomain):
         threads: dict[str, Item] = {}
         for thread_id in thread_ids:
             key = keys.thread_key(thread_id)
-            item = self.alive(found.get((key.pk, key.sk)))
+            item = self.hints.seen(thread_id, self.alive(found.get((key.pk, key.sk))))
             if item is not None:
                 threads[thread_id] = item
         missing = {loc.thread_id for loc in locations.values()} - set(thread_ids)
@@ -122,7 +123,7 @@ class MessageOps(DynamoDomain):
         out: dict[str, Item] = {}
         for thread_id in ids:
             key = keys.thread_key(thread_id)
-            item = self.alive(found.get((key.pk, key.sk)))
+            item = self.hints.seen(thread_id, self.alive(found.get((key.pk, key.sk))))
             if item is not None:
                 out[thread_id] = item
         return out
@@ -145,11 +146,8 @@ class MessageOps(DynamoDomain):
         counters adjusted by ``deltas``."""
         expr = Expr()
         ts = keys.ts(when)
-        cid = keys.component(thread_id)
         ua = expr.name("updatedAt")
-        sets = [f"{ua} = {expr.s(ts)}",
-                f"{expr.name('gsi2sk')} = {expr.s(f'{ts}#{cid}')}",
-                f"{expr.name('gsi4sk')} = {expr.s(f'{ts}#{cid}')}"]
+        sets = [f"{ua} = {expr.s(ts)}"]
         rev = expr.name(self.spec.revision_attribute)
         adds, removes, conditions = counts.update_clauses(expr, thread_item, deltas)
         update = "SET " + ", ".join(sets) + " ADD " + ", ".join([f"{rev} {expr.n(1)}", *adds])
@@ -256,6 +254,9 @@ class MessageOps(DynamoDomain):
                 exc.details["applied"] = applied
                 raise
             touched.update(stamps)
+            for thread_id in threads:
+                self.hints.note(thread_id, counts.applied(counts.read(plan.thread_items[thread_id]),
+                                                          deltas[thread_id]))
             for thread_id, thread_deltas in deltas.items():  # counters removed here stay removed
                 if thread_deltas.invalidates:
                     plan.thread_items[thread_id] = counts.without(plan.thread_items[thread_id])
@@ -320,6 +321,8 @@ class MessageOps(DynamoDomain):
             return []
         latest = {m.id: m for m in records}
         expires_at = self.ttl.expires_at("message")
+        if expires_at is None and self._save_new(list(latest.values())):
+            return records
 
         def build(pending: list[Message]) -> tuple[Plan, list[str]]:
             targets = {m.thread_id for m in pending if m.thread_id}
@@ -331,6 +334,72 @@ class MessageOps(DynamoDomain):
 
         self._run(build, list(latest.values()), "save_messages")
         return records
+
+    def _save_new(self, messages: list[Message]) -> bool:
+        """Save messages that are new to threads this process has seen, as ONE transaction planned without
+        reading: each message and its pointer are created (conditioned on their absence) and each thread's
+        Update moves ``updatedAt`` to now and adds to the message counters, conditioned on the thread
+        existing, being live, having an earlier ``updatedAt`` and holding the counters as last seen (their
+        resource reference, or none). False, with nothing written, when a thread was not seen, any condition
+        fails or the batch does not fit one transaction: the caller then reads pointers and threads and plans
+        the general case."""
+        by_thread: dict[str, list[Message]] = {}
+        for message in messages:
+            assert message.thread_id is not None
+            if not self.hints.known(message.thread_id):
+                return False
+            by_thread.setdefault(message.thread_id, []).append(message)
+        if 2 * len(messages) + len(by_thread) > MAX_TRANSACT_ITEMS:
+            return False
+        actions: list[dict[str, Any]] = []
+        size = 0
+        for message in messages:
+            assert message.thread_id is not None
+            item = self.stamp(it.message_item(message), it.ENTITY_MESSAGE)
+            item[self.spec.revision_attribute] = {"S": uuid.uuid4().hex}
+            ref = self.stamp(it.message_ref_item(message.id, message.thread_id, item["sk"]["S"],
+                                                 message.resource_id), it.ENTITY_MESSAGE_REF)
+            for new in (item, ref):
+                expr = Expr()
+                absent = f"attribute_not_exists({expr.name('pk')})"
+                actions.append({"Put": expr.apply({"Item": new, "ConditionExpression": absent})})
+                size += item_size(new)
+        if size > MAX_TRANSACTION_BYTES:
+            return False
+        ts = keys.ts(self.now())
+        after: dict[str, counts.Counters | None] = {}
+        for thread_id, group in by_thread.items():
+            expr = Expr()
+            ua, rev = expr.name("updatedAt"), expr.name(self.spec.revision_attribute)
+            adds = [f"{rev} {expr.n(1)}"]
+            conditions = [f"attribute_exists({expr.name('pk')})", self.not_expired(expr), f"{ua} < {expr.s(ts)}"]
+            seen = self.hints.get(thread_id)
+            if seen is None:
+                conditions.append(f"attribute_not_exists({expr.name(counts.COUNT)})")
+                after[thread_id] = None
+            else:
+                foreign = sum(1 for m in group if counts.ref_of(m.resource_id) != seen.ref)
+                adds.append(f"{expr.name(counts.COUNT)} {expr.n(len(group))}")
+                if foreign:
+                    adds.append(f"{expr.name(counts.FOREIGN)} {expr.n(foreign)}")
+                conditions.append(f"{expr.name(counts.REF)} = {expr.s(seen.ref)}")
+                after[thread_id] = counts.Counters(seen.total + len(group), seen.ref, seen.foreign + foreign)
+            actions.append({"Update": expr.apply({
+                "Key": key_attr(keys.thread_key(thread_id)),
+                "UpdateExpression": f"SET {ua} = {expr.s(ts)} ADD " + ", ".join(adds),
+                "ConditionExpression": " AND ".join(conditions),
+            })})
+        try:
+            self.table.transact_write(actions)
+        except TransactionCancelled as exc:
+            if any(r in ("ConditionalCheckFailed", "TransactionConflict") for r in exc.reasons if r):
+                for thread_id in by_thread:
+                    self.hints.forget(thread_id)
+                return False
+            raise
+        for thread_id, counters in after.items():
+            self.hints.note(thread_id, counters)
+        return True
 
     def update_messages(self, *, messages: Sequence[MessageUpdate | Mapping[str, Any]]) -> list[Message]:
         if not is_list(messages):

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mastra_dynamo.dynamo.client import MAX_TRANSACT_ITEMS, TransactionCancelled
-from mastra_dynamo.dynamo.codec import Item, decode_json
+from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.errors import ConflictError, NotFoundError
 from mastra_dynamo.pagination import paginate
@@ -42,6 +42,8 @@ from mastra_dynamo.validate import (
 )
 
 DEFAULT_THREADS_PER_PAGE = 100
+CLONE_NAMESPACE = uuid.UUID("6f1d2a7e-3c5b-4e8f-9a0d-2b7c4e6f8a91")
+"""Namespace of the deterministic (uuid5) ids of cloned messages."""
 
 
 class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
@@ -49,6 +51,10 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
 
     supports_observational_memory = False
     supports_partial_thread_update = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.hints = counts.Hints()
 
     # ------------------------------------------------------------------ threads
     def list_threads(
@@ -67,29 +73,40 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
         by_created = field == "createdAt"
         if flt.resource_id is not None:
             require_id(flt.resource_id, field="filter.resource_id")
-            index = "gsi1" if by_created else "gsi2"
-            queries = [listing.PartitionQuery(index, f"{index}pk", f"{index}sk",
-                                              keys.threads_by_resource_pk(flt.resource_id))]
+            queries = [listing.PartitionQuery("gsi5", "gsi5pk", "gsi5sk", keys.threads_by_resource_pk(flt.resource_id))]
         else:
-            index = "gsi3" if by_created else "gsi4"
-            queries = [listing.PartitionQuery(index, f"{index}pk", f"{index}sk", keys.threads_global_pk(s))
+            queries = [listing.PartitionQuery("gsi6", "gsi6pk", "gsi6sk", keys.threads_global_pk(s))
                        for s in keys.all_shards(keys.GLOBAL_SHARDS)]
 
         def only_threads(expr: Expr) -> str:
             return (f"{expr.name(self.spec.entity_attribute)} = {expr.s(it.ENTITY_THREAD)} AND "
                     f"{self.not_expired(expr)}")
 
-        def predicate(item: Item) -> bool:
-            meta = decode_json(item["metadata"]) if "metadata" in item else None
-            return matches_metadata(meta, metadata)
+        ascending = direction == "ASC"
+        if by_created and not metadata:
+            # the index order is the listing order: read one page of entries, then their threads
+            entries, counted = listing.page_with_total(self.table, queries, ascending=ascending,
+                                                       filter_builder=only_threads, offset=pagination.offset,
+                                                       limit=pagination.limit)
+            threads = self._threads_at(entries)
+            total = counted or 0
+        else:
+            # updatedAt changes with every message and is in no index (a touch rewrites one item): the
+            # threads of the scope are read and ordered here
+            entries = listing.collect(self.table, queries, ascending=ascending, filter_builder=only_threads,
+                                      offset=0, limit=None)
+            threads = [t for t in self._threads_at(entries) if not metadata or matches_metadata(t.metadata, metadata)]
+            if not by_created:
+                threads.sort(key=lambda t: (t.updated_at, t.id), reverse=not ascending)
+            total = len(threads)
+            end = None if pagination.limit is None else pagination.offset + pagination.limit
+            threads = threads[pagination.offset:end]
+        return ThreadPage(threads=threads, total=total, page=pagination.page, per_page=pagination.per_page,
+                          has_more=pagination.has_more(total))
 
-        pred = predicate if metadata else None
-        items, counted = listing.page_with_total(self.table, queries, ascending=direction == "ASC",
-                                                 filter_builder=only_threads, offset=pagination.offset,
-                                                 limit=pagination.limit, predicate=pred)
-        total = counted or 0
-        return ThreadPage(threads=[it.decode_thread(i) for i in items], total=total, page=pagination.page,
-                          per_page=pagination.per_page, has_more=pagination.has_more(total))
+    def _threads_at(self, entries: list[Item]) -> list[Thread]:
+        records = listing.records_of(self.table, entries, consistent=self.consistent_reads, alive=self.alive)
+        return [it.decode_thread(item) for item in records]
 
     def delete_thread(self, *, thread_id: str) -> None:
         """Delete the thread and every message in its item collection (idempotent; thread item last)."""
@@ -173,7 +190,8 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
         if resource_id is not None:
             require_id(resource_id, field="resource_id")
         opts = coerce(CloneThreadOptions, options or {}, what="options")
-        source = self.get_thread_by_id(thread_id=source_thread_id)
+        source_item = self.get_thread_item(source_thread_id)
+        source = None if source_item is None else it.decode_thread(source_item)
         if source is None:
             raise NotFoundError(f"source thread {source_thread_id!r} not found",
                                 details={"thread_id": source_thread_id})
@@ -210,7 +228,9 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
         id_map: dict[str, str] = {}
         cloned: list[Message] = []
         for message in history:
-            new_id = str(uuid.uuid4())
+            # a new id that depends only on the target and the source message: running an interrupted clone
+            # again recognises the messages it already copied
+            new_id = str(uuid.uuid5(CLONE_NAMESPACE, f"{target_id}\n{message.id}"))
             id_map[message.id] = new_id
             data = message.model_dump(exclude_unset=True)
             data.update(id=new_id, thread_id=target_id, resource_id=new_resource)
@@ -222,13 +242,22 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
                              "ConditionExpression": f"attribute_not_exists({expr.name('pk')}) OR NOT "
                                                     f"{self.not_expired(expr)}"})
         expires = self.ttl.expires_at("message")
-        plan = Plan(changes=[Change([{"Put": create}], set(), 1000)], guard_absent=False)
-        plan.changes.extend(self._put_with_ref(m, None, expires) for m in cloned)
-        actions = sum(len(change.actions) for change in plan.changes)
-        size = sum(change.size for change in plan.changes)
-        if expires is None and actions <= MAX_TRANSACT_ITEMS and size <= MAX_TRANSACTION_BYTES:
-            # thread and messages land in one transaction: the counters start exact
-            thread_item.update(counts.initial(m.resource_id for m in cloned))
+        messages = [self._put_with_ref(m, None, expires) for m in cloned]
+        actions = 1 + sum(len(change.actions) for change in messages)
+        size = 1000 + sum(change.size for change in messages)
+        if actions <= MAX_TRANSACT_ITEMS and size <= MAX_TRANSACTION_BYTES:
+            if expires is None:  # thread and messages land in one transaction: the counters start exact
+                thread_item.update(counts.initial(m.resource_id for m in cloned))
+            plan = Plan(changes=[Change([{"Put": create}], set(), 1000), *messages], guard_absent=False)
+        else:
+            # Several transactions: the messages first (those a previous, interrupted run of this call already
+            # copied are skipped), the thread item last. Until then the clone does not exist for any thread
+            # read, and running the call again completes it.
+            copied = self.locate(m.id for m in cloned)
+            pending = [m for m in cloned if m.id not in copied or copied[m.id].thread_id != target_id]
+            self._execute(Plan(changes=[self._put_with_ref(m, copied.get(m.id), expires) for m in pending],
+                               guard_absent=False))
+            plan = Plan(changes=[Change([{"Put": create}], set(), 1000)], guard_absent=False)
         try:
             self._execute(plan)
         except TransactionCancelled as exc:

@@ -6,25 +6,29 @@ from collections.abc import Mapping
 from typing import Any
 
 from mastra_dynamo.dynamo.client import key_attr
-from mastra_dynamo.dynamo.codec import Item, check_item_size, decode_value, encode_json, encode_value
+from mastra_dynamo.dynamo.codec import Item, check_item_size, decode_value, encode_json, encode_value, item_size
 from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.errors import ConflictError, NotFoundError
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.memory import Resource, Thread
 from mastra_dynamo.schema import keys
 from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, DynamoDomain, contention_pause
+from mastra_dynamo.stores.memory import counts
 from mastra_dynamo.stores.memory import items as it
 from mastra_dynamo.stores.writes import put_replacing_expired, revision_condition, upsert_params
 from mastra_dynamo.validate import require_id, require_mapping
 
 
 class ThreadOps(DynamoDomain):
-    def get_thread_item(self, thread_id: str) -> Item | None:
-        return self.alive(self.table.get_item(keys.thread_key(thread_id)))
+    hints: counts.Hints
+
+    def get_thread_item(self, thread_id: str, *, consistent: bool = True) -> Item | None:
+        item = self.alive(self.table.get_item(keys.thread_key(thread_id), consistent=consistent))
+        return self.hints.seen(thread_id, item)
 
     def get_thread_by_id(self, *, thread_id: str, resource_id: str | None = None) -> Thread | None:
         require_id(thread_id, field="thread_id")
-        item = self.get_thread_item(thread_id)
+        item = self.get_thread_item(thread_id, consistent=self.consistent_reads)
         if item is None:
             return None
         thread = it.decode_thread(item)
@@ -40,9 +44,10 @@ class ThreadOps(DynamoDomain):
         check_item_size(item, entity="thread", entity_id=record.id)
         for _ in range(MAX_CONFLICT_RETRIES):
             try:
-                params = upsert_params(self, item, write_once=("createdAt", "gsi1sk", "gsi3sk"),
+                params = upsert_params(self, item, write_once=("createdAt", "gsi5sk", "gsi6sk"),
                                        removable=("title", "metadata"))
                 result = self.table.call("UpdateItem", TableName=self.table.table_name, **params)
+                self.hints.seen(record.id, result["Attributes"])
                 return it.decode_thread(result["Attributes"])
             except ConflictError:
                 try:
@@ -68,9 +73,6 @@ class ThreadOps(DynamoDomain):
             updated_at = self.bumped(current.updated_at)
             expr = Expr()
             sets = [f"{expr.name('updatedAt')} = {expr.s(keys.ts(updated_at))}"]
-            index = it.thread_index_keys(id, current.resource_id, None, keys.ts(updated_at))
-            for name in ("gsi2sk", "gsi4sk"):
-                sets.append(f"{expr.name(name)} = {expr.value(index[name])}")
             changed: Item = {}
             if title is not None:
                 changed["title"] = encode_value(title, "str", field="title")
@@ -100,10 +102,43 @@ class ThreadOps(DynamoDomain):
         raise ConflictError(f"update_thread: too much contention on thread {id!r}", details={"thread_id": id})
 
 
+FAST_UPDATE_MAX_BYTES = 64 * 1024
+"""Working memory up to this size is written without reading the resource first (larger values are checked
+against the item size limit with the stored item in hand)."""
+
+
 class ResourceOps(DynamoDomain):
+    def _update_resource_in_place(self, resource_id: str, working_memory: str | None) -> Resource | None:
+        """``update_resource`` without metadata, as one conditional UpdateItem: the resource exists, is not
+        expired and its ``updatedAt`` lies before now (so the new value is later). None when that condition
+        fails or the value is large: the caller then reads the resource and plans the write."""
+        changed: Item = {} if working_memory is None else {
+            "workingMemory": encode_value(working_memory, "str", field="workingMemory")}
+        if item_size(changed) > FAST_UPDATE_MAX_BYTES:
+            return None
+        expr = Expr()
+        ua = expr.name("updatedAt")
+        now = expr.s(keys.ts(self.now()))
+        sets = [f"{ua} = {now}", *(f"{expr.name(n)} = {expr.value(v)}" for n, v in changed.items())]
+        rev = expr.name(self.spec.revision_attribute)
+        sets.append(f"{rev} = if_not_exists({rev}, {expr.n(0)}) + {expr.n(1)}")
+        condition = f"attribute_exists({expr.name('pk')}) AND {self.not_expired(expr)} AND {ua} < {now}"
+        try:
+            result = self.table.call("UpdateItem", **expr.apply({
+                "TableName": self.table.table_name,
+                "Key": key_attr(keys.resource_key(resource_id)),
+                "UpdateExpression": "SET " + ", ".join(sets),
+                "ConditionExpression": condition,
+                "ReturnValues": "ALL_NEW",
+            }))
+        except ConflictError:
+            return None
+        return it.decode_resource(result["Attributes"])
+
+
     def get_resource_by_id(self, *, resource_id: str) -> Resource | None:
         require_id(resource_id, field="resource_id")
-        item = self.alive(self.table.get_item(keys.resource_key(resource_id)))
+        item = self.alive(self.table.get_item(keys.resource_key(resource_id), consistent=self.consistent_reads))
         return None if item is None else it.decode_resource(item)
 
     def save_resource(self, *, resource: Resource | Mapping[str, Any]) -> Resource:
@@ -113,7 +148,7 @@ class ResourceOps(DynamoDomain):
         check_item_size(item, entity="resource", entity_id=record.id)
         for _ in range(MAX_CONFLICT_RETRIES):
             try:
-                params = upsert_params(self, item, write_once=("createdAt", "gsi3sk"),
+                params = upsert_params(self, item, write_once=("createdAt", "gsi6sk"),
                                        removable=("workingMemory", "metadata"))
                 result = self.table.call("UpdateItem", TableName=self.table.table_name, **params)
                 return it.decode_resource(result["Attributes"])
@@ -131,6 +166,10 @@ class ResourceOps(DynamoDomain):
         require_id(resource_id, field="resource_id")
         if metadata is not None:
             metadata = require_mapping(metadata, field="metadata")
+        else:
+            updated = self._update_resource_in_place(resource_id, working_memory)
+            if updated is not None:
+                return updated
         for attempt in range(MAX_CONFLICT_RETRIES):
             item = self.alive(self.table.get_item(keys.resource_key(resource_id)))
             if item is None:

@@ -159,3 +159,36 @@ def test_existing_target_raises_conflict(memory: MemoryStorage, source: list[dic
     after = memory.get_thread_by_id(thread_id="taken")
     assert after is not None and (after.title, after.metadata) == (existing.title, existing.metadata)
     assert texts(all_messages(memory, "taken")) == ["own 1"]
+
+
+def test_an_interrupted_large_clone_completes_when_run_again(store: Any, memory: MemoryStorage) -> None:
+    """A clone of more messages than one transaction holds, cut after its first transaction: the clone does
+    not exist yet for thread reads, and the same call run again copies the rest, each message once."""
+    save_thread(memory, id="big-source", title="Big", resource_id="clone-res")
+    seed_messages(memory, "big-source", 120, start=at(seconds=1), resource_id="clone-res")
+    real = store.table.transact_write
+    calls = 0
+
+    def cut_after_first(actions: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            raise ConnectionError("cut")
+        real(actions, **kwargs)
+
+    store.table.transact_write = cut_after_first
+    with pytest.raises(ConnectionError):
+        memory.clone_thread(source_thread_id="big-source", new_thread_id="big-clone")
+    store.table.transact_write = real
+    assert memory.get_thread_by_id(thread_id="big-clone") is None
+    result = memory.clone_thread(source_thread_id="big-source", new_thread_id="big-clone")
+    copied = all_messages(memory, "big-clone")
+    assert len(copied) == 120 and len({m.id for m in copied}) == 120
+    assert [m.id for m in copied] == [m.id for m in result.cloned_messages]
+    assert texts(copied) == texts(all_messages(memory, "big-source"))
+    assert _clone_meta(result)["lastMessageId"] == all_messages(memory, "big-source")[-1].id
+    page = memory.list_messages(thread_id="big-clone", per_page=10, order_by={"field": "createdAt",
+                                                                              "direction": "DESC"})
+    assert page.total == 120
+    with pytest.raises(ConflictError):
+        memory.clone_thread(source_thread_id="big-source", new_thread_id="big-clone")

@@ -57,3 +57,8 @@ def partition_sort_keys(store: DynamoDBStore, run_id: str) -> list[str]:
         if "LastEvaluatedKey" not in page:
             return sort_keys
         params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def spent(store: DynamoDBStore, before: dict[str, int]) -> dict[str, int]:
+    """The requests ``store`` sent since ``before`` (a copy of its ``request_counts()``), per operation."""
+    return {op: n - before.get(op, 0) for op, n in store.request_counts().items() if n - before.get(op, 0)}

@@ -13,11 +13,7 @@ from mastra_dynamo import DynamoDBStore
 from mastra_dynamo.schema import keys
 from mastra_dynamo.stores.workflows import DynamoWorkflowsStore, run_index_keys
 
-from .data import at, snapshot
-
-
-def spent(store: DynamoDBStore, before: dict[str, int]) -> dict[str, int]:
-    return {op: n - before.get(op, 0) for op, n in store.request_counts().items() if n - before.get(op, 0)}
+from .data import at, snapshot, spent
 
 
 def raw(store: DynamoDBStore, run_id: str, sk: str) -> dict[str, Any] | None:
