@@ -1,4 +1,12 @@
-"""PynamoDB models derived from the TableSpec (imported lazily: request paths do not need PynamoDB)."""
+"""PynamoDB models of the table, derived from the TableSpec: the data layer of the domains.
+
+* ``models.base.TableItem``: what every item has (keys, ``_et`` discriminator, ``_sv``, ``ttl``, the GSIs);
+  entity models subclass it (``models.scores.ScoreItem``).
+* ``models.requests``: DynamoDB requests built from the models by PynamoDB, sent by ``TableClient``.
+* ``models.table``: the table model that ``DynamoDBStore.create_table`` creates tables with.
+
+``import mastra_dynamo`` does not import this package (nor PynamoDB); the domain stores that use it do.
+"""
 
 from mastra_dynamo.models.table import BoundSettings, bind, model_schema
 

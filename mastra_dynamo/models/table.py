@@ -5,6 +5,9 @@ endpoint) by :func:`bind` instead of being configured globally at import time. T
 attributes, every GSI, the entity-type stamp, the schema version and the TTL attribute, which is how
 PynamoDB's ``create_table`` provisions the table (GSIs and TTL) for local use. ``model_schema`` turns the
 model back into the TableSpec vocabulary so a test can prove the two agree.
+
+This model creates tables; the item models that requests are built from (``TableItem`` and its entity
+subclasses, models/base.py) are bound to no table at all (see models/requests.py).
 """
 
 from __future__ import annotations
@@ -13,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
-from mastra_dynamo.schema.table import TABLE_SPEC, GsiSpec, TableSpec
+from mastra_dynamo.models.base import index_class
+from mastra_dynamo.schema.table import TABLE_SPEC, TableSpec
 
 
 @dataclass(frozen=True)
@@ -24,14 +27,6 @@ class BoundSettings:
     table_name: str
     region: str
     endpoint_url: str | None = None
-
-
-def _projection(gsi: GsiSpec) -> Any:
-    if gsi.projection == "ALL":
-        return AllProjection()
-    if gsi.projection == "KEYS_ONLY":
-        return KeysOnlyProjection()
-    return IncludeProjection(list(gsi.non_key_attributes))
 
 
 def bind(settings: BoundSettings, spec: TableSpec = TABLE_SPEC) -> type[Model]:
@@ -52,19 +47,9 @@ def bind(settings: BoundSettings, spec: TableSpec = TABLE_SPEC) -> type[Model]:
         "expires_at": TTLAttribute(null=True, attr_name=spec.ttl_attribute),
     }
     for gsi in spec.gsis:
-        index_meta = type("Meta", (), {"index_name": gsi.name, "projection": _projection(gsi)})
-        index_cls = type(
-            f"{gsi.name.capitalize()}Index",
-            (GlobalSecondaryIndex,),
-            {
-                "Meta": index_meta,
-                gsi.partition_key: UnicodeAttribute(hash_key=True),
-                gsi.sort_key: UnicodeAttribute(range_key=True),
-            },
-        )
         attrs[gsi.partition_key] = UnicodeAttribute(null=True)
         attrs[gsi.sort_key] = UnicodeAttribute(null=True)
-        attrs[gsi.name] = index_cls()
+        attrs[gsi.name] = index_class(gsi)()
     model: type[Model] = type("TableItem", (Model,), attrs)
     # A fresh botocore session that reuses the process-wide parsed service model (see dynamo/session.py).
     from mastra_dynamo.dynamo.session import new_session

@@ -7,6 +7,9 @@ and the remaining filters are FilterExpressions on that partition. A page reads 
 returns; its total is a COUNT Query over the same partition, sent only when the page cannot tell it (more
 items follow, or the page lies past the end). Every listing follows ``LastEvaluatedKey`` to the end of what
 the page needs.
+
+The item is the PynamoDB model ``ScoreItem`` (models/scores.py). PynamoDB serializes it and builds its
+requests, conditions and filters (models/requests.py); they are sent through ``self.table`` (TableClient).
 """
 
 from __future__ import annotations
@@ -15,10 +18,14 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from mastra_dynamo.dynamo.client import key_attr
-from mastra_dynamo.dynamo.codec import Item, check_item_size, decode_json, decode_value, encode_json
-from mastra_dynamo.dynamo.expressions import Expr
+from pynamodb.attributes import Attribute
+from pynamodb.constants import ALL_NEW
+from pynamodb.expressions.condition import Condition
+
+from mastra_dynamo.dynamo.codec import check_item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
+from mastra_dynamo.models import requests
+from mastra_dynamo.models.scores import ENTITY, IS_SCORE, ScoreItem
 from mastra_dynamo.pagination import MAX_SAFE_INTEGER, paginate
 from mastra_dynamo.records.base import coerce, json_data
 from mastra_dynamo.records.scores import (
@@ -35,16 +42,9 @@ from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.base import DynamoDomain
 from mastra_dynamo.validate import optional_id, require_id
 
-ENTITY_SCORE = "score"
-_FILTER_ATTRS = {
-    "entity_id": "entityId",
-    "entity_type": "entityType",
-    "source": "source",
-    "organization_id": "organizationId",
-    "project_id": "projectId",
-}
-_COPIED = ("scorerId", "entityId", "entityType", "runId", "traceId", "spanId", "source", "organizationId",
-           "projectId")
+ENTITY_SCORE = ENTITY
+Filters = list[tuple[Attribute[str], str | None]]
+"""Equality filters of a listing: (model attribute, value); ``None`` values are left out."""
 
 
 class DynamoScoresStore(DynamoDomain):
@@ -70,126 +70,84 @@ class DynamoScoresStore(DynamoDomain):
         score_id = payload.id or str(uuid.uuid4())
         data = json_data(payload, what="score", by_alias=True, exclude_unset=True)
         data["id"] = score_id
-        now = self.now()
-        item = self._item(score_id, data, keys.ts(now))
-        check_item_size(item, entity="score", entity_id=score_id)
-        expr = Expr()
-        sets: list[str] = []
-        for name, value in item.items():
-            if name in ("pk", "sk"):
-                continue
-            n = expr.name(name)
-            v = expr.value(value)
-            write_once = name in ("createdAt", "gsi1sk", "gsi2sk", "gsi3sk", "gsi4sk")
-            sets.append(f"{n} = if_not_exists({n}, {v})" if write_once else f"{n} = {v}")
-        removes = [expr.name(a) for a in (*_COPIED, "gsi3pk", "gsi4pk", self.spec.ttl_attribute) if a not in item]
-        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        key = keys.score_key(score_id)
+        item = ScoreItem.new(score_id, data, created_at=self.now(), expires_at=self.ttl.expires_at("score"))
+        serialized = item.serialize()
+        check_item_size(serialized, entity="score", entity_id=score_id)
+        table = self.table.table_name
         try:
-            result = self.table.call("UpdateItem", **expr.apply({
-                "TableName": self.table.table_name,
-                "Key": key_attr(key),
-                "UpdateExpression": update,
-                "ConditionExpression": f"attribute_not_exists({expr.name('pk')}) OR {self.not_expired(expr)}",
-                "ReturnValues": "ALL_NEW",
-            }))
-            stored: Item = result["Attributes"]
+            # upsert: createdAt and the index sort keys are write-once, absent copies and ttl are removed
+            result = self.table.call("UpdateItem", **requests.upsert_item(
+                table, item, serialized, now_epoch=self.ttl.now_epoch(), return_values=ALL_NEW))
+            stored = result["Attributes"]
         except ConflictError:
             # an expired score with this id: replace it (its createdAt is gone with it)
-            self.table.call("PutItem", TableName=self.table.table_name, Item=item)
-            stored = item
-        return SaveScoreResult(score=self._decode(stored))
-
-    def _item(self, score_id: str, data: dict[str, Any], created_ts: str) -> Item:
-        key = keys.score_key(score_id)
-        cid = keys.component(score_id)
-        item: Item = {
-            "pk": {"S": key.pk},
-            "sk": {"S": key.sk},
-            "data": encode_json(data, field="score"),
-            "createdAt": {"S": created_ts},
-            "updatedAt": {"S": created_ts},
-        }
-        for attr in _COPIED:
-            value = data.get(attr)
-            if isinstance(value, str):
-                item[attr] = {"S": value}
-        sk = f"{created_ts}#{cid}"
-        item["gsi1pk"] = {"S": keys.scores_by_scorer_pk(data["scorerId"])}
-        item["gsi1sk"] = {"S": sk}
-        item["gsi2pk"] = {"S": keys.scores_by_run_pk(data["runId"])}
-        item["gsi2sk"] = {"S": sk}
-        item["gsi3sk"] = {"S": sk}
-        item["gsi4sk"] = {"S": sk}
-        if isinstance(data.get("entityType"), str):
-            item["gsi3pk"] = {"S": keys.scores_by_entity_pk(data["entityType"], data["entityId"])}
-        if isinstance(data.get("traceId"), str) and isinstance(data.get("spanId"), str):
-            item["gsi4pk"] = {"S": keys.scores_by_span_pk(data["traceId"], data["spanId"])}
-        return self.stamp(item, ENTITY_SCORE, ttl_entity="score")
-
-    def _decode(self, item: Item) -> Score:
-        data = decode_json(item["data"])
-        data["createdAt"] = decode_value(item["createdAt"], "datetime")
-        data["updatedAt"] = decode_value(item["updatedAt"], "datetime") if "updatedAt" in item else None
-        return Score.model_validate(data)
+            self.table.call("PutItem", **requests.put_item(table, item, serialized=serialized))
+            stored = serialized
+        return SaveScoreResult(score=ScoreItem.record_from_raw(stored))
 
     def get_score_by_id(self, *, id: str) -> Score | None:
         require_id(id, field="id")
-        item = self.alive(self.table.get_item(keys.score_key(id)))
-        return None if item is None else self._decode(item)
+        request = requests.get_item(self.table.table_name, keys.score_key(id), consistent=True)
+        item = self.alive(self.table.call("GetItem", **request).get("Item"))
+        return None if item is None else ScoreItem.record_from_raw(item)
 
     # ------------------------------------------------------------------ listings
     def _list(self, queries: list[listing.PartitionQuery], pagination: ScorePagination | Mapping[str, Any] | None,
-              filters: Mapping[str, Any]) -> ScoresPage:
+              filters: Filters) -> ScoresPage:
         pg = coerce(ScorePagination, pagination or {}, what="pagination")
         window = paginate(pg.page, pg.per_page, default=MAX_SAFE_INTEGER)
-        active = {attr: value for attr, value in filters.items() if value is not None}
+        active = [(attr, value) for attr, value in filters if value is not None]
 
-        def flt(expr: Expr) -> str:
-            clauses = [f"{expr.name(self.spec.entity_attribute)} = {expr.s(ENTITY_SCORE)}", self.not_expired(expr)]
-            clauses += [f"{expr.name(attr)} = {expr.s(value)}" for attr, value in active.items()]
-            return " AND ".join(clauses)
+        def condition() -> Condition:
+            """Scores only, not expired, and the equality filters given (built anew for each Query)."""
+            cond: Condition = IS_SCORE & ScoreItem.not_expired(self.ttl.now_epoch())
+            for attr, value in active:
+                cond &= attr == value
+            return cond
 
         limit = None if window.limit is not None and window.limit >= MAX_SAFE_INTEGER else window.limit
-        items, total = listing.page_with_total(self.table, queries, ascending=False, filter_builder=flt,
+        items, total = listing.page_with_total(self.table, queries, ascending=False,
+                                               filter_builder=requests.condition_filter(condition),
                                                offset=window.offset, limit=limit)
         total = total or 0
         return ScoresPage(
-            scores=[self._decode(i) for i in items],
+            scores=[ScoreItem.record_from_raw(i) for i in items],
             pagination=PaginationInfo(total=total, page=window.page, per_page=window.per_page,
                                       has_more=window.has_more(total)),
         )
 
     @staticmethod
-    def _tenancy(filters: TenancyFilters | Mapping[str, Any] | None) -> dict[str, Any]:
+    def _tenancy(filters: TenancyFilters | Mapping[str, Any] | None) -> Filters:
         tf = coerce(TenancyFilters, filters or {}, what="filters")
-        return {"organizationId": tf.organization_id, "projectId": tf.project_id}
+        return [(ScoreItem.organization_id, tf.organization_id), (ScoreItem.project_id, tf.project_id)]
 
     def list_scores_by_scorer_id(self, *, scorer_id: str, pagination: Any = None, entity_id: str | None = None,
                                  entity_type: str | None = None, source: str | None = None,
                                  filters: Any = None) -> ScoresPage:
         require_id(scorer_id, field="scorer_id")
-        queries = [listing.PartitionQuery("gsi1", "gsi1pk", "gsi1sk", keys.scores_by_scorer_pk(scorer_id))]
-        return self._list(queries, pagination, {"entityId": entity_id, "entityType": entity_type, "source": source,
-                                                **self._tenancy(filters)})
+        queries = [listing.PartitionQuery(*requests.index_keys(ScoreItem.gsi1), keys.scores_by_scorer_pk(scorer_id))]
+        return self._list(queries, pagination, [(ScoreItem.entity_id, entity_id), (ScoreItem.entity_type, entity_type),
+                                                (ScoreItem.source, source), *self._tenancy(filters)])
 
     def list_scores_by_run_id(self, *, run_id: str, pagination: Any = None, filters: Any = None) -> ScoresPage:
         require_id(run_id, field="run_id")
-        queries = [listing.PartitionQuery("gsi2", "gsi2pk", "gsi2sk", keys.scores_by_run_pk(run_id))]
+        queries = [listing.PartitionQuery(*requests.index_keys(ScoreItem.gsi2), keys.scores_by_run_pk(run_id))]
         return self._list(queries, pagination, self._tenancy(filters))
 
     def list_scores_by_entity_id(self, *, entity_id: str, entity_type: str, pagination: Any = None,
                                  filters: Any = None) -> ScoresPage:
         require_id(entity_id, field="entity_id")
         require_id(entity_type, field="entity_type")
-        queries = [listing.PartitionQuery("gsi3", "gsi3pk", "gsi3sk", keys.scores_by_entity_pk(entity_type, entity_id))]
+        queries = [listing.PartitionQuery(*requests.index_keys(ScoreItem.gsi3),
+                                          keys.scores_by_entity_pk(entity_type, entity_id))]
         return self._list(queries, pagination, self._tenancy(filters))
 
     def list_scores_by_span(self, *, trace_id: str, span_id: str, pagination: Any = None,
                             filters: Any = None) -> ScoresPage:
         require_id(trace_id, field="trace_id")
         require_id(span_id, field="span_id")
-        queries = [listing.PartitionQuery("gsi4", "gsi4pk", "gsi4sk", keys.scores_by_span_pk(trace_id, span_id))]
+        queries = [listing.PartitionQuery(*requests.index_keys(ScoreItem.gsi4),
+                                          keys.scores_by_span_pk(trace_id, span_id))]
         return self._list(queries, pagination, self._tenancy(filters))
 
     def dangerously_clear_all(self) -> None:

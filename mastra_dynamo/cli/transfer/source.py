@@ -138,6 +138,7 @@ class Source:
 
     def scores_(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
         from mastra_dynamo.cli.admin import scan_items
+        from mastra_dynamo.models.scores import ScoreItem
         from mastra_dynamo.stores.scores import ENTITY_SCORE
 
         expr = Expr()
@@ -145,7 +146,7 @@ class Source:
         start = {"pk": {"S": after[0]}, "sk": {"S": after[1]}} if after else None
         for item in scan_items(self.table, filter_expression=flt, names=expr.names, values=expr.values,
                                start_key=start):  # admin: export of scores (no global listing exists)
-            yield [item["pk"]["S"], item["sk"]["S"]], self.scores._decode(item).to_mastra()
+            yield [item["pk"]["S"], item["sk"]["S"]], ScoreItem.record_from_raw(item).to_mastra()
 
     def agents_(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
         from mastra_dynamo.stores.agents import ENTITY_AGENT

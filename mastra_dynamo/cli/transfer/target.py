@@ -273,6 +273,7 @@ class _Slot:
 def score_item(scores: Any, raw: Mapping[str, Any]) -> Item:
     """The item ``save_score`` would store for this score, keeping its id and both timestamps."""
     from mastra_dynamo.clock import parse_datetime
+    from mastra_dynamo.models.scores import ScoreItem
     from mastra_dynamo.records.base import coerce
     from mastra_dynamo.records.scores import ScorePayload
 
@@ -282,10 +283,8 @@ def score_item(scores: Any, raw: Mapping[str, Any]) -> Item:
                      what="score")
     data = payload.model_dump(by_alias=True, exclude_unset=True, mode="json")
     data["id"] = str(raw["id"])
-    item: Item = scores._item(data["id"], data, keys.ts(created))
-    if updated is None:
-        item.pop("updatedAt", None)
-    else:
-        item["updatedAt"] = {"S": keys.ts(parse_datetime(updated))}
+    score = ScoreItem.new(data["id"], data, created_at=created, expires_at=scores.ttl.expires_at("score"))
+    score.updated_at = None if updated is None else parse_datetime(updated)
+    item = score.serialize()
     check_item_size(item, entity="score", entity_id=data["id"])
     return item

@@ -1,0 +1,106 @@
+"""ScoreItem: the stored form of one eval score (docs/access-patterns.md 2.3).
+
+One item ``S#<id>`` / ``S``: the record as JSON in ``data`` (exact round trip of every field), ``createdAt`` and
+``updatedAt``, top-level copies of the fields listings filter on, and the keys of the four indexes that list
+scores newest first (by scorer, run, entity, span). Optional copies and index keys are absent, never empty
+strings, so ``gsi3``/``gsi4`` stay sparse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.expressions.condition import Condition
+
+from mastra_dynamo.clock import to_utc
+from mastra_dynamo.dynamo.codec import Item
+from mastra_dynamo.models.attributes import JsonAttribute, TimestampAttribute
+from mastra_dynamo.models.base import TableItem, epoch_datetime
+from mastra_dynamo.records.scores import Score
+from mastra_dynamo.schema import keys
+
+ENTITY = "score"
+
+
+class ScoreItem(TableItem, discriminator=ENTITY):
+    """One score. Build it with :meth:`new`; read a stored item with ``ScoreItem.from_raw_data(item)`` (every
+    attribute) or straight into its record with :meth:`record_from_raw` (what the store's reads do)."""
+
+    data = JsonAttribute(field="score")
+    created_at = TimestampAttribute(attr_name="createdAt")
+    updated_at = TimestampAttribute(null=True, attr_name="updatedAt")
+
+    # copies of record fields, for FilterExpressions (attribute name = the record's camelCase field)
+    scorer_id = UnicodeAttribute(null=True, attr_name="scorerId")
+    entity_id = UnicodeAttribute(null=True, attr_name="entityId")
+    entity_type = UnicodeAttribute(null=True, attr_name="entityType")
+    run_id = UnicodeAttribute(null=True, attr_name="runId")
+    trace_id = UnicodeAttribute(null=True, attr_name="traceId")
+    span_id = UnicodeAttribute(null=True, attr_name="spanId")
+    source = UnicodeAttribute(null=True, attr_name="source")
+    organization_id = UnicodeAttribute(null=True, attr_name="organizationId")
+    project_id = UnicodeAttribute(null=True, attr_name="projectId")
+
+    # index keys: gsi1 by scorer, gsi2 by run, gsi3 by entity (when typed), gsi4 by span (when both ids)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    gsi4pk = UnicodeAttribute(null=True)
+    gsi4sk = UnicodeAttribute(null=True)
+
+    COPIED: ClassVar[tuple[str, ...]] = ("scorer_id", "entity_id", "entity_type", "run_id", "trace_id", "span_id",
+                                         "source", "organization_id", "project_id")
+    WRITE_ONCE: ClassVar[frozenset[str]] = frozenset({"created_at", "gsi1sk", "gsi2sk", "gsi3sk", "gsi4sk"})
+
+    @classmethod
+    def new(cls, score_id: str, data: dict[str, Any], *, created_at: datetime,
+            expires_at: int | None = None) -> ScoreItem:
+        """The item of score ``score_id`` with record ``data`` (camelCase JSON, ``id`` included), created and
+        updated at ``created_at``, expiring at ``expires_at`` (epoch seconds; None: kept forever)."""
+        key = keys.score_key(score_id)
+        created_at = to_utc(created_at)
+        sk = f"{keys.ts(created_at)}#{keys.component(score_id)}"
+        values: dict[str, Any] = {
+            "data": data, "created_at": created_at, "updated_at": created_at,
+            "gsi1pk": keys.scores_by_scorer_pk(data["scorerId"]), "gsi2pk": keys.scores_by_run_pk(data["runId"]),
+            "gsi1sk": sk, "gsi2sk": sk, "gsi3sk": sk, "gsi4sk": sk,
+        }
+        for name, field in _COPIED:
+            value = data.get(field)
+            if isinstance(value, str):
+                values[name] = value
+        if "entity_type" in values:
+            values["gsi3pk"] = keys.scores_by_entity_pk(values["entity_type"], data["entityId"])
+        if "trace_id" in values and "span_id" in values:
+            values["gsi4pk"] = keys.scores_by_span_pk(values["trace_id"], values["span_id"])
+        if expires_at is not None:
+            values["ttl"] = epoch_datetime(expires_at)
+        return cls(key.pk, key.sk, **values)
+
+    def record(self) -> Score:
+        """The stored score as its record (the JSON document, with the item's timestamps)."""
+        return _record(self.data, self.created_at, self.updated_at)
+
+    @classmethod
+    def record_from_raw(cls, raw: Item) -> Score:
+        """``ScoreItem.from_raw_data(raw).record()``, decoding only the attributes the record is made of."""
+        values = cls.decode_attributes(raw, _RECORD_ATTRIBUTES)
+        return _record(values["data"], values["created_at"], values["updated_at"])
+
+
+def _record(data: Mapping[str, Any], created_at: datetime, updated_at: datetime | None) -> Score:
+    return Score.model_validate({**data, "createdAt": created_at, "updatedAt": updated_at})
+
+
+_RECORD_ATTRIBUTES = ("data", "created_at", "updated_at")
+
+_COPIED = tuple((name, ScoreItem.get_attributes()[name].attr_name) for name in ScoreItem.COPIED)
+"""(attribute, record field) of each copied field."""
+IS_SCORE: Condition = ScoreItem.item_type == ScoreItem
+"""Filter condition: the item is a score (``_et = score``)."""
