@@ -301,6 +301,7 @@ class MessageOps(DynamoDomain):
         if not is_list(messages):
             raise ValidationError("messages must be a list", code="INVALID_INPUT")
         records: list[Message] = []
+        built: dict[str, tuple[Item, int]] = {}
         for index, raw in enumerate(messages):
             message = coerce(Message, raw, what=f"messages[{index}]")
             require_id(message.id, field=f"messages[{index}].id")
@@ -314,14 +315,14 @@ class MessageOps(DynamoDomain):
             if message.resource_id is not None:
                 require_id(message.resource_id, field=f"messages[{index}].resource_id")
             # Size/JSON validation before any write: a bad message rejects the whole call.
-            check_item_size(self.stamp(it.message_item(message), it.ENTITY_MESSAGE), entity="message",
-                            entity_id=message.id)
+            item = self.stamp(it.message_item(message), it.ENTITY_MESSAGE)
+            built[message.id] = (item, check_item_size(item, entity="message", entity_id=message.id))
             records.append(message)
         if not records:
             return []
         latest = {m.id: m for m in records}
         expires_at = self.ttl.expires_at("message")
-        if expires_at is None and self._save_new(list(latest.values())):
+        if expires_at is None and self._save_new(list(latest.values()), built):
             return records
 
         def build(pending: list[Message]) -> tuple[Plan, list[str]]:
@@ -335,14 +336,14 @@ class MessageOps(DynamoDomain):
         self._run(build, list(latest.values()), "save_messages")
         return records
 
-    def _save_new(self, messages: list[Message]) -> bool:
+    def _save_new(self, messages: list[Message], items: Mapping[str, tuple[Item, int]]) -> bool:
         """Save messages that are new to threads this process has seen, as ONE transaction planned without
         reading: each message and its pointer are created (conditioned on their absence) and each thread's
         Update moves ``updatedAt`` to now and adds to the message counters, conditioned on the thread
         existing, being live, having an earlier ``updatedAt`` and holding the counters as last seen (their
         resource reference, or none). False, with nothing written, when a thread was not seen, any condition
         fails or the batch does not fit one transaction: the caller then reads pointers and threads and plans
-        the general case."""
+        the general case. ``items`` are the messages' items, already stamped, and their sizes."""
         by_thread: dict[str, list[Message]] = {}
         for message in messages:
             assert message.thread_id is not None
@@ -355,15 +356,14 @@ class MessageOps(DynamoDomain):
         size = 0
         for message in messages:
             assert message.thread_id is not None
-            item = self.stamp(it.message_item(message), it.ENTITY_MESSAGE)
-            item[self.spec.revision_attribute] = {"S": uuid.uuid4().hex}
+            built, built_size = items[message.id]
+            item = {**built, self.spec.revision_attribute: {"S": uuid.uuid4().hex}}
             ref = self.stamp(it.message_ref_item(message.id, message.thread_id, item["sk"]["S"],
                                                  message.resource_id), it.ENTITY_MESSAGE_REF)
             for new in (item, ref):
-                expr = Expr()
-                absent = f"attribute_not_exists({expr.name('pk')})"
-                actions.append({"Put": expr.apply({"Item": new, "ConditionExpression": absent})})
-                size += item_size(new)
+                actions.append({"Put": {"Item": new, "ConditionExpression": "attribute_not_exists(#pk)",
+                                        "ExpressionAttributeNames": {"#pk": "pk"}}})
+            size += built_size + item_size(ref)
         if size > MAX_TRANSACTION_BYTES:
             return False
         ts = keys.ts(self.now())
