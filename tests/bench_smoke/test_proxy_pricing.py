@@ -13,24 +13,14 @@ import pytest
 
 from bench.common import proxy, raw_client
 from bench.pricing import INDEX_WRITE_FACTOR
+from bench.run import _endpoint as bench_endpoint
 from bench.workload import Control
 
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    local = os.environ.get("MASTRA_DYNAMO_DDB_LOCAL")
-    if local:
-        yield local
-        return
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with bench_endpoint(os.environ.get("MASTRA_DYNAMO_DDB_LOCAL") or "moto") as url:
+        yield url
 
 
 def _create_table(endpoint: str) -> str:

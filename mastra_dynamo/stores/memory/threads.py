@@ -124,15 +124,19 @@ class ResourceOps(DynamoDomain):
         sets.append(f"{rev} = if_not_exists({rev}, {expr.n(0)}) + {expr.n(1)}")
         condition = f"attribute_exists({expr.name('pk')}) AND {self.not_expired(expr)} AND {ua} < {now}"
         try:
-            result = self.table.call("UpdateItem", **expr.apply({
-                "TableName": self.table.table_name,
-                "Key": key_attr(keys.resource_key(resource_id)),
-                "UpdateExpression": "SET " + ", ".join(sets),
-                "ConditionExpression": condition,
-                "ReturnValues": "ALL_NEW",
-            }))
+            return self._set_resource(resource_id, expr, sets, condition)
         except ConflictError:
             return None
+
+    def _set_resource(self, resource_id: str, expr: Expr, sets: list[str], condition: str) -> Resource:
+        """One conditional UpdateItem of the resource (``SET`` clauses built with ``expr``); the new record."""
+        result = self.table.call("UpdateItem", **expr.apply({
+            "TableName": self.table.table_name,
+            "Key": key_attr(keys.resource_key(resource_id)),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": condition,
+            "ReturnValues": "ALL_NEW",
+        }))
         return it.decode_resource(result["Attributes"])
 
 
@@ -204,19 +208,8 @@ class ResourceOps(DynamoDomain):
             sets.append(f"{rev} = if_not_exists({rev}, {expr.n(0)}) + {expr.n(1)}")
             condition = revision_condition(self, expr, item)
             try:
-                result = self.table.call(
-                    "UpdateItem",
-                    **expr.apply({
-                        "TableName": self.table.table_name,
-                        "Key": key_attr(keys.resource_key(resource_id)),
-                        "UpdateExpression": "SET " + ", ".join(sets),
-                        "ConditionExpression": condition,
-                        "ReturnValues": "ALL_NEW",
-                    }),
-                )
+                return self._set_resource(resource_id, expr, sets, condition)
             except ConflictError:
                 contention_pause(attempt)
-                continue
-            return it.decode_resource(result["Attributes"])
         raise ConflictError(f"update_resource: too much contention on resource {resource_id!r}",
                             details={"resource_id": resource_id})
