@@ -125,7 +125,7 @@ def _upsert_shape(model: type[TableItem], names: frozenset[str], return_values: 
     markers: Item = {name: {"S": _MARK + name} for name in names}
     kwargs = _builder.get_operation_kwargs(
         _table(UNBOUND_TABLE_NAME), _MARK, range_key=_MARK, actions=model.upsert_actions(markers),
-        condition=model.absent_or_alive(Value({"N": _NOW})), return_values=return_values)
+        condition=upsert_condition(model, Value({"N": _NOW}), markers), return_values=return_values)
     item_values: list[tuple[str, str]] = []
     now_placeholder = None
     for placeholder, value in kwargs["ExpressionAttributeValues"].items():
@@ -138,11 +138,19 @@ def _upsert_shape(model: type[TableItem], names: frozenset[str], return_values: 
     return _UpsertShape(kwargs, tuple(item_values), now_placeholder)
 
 
+def upsert_condition(model: type[TableItem], now: int | Value, serialized: Item) -> Condition:
+    """The condition of an upsert of ``serialized``: the model's ``upsert_condition(now, serialized)`` when it
+    has one (``ScoreItem``: write guards), else ``absent_or_alive(now)``."""
+    guard: Callable[[int | Value, Item], Condition] | None = getattr(model, "upsert_condition", None)
+    return model.absent_or_alive(now) if guard is None else guard(now, serialized)
+
+
 def upsert_item(table_name: str, item: TableItem, serialized: Item, *, now_epoch: int,
                 return_values: str | None = None) -> dict[str, Any]:
     """UpdateItem that makes the stored item equal to ``item`` (``serialized``: its ``serialize()``):
-    ``update_item(table_name, item, Model.upsert_actions(serialized), condition=Model.absent_or_alive(now_epoch),
-    return_values=return_values)``, with the expressions PynamoDB built for this item shape reused."""
+    ``update_item(table_name, item, Model.upsert_actions(serialized),
+    condition=upsert_condition(Model, now_epoch, serialized), return_values=return_values)``, with the
+    expressions PynamoDB built for this item shape reused."""
     model = type(item)
     shape_key = (model, frozenset(serialized), return_values)
     shape = _upserts.get(shape_key)

@@ -4,16 +4,22 @@ One item ``S#<id>`` / ``S``: the record as JSON in ``data`` (exact round trip of
 ``updatedAt``, top-level copies of the fields listings filter on, and the keys of the four indexes that list
 scores newest first (by scorer, run, entity, span). Optional copies and index keys are absent, never empty
 strings, so ``gsi3``/``gsi4`` stay sparse.
+
+Each save also stores its write id ``_wid`` (a UUID per call, the same on botocore's resends of that call) and
+write time ``_wt`` (fixed-width UTC timestamp, microseconds). The upsert is conditioned on them
+(:meth:`ScoreItem.upsert_condition`): a request delivered late, after a newer save of the same id was
+acknowledged, fails its condition instead of overwriting the newer score; a resend of the same request passes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Value
 
 from mastra_dynamo.clock import to_utc
 from mastra_dynamo.dynamo.codec import Item
@@ -32,6 +38,11 @@ class ScoreItem(TableItem, discriminator=ENTITY):
     data = JsonAttribute(field="score")
     created_at = TimestampAttribute(attr_name="createdAt")
     updated_at = TimestampAttribute(null=True, attr_name="updatedAt")
+
+    # the save that wrote the item: its id (uuid4 per call) and write time (keys.ts, strictly increasing per
+    # store); absent on items written before write guards
+    write_id = UnicodeAttribute(null=True, attr_name="_wid")
+    write_time = UnicodeAttribute(null=True, attr_name="_wt")
 
     # copies of record fields, for FilterExpressions (attribute name = the record's camelCase field)
     scorer_id = UnicodeAttribute(null=True, attr_name="scorerId")
@@ -59,10 +70,11 @@ class ScoreItem(TableItem, discriminator=ENTITY):
     WRITE_ONCE: ClassVar[frozenset[str]] = frozenset({"created_at", "gsi1sk", "gsi2sk", "gsi3sk", "gsi4sk"})
 
     @classmethod
-    def new(cls, score_id: str, data: dict[str, Any], *, created_at: datetime,
-            expires_at: int | None = None) -> ScoreItem:
+    def new(cls, score_id: str, data: dict[str, Any], *, created_at: datetime, expires_at: int | None = None,
+            write_id: str | None = None, write_time: datetime | None = None) -> ScoreItem:
         """The item of score ``score_id`` with record ``data`` (camelCase JSON, ``id`` included), created and
-        updated at ``created_at``, expiring at ``expires_at`` (epoch seconds; None: kept forever)."""
+        updated at ``created_at``, expiring at ``expires_at`` (epoch seconds; None: kept forever), written by
+        the save ``write_id`` at ``write_time`` (both or neither; see :meth:`upsert_condition`)."""
         key = keys.score_key(score_id)
         created_at = to_utc(created_at)
         sk = f"{keys.ts(created_at)}#{keys.component(score_id)}"
@@ -81,7 +93,38 @@ class ScoreItem(TableItem, discriminator=ENTITY):
             values["gsi4pk"] = keys.scores_by_span_pk(values["trace_id"], values["span_id"])
         if expires_at is not None:
             values["ttl"] = epoch_datetime(expires_at)
+        if write_id is not None and write_time is not None:
+            values["write_id"] = write_id
+            values["write_time"] = keys.ts(to_utc(write_time))
         return cls(key.pk, key.sk, **values)
+
+    @classmethod
+    def upsert_condition(cls, now: int | Value, serialized: Item) -> Condition:
+        """The condition of the upsert of ``serialized`` at ``now`` (epoch seconds, or a serialized value).
+
+        With a write id and time: ``attribute_not_exists(pk) OR _wid = :wid OR (not expired AND
+        (attribute_not_exists(_wt) OR _wt < :wt))``: no item; or this very request applied already (a resend);
+        or a live item written earlier. A request delivered after a newer save of the id fails. An expired item
+        fails too (the store replaces it, :meth:`replace_condition`). Without them: :meth:`absent_or_alive`."""
+        wid, wt = serialized.get("_wid"), serialized.get("_wt")
+        if wid is None or wt is None:
+            return cls.absent_or_alive(now)
+        older = cls.write_time.does_not_exist() | (cls.write_time < Value(wt))
+        return cast(Condition, cls.pk.does_not_exist() | (cls.write_id == Value(wid))
+                    | (cls.not_expired(now) & older))
+
+    @classmethod
+    def replace_condition(cls, now: int, serialized: Item) -> Condition:
+        """The condition of the PutItem that replaces an expired score by ``serialized``: no item, this very
+        request applied already (a resend), or the item is still expired at ``now`` (epoch seconds)."""
+        return cast(Condition, cls.pk.does_not_exist() | (cls.write_id == Value(serialized["_wid"]))
+                    | (cls.ttl <= epoch_datetime(now)))
+
+    @classmethod
+    def written_by(cls, raw: Item) -> tuple[str | None, str | None]:
+        """(``_wid``, ``_wt``) of a stored item (None when absent)."""
+        wid, wt = raw.get("_wid"), raw.get("_wt")
+        return (None if wid is None else wid.get("S"), None if wt is None else wt.get("S"))
 
     def record(self) -> Score:
         """The stored score as its record (the JSON document, with the item's timestamps)."""

@@ -14,15 +14,17 @@ requests, conditions and filters (models/requests.py); they are sent through ``s
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import Attribute
-from pynamodb.constants import ALL_NEW
+from pynamodb.constants import ALL_NEW, ALL_OLD
 from pynamodb.expressions.condition import Condition
 
-from mastra_dynamo.dynamo.codec import check_item_size
+from mastra_dynamo.dynamo.codec import Item, check_item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.scores import ENTITY, IS_SCORE, ScoreItem
@@ -43,6 +45,10 @@ from mastra_dynamo.stores.base import DynamoDomain
 from mastra_dynamo.validate import optional_id, require_id
 
 ENTITY_SCORE = ENTITY
+_MAX_ATTEMPTS = 4
+"""Upserts of one save at most (each failed one is followed by a replace of an expired item that lost a race)."""
+_WRITE_TIME_STEP = timedelta(microseconds=1)
+_write_time_lock = threading.Lock()
 Filters = list[tuple[Attribute[str], str | None]]
 """Equality filters of a listing: (model attribute, value); ``None`` values are left out."""
 
@@ -51,6 +57,7 @@ class DynamoScoresStore(DynamoDomain):
     """Eval scores. See docs/access-patterns.md for the requests behind each method."""
 
     supports_list_scores_by_span = True
+    _last_write_time: datetime | None = None
 
     def save_score(self, *, score: ScorePayload | Mapping[str, Any]) -> SaveScoreResult:
         """Validate and upsert a score. ``id`` is honoured when given; re-saving keeps ``created_at``.
@@ -70,20 +77,64 @@ class DynamoScoresStore(DynamoDomain):
         score_id = payload.id or str(uuid.uuid4())
         data = json_data(payload, what="score", by_alias=True, exclude_unset=True)
         data["id"] = score_id
-        item = ScoreItem.new(score_id, data, created_at=self.now(), expires_at=self.ttl.expires_at("score"))
+        now = self.now()
+        item = ScoreItem.new(score_id, data, created_at=now, expires_at=self.ttl.expires_at("score"),
+                             write_id=str(uuid.uuid4()), write_time=self._write_time(now))
         serialized = item.serialize()
         check_item_size(serialized, entity="score", entity_id=score_id)
+        return SaveScoreResult(score=ScoreItem.record_from_raw(self._upsert(score_id, item, serialized)))
+
+    def _write_time(self, now: datetime) -> datetime:
+        """The write time of a save: now, but always after the previous save of this store (a clock that stands
+        still or steps back never makes a later save look older than an earlier one)."""
+        with _write_time_lock:
+            last = self._last_write_time
+            wt = now if last is None or now > last else last + _WRITE_TIME_STEP
+            self._last_write_time = wt
+        return wt
+
+    def _upsert(self, score_id: str, item: ScoreItem, serialized: Item) -> Item:
+        """Write ``serialized`` (one UpdateItem normally) and return the stored item.
+
+        The upsert is conditioned on the stored state (``ScoreItem.upsert_condition``): absent, written by this
+        very request (a resend), or alive and written earlier. When the condition fails, the item it saw
+        (ALL_OLD) tells why: a live item written by a later save raises ConflictError SCORE_NEWER_WRITE and
+        nothing is written; an expired item is replaced by a PutItem conditioned on it still being expired."""
         table = self.table.table_name
-        try:
-            # upsert: createdAt and the index sort keys are write-once, absent copies and ttl are removed
-            result = self.table.call("UpdateItem", **requests.upsert_item(
-                table, item, serialized, now_epoch=self.ttl.now_epoch(), return_values=ALL_NEW))
-            stored = result["Attributes"]
-        except ConflictError:
-            # an expired score with this id: replace it (its createdAt is gone with it)
-            self.table.call("PutItem", **requests.put_item(table, item, serialized=serialized))
-            stored = serialized
-        return SaveScoreResult(score=ScoreItem.record_from_raw(stored))
+        wid, wt = ScoreItem.written_by(serialized)
+        for _ in range(_MAX_ATTEMPTS):
+            now_epoch = self.ttl.now_epoch()
+            request = requests.upsert_item(table, item, serialized, now_epoch=now_epoch, return_values=ALL_NEW)
+            request["ReturnValuesOnConditionCheckFailure"] = ALL_OLD
+            try:
+                # upsert: createdAt and the index sort keys are write-once, absent copies and ttl are removed
+                stored: Item = self.table.call("UpdateItem", **request)["Attributes"]
+                return stored
+            except ConflictError as exc:
+                old = _old_item(exc)
+            if old is None:  # a backend that does not return the item: read it
+                old = self.table.call("GetItem", **requests.get_item(table, keys.score_key(score_id),
+                                                                     consistent=True)).get("Item")
+                if old is None:
+                    continue  # gone since: upsert again
+            expires = old.get(self.spec.ttl_attribute, {}).get("N")
+            if expires is not None and int(float(expires)) <= now_epoch:  # as the condition saw it
+                try:
+                    # an expired score with this id: replace it (its createdAt is gone with it)
+                    self.table.call("PutItem", **requests.put_item(
+                        table, item, serialized=serialized, condition=ScoreItem.replace_condition(now_epoch,
+                                                                                                  serialized)))
+                    return serialized
+                except ConflictError:
+                    continue  # written again meanwhile: upsert again
+            old_wid, old_wt = ScoreItem.written_by(old)
+            if old_wid != wid and old_wt is not None and wt is not None and old_wt >= wt:
+                raise ConflictError(
+                    f"save_score: score {score_id!r} was saved by a later write (write time {old_wt}, this save "
+                    f"{wt}); nothing was written", code="SCORE_NEWER_WRITE",
+                    details={"id": score_id, "stored_write_time": old_wt, "write_time": wt})
+        raise ConflictError(f"save_score: score {score_id!r} kept changing during the save; nothing was written",
+                            code="SCORE_WRITE_CONFLICT", details={"id": score_id})
 
     def get_score_by_id(self, *, id: str) -> Score | None:
         require_id(id, field="id")
@@ -155,3 +206,11 @@ class DynamoScoresStore(DynamoDomain):
         from mastra_dynamo.admin import scan_entities  # admin: not a request path
 
         self.table.batch_write(deletes=list(scan_entities(self.table, (ENTITY_SCORE,))))
+
+
+def _old_item(exc: ConflictError) -> Item | None:
+    """The item a failed condition saw (``ReturnValuesOnConditionCheckFailure=ALL_OLD``), when the backend
+    returned it."""
+    response = getattr(exc.cause, "response", None)
+    item = response.get("Item") if isinstance(response, Mapping) else None
+    return item if isinstance(item, dict) else None

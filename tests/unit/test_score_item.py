@@ -4,6 +4,7 @@ built from it (models/requests.py) are PynamoDB's, for the store's table, withou
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,6 +102,18 @@ def test_the_layout_spelled_out() -> None:
     }
 
 
+def test_a_save_adds_its_write_id_and_write_time() -> None:
+    data = SHAPES["minimal"]
+    later = NOW.replace(microsecond=7)
+    raw = ScoreItem.new(data["id"], data, created_at=NOW, write_id="w-1", write_time=later).serialize()
+    assert raw == {**reference_item(data["id"], data, keys.ts(NOW), None),
+                   "_wid": {"S": "w-1"}, "_wt": {"S": "2026-01-02T03:04:05.000007Z"}}
+    loaded = ScoreItem.from_raw_data(raw)
+    assert (loaded.write_id, loaded.write_time) == ("w-1", keys.ts(later))
+    assert ScoreItem.written_by(raw) == ("w-1", keys.ts(later))
+    assert ScoreItem.record_from_raw(raw) == ScoreItem.new(data["id"], data, created_at=NOW).record()
+
+
 def test_large_records_are_stored_compressed_and_read_back() -> None:
     data = SHAPES["compressed"]
     raw = ScoreItem.new(data["id"], data, created_at=NOW).serialize()
@@ -167,6 +180,34 @@ def test_an_upsert_is_the_request_pynamodb_builds(shape: str, expires_at: int | 
         assert upsert["TableName"] == table and upsert["ReturnValues"] == "ALL_NEW"
 
 
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_a_guarded_upsert_is_the_request_pynamodb_builds(shape: str) -> None:
+    data = SHAPES[shape]
+    item = ScoreItem.new(data["id"], data, created_at=NOW, expires_at=1_900_000_000, write_id="w-1",
+                         write_time=NOW)
+    serialized = item.serialize()
+    for table in ("table-a", "table-b"):
+        upsert = requests.upsert_item(table, item, serialized, now_epoch=1_800_000_000, return_values=ALL_NEW)
+        assert upsert == requests.update_item(table, item, ScoreItem.upsert_actions(serialized),
+                                              condition=ScoreItem.upsert_condition(1_800_000_000, serialized),
+                                              return_values=ALL_NEW)
+
+
+def test_a_guarded_upsert_is_conditioned_on_the_stored_write() -> None:
+    data = SHAPES["minimal"]
+    item = ScoreItem.new(data["id"], data, created_at=NOW, write_id="w-1", write_time=NOW)
+    request = requests.upsert_item("t", item, item.serialize(), now_epoch=1_800_000_000)
+    names, values = request["ExpressionAttributeNames"], request["ExpressionAttributeValues"]
+
+    def spelled(match: re.Match[str]) -> str:  # a placeholder as its name or (value)
+        p = match.group(0)
+        return names[p] if p.startswith("#") else f"({next(iter(values[p].values()))})"
+
+    assert re.sub(r"[#:]\d+", spelled, request["ConditionExpression"]) == (
+        "((attribute_not_exists (pk) OR _wid = (w-1)) OR ((attribute_not_exists (ttl) OR ttl > (1800000000)) AND "
+        f"(attribute_not_exists (_wt) OR _wt < ({keys.ts(NOW)}))))")
+
+
 def test_an_upsert_sets_what_the_item_has_and_removes_the_optional_rest() -> None:
     data = SHAPES["minimal"]
     item = ScoreItem.new(data["id"], data, created_at=NOW)
@@ -176,7 +217,8 @@ def test_an_upsert_sets_what_the_item_has_and_removes_the_optional_rest() -> Non
     update = request["UpdateExpression"]
     sets, removes = update.removeprefix("SET ").split(" REMOVE ")
     removed = {request["ExpressionAttributeNames"][p.strip()] for p in removes.split(",")}
-    assert removed == {"entityType", "traceId", "spanId", "organizationId", "projectId", "gsi3pk", "gsi4pk", "ttl"}
+    assert removed == {"entityType", "traceId", "spanId", "organizationId", "projectId", "gsi3pk", "gsi4pk", "ttl",
+                       "_wid", "_wt"}  # an item without a write id and time (a save always has them)
     for attr in ("createdAt", "gsi1sk", "gsi2sk", "gsi3sk", "gsi4sk"):
         assert f"{names[attr]} = if_not_exists ({names[attr]}, " in sets
     for attr in ("data", "updatedAt", "gsi1pk", "scorerId", "_et", "_sv"):
