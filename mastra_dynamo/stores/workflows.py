@@ -3,11 +3,14 @@
 A run lives in its own partition ``W#<runId>``: the head item ``N#<workflowName>`` holds the run's fields
 and either the snapshot inline (JSON text, or zlib-compressed JSON when large) or the manifest of a chunked
 snapshot (generation id + chunk count). Chunks ``C#<workflowName>#<generation>#<n>`` are written before the
-head switches to their generation (the commit point), and the previous generation is deleted afterwards,
-so a reader never mixes two writes. Only the generation a write replaced is deleted (another one may be a
-concurrent writer's, not committed yet). A crash leaves at most unreferenced chunks: they are removed when
-the run is deleted, or by their TTL. Each head write carries a write id (``_wid``), so a write whose answer
-was lost can read back whether it was applied.
+head switches to their generation (the commit point), so a reader never mixes two writes. Generations are
+ordered (``t`` + write time in ns + random), and every head write carries its own order stamp (``_gen``: the
+generation, or a fresh stamp for an inline snapshot) under the condition that the head's stamp is older: the
+head's stamp only grows, so no generation older than a committed stamp can ever be committed. After a commit
+the write deletes every chunk of the run and workflow older than its own stamp (one keys-only Query of that
+sort-key range), whatever the head it replaced was: orphans of lost answers, crashes and earlier failed
+cleanups go with it, and a concurrent writer's newer generation is never touched. Each head write carries a
+write id (``_wid``), so a write whose answer was lost can read back whether it was applied.
 
 The head is in no index. A small index entry ``I#<workflowName>`` beside it carries what listings filter and
 sort on (status, resource, createdAt, expiry) and the index keys. A write that keeps those fields updates the
@@ -53,6 +56,9 @@ DEFAULT_MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024
 MAX_CAS_ATTEMPTS = 200
 WRITE_ID = "_wid"
 """Head attribute: a fresh id per write, so a write whose answer was lost can tell whether it was applied."""
+GEN_STAMP = "_gen"
+"""Head attribute: the order stamp of the write that set it (its chunk generation when chunked)."""
+MAX_STALE_ATTEMPTS = 5
 
 
 ENTITY_RUN_INDEX = "workflow_run_index"
@@ -62,6 +68,28 @@ class _Conflict(Exception):
     """The head changed between read and write (internal: triggers a re-read)."""
 
 
+class _Stale(Exception):
+    """The head carries a stamp not older than this write's (a writer whose clock is ahead): the write takes a
+    new stamp after ``floor`` and is made again (internal)."""
+
+    def __init__(self, floor: str) -> None:
+        super().__init__(floor)
+        self.floor = floor
+
+
+def new_stamp(floor: str | None = None) -> str:
+    """A generation / order stamp later than ``floor``: ``t`` + 16 hex digits of ns + 8 random hex digits.
+    Fixed width, so text order is time order; older random generations (16 hex digits) sort before all."""
+    now = time.time_ns()
+    if floor is not None and len(floor) == 25 and floor.startswith("t"):
+        now = max(now, int(floor[1:17], 16) + 1)
+    return f"t{now:016x}{uuid.uuid4().hex[:8]}"
+
+
+def _stamp_of(head: Item | None) -> str | None:
+    return None if head is None else head.get(GEN_STAMP, {}).get("S")
+
+
 @dataclass(frozen=True)
 class _HeadBody:
     """What one write puts on a run's head."""
@@ -69,6 +97,7 @@ class _HeadBody:
     inline: AttributeValue | None
     generation: str | None
     chunk_count: int
+    stamp: str
     status: str
     updated: str
     write_id: str
@@ -174,14 +203,28 @@ class DynamoWorkflowsStore(DynamoDomain):
         """Write the head (and chunks). ``upsert``: insert or update (expired heads are replaced);
         otherwise the head must still carry the revision of ``expect`` (None = must not exist)."""
         inline, chunks = self._encode(snapshot, workflow_name=workflow_name, run_id=run_id)
-        generation = uuid.uuid4().hex[:16] if chunks else None
+        floor = _stamp_of(expect)
+        for _ in range(MAX_STALE_ATTEMPTS):
+            try:
+                self._write_once(workflow_name=workflow_name, run_id=run_id, snapshot=snapshot, inline=inline,
+                                 chunks=chunks, stamp=new_stamp(floor), resource_id=resource_id,
+                                 created_at=created_at, updated_at=updated_at, expect=expect, upsert=upsert)
+                return
+            except _Stale as stale:
+                floor = stale.floor
+        raise ConflictError(f"run {run_id!r}: the head keeps a newer stamp; retry", details={"run_id": run_id})
+
+    def _write_once(self, *, workflow_name: str, run_id: str, snapshot: Any, inline: AttributeValue | None,
+                    chunks: list[bytes], stamp: str, resource_id: str | None, created_at: datetime | None,
+                    updated_at: datetime | None, expect: Item | None, upsert: bool) -> None:
+        generation = stamp if chunks else None
         write_id = uuid.uuid4().hex
         expires_at = self.ttl.expires_at("workflow_snapshot")
         if generation is not None:
             self._put_chunks(workflow_name, run_id, generation, chunks, expires_at)
         old: Item | None
         try:
-            old = self._store_head(workflow_name=workflow_name, run_id=run_id, inline=inline,
+            old = self._store_head(workflow_name=workflow_name, run_id=run_id, inline=inline, stamp=stamp,
                                    generation=generation, chunk_count=len(chunks), resource_id=resource_id,
                                    created_at=created_at, updated_at=updated_at, expect=expect,
                                    upsert=upsert, expires_at=expires_at,
@@ -194,16 +237,30 @@ class DynamoWorkflowsStore(DynamoDomain):
                 if generation is not None:
                     self._delete_generations(workflow_name, run_id, keep=None, only=generation)
                 raise
-            old = expect
+            old = None  # committed; what it replaced is unknown
         except BaseException:
             if generation is not None:
                 self._delete_generations(workflow_name, run_id, keep=None, only=generation)
             raise
-        # Delete only the generation this write replaced: other generations may belong to a concurrent
-        # writer whose head update is still to come.
-        old_generation = old.get("snapGen", {}).get("S") if old is not None else None
-        if old_generation and old_generation != generation:
-            self._delete_generations(workflow_name, run_id, keep=None, only=old_generation)
+        # Committed. The cleanup does not depend on what the head update answered: it deletes every chunk
+        # older than this write's stamp (none can be committed any more; the live generation is this one or
+        # newer). An inline write over a known inline head skips it (nothing to replace).
+        if generation is not None or old is None or "snapGen" in old:
+            self._delete_older_than(workflow_name, run_id, stamp)
+
+    def _delete_older_than(self, workflow_name: str, run_id: str, stamp: str) -> None:
+        """Delete the run's chunks of every generation older than ``stamp``: one keys-only, consistent Query
+        of ``sk BETWEEN C#<wf># AND C#<wf>#<stamp>`` (the chunks of ``stamp`` itself sort after the upper
+        bound), then BatchWriteItem deletes."""
+        prefix = keys.run_chunk_prefix(workflow_name)
+        query = listing.PartitionQuery(None, "pk", "sk", keys.run_pk(run_id), sk_between=(prefix, prefix + stamp),
+                                       consistent=True)
+        expr = Expr()
+        params = expr.apply({**query.params(ascending=True, expr=expr, filter_expression=None, limit=None),
+                             "ProjectionExpression": f"{expr.name('pk')}, {expr.name('sk')}"})
+        doomed = [Key(i["pk"]["S"], i["sk"]["S"]) for i in self.table.query_items(params)]
+        if doomed:
+            self.table.batch_write(deletes=doomed)
 
     def _landed(self, workflow_name: str, run_id: str, write_id: str) -> bool:
         """Whether the head carries ``write_id``: the head update of that write was applied."""
@@ -231,17 +288,18 @@ class DynamoWorkflowsStore(DynamoDomain):
         if doomed:
             self.table.batch_write(deletes=doomed)
 
-    def _store_head(self, *, workflow_name: str, run_id: str, inline: AttributeValue | None,
+    def _store_head(self, *, workflow_name: str, run_id: str, inline: AttributeValue | None, stamp: str,
                     generation: str | None, chunk_count: int, resource_id: str | None,
                     created_at: datetime | None, updated_at: datetime | None, expect: Item | None, upsert: bool,
-                    expires_at: int | None, status: Any, write_id: str) -> Item:
-        """Write the head (and, when an indexed field changes, its index entry). Returns the head it replaced.
+                    expires_at: int | None, status: Any, write_id: str) -> Item | None:
+        """Write the head (and, when an indexed field changes, its index entry). Returns the head it replaced
+        (None: unknown, the write was found applied after a lost answer).
 
         A write that keeps the indexed fields (status, resource, expiry) is one UpdateItem of the unindexed head.
         Otherwise head and index entry are put together by one transaction conditioned on the head that was
         read (``expect`` for compare-and-set writes; a fresh read for upserts). With retention on, every write
         sets a new expiry (now + retention, like every other entity), so every write is the transaction."""
-        body = _HeadBody(inline=inline, generation=generation, chunk_count=chunk_count,
+        body = _HeadBody(inline=inline, generation=generation, chunk_count=chunk_count, stamp=stamp,
                          status=status if isinstance(status, str) and status else "unknown",
                          updated=keys.ts(updated_at or self.now()), write_id=write_id, expires_at=expires_at)
         if upsert:
@@ -253,13 +311,18 @@ class DynamoWorkflowsStore(DynamoDomain):
                     pass  # first write, an indexed field changes, or an older layout: the two-item write below
             for attempt in range(MAX_CAS_ATTEMPTS):
                 current = self.table.get_item(keys.run_key(workflow_name, run_id))
+                if current is not None and current.get(WRITE_ID, {}).get("S") == write_id:
+                    return None  # an earlier attempt of this write was applied (its answer was lost)
+                current_stamp = _stamp_of(current)
+                if current_stamp is not None and current_stamp >= stamp:
+                    raise _Stale(current_stamp)
                 try:
                     self._put_head_and_index(workflow_name, run_id, body, resource_id=resource_id,
                                              created_at=created_at, current=current)
                     return current or {}
                 except ConflictError:
                     if self._landed(workflow_name, run_id, write_id):
-                        return current or {}
+                        return None
                     self._pause(attempt)
             raise ConflictError(f"run {run_id!r}: too much contention; retry", details={"run_id": run_id})
         try:
@@ -272,7 +335,7 @@ class DynamoWorkflowsStore(DynamoDomain):
             if self._landed(workflow_name, run_id, write_id):
                 # A retry of this very request (its first attempt was applied, the answer was lost)
                 # failed the revision check: the write is in.
-                return expect or {}
+                return None
             raise _Conflict() from None
 
     def _index_unchanged(self, head: Item, body: _HeadBody) -> bool:
@@ -286,7 +349,8 @@ class DynamoWorkflowsStore(DynamoDomain):
         """One UpdateItem of the head, conditioned on its index entry staying right (ConflictError if not)."""
         expr = Expr()
         sets = [f"{expr.name('updatedAt')} = {expr.s(body.updated)}",
-                f"{expr.name(WRITE_ID)} = {expr.s(body.write_id)}"]
+                f"{expr.name(WRITE_ID)} = {expr.s(body.write_id)}",
+                f"{expr.name(GEN_STAMP)} = {expr.s(body.stamp)}"]
         removes: list[str] = []
         if body.inline is not None:
             sets.append(f"{expr.name('snapshot')} = {expr.value(body.inline)}")
@@ -298,14 +362,16 @@ class DynamoWorkflowsStore(DynamoDomain):
             removes.append(expr.name("snapshot"))
         rev = expr.name(self.spec.revision_attribute)
         sets.append(f"{rev} = {rev} + {expr.n(1)}")
+        gen = expr.name(GEN_STAMP)
+        older = f"(attribute_not_exists({gen}) OR {gen} < {expr.s(body.stamp)})"
         if expect is not None:
-            condition = f"{rev} = {expr.value(expect[self.spec.revision_attribute])}"
+            condition = f"{rev} = {expr.value(expect[self.spec.revision_attribute])} AND {older}"
         else:
             ttl = expr.name(self.spec.ttl_attribute)
             conditions = [f"attribute_exists({expr.name('pk')})", f"attribute_not_exists({expr.name('gsi1pk')})",
                           f"{expr.name('status')} = {expr.s(body.status)}",
                           f"{ttl} = {expr.n(body.expires_at)}" if body.expires_at is not None
-                          else f"attribute_not_exists({ttl})"]
+                          else f"attribute_not_exists({ttl})", older]
             if resource_id is not None:
                 conditions.append(f"{expr.name('resourceId')} = {expr.s(resource_id)}")
             condition = " AND ".join(conditions)
@@ -335,7 +401,7 @@ class DynamoWorkflowsStore(DynamoDomain):
             shared[self.spec.ttl_attribute] = {"N": str(body.expires_at)}
         key = keys.run_key(workflow_name, run_id)
         head: Item = {"pk": {"S": key.pk}, "sk": {"S": key.sk}, **shared, "updatedAt": {"S": body.updated},
-                      WRITE_ID: {"S": body.write_id}}
+                      WRITE_ID: {"S": body.write_id}, GEN_STAMP: {"S": body.stamp}}
         if body.inline is not None:
             head["snapshot"] = body.inline
         else:
@@ -357,6 +423,9 @@ class DynamoWorkflowsStore(DynamoDomain):
             condition = f"{expr.name(rev_attr)} = {expr.value(old_rev)}"
         else:
             condition = f"attribute_not_exists({expr.name(rev_attr)})"
+        if current is not None:
+            gen = expr.name(GEN_STAMP)
+            condition += f" AND (attribute_not_exists({gen}) OR {gen} < {expr.s(body.stamp)})"
         self.table.transact_write([{"Put": expr.apply({"Item": head, "ConditionExpression": condition})},
                                    {"Put": {"Item": index}}])
 
