@@ -235,12 +235,12 @@ class DynamoWorkflowsStore(DynamoDomain):
             # cannot be read either, keep the new chunks (the head may name them) and report the error.
             if not self._landed(workflow_name, run_id, write_id):
                 if generation is not None:
-                    self._delete_generations(workflow_name, run_id, keep=None, only=generation)
+                    self._delete_generations(workflow_name, run_id, only=generation)
                 raise
             old = None  # committed; what it replaced is unknown
         except BaseException:
             if generation is not None:
-                self._delete_generations(workflow_name, run_id, keep=None, only=generation)
+                self._delete_generations(workflow_name, run_id, only=generation)
             raise
         # Committed. The cleanup does not depend on what the head update answered: it deletes every chunk
         # older than this write's stamp (none can be committed any more; the live generation is this one or
@@ -249,18 +249,11 @@ class DynamoWorkflowsStore(DynamoDomain):
             self._delete_older_than(workflow_name, run_id, stamp)
 
     def _delete_older_than(self, workflow_name: str, run_id: str, stamp: str) -> None:
-        """Delete the run's chunks of every generation older than ``stamp``: one keys-only, consistent Query
-        of ``sk BETWEEN C#<wf># AND C#<wf>#<stamp>`` (the chunks of ``stamp`` itself sort after the upper
-        bound), then BatchWriteItem deletes."""
+        """Delete the run's chunks of every generation older than ``stamp``: ``sk BETWEEN C#<wf># AND
+        C#<wf>#<stamp>`` (the chunks of ``stamp`` itself sort after the upper bound)."""
         prefix = keys.run_chunk_prefix(workflow_name)
-        query = listing.PartitionQuery(None, "pk", "sk", keys.run_pk(run_id), sk_between=(prefix, prefix + stamp),
-                                       consistent=True)
-        expr = Expr()
-        params = expr.apply({**query.params(ascending=True, expr=expr, filter_expression=None, limit=None),
-                             "ProjectionExpression": f"{expr.name('pk')}, {expr.name('sk')}"})
-        doomed = [Key(i["pk"]["S"], i["sk"]["S"]) for i in self.table.query_items(params)]
-        if doomed:
-            self.table.batch_write(deletes=doomed)
+        self._delete_chunks(listing.PartitionQuery(None, "pk", "sk", keys.run_pk(run_id),
+                                                   sk_between=(prefix, prefix + stamp), consistent=True))
 
     def _landed(self, workflow_name: str, run_id: str, write_id: str) -> bool:
         """Whether the head carries ``write_id``: the head update of that write was applied."""
@@ -276,15 +269,18 @@ class DynamoWorkflowsStore(DynamoDomain):
             items.append(self.stamp(item, ENTITY_CHUNK, expires_at=expires_at))
         self.table.batch_write(puts=items)
 
-    def _delete_generations(self, workflow_name: str, run_id: str, *, keep: str | None,
-                            only: str | None = None) -> None:
+    def _delete_generations(self, workflow_name: str, run_id: str, *, only: str | None = None) -> None:
+        """Delete the run's chunks of ``only`` (a generation), or of every generation."""
         prefix = keys.run_chunk_prefix(workflow_name, only)
-        query = listing.PartitionQuery(None, "pk", "sk", keys.run_pk(run_id), sk_prefix=prefix, consistent=True)
+        self._delete_chunks(listing.PartitionQuery(None, "pk", "sk", keys.run_pk(run_id), sk_prefix=prefix,
+                                                   consistent=True))
+
+    def _delete_chunks(self, query: listing.PartitionQuery) -> None:
+        """One keys-only Query of chunk keys, then BatchWriteItem deletes of what it found."""
         expr = Expr()
         params = expr.apply({**query.params(ascending=True, expr=expr, filter_expression=None, limit=None),
                              "ProjectionExpression": f"{expr.name('pk')}, {expr.name('sk')}"})
-        doomed = [Key(i["pk"]["S"], i["sk"]["S"]) for i in self.table.query_items(params)
-                  if keep is None or not i["sk"]["S"].startswith(keys.run_chunk_prefix(workflow_name, keep))]
+        doomed = [Key(i["pk"]["S"], i["sk"]["S"]) for i in self.table.query_items(params)]
         if doomed:
             self.table.batch_write(deletes=doomed)
 
@@ -488,7 +484,7 @@ class DynamoWorkflowsStore(DynamoDomain):
         require_id(workflow_name, field="workflow_name")
         self.table.transact_write([{"Delete": {"Key": key_attr(keys.run_key(workflow_name, run_id))}},
                                    {"Delete": {"Key": key_attr(keys.run_index_key(workflow_name, run_id))}}])
-        self._delete_generations(workflow_name, run_id, keep=None)
+        self._delete_generations(workflow_name, run_id)
 
     def list_workflow_runs(
         self,

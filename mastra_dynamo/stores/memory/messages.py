@@ -290,7 +290,7 @@ class MessageOps(DynamoDomain):
                 self._execute(plan)
                 return
             except TransactionCancelled as exc:
-                if not any(r in ("ConditionalCheckFailed", "TransactionConflict") for r in exc.reasons if r):
+                if not _lost_race(exc):
                     raise
                 applied = int(exc.details.get("applied", 0))
                 done = set(order[:applied])
@@ -392,7 +392,7 @@ class MessageOps(DynamoDomain):
         try:
             self.table.transact_write(actions)
         except TransactionCancelled as exc:
-            if any(r in ("ConditionalCheckFailed", "TransactionConflict") for r in exc.reasons if r):
+            if _lost_race(exc):
                 for thread_id in by_thread:
                     self.hints.forget(thread_id)
                 return False
@@ -458,6 +458,11 @@ class MessageOps(DynamoDomain):
             return plan, list(locations)
 
         self._run(build, list(dict.fromkeys(message_ids)), "delete_messages")
+
+
+def _lost_race(exc: TransactionCancelled) -> bool:
+    """The transaction was cancelled by a condition or a concurrent writer (re-read and retry), not a fault."""
+    return any(r in ("ConditionalCheckFailed", "TransactionConflict") for r in exc.reasons if r)
 
 
 def _ident(value: Any) -> str:
