@@ -36,7 +36,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pynamodb.connection import Connection
 from pynamodb.connection.base import MetaTable
@@ -104,6 +104,41 @@ def update_item(table_name: str, item: TableItem, actions: Sequence[Action], *, 
     hash_key, range_key = _key(item)
     return _builder.get_operation_kwargs(_table(table_name), hash_key, range_key=range_key, actions=actions,
                                          condition=condition, return_values=return_values)
+
+
+def update_key(table_name: str, key: Key, actions: Sequence[Action], *, condition: Condition | None = None,
+               return_values: str | None = None,
+               return_values_on_condition_failure: str | None = None) -> dict[str, Any]:
+    """UpdateItem of ``key`` with ``actions`` (when the caller has a key, not a model instance)."""
+    return _builder.get_operation_kwargs(
+        _table(table_name), TableItem.pk.serialize(key.pk), range_key=TableItem.sk.serialize(key.sk),
+        actions=actions, condition=condition, return_values=return_values,
+        return_values_on_condition_failure=return_values_on_condition_failure)
+
+
+def delete_item(table_name: str, key: Key, *, condition: Condition | None = None,
+                return_values: str | None = None) -> dict[str, Any]:
+    """DeleteItem of ``key``."""
+    return _builder.get_operation_kwargs(_table(table_name), TableItem.pk.serialize(key.pk),
+                                         range_key=TableItem.sk.serialize(key.sk), condition=condition,
+                                         return_values=return_values)
+
+
+def condition_check(table_name: str, key: Key, condition: Condition) -> dict[str, Any]:
+    """The body of a ConditionCheck action of a transaction: ``condition`` on the item at ``key``."""
+    return _builder.get_operation_kwargs(_table(table_name), TableItem.pk.serialize(key.pk),
+                                         range_key=TableItem.sk.serialize(key.sk), condition=condition)
+
+
+TransactKind = Literal["Put", "Update", "Delete", "ConditionCheck"]
+
+
+def transact(kind: TransactKind, request: dict[str, Any]) -> dict[str, Any]:
+    """One action of ``TableClient.transact_write``: a request built above (``put_item``, ``update_item``,
+    ``update_key``, ``delete_item``, ``condition_check``) as a ``Put``/``Update``/``Delete``/``ConditionCheck``.
+    ``ReturnValues`` is dropped (a transaction returns no item); ``ReturnValuesOnConditionCheckFailure``
+    stays (it is how a cancelled transaction reports the item a condition saw)."""
+    return {kind: {k: v for k, v in request.items() if k != "ReturnValues"}}
 
 
 @dataclass(frozen=True)

@@ -255,3 +255,24 @@ def test_json_attributes_set_python_values_in_their_stored_format() -> None:
     assert values[":1"] == {"S": keys.ts(NOW)}
     assert request["UpdateExpression"] == "SET #0 = :0, #1 = if_not_exists (#1, :1)"
     assert request["TableName"] == "t" and UNBOUND_TABLE_NAME not in json.dumps(request, default=str)
+
+
+def test_key_requests_are_pynamodbs_for_the_stores_table() -> None:
+    """update_key / delete_item / condition_check carry the key and expressions PynamoDB serialized, and
+    transact() wraps any of them as a transaction action without ReturnValues."""
+    key = keys.score_key("s1")
+    update = requests.update_key("t1", key, [ScoreItem.source.set("x")], condition=ScoreItem.pk.exists(),
+                                 return_values=ALL_NEW)
+    assert update["TableName"] == "t1"
+    assert update["Key"] == {"pk": {"S": key.pk}, "sk": {"S": key.sk}}
+    assert update["UpdateExpression"] == "SET #1 = :0"
+    assert update["ConditionExpression"] == "attribute_exists (#0)"
+    assert update["ExpressionAttributeNames"] == {"#0": "pk", "#1": "source"}
+    assert update["ExpressionAttributeValues"] == {":0": {"S": "x"}}
+    deleted = requests.delete_item("t1", key, condition=ScoreItem.write_id == "w")
+    assert deleted["Key"] == update["Key"] and deleted["ConditionExpression"] == "#0 = :0"
+    check = requests.condition_check("t1", key, ScoreItem.pk.exists())
+    assert set(check) == {"TableName", "Key", "ConditionExpression", "ExpressionAttributeNames"}
+    action = requests.transact("Update", update)
+    assert list(action) == ["Update"] and "ReturnValues" not in action["Update"]
+    assert action["Update"]["UpdateExpression"] == update["UpdateExpression"]
