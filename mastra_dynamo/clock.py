@@ -12,17 +12,24 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+"""Times at or after this are refused: a record's ``updatedAt`` moves forward by at least 1 ms on every write,
+and the year 9999 leaves room for 3 * 10**10 such writes before the last representable instant."""
+
+
 def to_utc(value: datetime) -> datetime:
     """Aware UTC datetime; a naive datetime is taken to be UTC already. A time whose UTC form is outside
-    years 1..9999 raises ValidationError (a ValueError)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
+    years 1..9998 raises ValidationError (a ValueError)."""
     try:
-        return value.astimezone(UTC)
+        utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except OverflowError:
+        utc = LATEST
+    if utc >= LATEST:
         from mastra_dynamo.errors import ValidationError
 
-        raise ValidationError("datetime is out of range in UTC", code="INVALID_DATETIME") from None
+        raise ValidationError("datetime is out of range: times from the year 9999 on are not supported",
+                              code="INVALID_DATETIME")
+    return utc
 
 
 def parse_datetime(value: datetime | str) -> datetime:

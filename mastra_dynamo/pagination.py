@@ -39,7 +39,10 @@ def paginate(page: int | None, per_page: int | Literal[False] | None, *, default
     """Validate page/per_page. ``per_page=False`` = all (page must be 0); None = ``default`` (None = all)."""
     if page is None:
         page = 0
-    if isinstance(page, bool) or not isinstance(page, int) or page < 0:
+    if isinstance(page, bool) or not isinstance(page, int):
+        raise ValidationError(f"page must be an integer, not {type(page).__name__}", code="INVALID_PAGINATION",
+                              details={"page": _shown(page)})
+    if page < 0:
         raise ValidationError("page must be >= 0", code="INVALID_PAGINATION", details={"page": _shown(page)})
     if per_page is None:
         per_page = default if default is not None else False
@@ -48,7 +51,10 @@ def paginate(page: int | None, per_page: int | Literal[False] | None, *, default
             raise ValidationError("page must be 0 when perPage is false", code="INVALID_PAGINATION",
                                   details={"page": page})
         return Pagination(page=0, per_page=False, limit=None, offset=0)
-    if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 0:
+    if isinstance(per_page, bool) or not isinstance(per_page, int):
+        raise ValidationError(f"perPage must be an integer or False, not {type(per_page).__name__}",
+                              code="INVALID_PAGINATION", details={"per_page": _shown(per_page)})
+    if per_page < 0:
         raise ValidationError("perPage must be >= 0", code="INVALID_PAGINATION",
                               details={"per_page": _shown(per_page)})
     if page * per_page > MAX_SAFE_INTEGER or per_page > MAX_SAFE_INTEGER:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import re
 import threading
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from mastra_dynamo.clock import Clock, utc_now
 from mastra_dynamo.domains import Domain
+from mastra_dynamo.dynamo import session as client_session
 from mastra_dynamo.dynamo.client import TableClient
 from mastra_dynamo.errors import (
-    ConfigurationError,
     StorageError,
     TableMismatchError,
     TableNotFoundError,
@@ -22,6 +22,8 @@ from mastra_dynamo.schema.table import TABLE_SPEC
 from mastra_dynamo.ttl import EntityTtl, TtlPolicy
 
 if TYPE_CHECKING:
+    from botocore.config import Config
+
     from mastra_dynamo.stores.agents import DynamoAgentsStore
     from mastra_dynamo.stores.datasets import DynamoDatasetsStore
     from mastra_dynamo.stores.experiments import DynamoExperimentsStore
@@ -34,12 +36,8 @@ SUPPORTED_DOMAINS = (
     Domain.MEMORY, Domain.WORKFLOWS, Domain.SCORES, Domain.AGENTS, Domain.DATASETS, Domain.EXPERIMENTS,
 )
 """Domains this store implements today; other names answer None from get_store."""
-
-
-def _default_client(region: str, endpoint_url: str | None) -> Any:
-    from mastra_dynamo.dynamo.session import create_dynamodb_client
-
-    return create_dynamodb_client(region, endpoint_url)
+_CREATE_TABLE_POLLS = 300
+_CREATE_TABLE_POLL_SECONDS = 1.0
 
 
 class DynamoDBStore:
@@ -52,12 +50,18 @@ class DynamoDBStore:
     Args:
         id: non-empty store id.
         table_name: the DynamoDB table (3-255 characters of ``[a-zA-Z0-9_.-]``).
-        region: AWS region; required unless ``AWS_REGION``/``AWS_DEFAULT_REGION`` is set.
-        endpoint_url: a local endpoint (DynamoDB Local, moto) instead of AWS.
+        region: AWS region. Default: ``AWS_REGION``, else what boto3 would resolve (``AWS_DEFAULT_REGION``, the
+            profile's region); with ``client=`` the client's region.
+        endpoint_url: a local endpoint (DynamoDB Local, moto) instead of AWS (``http(s)://host[:port]``).
         ttl: per-entity retention, e.g. ``{"message": {"enabled": True, "defaultTtlSeconds": 86400}}``.
         disable_init: tells the framework not to call ``init()`` automatically (a deployment may skip the
             DescribeTable check on cold start); calling ``init()`` explicitly still runs it.
-        client: an existing botocore/boto3 DynamoDB client to reuse (e.g. created once per Lambda container).
+        client: an existing boto3/botocore DynamoDB client to reuse (e.g. created once per Lambda container), or a
+            boto3 DynamoDB resource (its client is used). Every request, ``create_table`` included, goes
+            through it; ``region``, ``endpoint_url``, ``boto3_session`` and ``boto_config`` are then not used.
+        boto3_session: a ``boto3.session.Session`` to create the client from (its profile, credentials, region).
+        boto_config: a ``botocore.config.Config``; its options win over the library's client defaults (see
+            ``mastra_dynamo.dynamo.session``: timeouts, pool size, retries when nothing else configures them).
         clock: injectable time source (tests).
         max_snapshot_bytes: cap on one workflow snapshot's serialized JSON (ItemTooLargeError above it).
         consistent_reads: read threads and resources by id, and the records of thread listings, with strongly
@@ -67,7 +71,8 @@ class DynamoDBStore:
 
     Raises:
         ValidationError: invalid id or table name.
-        ConfigurationError: no region given or found in the environment; invalid TTL config.
+        ConfigurationError: no region given or configured (``MISSING_REGION``), an endpoint that is not an
+            http(s) URL (``INVALID_ENDPOINT``), a client/session/config of the wrong kind, invalid TTL config.
     """
 
     def __init__(
@@ -83,6 +88,8 @@ class DynamoDBStore:
         clock: Clock | None = None,
         max_snapshot_bytes: int = 32 * 1024 * 1024,
         consistent_reads: bool = False,
+        boto3_session: Any = None,
+        boto_config: Config | None = None,
     ) -> None:
         if not isinstance(id, str) or not id.strip():
             raise ValidationError("DynamoDBStore: id must be provided and cannot be empty.", code="INVALID_STORE_ID")
@@ -91,23 +98,27 @@ class DynamoDBStore:
                 f"DynamoDBStore: invalid table name {table_name!r} (3-255 characters of a-z A-Z 0-9 _ . -)",
                 code="INVALID_TABLE_NAME",
             )
-        region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        if not region and client is None:
-            raise ConfigurationError(
-                "DynamoDBStore: no region given; pass region=... or set AWS_REGION", code="MISSING_REGION"
-            )
+        supplied = client
+        if supplied is not None:
+            client = client_session.supplied_client(supplied)
+            endpoint_url = client_session.custom_endpoint(client)
+        else:
+            client = client_session.create_dynamodb_client(region=region, endpoint_url=endpoint_url,
+                                                    boto3_session=boto3_session, boto_config=boto_config)
         self.id = id
         self.name = "DynamoDBStore"
         self.table_name = table_name
-        self.region = region or "us-east-1"
+        self.region: str | None = client_session.client_region(client)
+        """The region the client sends to."""
         self.endpoint_url = endpoint_url
+        """The local endpoint requests go to (None: AWS)."""
         self.disable_init = disable_init
         self.max_snapshot_bytes = max_snapshot_bytes
         self.consistent_reads = consistent_reads
         self.clock: Clock = clock or utc_now
         self.ttl = TtlPolicy(ttl, clock=self.clock)
-        self._owns_client = client is None
-        self._client = client if client is not None else _default_client(self.region, endpoint_url)
+        self._owns_client = supplied is None
+        self._client = client
         self.table = TableClient(client=self._client, table_name=table_name)
         self._init_lock = threading.Lock()
         self._initialized = False
@@ -216,21 +227,25 @@ class DynamoDBStore:
                 )
             self._initialized = True
 
-    def create_table(self, *, wait: bool = True) -> None:
-        """Create the table from TABLE_SPEC (keys, GSIs, TTL) through the PynamoDB model. For local use and
-        tests: production tables come from infra/ (CDK)."""
-        from pynamodb.exceptions import PynamoDBException
+    def create_table(self) -> None:
+        """Create the table for local use and tests (production tables come from infra/, CDK): the CreateTable
+        request of the item models (keys, GSIs; on-demand), a wait until the table is ACTIVE, then TTL on the
+        ``ttl`` attribute. Every request goes through this store's client, like all others.
 
-        from mastra_dynamo.models import BoundSettings, bind
+        Raises: ConflictError-family/ConfigurationError as translated from DynamoDB (e.g. the table exists)."""
+        from mastra_dynamo.models.table import create_table_request
 
-        model = bind(BoundSettings(self.table_name, self.region, self.endpoint_url))
-        try:
-            model.create_table(wait=wait)
-        except PynamoDBException as exc:
-            cause = exc.cause if isinstance(exc.cause, BaseException) else exc
-            from mastra_dynamo.errors import translate_backend_error
-
-            raise translate_backend_error(cause, operation="CreateTable", table=self.table_name) from exc
+        self.table.call("CreateTable", **create_table_request(self.table_name))
+        for _ in range(_CREATE_TABLE_POLLS):
+            status = self.table.call("DescribeTable", TableName=self.table_name)["Table"].get("TableStatus")
+            if status == "ACTIVE":
+                break
+            time.sleep(_CREATE_TABLE_POLL_SECONDS)
+        else:
+            raise TableNotFoundError(f"table {self.table_name!r} did not become ACTIVE in time",
+                                     code="TABLE_NOT_ACTIVE", details={"table": self.table_name})
+        self.table.call("UpdateTimeToLive", TableName=self.table_name, TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": TABLE_SPEC.ttl_attribute})
 
     def delete_table(self) -> None:
         """Delete the table (local use and tests)."""

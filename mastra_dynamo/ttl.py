@@ -29,6 +29,11 @@ TTL_ENTITIES = (
 )
 
 
+ENTITY_TTL_KEYS = frozenset({"enabled", "defaultTtlSeconds", "default_ttl_seconds", "attributeName",
+                             "attribute_name"})
+"""Keys of one entity's retention config (Mastra's camelCase names or snake_case)."""
+
+
 @dataclass(frozen=True)
 class EntityTtl:
     enabled: bool = False
@@ -54,6 +59,15 @@ class TtlPolicy:
     def _parse(self, entity: str, raw: EntityTtl | Mapping[str, Any]) -> EntityTtl:
         if isinstance(raw, EntityTtl):
             return raw
+        if not isinstance(raw, Mapping):
+            raise ConfigurationError(f"TTL for {entity!r} must be a mapping like {{'enabled': True, "
+                                     f"'defaultTtlSeconds': 86400}}", code="INVALID_TTL_CONFIG")
+        unknown = sorted(str(k) for k in raw if k not in ENTITY_TTL_KEYS)
+        if unknown:
+            raise ConfigurationError(
+                f"TTL for {entity!r} has unknown key(s) {', '.join(map(repr, unknown))}; expected 'enabled' and "
+                "'defaultTtlSeconds' (or 'default_ttl_seconds')", code="INVALID_TTL_CONFIG",
+                details={"entity": entity, "unknown": unknown})
         name = raw.get("attributeName", raw.get("attribute_name"))
         if name not in (None, self.attribute):
             raise ConfigurationError(

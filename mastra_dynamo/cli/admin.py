@@ -7,7 +7,7 @@ leaves out ``dynamodb:Scan``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from mastra_dynamo.dynamo.client import TableClient
@@ -44,11 +44,15 @@ def scan_items(table: TableClient, *, filter_expression: str | None = None,
         params["ExclusiveStartKey"] = last
 
 
-def count_by_attribute(table: TableClient, attribute: str) -> dict[str, int]:  # admin: exact counts
-    """Number of items per value of ``attribute`` (items without it count under ``""``)."""
+def count_by_attribute(table: TableClient, attribute: str, *,
+                       progress: Callable[[int], None] | None = None) -> dict[str, int]:  # admin: exact counts
+    """Number of items per value of ``attribute`` (items without it count under ``""``); ``progress`` is told
+    the number of items counted so far every 1,000 items."""
     counts: dict[str, int] = {}
-    for item in scan_items(table, projection="#a", names={"#a": attribute}):
+    for seen, item in enumerate(scan_items(table, projection="#a", names={"#a": attribute}), start=1):
         value = item.get(attribute, {})
         key = str(value.get("S", "")) if isinstance(value, dict) else ""
         counts[key] = counts.get(key, 0) + 1
+        if progress is not None and seen % 1000 == 0:
+            progress(seen)
     return counts

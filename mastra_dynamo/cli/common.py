@@ -79,7 +79,8 @@ def fail(message: str, *, hint: str | None = None, exit_code: int = EXIT_FAILURE
 
 
 def explain(exc: StorageError, *, table: str | None) -> CliError:
-    """The StorageError as a CliError with a hint that says what to do."""
+    """The StorageError as a CliError with a hint that says what to do (a CliUsageError, exit 2, when the
+    command line or the AWS configuration is unusable)."""
     name = table or "<table>"
     hint: str | None = None
     if isinstance(exc, TableNotFoundError):
@@ -88,7 +89,11 @@ def explain(exc: StorageError, *, table: str | None) -> CliError:
     elif isinstance(exc, TableMismatchError):
         hint = f"run `mastra-dynamo table check --table {name}` for the full diff and how to fix it"
     elif isinstance(exc, ConfigurationError) and exc.code == "MISSING_REGION":
-        hint = "pass --region or set AWS_REGION"
+        return CliUsageError(exc.message, hint="pass --region or --profile, or set AWS_REGION")
+    elif isinstance(exc, ConfigurationError) and exc.code == "INVALID_ENDPOINT":
+        return CliUsageError(exc.message, hint="pass a URL with its scheme, e.g. --endpoint-url http://127.0.0.1:8000")
+    elif isinstance(exc, ConfigurationError) and exc.code == "INVALID_AWS_CONFIG":
+        return CliUsageError(exc.message, hint="check --profile / AWS_PROFILE and the shared AWS config files")
     elif isinstance(exc, ConfigurationError) and exc.code == "ACCESS_DENIED":
         hint = "check the AWS credentials in use (AWS_PROFILE, AWS_ACCESS_KEY_ID) and their IAM grants"
     elif isinstance(exc, ConfigurationError) and "credentials" in exc.message:
@@ -119,8 +124,18 @@ def table_option(*, required: bool = True, help: str = "Name of the DynamoDB tab
                         help=help)
 
 
+def _use_profile(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """--profile: the named AWS profile (credentials, region, retry settings), as ``AWS_PROFILE`` would."""
+    if value:
+        os.environ["AWS_PROFILE"] = value
+
+
 def connection_options(fn: FC) -> FC:
-    """--region and --endpoint-url (from the environment when not given)."""
+    """--region, --endpoint-url and --profile (from the environment when not given)."""
+    fn = click.option(
+        "--profile", envvar="AWS_PROFILE", show_envvar=True, expose_value=False, is_eager=True,
+        callback=_use_profile, help="AWS profile of the shared config/credentials files to use.",
+    )(fn)
     fn = click.option(
         "--endpoint-url", "endpoint_url", envvar="AWS_ENDPOINT_URL_DYNAMODB", show_envvar=True,
         help="A local DynamoDB endpoint (DynamoDB Local, moto server) instead of AWS, e.g. http://127.0.0.1:8000.",

@@ -165,7 +165,8 @@ def demo_command(endpoint_url: str | None, table: str | None, region: str | None
             store.create_table()
         observability = None
         if traces and not _chdb_available():
-            out.print("  [yellow]Traces skipped:[/] embedded ClickHouse needs `pip install 'mastra-dynamo[chdb]'`")
+            out.print("  [yellow]Traces skipped:[/] embedded ClickHouse needs "
+                      + escape("`pip install 'mastra-dynamo[chdb]'`"))
         elif traces:
             from composite import ClickHouseObservabilityStore
 

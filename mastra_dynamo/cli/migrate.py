@@ -287,7 +287,11 @@ def _source_table(table: str, region: str | None, endpoint_url: str | None) -> T
     if resolved is None:
         fail("no region for the source table", hint="pass --source-region or --region, or set AWS_REGION",
              exit_code=EXIT_USAGE)
-    client = TableClient(client=create_dynamodb_client(resolved, endpoint_url), table_name=table)
+    try:
+        client = TableClient(client=create_dynamodb_client(region=resolved, endpoint_url=endpoint_url),
+                             table_name=table)
+    except StorageError as exc:
+        raise explain(exc, table=table) from exc
     try:
         description = client.call("DescribeTable", TableName=table)["Table"]
     except TableNotFoundError as exc:

@@ -263,7 +263,7 @@ def create_command(table: str, region: str | None, endpoint_url: str | None, all
             _print_report(report, as_json=False)
             raise click.exceptions.Exit(EXIT_FAILURE if report.problems else EXIT_OK)
         with out.status(f"creating {table!r} ..."):
-            store.create_table(wait=True)
+            store.create_table()
         store.init()
         out.print(f"[green]Created[/] {escape(where(table, endpoint_url, region))}: keys "
                   f"{TABLE_SPEC.partition_key}/{TABLE_SPEC.sort_key}, "
@@ -318,8 +318,10 @@ def describe_command(table: str, region: str | None, endpoint_url: str | None, e
         if exact:
             from mastra_dynamo.cli.admin import count_by_attribute
 
-            with out.status("counting items (Scan) ..."):
-                counts = count_by_attribute(store.table, TABLE_SPEC.entity_attribute)
+            with out.status("counting items (Scan) ...") as status:
+                counts = count_by_attribute(
+                    store.table, TABLE_SPEC.entity_attribute,
+                    progress=lambda n: status.update(f"counting items (Scan): {n:,} so far ..."))
     finally:
         store.close()
     out.print(f"[bold]{escape(where(table, endpoint_url, region))}[/]: status {description.get('TableStatus')}, "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict
@@ -39,9 +39,15 @@ class Record(BaseModel):
         arbitrary_types_allowed=False,
     )
 
+    ALWAYS_SHOWN: ClassVar[frozenset[str]] = frozenset()
+    """Fields ``to_mastra`` includes even when the caller did not set them (values the store assigns, such as
+    ``created_at``)."""
+
     def to_mastra(self) -> dict[str, Any]:
-        """Mastra's JSON shape: camelCase keys, only the fields that are set."""
-        return self.model_dump(by_alias=True, exclude_unset=True, mode="json")
+        """Mastra's JSON shape: camelCase keys, the fields that are set (and the ``ALWAYS_SHOWN`` ones)."""
+        if not self.ALWAYS_SHOWN:
+            return self.model_dump(by_alias=True, exclude_unset=True, mode="json")
+        return self.model_dump(by_alias=True, include=set(self.model_fields_set | self.ALWAYS_SHOWN), mode="json")
 
 
 R = TypeVar("R", bound=BaseModel)

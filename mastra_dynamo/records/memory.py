@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -14,6 +14,8 @@ MessageRole = Literal["user", "assistant", "system", "signal", "tool"]
 
 class Thread(Record):
     """A conversation thread (``StorageThreadType``)."""
+
+    ALWAYS_SHOWN: ClassVar[frozenset[str]] = frozenset({"created_at", "updated_at"})
 
     id: str
     resource_id: str
@@ -30,6 +32,8 @@ def wrap_text_content(text: str) -> dict[str, Any]:
 
 class Message(Record):
     """A message in Mastra's v2 DB form (``MastraDBMessage``). ``content`` is the v2 content object."""
+
+    ALWAYS_SHOWN: ClassVar[frozenset[str]] = frozenset({"created_at", "type"})
 
     id: str
     role: MessageRole
@@ -70,6 +74,8 @@ class MessageUpdate(Record):
 
 class Resource(Record):
     """A resource (usually a user) with working memory (``StorageResourceType``)."""
+
+    ALWAYS_SHOWN: ClassVar[frozenset[str]] = frozenset({"created_at", "updated_at"})
 
     id: str
     working_memory: str | None = None

@@ -48,11 +48,16 @@ class DynamoDomain:
         return self.clock()
 
     def bumped(self, previous: datetime | None) -> datetime:
-        """A new ``updatedAt``: now, but always at least 1 ms after the previous value."""
+        """A new ``updatedAt``: now, but always at least 1 ms after the previous value (saturating at the last
+        representable instant: a stored ``updatedAt`` at the end of year 9999 stays there)."""
         now = self.now()
-        if previous is not None and now < previous + MIN_BUMP:
-            return previous + MIN_BUMP
-        return now
+        if previous is None:
+            return now
+        try:
+            floor = previous + MIN_BUMP
+        except OverflowError:
+            return previous
+        return floor if now < floor else now
 
     def stamp(self, item: Item, entity: str, *, ttl_entity: str | None = None,
               expires_at: int | None = None) -> Item:

@@ -83,6 +83,7 @@ def test_constructor_validation(kwargs: dict[str, str]) -> None:
 def test_region_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")  # no profile region either
     with pytest.raises(ConfigurationError):
         DynamoDBStore(id="s", table_name="table")
 

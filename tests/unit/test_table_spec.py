@@ -1,13 +1,16 @@
-"""One table definition: the PynamoDB model and CreateTable request derive from TABLE_SPEC."""
+"""One table definition: the PynamoDB item model and its CreateTable request derive from TABLE_SPEC."""
 
 from __future__ import annotations
 
-from mastra_dynamo.models import BoundSettings, bind, model_schema
+from typing import Any
+
+from mastra_dynamo.models import create_table_request, model_schema
+from mastra_dynamo.models.base import TableItem
 from mastra_dynamo.schema.table import TABLE_SPEC
 
 
 def test_pynamodb_model_matches_the_table_spec() -> None:
-    schema = model_schema(bind(BoundSettings("t", "us-east-1")))
+    schema = model_schema(TableItem)
     assert schema["partition_key"] == TABLE_SPEC.partition_key
     assert schema["sort_key"] == TABLE_SPEC.sort_key
     assert schema["ttl_attribute"] == TABLE_SPEC.ttl_attribute
@@ -17,12 +20,23 @@ def test_pynamodb_model_matches_the_table_spec() -> None:
     assert set(schema["attribute_types"].values()) == {"S"}
 
 
-def test_each_binding_gets_its_own_model_class() -> None:
-    a = bind(BoundSettings("table-a", "us-east-1"))
-    b = bind(BoundSettings("table-b", "eu-west-1", "http://127.0.0.1:8000"))
-    assert a is not b
-    assert a.Meta.table_name == "table-a" and b.Meta.table_name == "table-b"
-    assert b.Meta.host == "http://127.0.0.1:8000"
+def test_the_models_create_table_request_is_the_specs() -> None:
+    """What DynamoDBStore.create_table sends (from the item model) equals the spec's own request, index by index."""
+    ours, spec = create_table_request("t"), TABLE_SPEC.create_table_request("t")
+
+    def by_name(items: list[dict[str, Any]], key: str) -> dict[str, Any]:
+        return {i[key]: i for i in items}
+
+    assert ours["TableName"] == "t" and ours["BillingMode"] == "PAY_PER_REQUEST"
+    assert by_name(ours["AttributeDefinitions"], "AttributeName") == by_name(spec["AttributeDefinitions"],
+                                                                             "AttributeName")
+    assert sorted(ours["KeySchema"], key=str) == sorted(spec["KeySchema"], key=str)
+    ours_gsis, spec_gsis = by_name(ours["GlobalSecondaryIndexes"], "IndexName"), by_name(
+        spec["GlobalSecondaryIndexes"], "IndexName")
+    assert ours_gsis.keys() == spec_gsis.keys()
+    for name, gsi in ours_gsis.items():
+        assert sorted(gsi["KeySchema"], key=str) == sorted(spec_gsis[name]["KeySchema"], key=str)
+        assert gsi["Projection"] == spec_gsis[name]["Projection"]
 
 
 def test_create_table_request_matches_spec_and_has_no_lsi() -> None:
