@@ -10,6 +10,13 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
+from mastra_dynamo.records.background_tasks import (
+    BackgroundTask,
+    TaskFilter,
+    TaskListResult,
+    TaskUpdate,
+    TaskUpdateOptions,
+)
 from mastra_dynamo.records.base import PerPage
 from mastra_dynamo.records.memory import (
     CloneThreadOptions,
@@ -36,6 +43,7 @@ class Domain(StrEnum):
     AGENTS = "agents"
     DATASETS = "datasets"
     EXPERIMENTS = "experiments"
+    BACKGROUND_TASKS = "backgroundTasks"
 
 
 @runtime_checkable
@@ -109,5 +117,31 @@ class MemoryStorage(Protocol):
         working_memory: str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> Resource: ...
+
+    def dangerously_clear_all(self) -> None: ...
+
+
+@runtime_checkable
+class BackgroundTasksStorage(Protocol):
+    """Background tasks (spec 3.11). Values Mastra takes positionally are positional here too."""
+
+    def init(self) -> None: ...
+
+    def create_task(self, task: BackgroundTask | Mapping[str, Any]) -> BackgroundTask: ...
+
+    def update_task(self, task_id: str, update: TaskUpdate | Mapping[str, Any],
+                    options: TaskUpdateOptions | Mapping[str, Any] | None = None) -> bool: ...
+
+    def get_task(self, task_id: str) -> BackgroundTask | None: ...
+
+    def list_tasks(self, filter: TaskFilter | Mapping[str, Any] | None = None) -> TaskListResult: ...
+
+    def delete_task(self, task_id: str) -> None: ...
+
+    def delete_tasks(self, filter: TaskFilter | Mapping[str, Any] | None = None) -> None: ...
+
+    def get_running_count(self) -> int: ...
+
+    def get_running_count_by_agent(self, agent_id: str) -> int: ...
 
     def dangerously_clear_all(self) -> None: ...

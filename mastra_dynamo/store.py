@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from botocore.config import Config
 
     from mastra_dynamo.stores.agents import DynamoAgentsStore
+    from mastra_dynamo.stores.background_tasks import DynamoBackgroundTasksStore
     from mastra_dynamo.stores.datasets import DynamoDatasetsStore
     from mastra_dynamo.stores.experiments import DynamoExperimentsStore
     from mastra_dynamo.stores.memory import DynamoMemoryStore
@@ -34,8 +35,11 @@ if TYPE_CHECKING:
 _TABLE_NAME = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
 SUPPORTED_DOMAINS = (
     Domain.MEMORY, Domain.WORKFLOWS, Domain.SCORES, Domain.AGENTS, Domain.DATASETS, Domain.EXPERIMENTS,
+    Domain.BACKGROUND_TASKS,
 )
 """Domains this store implements today; other names answer None from get_store."""
+_DOMAIN_ALIASES = {"background_tasks": Domain.BACKGROUND_TASKS.value}
+"""snake_case spellings of the multi-word domain names."""
 _CREATE_TABLE_POLLS = 300
 _CREATE_TABLE_POLL_SECONDS = 1.0
 
@@ -149,10 +153,15 @@ class DynamoDBStore:
     def get_store(self, name: Literal["experiments"]) -> DynamoExperimentsStore: ...
 
     @overload
+    def get_store(self, name: Literal["backgroundTasks", "background_tasks"]) -> DynamoBackgroundTasksStore: ...
+
+    @overload
     def get_store(self, name: str) -> Any: ...
 
     def get_store(self, name: str) -> Any:
-        """The domain store for ``name``, or None when this store does not serve that domain."""
+        """The domain store for ``name`` (Mastra's camelCase name or its snake_case spelling), or None when this
+        store does not serve that domain."""
+        name = _DOMAIN_ALIASES.get(name, name)
         if name not in {d.value for d in SUPPORTED_DOMAINS}:
             return None
         store = self._stores.get(name)
@@ -189,6 +198,11 @@ class DynamoDBStore:
             from mastra_dynamo.stores.experiments import DynamoExperimentsStore
 
             return DynamoExperimentsStore(table=self.table, ttl=self.ttl, clock=self.clock)
+        if name == Domain.BACKGROUND_TASKS:
+            from mastra_dynamo.stores.background_tasks import DynamoBackgroundTasksStore
+
+            return DynamoBackgroundTasksStore(table=self.table, ttl=self.ttl, clock=self.clock,
+                                              consistent_reads=self.consistent_reads)
         raise AssertionError(name)
 
     # ------------------------------------------------------------------ lifecycle

@@ -26,6 +26,7 @@ TTL_ENTITIES = (
     "agent",
     "dataset",
     "experiment",
+    "background_task",
 )
 
 

@@ -317,3 +317,27 @@ def experiments_global_pk(shard: str) -> str:
 
 EXPERIMENT_RESULT_PREFIX = "ER#"
 EXPERIMENT_SLOT_PREFIX = "EK#"
+
+
+# ------------------------------------------------------------------ background tasks
+def background_task_key(task_id: str) -> Key:
+    return Key(f"BT#{component(task_id)}", "BT")
+
+
+def tasks_by_status_pk(status: str) -> str:
+    """gsi5: the tasks of one status; sort key :func:`tasks_by_status_sk` (agent, then creation time)."""
+    return f"BTS#{status}"
+
+
+def tasks_by_status_sk(agent_id: str, created_at: datetime, task_id: str) -> str:
+    return f"{component(agent_id)}{SEP}{ts(created_at)}{SEP}{component(task_id)}"
+
+
+def tasks_of_agent_prefix(agent_id: str) -> str:
+    """gsi5 sort-key prefix of one agent's tasks inside a status partition."""
+    return f"{component(agent_id)}{SEP}"
+
+
+def tasks_by_run_pk(run_id: str) -> str:
+    """gsi6: the tasks of one run, by creation time (:func:`time_sk`)."""
+    return f"BTR#{component(run_id)}"
