@@ -153,9 +153,11 @@ TABLE_SPEC = TableSpec(
         # expiry (a message touching its thread, working-memory updates) never rewrite them. Listings read a
         # page of entries, then the page's records with one BatchGetItem.
         GsiSpec("gsi5", "gsi5pk", "gsi5sk", projection="INCLUDE", non_key_attributes=("_et", "ttl"),
-                purpose="children of a parent by creation time, small entries (threads of a resource)"),
+                purpose="children of a parent by creation time, small entries (threads of a resource, "
+                        "background tasks by status)"),
         GsiSpec("gsi6", "gsi6pk", "gsi6sk", projection="INCLUDE", non_key_attributes=("_et", "ttl"),
-                purpose="write-sharded global listings by creation time, small entries (threads, resources)"),
+                purpose="write-sharded global listings by creation time, small entries (threads, resources; "
+                        "background tasks of a run)"),
     ),
 )
 """The table every DynamoDBStore uses."""
