@@ -341,3 +341,31 @@ def tasks_of_agent_prefix(agent_id: str) -> str:
 def tasks_by_run_pk(run_id: str) -> str:
     """gsi6: the tasks of one run, by creation time (:func:`time_sk`)."""
     return f"BTR#{component(run_id)}"
+
+
+# ------------------------------------------------------------------ observational memory
+def om_pk(lookup_key: str) -> str:
+    """Every generation of one observational-memory key (``thread:<id>`` / ``resource:<id>``) and their
+    buffered chunks: one item collection."""
+    return f"OM#{component(lookup_key)}"
+
+
+def om_record_prefix(generation: int, created_at: datetime, record_id: str) -> str:
+    """Sort-key prefix of one record and its chunks: generation, then creation time, then id. The id
+    component never holds ``#``, so the prefix names exactly one record."""
+    return f"G#{generation:010d}{SEP}{ts(created_at)}{SEP}{component(record_id)}{SEP}"
+
+
+def om_record_sk(prefix: str) -> str:
+    """The record item (after its chunks in ascending order: ``R`` > ``B``)."""
+    return prefix + "R"
+
+
+def om_chunk_sk(prefix: str, cycle_id: str) -> str:
+    """A buffered chunk of the record, keyed by its cycle id (an append of a known cycle is a no-op)."""
+    return f"{prefix}B{SEP}{component(cycle_id)}"
+
+
+def om_ref_key(record_id: str) -> Key:
+    """Where record ``record_id`` lives (its collection and sort-key prefix)."""
+    return Key(f"OMR#{component(record_id)}", "OMR")

@@ -255,15 +255,16 @@ class DynamoBackgroundTasksStore(DynamoDomain):
 
     def _page_from_entries(self, f: TaskFilter, entries: list[Item]) -> TaskListResult:
         run_index = f.run_id is not None
-        sk_attr = (_RUN_INDEX if run_index else _STATUS_INDEX)[2]
+        sk_name = "gsi6sk" if run_index else "gsi5sk"
         low = None if f.from_date is None else keys.ts(f.from_date)
         high = None if f.to_date is None else keys.ts(f.to_date)
         ordered: list[tuple[str, str, Item]] = []
         for entry in _unique(entries):
-            parts = entry[sk_attr]["S"].split(keys.SEP)
+            values = BackgroundTaskItem.decode_attributes(entry, ("pk", sk_name))
+            parts = values[sk_name].split(keys.SEP)
             created = parts[0] if run_index else parts[1]
             if (low is None or created >= low) and (high is None or created < high):
-                ordered.append((created, entry[BackgroundTaskItem.pk.attr_name]["S"], entry))
+                ordered.append((created, values["pk"], entry))
         ordered.sort(key=lambda t: (t[0], t[1]), reverse=f.order_direction == "desc")
         start, end = _window(f)
         page = [entry for _, _, entry in ordered[start:end]]
@@ -277,7 +278,8 @@ def _unique(entries: list[Item]) -> list[Item]:
     read twice)."""
     seen: dict[tuple[str, str], Item] = {}
     for entry in entries:
-        seen.setdefault((entry["pk"]["S"], entry["sk"]["S"]), entry)
+        values = BackgroundTaskItem.decode_attributes(entry, ("pk", "sk"))
+        seen.setdefault((values["pk"], values["sk"]), entry)
     return list(seen.values())
 
 
