@@ -7,18 +7,20 @@ Every generation of one key (``thread:<threadId>`` or ``resource:<resourceId>``)
   flags and the cursor change with single UpdateItems), the texts as JSON strings (compressed when large).
 * ``ObservationChunkItem`` (``<prefix>B#<cycleId>``): one buffered chunk of the record, keyed by its cycle id,
   so concurrent appends never overwrite one another and a retried cycle is a no-op.
+* ``ObservationTextPartItem`` (``<prefix>T#<generation>#<n>``): a slice of an observation text too large for
+  the record item (more than 256 KB once compressed); texts of any length are stored this way.
 * ``ObservationalMemoryRefItem`` (``OMR#<id>`` / ``OMR``): where a record lives, for the operations that
   address a record by id alone.
 
 ``<prefix>`` is ``keys.om_record_prefix`` (``G#<generation>#<createdAt>#<id>#``): a Query of the collection in
-descending order reads the newest record first, then its chunks.
+descending order reads the newest record's text parts, the record, then its chunks.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BinaryAttribute, BooleanAttribute, NumberAttribute, UnicodeAttribute
 
 from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.models.attributes import JsonAttribute, TimestampAttribute
@@ -28,6 +30,7 @@ from mastra_dynamo.records.observational_memory import BufferedChunk, Observatio
 ENTITY_RECORD = "observational_memory"
 ENTITY_CHUNK = "observation_chunk"
 ENTITY_REF = "observational_memory_ref"
+ENTITY_TEXT_PART = "observation_text_part"
 
 
 class ObservationalMemoryItem(TableItem, discriminator=ENTITY_RECORD):
@@ -40,7 +43,10 @@ class ObservationalMemoryItem(TableItem, discriminator=ENTITY_RECORD):
     last_observed_at = TimestampAttribute(null=True, attr_name="lastObservedAt")
     origin_type = UnicodeAttribute(attr_name="originType")
     generation_count = NumberAttribute(attr_name="generationCount")
-    active_observations = JsonAttribute(field="activeObservations", attr_name="activeObservations")
+    active_observations = JsonAttribute(field="activeObservations", null=True, attr_name="activeObservations")
+    """The observations, when they fit in the item; otherwise absent and ``text_parts`` names their parts."""
+    text_parts = UnicodeAttribute(null=True, attr_name="_tx")
+    """``<generation>:<count>`` of the ``ObservationTextPartItem``s holding a large observation text."""
     buffered_reflection = JsonAttribute(field="bufferedReflection", null=True, attr_name="bufferedReflection")
     buffered_reflection_tokens = NumberAttribute(null=True, attr_name="bufferedReflectionTokens")
     buffered_reflection_input_tokens = NumberAttribute(null=True, attr_name="bufferedReflectionInputTokens")
@@ -87,8 +93,12 @@ class ObservationalMemoryItem(TableItem, discriminator=ENTITY_RECORD):
         return cls(pk, sk, **values)
 
     @classmethod
-    def record_from_raw(cls, raw: Item, chunks: list[BufferedChunk] | None = None) -> ObservationalMemoryRecord:
+    def record_from_raw(cls, raw: Item, chunks: list[BufferedChunk] | None = None,
+                        text: str | None = None) -> ObservationalMemoryRecord:
+        """The record of a stored item, with its chunks and (when stored in parts) its observation text."""
         values = cls.decode_attributes(raw, cls.FIELDS)
+        if text is not None:
+            values["active_observations"] = text
         data = {("id" if name == "record_id" else name): value for name, value in values.items()
                 if value is not None}
         for name, value in data.items():
@@ -108,6 +118,15 @@ class ObservationChunkItem(TableItem, discriminator=ENTITY_CHUNK):
     @classmethod
     def chunk_from_raw(cls, raw: Item) -> BufferedChunk:
         return BufferedChunk.model_validate(cls.decode_attributes(raw, ("data",))["data"])
+
+
+class ObservationTextPartItem(TableItem, discriminator=ENTITY_TEXT_PART):
+    """One slice of a large observation text (``<prefix>T#<generation>#<n>``): the zlib-compressed JSON text,
+    cut into slices that fit in items. A new text gets a new generation; the record names the one it uses,
+    so a reader never mixes slices of two texts."""
+
+    record_id = UnicodeAttribute(attr_name="omId")
+    data = BinaryAttribute(legacy_encoding=False)
 
 
 class ObservationalMemoryRefItem(TableItem, discriminator=ENTITY_REF):

@@ -369,3 +369,8 @@ def om_chunk_sk(prefix: str, cycle_id: str) -> str:
 def om_ref_key(record_id: str) -> Key:
     """Where record ``record_id`` lives (its collection and sort-key prefix)."""
     return Key(f"OMR#{component(record_id)}", "OMR")
+
+
+def om_text_part_sk(prefix: str, generation: str, index: int) -> str:
+    """Slice ``index`` of text generation ``generation`` of the record (after the record: ``T`` > ``R``)."""
+    return f"{prefix}T{SEP}{generation}{SEP}{index:05d}"

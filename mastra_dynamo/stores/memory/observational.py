@@ -20,9 +20,12 @@ Items: models/observational_memory.py. What each call sends:
 
 from __future__ import annotations
 
+import json
+import threading
 import uuid
+import zlib
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -30,13 +33,14 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from mastra_dynamo.dynamo.client import TransactionCancelled
-from mastra_dynamo.dynamo.codec import Item, check_item_size
+from mastra_dynamo.dynamo.codec import Item, attribute_size, check_item_size, dumps_json
 from mastra_dynamo.errors import ConflictError, NotFoundError, ValidationError
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.observational_memory import (
     ObservationalMemoryItem,
     ObservationalMemoryRefItem,
     ObservationChunkItem,
+    ObservationTextPartItem,
 )
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.observational_memory import (
@@ -62,9 +66,14 @@ from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, DynamoDomain, conten
 from mastra_dynamo.validate import optional_id, require_id
 
 M = TypeVar("M", bound=BaseModel)
+Group = tuple[Item, list[BufferedChunk], str | None]
+"""A stored record, its chunks, and its observation text when stored in parts (else None)."""
 OMItem = ObservationalMemoryItem
 _READ_PAGE = 25
 _MAX_TRANSACTION_DELETES = 99
+TEXT_INLINE_MAX = 256 * 1024
+"""An observation text whose stored attribute would be larger goes to text parts."""
+TEXT_PART_BYTES = 350 * 1024
 
 
 def _input(model: type[M], value: M | Mapping[str, Any] | None, fields: Mapping[str, Any], *, what: str) -> M:
@@ -80,6 +89,44 @@ def _key(raw: Item) -> Key:
     """The table key of a stored item."""
     values = OMItem.decode_attributes(raw, ("pk", "sk"))
     return Key(values["pk"], values["sk"])
+
+
+_stamp_lock = threading.Lock()
+_last_stamp: list[datetime] = []
+
+
+def _append_stamp(now: datetime) -> datetime:
+    """The creation time of an appended chunk: now, but after every earlier append of this process (chunks are
+    read back in creation-time order, so appends in a row keep their order even when the clock stands still)."""
+    with _stamp_lock:
+        stamp = now if not _last_stamp or now > _last_stamp[0] else _last_stamp[0] + timedelta(microseconds=1)
+        _last_stamp[:] = [stamp]
+    return stamp
+
+
+def _text_parts(raw: Item) -> tuple[str, int] | None:
+    """(generation, count) of a record's text parts, or None when the text is in the record."""
+    tx = OMItem.decode_attributes(raw, ("text_parts",))["text_parts"]
+    if not tx:
+        return None
+    generation, count = tx.split(":")
+    return generation, int(count)
+
+
+def _assemble(raw: Item, parts: Mapping[str, bytes]) -> str | None:
+    """The observation text of a record stored in parts (None when it is in the record)."""
+    spilled = _text_parts(raw)
+    if spilled is None:
+        return None
+    prefix = _key(raw).sk[:-1]
+    try:
+        blob = b"".join(parts[keys.om_text_part_sk(prefix, spilled[0], n)] for n in range(spilled[1]))
+    except KeyError:
+        raise ConflictError("observational memory text changed while it was read; retry the call",
+                            code="CONFLICT") from None
+    text = json.loads(zlib.decompress(blob).decode("utf-8"))
+    assert isinstance(text, str)
+    return text
 
 
 def _not_found(record_id: str) -> NotFoundError:
@@ -158,24 +205,25 @@ class ObservationalMemoryOps(DynamoDomain):
         self._om_refs[record_id] = located
         return located
 
-    def _update(self, record_id: str, actions: Callable[[], list[Action]],
-                condition: Condition | None = None) -> None:
-        """One UpdateItem of an existing record (its locator re-read once when the cached one is stale)."""
+    def _update(self, record_id: str, actions: Callable[[], list[Action]], condition: Condition | None = None,
+                *, return_old: bool = False) -> Item:
+        """One UpdateItem of an existing record (its locator re-read once when the cached one is stale); with
+        ``return_old`` the previous values of the attributes it changed."""
         for fresh in (False, True):
             pk, prefix = self._locate(record_id, fresh=fresh)
             cond = OMItem.pk.exists() if condition is None else OMItem.pk.exists() & condition
             request = requests.update_key(self.table.table_name, Key(pk, keys.om_record_sk(prefix)), actions(),
-                                          condition=cond)
+                                          condition=cond, return_values="UPDATED_OLD" if return_old else None)
             try:
-                self.table.call("UpdateItem", **request)
-                return
+                old: Item = self.table.call("UpdateItem", **request).get("Attributes", {})
+                return old
             except ConflictError:
                 if fresh or condition is not None:
                     break
         raise _not_found(record_id)
 
-    def _read(self, record_id: str) -> tuple[Item, list[BufferedChunk]]:
-        """The stored record and its chunks (one strongly consistent Query)."""
+    def _read(self, record_id: str) -> Group:
+        """The stored record, its chunks and its parted text (one strongly consistent Query)."""
         for fresh in (False, True):
             pk, prefix = self._locate(record_id, fresh=fresh)
             groups = self._groups(pk, prefix, newest_only=True)
@@ -183,22 +231,56 @@ class ObservationalMemoryOps(DynamoDomain):
                 return groups[0]
         raise _not_found(record_id)
 
-    def _groups(self, pk: str, prefix: str = "G#", *, newest_only: bool = False
-                ) -> list[tuple[Item, list[BufferedChunk]]]:
-        """Records of a collection, newest first, each with its chunks in append order."""
+    def _groups(self, pk: str, prefix: str = "G#", *, newest_only: bool = False) -> list[Group]:
+        """Records of a collection, newest first, each with its chunks in append order and, when stored in
+        parts, its observation text."""
         query = listing.PartitionQuery(None, "pk", "sk", pk, sk_prefix=prefix, consistent=True)
-        groups: list[tuple[Item, list[tuple[str, str, BufferedChunk]]]] = []
+        groups: list[tuple[Item, list[tuple[str, str, BufferedChunk]], str | None]] = []
+        parts: dict[str, bytes] = {}  # text slices read before their record (descending order)
         for item in listing.iterate(self.table, [query], ascending=False, filter_builder=lambda _: None,
                                     page_limit=_READ_PAGE if newest_only else None):
-            stamp = OMItem.decode_attributes(item, ("item_type",))["item_type"]
+            values = ObservationTextPartItem.decode_attributes(item, ("item_type", "sk"))
+            stamp = values["item_type"]
             if stamp is OMItem:
                 if newest_only and groups:
                     break
-                groups.append((item, []))
+                groups.append((item, [], _assemble(item, parts)))
+                parts = {}
+            elif stamp is ObservationTextPartItem:
+                parts[values["sk"]] = ObservationTextPartItem.decode_attributes(item, ("data",))["data"]
             elif stamp is ObservationChunkItem and groups:
                 chunk = ObservationChunkItem.chunk_from_raw(item)
                 groups[-1][1].append((keys.ts(chunk.created_at), chunk.cycle_id, chunk))
-        return [(raw, [c for _, _, c in sorted(chunks, key=lambda t: (t[0], t[1]))]) for raw, chunks in groups]
+        return [(raw, [c for _, _, c in sorted(chunks, key=lambda t: (t[0], t[1]))], text)
+                for raw, chunks, text in groups]
+
+    # ------------------------------------------------------------------ large observation texts
+    def _spill(self, pk: str, prefix: str, record_id: str, text: str) -> tuple[str | None, list[Key]]:
+        """Write ``text`` as parts when it does not fit in the record: the record's ``_tx`` value and the keys
+        of the parts written (None and [] when it fits)."""
+        if attribute_size(OMItem.active_observations.encode(text)) <= TEXT_INLINE_MAX:
+            return None, []
+        blob = zlib.compress(dumps_json(text, field="activeObservations").encode("utf-8"), 6)
+        generation = uuid.uuid4().hex[:12]
+        parts = [ObservationTextPartItem(pk, keys.om_text_part_sk(prefix, generation, n), record_id=record_id,
+                                         data=blob[start:start + TEXT_PART_BYTES])
+                 for n, start in enumerate(range(0, len(blob), TEXT_PART_BYTES))]
+        self.table.batch_write(puts=[p.serialize() for p in parts])
+        return f"{generation}:{len(parts)}", [Key(pk, p.sk) for p in parts]
+
+    @staticmethod
+    def _text_actions(spilled: str | None, text: str) -> list[Action]:
+        if spilled is None:
+            return [OMItem.active_observations.set(text), OMItem.text_parts.remove()]
+        return [OMItem.active_observations.remove(), OMItem.text_parts.set(spilled)]
+
+    def _drop_parts(self, record_key: Key, old: Item) -> None:
+        """Delete the text parts a record used before a write replaced them (``old``: its previous values)."""
+        spilled = _text_parts(old) if OMItem.text_parts.attr_name in old else None
+        if spilled is not None:
+            prefix = record_key.sk[:-1]
+            self.table.batch_write(deletes=[Key(record_key.pk, keys.om_text_part_sk(prefix, spilled[0], n))
+                                            for n in range(spilled[1])])
 
     # ------------------------------------------------------------------ reads
     def get_observational_memory(self, thread_id: str | None, resource_id: str) -> ObservationalMemoryRecord | None:
@@ -215,8 +297,8 @@ class ObservationalMemoryOps(DynamoDomain):
         opts = coerce(HistoryOptions, options or {}, what="history options")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
             raise ValidationError("limit must be a non-negative integer", code="INVALID_INPUT")
-        records = [OMItem.record_from_raw(raw, chunks)
-                   for raw, chunks in self._groups(self._collection(thread_id, resource_id))]
+        records = [OMItem.record_from_raw(raw, chunks, text)
+                   for raw, chunks, text in self._groups(self._collection(thread_id, resource_id))]
         records = [r for r in records if (opts.from_ is None or r.created_at >= opts.from_)
                    and (opts.to is None or r.created_at <= opts.to)]
         records = records[opts.offset or 0:]
@@ -234,8 +316,6 @@ class ObservationalMemoryOps(DynamoDomain):
         pk = keys.om_pk(lookup_key(record.thread_id, record.resource_id))
         prefix = keys.om_record_prefix(record.generation_count, record.created_at, record.id)
         item = OMItem.new(record, pk, keys.om_record_sk(prefix))
-        serialized = item.serialize()
-        check_item_size(serialized, entity="observational_memory", entity_id=record.id)
         table = self.table.table_name
         ref_key = keys.om_ref_key(record.id)
         ref = ObservationalMemoryRefItem(ref_key.pk, ref_key.sk, collection=pk, prefix=prefix)
@@ -245,6 +325,12 @@ class ObservationalMemoryOps(DynamoDomain):
         except ConflictError:
             raise ConflictError(f"an observational memory record with id {record.id!r} already exists",
                                 code="OM_RECORD_EXISTS", details={"id": record.id}) from None
+        spilled, _ = self._spill(pk, prefix, record.id, record.active_observations)
+        if spilled is not None:
+            item.active_observations = None
+            item.text_parts = spilled
+        serialized = item.serialize()
+        check_item_size(serialized, entity="observational_memory", entity_id=record.id)
         self.table.call("PutItem", **requests.put_item(table, item, serialized=serialized))
         chunks = [ObservationChunkItem(pk, keys.om_chunk_sk(prefix, c.cycle_id), record_id=record.id,
                                        created_at=c.created_at, data=c.model_dump(mode="json", by_alias=True,
@@ -292,9 +378,11 @@ class ObservationalMemoryOps(DynamoDomain):
                                    **fields: Any) -> None:
         """Replace the observations; ``totalTokensObserved`` grows by ``tokenCount``, pending tokens reset."""
         data = _input(UpdateActiveInput, input, fields, what="update_active_observations")
+        pk, prefix = self._locate(data.id)
+        spilled, written = self._spill(pk, prefix, data.id, data.observations)
 
         def actions() -> list[Action]:
-            out: list[Action] = [OMItem.active_observations.set(data.observations),
+            out: list[Action] = [*self._text_actions(spilled, data.observations),
                    OMItem.observation_token_count.set(data.token_count),
                    OMItem.total_tokens_observed.add(data.token_count), OMItem.pending_message_tokens.set(0),
                    OMItem.last_observed_at.set(data.last_observed_at), OMItem.updated_at.set(self.now()),
@@ -303,7 +391,12 @@ class ObservationalMemoryOps(DynamoDomain):
                 out.append(OMItem.observed_message_ids.set(data.observed_message_ids))
             return out
 
-        self._update(data.id, actions)
+        try:
+            old = self._update(data.id, actions, return_old=True)
+        except NotFoundError:
+            self.table.batch_write(deletes=written)
+            raise
+        self._drop_parts(Key(pk, keys.om_record_sk(prefix)), old)
 
     def _set(self, record_id: str, **values: Any) -> None:
         attributes = OMItem.get_attributes()
@@ -336,7 +429,7 @@ class ObservationalMemoryOps(DynamoDomain):
         """Append a chunk (a chunk of the same ``cycleId`` already there: nothing changes)."""
         data = _input(UpdateBufferedInput, input, fields, what="update_buffered_observations")
         pk, prefix = self._locate(data.id)
-        now = self.now()
+        now = _append_stamp(self.now())
         chunk = BufferedChunk.model_validate({**data.chunk.model_dump(), "id": f"ombuf-{uuid.uuid4()}",
                                               "created_at": now})
         item = ObservationChunkItem(pk, keys.om_chunk_sk(prefix, chunk.cycle_id), record_id=data.id,
@@ -366,14 +459,14 @@ class ObservationalMemoryOps(DynamoDomain):
         data = _input(SwapInput, input, fields, what="swap_buffered_to_active")
         weights = {w.id: w.message_tokens for w in data.buffered_chunks or () if w.id and w.message_tokens is not None}
         for attempt in range(MAX_CONFLICT_RETRIES):
-            raw, chunks = self._read(data.id)
+            raw, chunks, text = self._read(data.id)
             if not chunks:
                 return SwapResult()
             tokens = [weights.get(c.id, c.message_tokens) or 0 for c in chunks]
             count = activation_count(tokens, ratio=data.activation_ratio, threshold=data.message_tokens_threshold,
                                      pending=data.current_pending_tokens, force=data.force_max_activation)
             try:
-                return self._activate(raw, chunks, tokens, count, data)
+                return self._activate(raw, text, chunks, tokens, count, data)
             except TransactionCancelled as exc:
                 if not exc.condition_failed:
                     raise
@@ -381,9 +474,9 @@ class ObservationalMemoryOps(DynamoDomain):
         raise ConflictError("swap_buffered_to_active: too much contention; retry the call",
                             code="CONFLICT", details={"id": data.id})
 
-    def _activate(self, raw: Item, chunks: list[BufferedChunk], tokens: list[int], count: int,
-                  data: SwapInput) -> SwapResult:
-        record = OMItem.record_from_raw(raw)
+    def _activate(self, raw: Item, parted_text: str | None, chunks: list[BufferedChunk], tokens: list[int],
+                  count: int, data: SwapInput) -> SwapResult:
+        record = OMItem.record_from_raw(raw, None, parted_text)
         activated, activated_tokens = chunks[:count], tokens[:count]
         text = "\n\n".join(c.observations for c in activated)
         cursor = data.last_observed_at or activated[-1].last_observed_at or self.now()
@@ -396,8 +489,9 @@ class ObservationalMemoryOps(DynamoDomain):
         key = _key(raw)
         prefix = key.sk[:-1]  # the record's sort key is its prefix + "R"
         table = self.table.table_name
+        spilled, written = self._spill(key.pk, prefix, record.id, new_text)
         update = requests.update_key(table, key, [
-            OMItem.active_observations.set(new_text), OMItem.observation_token_count.add(observation_tokens),
+            *self._text_actions(spilled, new_text), OMItem.observation_token_count.add(observation_tokens),
             OMItem.pending_message_tokens.set(pending), OMItem.last_observed_at.set(cursor),
             OMItem.updated_at.set(self.now()), OMItem.revision.add(1)],
             condition=OMItem.pk.exists() & (OMItem.revision == revision))
@@ -405,7 +499,12 @@ class ObservationalMemoryOps(DynamoDomain):
         deletes = [requests.transact("Delete", requests.delete_item(table, k, condition=ObservationChunkItem.pk
                                                                     .exists()))
                    for k in chunk_keys[:_MAX_TRANSACTION_DELETES]]
-        self.table.transact_write([requests.transact("Update", update), *deletes])
+        try:
+            self.table.transact_write([requests.transact("Update", update), *deletes])
+        except TransactionCancelled:
+            self.table.batch_write(deletes=written)
+            raise
+        self._drop_parts(key, raw)
         if len(chunk_keys) > _MAX_TRANSACTION_DELETES:  # beyond one transaction: the record already moved on
             self.table.batch_write(deletes=chunk_keys[_MAX_TRANSACTION_DELETES:])
         last = activated[-1]
@@ -424,12 +523,13 @@ class ObservationalMemoryOps(DynamoDomain):
     def _rewrite(self, record_id: str, change: Callable[[ObservationalMemoryRecord], list[Action]]) -> None:
         """Read the record, then one UpdateItem conditioned on its revision (again after a lost race)."""
         for attempt in range(MAX_CONFLICT_RETRIES):
-            raw, _ = self._read(record_id)
+            raw, _, text = self._read(record_id)
             revision = OMItem.decode_attributes(raw, ("revision",))["revision"]
             guard = OMItem.revision.does_not_exist() if revision is None else OMItem.revision == revision
             request = requests.update_key(
                 self.table.table_name, _key(raw),
-                [*change(OMItem.record_from_raw(raw)), OMItem.updated_at.set(self.now()), OMItem.revision.add(1)],
+                [*change(OMItem.record_from_raw(raw, None, text)), OMItem.updated_at.set(self.now()),
+                 OMItem.revision.add(1)],
                 condition=OMItem.pk.exists() & guard)
             try:
                 self.table.call("UpdateItem", **request)
@@ -460,8 +560,8 @@ class ObservationalMemoryOps(DynamoDomain):
         """A new generation made of the buffered reflection and the observations it did not cover; the buffered
         reflection is cleared on the previous generation."""
         data = _input(SwapReflectionInput, input, fields, what="swap_buffered_reflection_to_active")
-        raw, _ = self._read(data.current_record.id)
-        stored = OMItem.record_from_raw(raw)
+        raw, _, parted_text = self._read(data.current_record.id)
+        stored = OMItem.record_from_raw(raw, None, parted_text)
         if not stored.buffered_reflection:
             raise ValidationError("No buffered reflection to swap", code="OM_NO_BUFFERED_REFLECTION",
                                   details={"id": stored.id})
