@@ -66,6 +66,13 @@ class ConflictError(StorageError):
     code = "CONFLICT"
 
 
+class RunFenceConflictError(ConflictError):
+    """A write carried a run fence that is no longer the run's current claim (another execution took the run
+    over). Nothing was written. ``details``: ``run_id``, ``generation``, ``owner_id``, ``operation``."""
+
+    code = "STORAGE_RUN_FENCE_CONFLICT"
+
+
 class RetryableError(StorageError):
     """A transient backend condition (throttling, 5xx, timeouts) outlasted the retry budget.
 
@@ -186,6 +193,7 @@ __all__ = [
     "ItemTooLargeError",
     "NotFoundError",
     "RetryableError",
+    "RunFenceConflictError",
     "StorageError",
     "TableMismatchError",
     "TableNotFoundError",

@@ -374,3 +374,14 @@ def om_ref_key(record_id: str) -> Key:
 def om_text_part_sk(prefix: str, generation: str, index: int) -> str:
     """Slice ``index`` of text generation ``generation`` of the record (after the record: ``T`` > ``R``)."""
     return f"{prefix}T{SEP}{generation}{SEP}{index:05d}"
+
+
+# ------------------------------------------------------------------ run fencing
+def run_owner_key(run_id: str) -> Key:
+    """The workflow run's ownership claim (generation, owner, lease)."""
+    return Key(f"RO#{component(run_id)}", "RO")
+
+
+def memory_run_fence_key(run_id: str) -> Key:
+    """The memory domain's fence of a run (generation, owner, retiredAt)."""
+    return Key(f"RF#{component(run_id)}", "RF")

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+import pytest
+
+from mastra_dynamo import DynamoDBStore
+from mastra_dynamo.stores.run_fencing import MemoryFenceOps, RunOwnershipOps
+
+
+@pytest.fixture
+def owners(clocked_store: DynamoDBStore) -> RunOwnershipOps:
+    return RunOwnershipOps(table=clocked_store.table, ttl=clocked_store.ttl, clock=clocked_store.clock)
+
+
+@pytest.fixture
+def fences(clocked_store: DynamoDBStore) -> MemoryFenceOps:
+    return MemoryFenceOps(table=clocked_store.table, ttl=clocked_store.ttl, clock=clocked_store.clock)
