@@ -23,7 +23,6 @@ equal to ``Model(**values).serialize()``).
 
 from __future__ import annotations
 
-import calendar
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -31,6 +30,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Value
 
 from mastra_dynamo.dynamo.codec import Item
+from mastra_dynamo.models.agents_requests import decode_one
 from mastra_dynamo.models.attributes import JsonAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
 from mastra_dynamo.records.agents import Agent, AgentVersion
@@ -137,16 +137,19 @@ class AgentVersionItem(TableItem, discriminator=ENTITY_VERSION):
     def record_if_id(cls, raw: Item, version_id: str) -> AgentVersion | None:
         """The stored version when its row holds ``version_id``; None when the row holds another version (the
         number a pointer names was taken by another version since)."""
-        if cls.decode_attributes(raw, _VERSION_ID)["version_id"] != version_id:
+        values = cls.decode_attributes(raw, _VERSION_ID_AND_RECORD)
+        if values["version_id"] != version_id:
             return None
-        return cls.record_from_raw(raw)
+        data = values["data"]
+        data["createdAt"] = values["created_at"]
+        return AgentVersion.model_validate(data)
 
     @classmethod
     def stored_id(cls, raw: Item) -> str | None:
         """The version id of a raw item of the collection when it is a version row (None for the agent)."""
         if entity_of(raw) != ENTITY_VERSION:
             return None
-        version_id: str | None = cls.decode_attributes(raw, _VERSION_ID)["version_id"]
+        version_id: str | None = decode_one(cls.version_id, raw)
         return version_id
 
 
@@ -171,10 +174,11 @@ class AgentVersionRefItem(TableItem, discriminator=ENTITY_VERSION_REF):
 
 _AGENT_RECORD = ("data", "created_at", "updated_at")
 _VERSION_RECORD = ("data", "created_at")
-_VERSION_ID = ("version_id",)
+_VERSION_ID_AND_RECORD = ("version_id", *_VERSION_RECORD)
 _REF_TARGET = ("agent_id", "version_number")
-_KEY = ("pk", "sk")
 _ENTITY = TableItem.item_type
+_TTL = TableItem.ttl
+_SECONDS = NumberAttribute()
 
 
 def entity_of(raw: Item) -> str | None:
@@ -185,19 +189,21 @@ def entity_of(raw: Item) -> str | None:
 
 def key_of(raw: Item) -> Key:
     """The key of a raw item."""
-    values = TableItem.decode_attributes(raw, _KEY)
-    return Key(values["pk"], values["sk"])
+    return Key(decode_one(TableItem.pk, raw), decode_one(TableItem.sk, raw))
 
 
 def expiry_of(raw: Item) -> int | None:
-    """The ``ttl`` of a raw item as epoch seconds (None: kept forever)."""
-    expires = TableItem.decode_attributes(raw, ("ttl",))["ttl"]
-    return None if expires is None else calendar.timegm(expires.utctimetuple())
+    """The ``ttl`` of a raw item as epoch seconds (None: kept forever): the number ``TableItem.ttl`` holds,
+    read as a number (``TTLAttribute`` would make a datetime of it)."""
+    value = raw.get(_TTL.attr_name)
+    if value is None:
+        return None
+    return int(_SECONDS.deserialize(_TTL.get_value(value)))  # type: ignore[no-untyped-call]
 
 
 def revision_of(raw: Item) -> int | None:
     """The ``_rev`` of a raw agent item (None: it has none)."""
-    revision: int | None = AgentItem.decode_attributes(raw, ("revision",))["revision"]
+    revision: int | None = decode_one(AgentItem.revision, raw)
     return revision
 
 

@@ -22,8 +22,14 @@ from mastra_dynamo.dynamo.codec import Item, check_item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.agents import AgentVersionItem, AgentVersionRefItem, expiry_of, key_of
-from mastra_dynamo.models.agents_requests import ConditionTemplate, serialize_values
-from mastra_dynamo.models.base import TableItem, epoch_datetime
+from mastra_dynamo.models.agents_requests import (
+    EPOCH_SECONDS,
+    BoundCondition,
+    ConditionTemplate,
+    GetRequests,
+    serialize_values,
+)
+from mastra_dynamo.models.base import TableItem
 from mastra_dynamo.pagination import paginate
 from mastra_dynamo.records.agents import AgentVersion, AgentVersionsPage
 from mastra_dynamo.records.base import describe_errors
@@ -38,10 +44,12 @@ MAX_VERSION_NUMBER = 10**10 - 1
 VERSION_PREFIX = "V#"
 
 ABSENT_OR_EXPIRED = ConditionTemplate(lambda now: TableItem.pk.does_not_exist() | ~TableItem.not_expired(now),
-                                      now=TableItem.ttl)
+                                      now=EPOCH_SECONDS)
 """Condition of every create of the domain: no item under the key, or only an expired one."""
-NOT_EXPIRED = ConditionTemplate(lambda now: TableItem.not_expired(now), now=TableItem.ttl)
+NOT_EXPIRED = ConditionTemplate(lambda now: TableItem.not_expired(now), now=EPOCH_SECONDS)
 """Filter of the version listings: items past their retention are invisible."""
+GET = GetRequests(consistent=True)
+"""The reads by key of the domain: strongly consistent GetItem."""
 
 
 def camel(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -66,13 +74,11 @@ class AgentVersions(DynamoDomain):
     # ------------------------------------------------------------------ requests
     def _get(self, key: Key) -> Item | None:
         """The live item at ``key`` (strongly consistent GetItem; an expired item reads as None)."""
-        request = requests.get_item(self.table.table_name, key, consistent=True)
-        return self.alive(self.table.call("GetItem", **request).get("Item"))
+        return self.alive(self.table.call("GetItem", **GET(self.table.table_name, key)).get("Item"))
 
-    def _create_put(self, serialized: Item, now_epoch: int) -> dict[str, Any]:
-        """The transaction Put of a new item: conditioned on its key being free (absent or expired)."""
-        return requests.transact("Put", ABSENT_OR_EXPIRED.put(self.table.table_name, serialized,
-                                                              now=epoch_datetime(now_epoch)))
+    def _create_put(self, serialized: Item, free: BoundCondition) -> dict[str, Any]:
+        """The transaction Put of a new item, conditioned on its key being ``free`` (``ABSENT_OR_EXPIRED``)."""
+        return requests.transact("Put", free.put(self.table.table_name, serialized))
 
     @staticmethod
     def _version_item(version: AgentVersion, expires_at: int | None) -> Item:
@@ -86,17 +92,22 @@ class AgentVersions(DynamoDomain):
         """The serialized pointer of ``version``."""
         return serialize_values(AgentVersionRefItem, AgentVersionRefItem.values(version, expires_at=expires_at))
 
-    def _version_puts(self, version: AgentVersion, expires_at: int | None, now_epoch: int) -> list[dict[str, Any]]:
-        """The Puts of a new version row and its pointer."""
-        return [self._create_put(self._version_item(version, expires_at), now_epoch),
-                self._create_put(self._ref_item(version, expires_at), now_epoch)]
+    def _version_puts(self, version: AgentVersion, expires_at: int | None,
+                      free: BoundCondition) -> list[dict[str, Any]]:
+        """The Puts of a new version row and its pointer, each conditioned on its key being ``free``."""
+        return [self._create_put(self._version_item(version, expires_at), free),
+                self._create_put(self._ref_item(version, expires_at), free)]
 
     @staticmethod
     def _decode_version(item: Item) -> AgentVersion:
         return AgentVersionItem.record_from_raw(item)
 
+    def _free(self) -> BoundCondition:
+        """The condition of a create now: the key holds no item, or an expired one."""
+        return ABSENT_OR_EXPIRED.bind(now=self.ttl.now_epoch())
+
     def _not_expired(self) -> listing.FilterBuilder:
-        return NOT_EXPIRED.filter(now=epoch_datetime(self.ttl.now_epoch()))
+        return NOT_EXPIRED.bind(now=self.ttl.now_epoch()).filter()
 
     def _agent_ttl(self, agent_id: str) -> int | None:
         item = self._get(keys.agent_key(agent_id))
@@ -122,7 +133,7 @@ class AgentVersions(DynamoDomain):
             raise ValidationError("version_number must be between 0 and 9999999999", code="INVALID_INPUT")
         expires = self._agent_ttl(record.agent_id)
         try:
-            self.table.transact_write(self._version_puts(record, expires, self.ttl.now_epoch()))
+            self.table.transact_write(self._version_puts(record, expires, self._free()))
         except TransactionCancelled as exc:
             if exc.condition_failed:
                 raise ConflictError(

@@ -35,8 +35,8 @@ from mastra_dynamo.models.agents import (
     expiry_of,
     revision_of,
 )
-from mastra_dynamo.models.agents_requests import ConditionTemplate, TemplateCache, serialize_values
-from mastra_dynamo.models.base import TableItem, epoch_datetime
+from mastra_dynamo.models.agents_requests import EPOCH_SECONDS, ConditionTemplate, TemplateCache, serialize_values
+from mastra_dynamo.models.base import TableItem
 from mastra_dynamo.pagination import paginate
 from mastra_dynamo.records.agents import (
     Agent,
@@ -83,7 +83,7 @@ def _listing_template(visibility: bool, status: bool) -> ConditionTemplate:
             condition &= AgentItem.status == status
         return condition
 
-    slots: dict[str, Any] = {"now": TableItem.ttl}
+    slots: dict[str, Any] = {"now": EPOCH_SECONDS}
     if visibility:
         slots["visibility"] = AgentItem.visibility
     if status:
@@ -137,10 +137,10 @@ class DynamoAgentsStore(AgentVersions):
             raise ValidationError(f"invalid agent: {describe_errors(exc, what='agent')}",
                                   code="INVALID_INPUT") from None
         expires = self.ttl.expires_at("agent")
-        now_epoch = self.ttl.now_epoch()
-        agent_put = self._create_put(self._agent_item(record, expires), now_epoch)
+        free = self._free()
+        agent_put = self._create_put(self._agent_item(record, expires), free)
         try:
-            self.table.transact_write([agent_put, *self._version_puts(version, expires, now_epoch)])
+            self.table.transact_write([agent_put, *self._version_puts(version, expires, free)])
         except TransactionCancelled as exc:
             if exc.condition_failed:
                 raise ConflictError(f"agent {agent_id!r} already exists", code="AGENT_EXISTS",
@@ -210,8 +210,9 @@ class DynamoAgentsStore(AgentVersions):
                                       code="INVALID_INPUT") from None
             rev = revision_of(item)
             new_item = self._agent_item(updated, expiry_of(item), revision=(rev or 0) + 1)
-            try:  # the whole item, if no other write came in between (its _rev is still the one read)
-                self.table.call("PutItem", **REVISION(rev is not None).put(self.table.table_name, new_item, rev=rev))
+            unchanged = REVISION(rev is not None).bind(rev=rev)  # its _rev is still the one read
+            try:
+                self.table.call("PutItem", **unchanged.put(self.table.table_name, new_item))
             except ConflictError:
                 continue
             return updated
@@ -263,8 +264,8 @@ class DynamoAgentsStore(AgentVersions):
             index = requests.index_keys(AgentItem.gsi3 if by_created else AgentItem.gsi4)
             queries = [listing.PartitionQuery(*index, keys.agents_global_pk(s))
                        for s in keys.all_shards(keys.GLOBAL_SHARDS)]
-        flt = LISTING(visibility is not None, status is not None).filter(
-            now=epoch_datetime(self.ttl.now_epoch()), visibility=visibility, status=status)
+        flt = LISTING(visibility is not None, status is not None).bind(
+            now=self.ttl.now_epoch(), visibility=visibility, status=status).filter()
         predicate = (lambda i: matches_metadata(AgentItem.record_from_raw(i).metadata, meta)) if meta else None
         items, total = listing.page_with_total(self.table, queries, ascending=ascending, filter_builder=flt,
                                                offset=window.offset, limit=window.limit, predicate=predicate)

@@ -25,8 +25,8 @@ from mastra_dynamo.models.agents import (
     key_of,
     revision_of,
 )
-from mastra_dynamo.models.agents_requests import ConditionTemplate, serialize_values
-from mastra_dynamo.models.base import TableItem, epoch_datetime
+from mastra_dynamo.models.agents_requests import ConditionTemplate, GetRequests, decode_one, serialize_values
+from mastra_dynamo.models.base import TableItem
 from mastra_dynamo.records.agents import Agent, AgentVersion
 from mastra_dynamo.records.base import json_data
 from mastra_dynamo.schema import keys
@@ -219,7 +219,7 @@ def test_a_value_that_is_not_json_is_a_validation_error() -> None:
 def test_a_required_attribute_without_value_is_refused_like_pynamodb_refuses_it() -> None:
     values = AgentVersionRefItem.values(VERSIONS["minimal"], expires_at=None)
     values["agent_id"] = None
-    with pytest.raises(ValueError, match="agent_id"):
+    with pytest.raises(ValueError, match="agentId"):
         serialize_values(AgentVersionRefItem, values)
     with pytest.raises(Exception, match="agent_id"):
         AgentVersionRefItem(**values).serialize()
@@ -276,7 +276,7 @@ def test_creates_are_puts_conditioned_on_a_free_key() -> None:
     item = AgentVersionRefItem(**AgentVersionRefItem.values(record, expires_at=None))
     serialized = item.serialize()
     for now in (1_800_000_000, 1_800_000_001):
-        put = agent_versions.ABSENT_OR_EXPIRED.put("t1", serialized, now=epoch_datetime(now))
+        put = agent_versions.ABSENT_OR_EXPIRED.bind(now=now).put("t1", serialized)
         condition = TableItem.pk.does_not_exist() | ~TableItem.not_expired(now)
         assert put == requests.put_item("t1", item, serialized=serialized, condition=condition)
         assert spelled(put, put["ConditionExpression"]) == (
@@ -291,7 +291,7 @@ def test_an_update_is_a_put_conditioned_on_the_revision_read(rev: int | None) ->
     new_rev = (rev or 0) + 1
     item = AgentItem(**AgentItem.values(record, expires_at=EXPIRES, revision=new_rev))
     serialized = item.serialize()
-    put = agents_store.REVISION(rev is not None).put("t", serialized, rev=rev)
+    put = agents_store.REVISION(rev is not None).bind(rev=rev).put("t", serialized)
     assert put == requests.put_item("t", item, serialized=serialized, condition=AgentItem.revision_condition(rev))
     assert spelled(put, put["ConditionExpression"]) == (
         "attribute_not_exists (_rev)" if rev is None else f"_rev = ({rev})")
@@ -303,8 +303,8 @@ def test_an_update_is_a_put_conditioned_on_the_revision_read(rev: int | None) ->
 def test_the_agent_listing_filter_is_the_condition_pynamodb_serializes(visibility: str | None,
                                                                        status: str | None) -> None:
     now = 1_800_000_000
-    flt = agents_store.LISTING(visibility is not None, status is not None).filter(
-        now=epoch_datetime(now), visibility=visibility, status=status)
+    flt = agents_store.LISTING(visibility is not None, status is not None).bind(
+        now=now, visibility=visibility, status=status).filter()
 
     def condition() -> Any:
         cond = IS_AGENT & AgentItem.not_expired(now)
@@ -332,7 +332,7 @@ def test_the_agent_listing_filter_is_the_condition_pynamodb_serializes(visibilit
 
 
 def test_the_version_filter_hides_expired_items() -> None:
-    flt = agent_versions.NOT_EXPIRED.filter(now=epoch_datetime(1_800_000_000))
+    flt = agent_versions.NOT_EXPIRED.bind(now=1_800_000_000).filter()
     expr = Expr()
     expression = flt(expr)
     reference = requests.condition_filter(lambda: TableItem.not_expired(1_800_000_000))
@@ -345,12 +345,31 @@ def test_the_version_filter_hides_expired_items() -> None:
 def test_a_template_binds_every_occurrence_of_a_slot() -> None:
     template = ConditionTemplate(lambda rev: (AgentItem.revision == rev) | (AgentItem.revision > rev),
                                  rev=AgentItem.revision)
-    names, values = template.bind(rev=5)
-    assert template.expression == "(#0 = :0 OR #0 > :1)"
-    assert names == {"#0": "_rev"} and values == {":0": {"N": "5"}, ":1": {"N": "5"}}
+    bound = template.bind(rev=5)
+    assert bound.expression == "(#0 = :0 OR #0 > :1)"
+    assert bound.names == {"#0": "_rev"} and bound.values == {":0": {"N": "5"}, ":1": {"N": "5"}}
 
 
 def test_the_index_keys_of_the_listings() -> None:
     assert [requests.index_keys(i) for i in (AgentItem.gsi1, AgentItem.gsi2, AgentItem.gsi3, AgentItem.gsi4)] == [
         ("gsi1", "gsi1pk", "gsi1sk"), ("gsi2", "gsi2pk", "gsi2sk"), ("gsi3", "gsi3pk", "gsi3sk"),
         ("gsi4", "gsi4pk", "gsi4sk")]
+
+
+@pytest.mark.parametrize("consistent", [True, False])
+@pytest.mark.parametrize("key", [keys.agent_key("a#1"), keys.agent_version_key("a", 7),
+                                 keys.agent_version_ref_key("v")])
+def test_reads_by_key_are_the_get_requests_pynamodb_builds(consistent: bool, key: keys.Key) -> None:
+    get = GetRequests(consistent=consistent)
+    assert get("t1", key) == requests.get_item("t1", key, consistent=consistent)
+    assert get("t2", key)["TableName"] == "t2"
+    assert agent_versions.GET("t", key) == requests.get_item("t", key, consistent=True)
+
+
+def test_one_attribute_decodes_as_the_model_decodes_it() -> None:
+    raw = reference_agent_item(AGENTS["author"], EXPIRES, 4)
+    for name in ("pk", "sk", "status", "visibility", "author_id", "revision", "gsi1pk", "created_at", "ttl", "data"):
+        attr = AgentItem.get_attributes()[name]
+        assert decode_one(attr, raw) == AgentItem.decode_attributes(raw, (name,))[name]
+    assert decode_one(AgentItem.revision, {**raw, "_rev": {"NULL": True}}) is None
+    assert decode_one(AgentItem.revision, reference_agent_item(AGENTS["author"], None)) is None
