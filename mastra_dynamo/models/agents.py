@@ -23,6 +23,7 @@ equal to ``Model(**values).serialize()``).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -46,7 +47,8 @@ Values = dict[str, Any]
 """An item's attribute values by Python attribute name (what ``Model(**values)`` takes)."""
 
 
-def _ttl(expires_at: int | None) -> Any:
+def _ttl(expires_at: int | None) -> datetime | None:
+    """The ``ttl`` value of an item expiring at ``expires_at`` (epoch seconds; None: kept forever)."""
     return None if expires_at is None else epoch_datetime(expires_at)
 
 
