@@ -18,7 +18,7 @@ Every item has ``_sv`` and, under the ``agent`` retention, ``ttl``: versions and
 
 Reads decode only the attributes a record is made of (``TableItem.decode_attributes``); writes serialize an
 item's values with the model's attributes (:func:`mastra_dynamo.models.agents_requests.serialize_values`,
-equal to ``Model(**values).serialize()``).
+equal to ``Model(**values).serialize()``; ``AgentItem.encode``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Value
 
 from mastra_dynamo.dynamo.codec import Item
-from mastra_dynamo.models.agents_requests import decode_one
+from mastra_dynamo.models.agents_requests import decode_one, serialize_values
 from mastra_dynamo.models.attributes import JsonAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
 from mastra_dynamo.records.agents import Agent, AgentVersion
@@ -76,11 +76,23 @@ class AgentItem(TableItem, discriminator=ENTITY_AGENT):
     @classmethod
     def values(cls, agent: Agent, *, expires_at: int | None, revision: int | None = None) -> Values:
         """The item of ``agent``, expiring at ``expires_at`` (epoch seconds; None: kept), at ``revision``."""
+        return cls._values(agent, expires_at, revision)[0]
+
+    @classmethod
+    def encode(cls, agent: Agent, *, expires_at: int | None, revision: int | None = None) -> Item:
+        """``serialize_values(AgentItem, AgentItem.values(...))``: the serialized item, each timestamp formatted
+        once (for its attribute and for the index sort keys that start with it)."""
+        values, timestamps = cls._values(agent, expires_at, revision)
+        return serialize_values(cls, values, serialized=timestamps)
+
+    @classmethod
+    def _values(cls, agent: Agent, expires_at: int | None, revision: int | None) -> tuple[Values, dict[str, str]]:
+        """The item's values, and its timestamps as their attributes serialize them."""
         data = json_data(agent, what="agent", by_alias=True, exclude_unset=False)
         del data["createdAt"], data["updatedAt"]
         key = keys.agent_key(agent.id)
         cid = keys.component(agent.id)
-        created, updated = keys.ts(agent.created_at), keys.ts(agent.updated_at)
+        created, updated = cls.created_at.serialize(agent.created_at), cls.updated_at.serialize(agent.updated_at)
         everyone = keys.agents_global_pk(keys.shard_of(agent.id, keys.GLOBAL_SHARDS))
         values: Values = {
             "pk": key.pk, "sk": key.sk, "data": data, "created_at": agent.created_at,
@@ -91,7 +103,7 @@ class AgentItem(TableItem, discriminator=ENTITY_AGENT):
         if agent.author_id is not None:
             author = keys.agents_by_author_pk(agent.author_id)
             values.update(gsi1pk=author, gsi1sk=f"{created}#{cid}", gsi2pk=author, gsi2sk=f"{updated}#{cid}")
-        return values
+        return values, {"created_at": created, "updated_at": updated}
 
     @classmethod
     def record_from_raw(cls, raw: Item) -> Agent:

@@ -70,8 +70,9 @@ class GetRequests:
         return {"TableName": table_name, "Key": serialize_key(key), **self._rest}
 
 
-_Serializer = tuple[str, Callable[[Any], Any], str | None]
-"""(stored name, the attribute's ``serialize``, the DynamoDB type to wrap its result in; None: self-typed)"""
+_Serializer = tuple[str, Callable[[Any], Any] | None, str | None]
+"""(stored name, the attribute's ``serialize`` (None: PynamoDB's identity, ``Attribute.serialize``), the
+DynamoDB type to wrap its result in (None: self-typed))"""
 
 
 @cache
@@ -83,7 +84,8 @@ def _model_layout(model: type[TableItem]) -> tuple[dict[str, _Serializer], froze
     required: set[str] = set()
     for name, attr in model.get_attributes().items():
         self_typed = isinstance(attr, SelfTypedAttribute)
-        serializers[name] = (attr.attr_name, attr.serialize, None if self_typed else attr.attr_type)
+        serialize = None if type(attr).serialize is Attribute.serialize else attr.serialize
+        serializers[name] = (attr.attr_name, serialize, None if self_typed else attr.attr_type)
         if not attr.null and name not in ("item_type", "schema_version"):
             required.add(attr.attr_name)
     stamped = model().serialize(null_check=False)
@@ -91,16 +93,20 @@ def _model_layout(model: type[TableItem]) -> tuple[dict[str, _Serializer], froze
     return serializers, frozenset(required), stamp
 
 
-def serialize_values(model: type[TableItem], values: Mapping[str, Any]) -> Item:
+def serialize_values(model: type[TableItem], values: Mapping[str, Any], *,
+                     serialized: Mapping[str, Any] | None = None) -> Item:
     """``model(**values).serialize()`` without building the instance: each value serialized by its attribute,
-    ``None`` values left out, the entity stamp and schema version added. Raises ValueError when a required
-    attribute has no value (PynamoDB's null check)."""
+    ``None`` values left out, the entity stamp and schema version added. ``serialized`` holds values the caller
+    already passed through their attribute's ``serialize`` (by attribute name), which are not serialized
+    again. Raises ValueError when a required attribute has no value (PynamoDB's null check)."""
     serializers, required, stamp = _model_layout(model)
     item: Item = {}
     for name, value in values.items():
         if value is not None:
             attr_name, serialize, attr_type = serializers[name]
-            item[attr_name] = serialize(value) if attr_type is None else {attr_type: serialize(value)}
+            if serialize is not None:
+                value = serialized[name] if serialized is not None and name in serialized else serialize(value)
+            item[attr_name] = value if attr_type is None else {attr_type: value}
     if not required.issubset(item):
         raise ValueError(f"{model.__name__}: attributes {sorted(required.difference(item))} cannot be None")
     item.update(stamp)

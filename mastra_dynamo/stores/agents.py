@@ -35,7 +35,7 @@ from mastra_dynamo.models.agents import (
     expiry_of,
     revision_of,
 )
-from mastra_dynamo.models.agents_requests import EPOCH_SECONDS, ConditionTemplate, TemplateCache, serialize_values
+from mastra_dynamo.models.agents_requests import EPOCH_SECONDS, ConditionTemplate, TemplateCache
 from mastra_dynamo.models.base import TableItem
 from mastra_dynamo.pagination import paginate
 from mastra_dynamo.records.agents import (
@@ -106,7 +106,7 @@ class DynamoAgentsStore(AgentVersions):
     @staticmethod
     def _agent_item(agent: Agent, expires_at: int | None, revision: int | None = None) -> Item:
         """The serialized agent item (raises ItemTooLargeError when it does not fit in an item)."""
-        item = serialize_values(AgentItem, AgentItem.values(agent, expires_at=expires_at, revision=revision))
+        item = AgentItem.encode(agent, expires_at=expires_at, revision=revision)
         check_item_size(item, entity="agent", entity_id=agent.id)
         return item
 

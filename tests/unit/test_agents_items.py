@@ -157,6 +157,7 @@ def test_an_agent_item_has_the_layout_v2_item(shape: str, expires_at: int | None
     expected = reference_agent_item(record, expires_at, revision)
     assert AgentItem(**values).serialize() == expected
     assert serialize_values(AgentItem, values) == expected
+    assert AgentItem.encode(record, expires_at=expires_at, revision=revision) == expected
     assert agents_store.DynamoAgentsStore._agent_item(record, expires_at, revision) == expected
 
 
