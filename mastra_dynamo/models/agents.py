@@ -52,6 +52,15 @@ def _ttl(expires_at: int | None) -> datetime | None:
     return None if expires_at is None else epoch_datetime(expires_at)
 
 
+def _encode(model: type[TableItem], values: Values, expires_at: int | None, serialized: dict[str, Any]) -> Item:
+    """``serialize_values(model, <values with the ttl of expires_at>)``, the ``ttl`` serialized from its epoch
+    seconds: the number ``TTLAttribute`` writes for that time, without its datetime round trips."""
+    if expires_at is not None:
+        values["ttl"] = expires_at  # stands for its serialized form below
+        serialized["ttl"] = _SECONDS.serialize(expires_at)  # type: ignore[no-untyped-call]
+    return serialize_values(model, values, serialized=serialized)
+
+
 class AgentItem(TableItem, discriminator=ENTITY_AGENT):
     """One stored agent (entity fields only; its configuration lives in its versions)."""
 
@@ -76,18 +85,20 @@ class AgentItem(TableItem, discriminator=ENTITY_AGENT):
     @classmethod
     def values(cls, agent: Agent, *, expires_at: int | None, revision: int | None = None) -> Values:
         """The item of ``agent``, expiring at ``expires_at`` (epoch seconds; None: kept), at ``revision``."""
-        return cls._values(agent, expires_at, revision)[0]
+        values = cls._values(agent, revision)[0]
+        values["ttl"] = _ttl(expires_at)
+        return values
 
     @classmethod
     def encode(cls, agent: Agent, *, expires_at: int | None, revision: int | None = None) -> Item:
         """``serialize_values(AgentItem, AgentItem.values(...))``: the serialized item, each timestamp formatted
         once (for its attribute and for the index sort keys that start with it)."""
-        values, timestamps = cls._values(agent, expires_at, revision)
-        return serialize_values(cls, values, serialized=timestamps)
+        values, timestamps = cls._values(agent, revision)
+        return _encode(cls, values, expires_at, timestamps)
 
     @classmethod
-    def _values(cls, agent: Agent, expires_at: int | None, revision: int | None) -> tuple[Values, dict[str, str]]:
-        """The item's values, and its timestamps as their attributes serialize them."""
+    def _values(cls, agent: Agent, revision: int | None) -> tuple[Values, dict[str, str]]:
+        """The item's values but ``ttl``, and its timestamps as their attributes serialize them."""
         data = json_data(agent, what="agent", by_alias=True, exclude_unset=False)
         del data["createdAt"], data["updatedAt"]
         key = keys.agent_key(agent.id)
@@ -97,7 +108,7 @@ class AgentItem(TableItem, discriminator=ENTITY_AGENT):
         values: Values = {
             "pk": key.pk, "sk": key.sk, "data": data, "created_at": agent.created_at,
             "updated_at": agent.updated_at, "status": agent.status, "visibility": agent.visibility,
-            "author_id": agent.author_id, "revision": revision, "ttl": _ttl(expires_at),
+            "author_id": agent.author_id, "revision": revision,
             "gsi3pk": everyone, "gsi3sk": f"{created}#{cid}", "gsi4pk": everyone, "gsi4sk": f"{updated}#{cid}",
         }
         if agent.author_id is not None:
@@ -140,6 +151,11 @@ class AgentVersionItem(TableItem, discriminator=ENTITY_VERSION):
                 "version_id": version.id, "version_number": version.version_number, "ttl": _ttl(expires_at)}
 
     @classmethod
+    def encode(cls, version: AgentVersion, *, expires_at: int | None) -> Item:
+        """``serialize_values(AgentVersionItem, AgentVersionItem.values(...))``."""
+        return _encode(cls, cls.values(version, expires_at=None), expires_at, {})
+
+    @classmethod
     def record_from_raw(cls, raw: Item) -> AgentVersion:
         """The stored version as its record, decoding only ``data`` and ``createdAt``."""
         values = cls.decode_attributes(raw, _VERSION_RECORD)
@@ -180,6 +196,11 @@ class AgentVersionRefItem(TableItem, discriminator=ENTITY_VERSION_REF):
                 "version_number": version.version_number, "ttl": _ttl(expires_at)}
 
     @classmethod
+    def encode(cls, version: AgentVersion, *, expires_at: int | None) -> Item:
+        """``serialize_values(AgentVersionRefItem, AgentVersionRefItem.values(...))``."""
+        return _encode(cls, cls.values(version, expires_at=None), expires_at, {})
+
+    @classmethod
     def target(cls, raw: Item) -> Key:
         """The key of the version row a stored pointer names."""
         values = cls.decode_attributes(raw, _REF_TARGET)
@@ -191,6 +212,8 @@ _VERSION_RECORD = ("data", "created_at")
 _VERSION_ID_AND_RECORD = ("version_id", *_VERSION_RECORD)
 _REF_TARGET = ("agent_id", "version_number")
 _ENTITY = TableItem.item_type
+_PK, _SK = TableItem.pk, TableItem.sk
+_PK_NAME, _SK_NAME = _PK.attr_name, _SK.attr_name
 _TTL = TableItem.ttl
 _SECONDS = NumberAttribute()
 
@@ -202,8 +225,8 @@ def entity_of(raw: Item) -> str | None:
 
 
 def key_of(raw: Item) -> Key:
-    """The key of a raw item."""
-    return Key(decode_one(TableItem.pk, raw), decode_one(TableItem.sk, raw))
+    """The key of a raw item (its key attributes are strings that PynamoDB deserializes as they are)."""
+    return Key(_PK.get_value(raw[_PK_NAME]), _SK.get_value(raw[_SK_NAME]))
 
 
 def expiry_of(raw: Item) -> int | None:

@@ -96,9 +96,10 @@ def _model_layout(model: type[TableItem]) -> tuple[dict[str, _Serializer], froze
 def serialize_values(model: type[TableItem], values: Mapping[str, Any], *,
                      serialized: Mapping[str, Any] | None = None) -> Item:
     """``model(**values).serialize()`` without building the instance: each value serialized by its attribute,
-    ``None`` values left out, the entity stamp and schema version added. ``serialized`` holds values the caller
-    already passed through their attribute's ``serialize`` (by attribute name), which are not serialized
-    again. Raises ValueError when a required attribute has no value (PynamoDB's null check)."""
+    ``None`` values left out, the entity stamp and schema version added. ``serialized`` holds, by attribute
+    name, values the caller already serialized as their attribute's ``serialize`` does (a timestamp it also
+    formats into an index key, say): they are taken as they are. Raises ValueError when a required attribute
+    has no value (PynamoDB's null check)."""
     serializers, required, stamp = _model_layout(model)
     item: Item = {}
     for name, value in values.items():

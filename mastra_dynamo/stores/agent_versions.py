@@ -27,7 +27,6 @@ from mastra_dynamo.models.agents_requests import (
     BoundCondition,
     ConditionTemplate,
     GetRequests,
-    serialize_values,
 )
 from mastra_dynamo.models.base import TableItem
 from mastra_dynamo.pagination import paginate
@@ -83,14 +82,14 @@ class AgentVersions(DynamoDomain):
     @staticmethod
     def _version_item(version: AgentVersion, expires_at: int | None) -> Item:
         """The serialized row of ``version`` (raises ItemTooLargeError when it does not fit in an item)."""
-        item = serialize_values(AgentVersionItem, AgentVersionItem.values(version, expires_at=expires_at))
+        item = AgentVersionItem.encode(version, expires_at=expires_at)
         check_item_size(item, entity="agent version", entity_id=version.id)
         return item
 
     @staticmethod
     def _ref_item(version: AgentVersion, expires_at: int | None) -> Item:
         """The serialized pointer of ``version``."""
-        return serialize_values(AgentVersionRefItem, AgentVersionRefItem.values(version, expires_at=expires_at))
+        return AgentVersionRefItem.encode(version, expires_at=expires_at)
 
     def _version_puts(self, version: AgentVersion, expires_at: int | None,
                       free: BoundCondition) -> list[dict[str, Any]]:

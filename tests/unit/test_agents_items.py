@@ -171,6 +171,8 @@ def test_a_version_and_its_pointer_have_the_layout_v2_items(shape: str, expires_
     ref = AgentVersionRefItem.values(record, expires_at=expires_at)
     assert AgentVersionRefItem(**ref).serialize() == reference_ref_item(record, expires_at)
     assert serialize_values(AgentVersionRefItem, ref) == reference_ref_item(record, expires_at)
+    assert AgentVersionItem.encode(record, expires_at=expires_at) == reference_version_item(record, expires_at)
+    assert AgentVersionRefItem.encode(record, expires_at=expires_at) == reference_ref_item(record, expires_at)
     store = agent_versions.AgentVersions
     assert store._version_item(record, expires_at) == reference_version_item(record, expires_at)
     assert store._ref_item(record, expires_at) == reference_ref_item(record, expires_at)
