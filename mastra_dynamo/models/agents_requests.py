@@ -116,7 +116,7 @@ def serialize_values(model: type[TableItem], values: Mapping[str, Any], *,
 
 EPOCH_SECONDS = NumberAttribute()
 """The slot attribute of a time in epoch seconds (an ``int``): it serializes as ``TTLAttribute`` serializes
-the same time (``{"N": "<seconds>"}``), without its datetime round trips."""
+the same time (a DynamoDB number: the seconds), without its datetime round trips."""
 
 
 class ConditionTemplate:
