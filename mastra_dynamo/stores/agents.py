@@ -5,36 +5,51 @@ An agent and its versions share one item collection ``A#<agentId>`` (agent item 
 Query. A pointer item ``AV#<versionId>`` resolves version ids and, through its conditional create, makes
 version ids unique; the version row's own conditional create makes ``(agent_id, version_number)`` unique.
 Global listings are write-sharded (gsi3 by createdAt, gsi4 by updatedAt); listings by author use gsi1/gsi2.
+``update`` is optimistic: a PutItem of the whole agent conditioned on the ``_rev`` it read, with ``_rev + 1``.
+
+The items are the PynamoDB models of models/agents.py (``AgentItem``, ``AgentVersionItem``,
+``AgentVersionRefItem``); requests are built by models/requests.py and the templates of
+models/agents_requests.py, and sent through ``self.table`` (TableClient). The version operations live in
+stores/agent_versions.py.
 """
 
 from __future__ import annotations
 
-import builtins
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic.alias_generators import to_camel
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Value
 
 from mastra_dynamo.dynamo.client import TransactionCancelled
-from mastra_dynamo.dynamo.codec import Item, check_item_size, decode_json, decode_value, encode_json
-from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.dynamo.codec import Item, check_item_size
 from mastra_dynamo.errors import ConflictError, NotFoundError, UnsupportedError, ValidationError
+from mastra_dynamo.models import requests
+from mastra_dynamo.models.agents import (
+    ENTITY_AGENT,
+    ENTITY_VERSION,
+    ENTITY_VERSION_REF,
+    IS_AGENT,
+    AgentItem,
+    expiry_of,
+    revision_of,
+)
+from mastra_dynamo.models.agents_requests import EPOCH_SECONDS, ConditionTemplate, TemplateCache
+from mastra_dynamo.models.base import TableItem
 from mastra_dynamo.pagination import paginate
 from mastra_dynamo.records.agents import (
     Agent,
     AgentsPage,
     AgentVersion,
-    AgentVersionsPage,
     ResolvedAgent,
     ResolvedAgentsPage,
 )
-from mastra_dynamo.records.base import describe_errors, json_data
+from mastra_dynamo.records.base import describe_errors
 from mastra_dynamo.schema import keys
-from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.stores import listing
-from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, DynamoDomain
-from mastra_dynamo.stores.writes import revision_condition
+from mastra_dynamo.stores.agent_versions import AgentVersions, camel
+from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES
 from mastra_dynamo.validate import (
     check_metadata_filter,
     is_list,
@@ -44,111 +59,63 @@ from mastra_dynamo.validate import (
     resolve_order,
 )
 
-ENTITY_AGENT = "agent"
-ENTITY_VERSION = "agent_version"
-ENTITY_VERSION_REF = "agent_version_ref"
 ENTITY_FIELDS = frozenset({"id", "status", "activeVersionId", "authorId", "visibility", "metadata", "favoriteCount",
                            "createdAt", "updatedAt"})
 VERSION_META = frozenset({"id", "agentId", "versionNumber", "changedFields", "changeMessage", "createdAt"})
 DEFAULT_AGENTS_PER_PAGE = 100
-DEFAULT_VERSIONS_PER_PAGE = 20
-MAX_VERSION_NUMBER = 10**10 - 1
 
 
-def _camel(data: Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(data, Mapping):
-        raise ValidationError("expected an object", code="INVALID_INPUT")
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if not isinstance(key, str):
-            raise ValidationError("field names must be strings", code="INVALID_INPUT")
-        out[to_camel(key) if "_" in key else key] = value
-    return out
+def _revision_template(read: bool) -> ConditionTemplate:
+    """The condition of ``update``'s PutItem: ``_rev`` is still the value read (``read``), or still absent."""
+    if read:
+        return ConditionTemplate(lambda rev: AgentItem.revision_condition(rev), rev=AgentItem.revision)
+    return ConditionTemplate(lambda: AgentItem.revision_condition(None))
 
 
-class DynamoAgentsStore(DynamoDomain):
+def _listing_template(visibility: bool, status: bool) -> ConditionTemplate:
+    """The filter of the agent listings: agents, not expired, and the equality filters given."""
+
+    def build(now: Value, visibility: Value | None = None, status: Value | None = None) -> Condition:
+        condition: Condition = IS_AGENT & AgentItem.not_expired(now)
+        if visibility is not None:
+            condition &= AgentItem.visibility == visibility
+        if status is not None:
+            condition &= AgentItem.status == status
+        return condition
+
+    slots: dict[str, Any] = {"now": EPOCH_SECONDS}
+    if visibility:
+        slots["visibility"] = AgentItem.visibility
+    if status:
+        slots["status"] = AgentItem.status
+    return ConditionTemplate(build, **slots)
+
+
+REVISION = TemplateCache(_revision_template)
+LISTING = TemplateCache(_listing_template)
+
+
+class DynamoAgentsStore(AgentVersions):
     """Stored agents and versions. See docs/access-patterns.md for the requests behind each method."""
-
-    # ------------------------------------------------------------------ items
-    def _agent_item(self, agent: Agent, expires_at: int | None) -> Item:
-        data = json_data(agent, what="agent", by_alias=True, exclude_unset=False)
-        key = keys.agent_key(agent.id)
-        cid = keys.component(agent.id)
-        created, updated = keys.ts(agent.created_at), keys.ts(agent.updated_at)
-        item: Item = {
-            "pk": {"S": key.pk}, "sk": {"S": key.sk},
-            "data": encode_json({k: v for k, v in data.items() if k not in ("createdAt", "updatedAt")},
-                                field="agent"),
-            "createdAt": {"S": created}, "updatedAt": {"S": updated},
-            "status": {"S": agent.status},
-            "gsi3pk": {"S": keys.agents_global_pk(keys.shard_of(agent.id, keys.GLOBAL_SHARDS))},
-            "gsi3sk": {"S": f"{created}#{cid}"},
-            "gsi4pk": {"S": keys.agents_global_pk(keys.shard_of(agent.id, keys.GLOBAL_SHARDS))},
-            "gsi4sk": {"S": f"{updated}#{cid}"},
-        }
-        if agent.visibility is not None:
-            item["visibility"] = {"S": agent.visibility}
-        if agent.author_id is not None:
-            item["authorId"] = {"S": agent.author_id}
-            item["gsi1pk"] = {"S": keys.agents_by_author_pk(agent.author_id)}
-            item["gsi1sk"] = {"S": f"{created}#{cid}"}
-            item["gsi2pk"] = {"S": keys.agents_by_author_pk(agent.author_id)}
-            item["gsi2sk"] = {"S": f"{updated}#{cid}"}
-        item = self.stamp(item, ENTITY_AGENT, expires_at=expires_at)
-        check_item_size(item, entity="agent", entity_id=agent.id)
-        return item
 
     @staticmethod
     def _decode_agent(item: Item) -> Agent:
-        data = decode_json(item["data"])
-        data["createdAt"] = decode_value(item["createdAt"], "datetime")
-        data["updatedAt"] = decode_value(item["updatedAt"], "datetime")
-        return Agent.model_validate(data)
-
-    def _version_item(self, version: AgentVersion, expires_at: int | None) -> Item:
-        data = json_data(version, what="agent version", by_alias=True, exclude_unset=True)
-        key = keys.agent_version_key(version.agent_id, version.version_number)
-        item: Item = {
-            "pk": {"S": key.pk}, "sk": {"S": key.sk},
-            "data": encode_json({k: v for k, v in data.items() if k != "createdAt"}, field="version"),
-            "createdAt": {"S": keys.ts(version.created_at)},
-            "id": {"S": version.id},
-            "versionNumber": {"N": str(version.version_number)},
-        }
-        item = self.stamp(item, ENTITY_VERSION, expires_at=expires_at)
-        check_item_size(item, entity="agent version", entity_id=version.id)
-        return item
+        """The record of a stored agent item."""
+        return AgentItem.record_from_raw(item)
 
     @staticmethod
-    def _decode_version(item: Item) -> AgentVersion:
-        data = decode_json(item["data"])
-        data["createdAt"] = decode_value(item["createdAt"], "datetime")
-        return AgentVersion.model_validate(data)
-
-    def _ref_item(self, version: AgentVersion, expires_at: int | None) -> Item:
-        key = keys.agent_version_ref_key(version.id)
-        item: Item = {"pk": {"S": key.pk}, "sk": {"S": key.sk}, "agentId": {"S": version.agent_id},
-                      "versionNumber": {"N": str(version.version_number)}}
-        return self.stamp(item, ENTITY_VERSION_REF, expires_at=expires_at)
-
-    def _absent_or_expired(self) -> dict[str, Any]:
-        expr = Expr()
-        return expr.apply({"ConditionExpression":
-                           f"attribute_not_exists({expr.name('pk')}) OR NOT {self.not_expired(expr)}"})
-
-    def _agent_ttl(self, agent_id: str) -> int | None:
-        item = self.alive(self.table.get_item(keys.agent_key(agent_id)))
-        if item is not None:  # versions expire with their agent (or never, like it)
-            ttl = item.get(self.spec.ttl_attribute)
-            return int(ttl["N"]) if ttl is not None else None
-        return self.ttl.expires_at("agent")
+    def _agent_item(agent: Agent, expires_at: int | None, revision: int | None = None) -> Item:
+        """The serialized agent item (raises ItemTooLargeError when it does not fit in an item)."""
+        item = AgentItem.encode(agent, expires_at=expires_at, revision=revision)
+        check_item_size(item, entity="agent", entity_id=agent.id)
+        return item
 
     # ------------------------------------------------------------------ agents
     def create(self, *, agent: Mapping[str, Any]) -> Agent:
         """Create an agent (status draft) and its version 1 from the snapshot fields given.
 
         Raises: ValidationError (bad input), ConflictError (code AGENT_EXISTS) when the id exists."""
-        data = _camel(agent)
+        data = camel(agent)
         agent_id = require_id(data.get("id"), field="agent.id")
         now = self.now()
         snapshot = {k: v for k, v in data.items() if k not in ENTITY_FIELDS}
@@ -170,12 +137,10 @@ class DynamoAgentsStore(DynamoDomain):
             raise ValidationError(f"invalid agent: {describe_errors(exc, what='agent')}",
                                   code="INVALID_INPUT") from None
         expires = self.ttl.expires_at("agent")
+        free = self._free()
+        agent_put = self._create_put(self._agent_item(record, expires), free)
         try:
-            self.table.transact_write([
-                {"Put": {"Item": self._agent_item(record, expires), **self._absent_or_expired()}},
-                {"Put": {"Item": self._version_item(version, expires), **self._absent_or_expired()}},
-                {"Put": {"Item": self._ref_item(version, expires), **self._absent_or_expired()}},
-            ])
+            self.table.transact_write([agent_put, *self._version_puts(version, expires, free)])
         except TransactionCancelled as exc:
             if exc.condition_failed:
                 raise ConflictError(f"agent {agent_id!r} already exists", code="AGENT_EXISTS",
@@ -185,8 +150,8 @@ class DynamoAgentsStore(DynamoDomain):
 
     def get_by_id(self, *, id: str) -> Agent | None:
         require_id(id, field="id")
-        item = self.alive(self.table.get_item(keys.agent_key(id)))
-        return None if item is None else self._decode_agent(item)
+        item = self._get(keys.agent_key(id))
+        return None if item is None else AgentItem.record_from_raw(item)
 
     def _resolve(self, agent: Agent, *, status: str | None, version_id: str | None) -> ResolvedAgent:
         version: AgentVersion | None = None
@@ -224,12 +189,12 @@ class DynamoAgentsStore(DynamoDomain):
 
         Raises: NotFoundError when the agent does not exist."""
         require_id(id, field="id")
-        changes = _camel(fields)
+        changes = camel(fields)
         for _ in range(MAX_CONFLICT_RETRIES):
-            item = self.alive(self.table.get_item(keys.agent_key(id)))
+            item = self._get(keys.agent_key(id))
             if item is None:
                 raise NotFoundError(f"agent {id!r} not found", details={"agent_id": id})
-            current = self._decode_agent(item)
+            current = AgentItem.record_from_raw(item)
             data = current.model_dump(by_alias=True, exclude_unset=False)
             for name in ("authorId", "visibility", "activeVersionId", "status"):
                 if name in changes and changes[name] is not None:
@@ -243,16 +208,11 @@ class DynamoAgentsStore(DynamoDomain):
             except Exception as exc:
                 raise ValidationError(f"invalid agent update: {describe_errors(exc, what='agent')}",
                                       code="INVALID_INPUT") from None
-            expires = int(item[self.spec.ttl_attribute]["N"]) if self.spec.ttl_attribute in item else None
-            new_item = self._agent_item(updated, expires)
-            rev = int(item.get(self.spec.revision_attribute, {"N": "0"})["N"])
-            new_item[self.spec.revision_attribute] = {"N": str(rev + 1)}
-            expr = Expr()
+            rev = revision_of(item)
+            new_item = self._agent_item(updated, expiry_of(item), revision=(rev or 0) + 1)
+            unchanged = REVISION(rev is not None).bind(rev=rev)  # its _rev is still the one read
             try:
-                self.table.call("PutItem", **expr.apply({
-                    "TableName": self.table.table_name, "Item": new_item,
-                    "ConditionExpression": revision_condition(self, expr, item),
-                }))
+                self.table.call("PutItem", **unchanged.put(self.table.table_name, new_item))
             except ConflictError:
                 continue
             return updated
@@ -261,15 +221,9 @@ class DynamoAgentsStore(DynamoDomain):
     def delete(self, *, id: str) -> None:
         """Delete the agent, its versions and their pointers (idempotent; a missing id is a no-op)."""
         require_id(id, field="id")
-        query = listing.PartitionQuery(None, "pk", "sk", keys.agent_key(id).pk, consistent=True)
-        items = listing.collect(self.table, [query], ascending=True, filter_builder=lambda e: None, offset=0,
-                                limit=None)
-        deletes = [keys.agent_key(id)]
-        for item in items:
-            deletes.append(Key(item["pk"]["S"], item["sk"]["S"]))
-            if item.get(self.spec.entity_attribute, {}).get("S") == ENTITY_VERSION:
-                deletes.append(keys.agent_version_ref_key(item["id"]["S"]))
-        self.table.batch_write(deletes=deletes)
+        query = listing.PartitionQuery(None, TableItem.pk.attr_name, TableItem.sk.attr_name, keys.agent_key(id).pk,
+                                       consistent=True)
+        self.table.batch_write(deletes=[keys.agent_key(id), *self._collection_deletes(query)])
 
     def _list_items(self, *, page: int, per_page: Any, order_by: Any, author_id: str | None,
                     visibility: str | None, metadata: Mapping[str, Any] | None, status: str | None,
@@ -295,7 +249,7 @@ class DynamoAgentsStore(DynamoDomain):
                 raise ValidationError("entity_ids must be a list of ids", code="INVALID_INPUT")
             ids = [require_id(i, field="entity_ids[]") for i in entity_ids]
             found = self.table.batch_get([keys.agent_key(i) for i in ids])
-            agents = [self._decode_agent(i) for i in found.values() if self.alive(i) is not None]
+            agents = [AgentItem.record_from_raw(i) for i in found.values() if self.alive(i) is not None]
             agents = [a for a in agents if keep(a)]
             attr = "created_at" if field == "createdAt" else "updated_at"
             agents.sort(key=lambda a: (getattr(a, attr), a.id), reverse=not ascending)
@@ -304,25 +258,18 @@ class DynamoAgentsStore(DynamoDomain):
         by_created = field == "createdAt"
         if author_id is not None:
             require_id(author_id, field="author_id")
-            index = "gsi1" if by_created else "gsi2"
-            queries = [listing.PartitionQuery(index, f"{index}pk", f"{index}sk", keys.agents_by_author_pk(author_id))]
-        else:
-            index = "gsi3" if by_created else "gsi4"
-            queries = [listing.PartitionQuery(index, f"{index}pk", f"{index}sk", keys.agents_global_pk(s))
+            index = requests.index_keys(AgentItem.gsi1 if by_created else AgentItem.gsi2)
+            queries = [listing.PartitionQuery(*index, keys.agents_by_author_pk(author_id))]
+        else:  # every shard of the global listing, merged
+            index = requests.index_keys(AgentItem.gsi3 if by_created else AgentItem.gsi4)
+            queries = [listing.PartitionQuery(*index, keys.agents_global_pk(s))
                        for s in keys.all_shards(keys.GLOBAL_SHARDS)]
-
-        def flt(expr: Expr) -> str:
-            clauses = [f"{expr.name(self.spec.entity_attribute)} = {expr.s(ENTITY_AGENT)}", self.not_expired(expr)]
-            if visibility is not None:
-                clauses.append(f"{expr.name('visibility')} = {expr.s(visibility)}")
-            if status is not None:
-                clauses.append(f"{expr.name('status')} = {expr.s(status)}")
-            return " AND ".join(clauses)
-
-        predicate = (lambda i: matches_metadata(self._decode_agent(i).metadata, meta)) if meta else None
+        flt = LISTING(visibility is not None, status is not None).bind(
+            now=self.ttl.now_epoch(), visibility=visibility, status=status).filter()
+        predicate = (lambda i: matches_metadata(AgentItem.record_from_raw(i).metadata, meta)) if meta else None
         items, total = listing.page_with_total(self.table, queries, ascending=ascending, filter_builder=flt,
                                                offset=window.offset, limit=window.limit, predicate=predicate)
-        return [self._decode_agent(i) for i in items], total or 0, window
+        return [AgentItem.record_from_raw(i) for i in items], total or 0, window
 
     def list(self, *, page: int = 0, per_page: Any = None, order_by: Any = None, author_id: str | None = None,
              visibility: str | None = None, metadata: Mapping[str, Any] | None = None, status: str | None = None,
@@ -350,136 +297,6 @@ class DynamoAgentsStore(DynamoDomain):
         return ResolvedAgentsPage(agents=resolved, total=total, page=window.page, per_page=window.per_page,
                                   has_more=window.has_more(total))
 
-    # ------------------------------------------------------------------ versions
-    def create_version(self, *, version: Mapping[str, Any]) -> AgentVersion:
-        """Store a version. Raises ConflictError (code AGENT_VERSION_EXISTS) when the version id or the
-        (agent_id, version_number) pair already exists; ValidationError for bad input."""
-        data = _camel(version)
-        data.setdefault("id", str(uuid.uuid4()))
-        data.setdefault("createdAt", self.now())
-        try:
-            record = AgentVersion.model_validate(data)
-        except Exception as exc:
-            raise ValidationError(f"invalid agent version: {describe_errors(exc, what='version')}",
-                                  code="INVALID_INPUT") from None
-        require_id(record.id, field="version.id")
-        require_id(record.agent_id, field="version.agent_id")
-        if not 0 <= record.version_number <= MAX_VERSION_NUMBER:
-            raise ValidationError("version_number must be between 0 and 9999999999", code="INVALID_INPUT")
-        expires = self._agent_ttl(record.agent_id)
-        try:
-            self.table.transact_write([
-                {"Put": {"Item": self._version_item(record, expires), **self._absent_or_expired()}},
-                {"Put": {"Item": self._ref_item(record, expires), **self._absent_or_expired()}},
-            ])
-        except TransactionCancelled as exc:
-            if exc.condition_failed:
-                raise ConflictError(
-                    f"agent version {record.id!r} or number {record.version_number} of agent "
-                    f"{record.agent_id!r} already exists", code="AGENT_VERSION_EXISTS",
-                    details={"version_id": record.id, "agent_id": record.agent_id,
-                             "version_number": record.version_number}) from exc
-            raise
-        return record
-
-    def _version_location(self, version_id: str) -> Key | None:
-        ref = self.alive(self.table.get_item(keys.agent_version_ref_key(version_id)))
-        if ref is None:
-            return None
-        return keys.agent_version_key(ref["agentId"]["S"], int(ref["versionNumber"]["N"]))
-
-    def get_version(self, *, id: str) -> AgentVersion | None:
-        require_id(id, field="id")
-        location = self._version_location(id)
-        if location is None:
-            return None
-        item = self.alive(self.table.get_item(location))
-        if item is None or item.get("id", {}).get("S") != id:
-            return None
-        return self._decode_version(item)
-
-    def get_version_by_number(self, *, agent_id: str, version_number: int) -> AgentVersion | None:
-        require_id(agent_id, field="agent_id")
-        if not isinstance(version_number, int) or not 0 <= version_number <= MAX_VERSION_NUMBER:
-            return None
-        item = self.alive(self.table.get_item(keys.agent_version_key(agent_id, version_number)))
-        return None if item is None else self._decode_version(item)
-
-    def _versions_query(self, agent_id: str) -> listing.PartitionQuery:
-        return listing.PartitionQuery(None, "pk", "sk", keys.agent_key(agent_id).pk, sk_prefix="V#",
-                                      consistent=True)
-
-    def get_latest_version(self, *, agent_id: str) -> AgentVersion | None:
-        require_id(agent_id, field="agent_id")
-        items = listing.collect(self.table, [self._versions_query(agent_id)], ascending=False,
-                                filter_builder=self.not_expired, offset=0, limit=1)
-        return self._decode_version(items[0]) if items else None
-
-    def list_versions(self, *, agent_id: str, page: int = 0, per_page: Any = None,
-                      order_by: Any = None) -> AgentVersionsPage:
-        """Versions of an agent, by version number (default, DESC) or createdAt."""
-        require_id(agent_id, field="agent_id")
-        window = paginate(page, per_page, default=DEFAULT_VERSIONS_PER_PAGE)
-        field, direction = resolve_order(order_by, allowed=("versionNumber", "createdAt"),
-                                         default_field="versionNumber", default_direction="DESC", strict=False)
-        query = self._versions_query(agent_id)
-        if field == "versionNumber":
-            items, total = listing.page_with_total(self.table, [query], ascending=direction == "ASC",
-                                                   filter_builder=self.not_expired, offset=window.offset,
-                                                   limit=window.limit)
-            versions = [self._decode_version(i) for i in items]
-        else:
-            everything = [self._decode_version(i) for i in listing.collect(
-                self.table, [query], ascending=True, filter_builder=self.not_expired, offset=0, limit=None)]
-            everything.sort(key=lambda v: (v.created_at, v.version_number), reverse=direction == "DESC")
-            total = len(everything)
-            end = None if window.limit is None else window.offset + window.limit
-            versions = everything[window.offset:end]
-        total = total or 0
-        return AgentVersionsPage(versions=versions, total=total, page=window.page, per_page=window.per_page,
-                                 has_more=window.has_more(total))
-
-    def delete_version(self, *, id: str) -> None:
-        require_id(id, field="id")
-        location = self._version_location(id)
-        if location is None:
-            return
-        self.table.batch_write(deletes=[location, keys.agent_version_ref_key(id)])
-
-    def delete_versions_by_parent_id(self, *, agent_id: str) -> None:
-        require_id(agent_id, field="agent_id")
-        items = listing.collect(self.table, [self._versions_query(agent_id)], ascending=True,
-                                filter_builder=lambda e: None, offset=0, limit=None)
-        deletes: list[Key] = []
-        for item in items:
-            deletes.append(Key(item["pk"]["S"], item["sk"]["S"]))
-            deletes.append(keys.agent_version_ref_key(item["id"]["S"]))
-        self.table.batch_write(deletes=deletes)
-
-    def count_versions(self, *, agent_id: str) -> int:
-        require_id(agent_id, field="agent_id")
-        return listing.count(self.table, [self._versions_query(agent_id)], filter_builder=self.not_expired)
-
-    def get_versions(self, *, ids: Sequence[str]) -> builtins.list[AgentVersion]:
-        """Versions by id (unknown ids skipped), in the order of ``ids``."""
-        if not is_list(ids):
-            raise ValidationError("ids must be a list of ids", code="INVALID_INPUT")
-        wanted = [require_id(i, field="ids[]") for i in ids]
-        refs = self.table.batch_get([keys.agent_version_ref_key(i) for i in wanted])
-        locations: dict[str, Key] = {}
-        for version_id in wanted:
-            ref_key = keys.agent_version_ref_key(version_id)
-            ref = self.alive(refs.get((ref_key.pk, ref_key.sk)))
-            if ref is not None:
-                locations[version_id] = keys.agent_version_key(ref["agentId"]["S"], int(ref["versionNumber"]["N"]))
-        found = self.table.batch_get(locations.values())
-        out = []
-        for version_id, loc in locations.items():
-            item = self.alive(found.get((loc.pk, loc.sk)))
-            if item is not None and item.get("id", {}).get("S") == version_id:
-                out.append(self._decode_version(item))
-        return out
-
     def dangerously_clear_all(self) -> None:
         """Delete every agent item of this table. Admin only: reads the whole table with a Scan."""
         from mastra_dynamo.admin import scan_entities  # admin: not a request path
@@ -488,4 +305,4 @@ class DynamoAgentsStore(DynamoDomain):
                                                                        ENTITY_VERSION_REF))))
 
 
-__all__ = ["DynamoAgentsStore"]
+__all__ = ["ENTITY_AGENT", "ENTITY_VERSION", "ENTITY_VERSION_REF", "DynamoAgentsStore"]
