@@ -15,9 +15,10 @@ A run lives in its own partition ``W#<runId>``; every item of it is one of three
 * :class:`WorkflowChunkItem` (``workflow_chunk``), ``C#<workflowName>#<generation>#<n:05d>``: one slice of
   the compressed snapshot in ``data`` (B).
 
-Every item has ``_sv`` and, with ``workflow_snapshot`` retention, the same ``ttl`` (epoch seconds).
+Every item has ``_sv`` and, with ``workflow_snapshot`` retention, the same ``ttl`` (epoch seconds). The
+fields head and entry share are declared once, in :class:`WorkflowRunFields`, which both inherit.
 
-The snapshot encoding (:class:`PackedSnapshot`): the JSON text below 16 KB as is; above, zlib level 6,
+The snapshot encoding (:class:`PackedSnapshot`): the JSON text up to 16 KB as is; longer, zlib level 6,
 kept when smaller. A result of at most 300 KB is stored inline; a larger one is cut into chunks of 350 KB of
 compressed data.
 """
