@@ -19,6 +19,10 @@ the two always agree. Listings read entries from the indexes and BatchGet the he
 (``update_workflow_results``, ``update_workflow_state``) is conditioned on the head's revision ``_rev``; a
 concurrent writer makes the write fail, and the call re-reads and re-applies its change, so no step result
 is lost and ``expected_status`` is a real compare-and-set.
+
+The three items are PynamoDB models (models/workflows.py: ``WorkflowRunItem``, ``WorkflowRunIndexItem``,
+``WorkflowChunkItem``, where their attributes are described); the requests are built from them
+(stores/workflow_writes.py, models/requests.py) and sent through ``self.table`` (TableClient).
 """
 
 from __future__ import annotations
@@ -27,41 +31,55 @@ import json
 import random
 import time
 import uuid
-import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pynamodb.expressions.condition import Condition
+
 from mastra_dynamo.clock import Clock
-from mastra_dynamo.dynamo.client import TableClient, key_attr
-from mastra_dynamo.dynamo.codec import AttributeValue, Item, decode_json, decode_value, dumps_json
-from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.dynamo.client import TableClient
+from mastra_dynamo.dynamo.codec import AttributeValue, Item, dumps_json
 from mastra_dynamo.errors import ConflictError, ItemTooLargeError, RetryableError, ValidationError
+from mastra_dynamo.models import requests
+from mastra_dynamo.models.workflow_requests import encode_values, shaped_filter, slot, ttl_value
+from mastra_dynamo.models.workflows import (
+    CHUNK_BYTES,
+    ENTITY_CHUNK,
+    ENTITY_RUN,
+    ENTITY_RUN_INDEX,
+    INLINE_MAX_BYTES,
+    PackedSnapshot,
+    WorkflowChunkItem,
+    WorkflowRunIndexItem,
+    WorkflowRunItem,
+    entity_of,
+    key_of,
+    run_index_keys,
+)
 from mastra_dynamo.records.base import PerPage, coerce, json_data
 from mastra_dynamo.records.workflows import WorkflowRun, WorkflowRuns, WorkflowStateUpdate
 from mastra_dynamo.schema import keys
-from mastra_dynamo.schema.keys import Key
-from mastra_dynamo.stores import listing
+from mastra_dynamo.stores import listing, workflow_writes
 from mastra_dynamo.stores.base import DynamoDomain
 from mastra_dynamo.stores.workflow_steps import merge_step_result, pending_snapshot
+from mastra_dynamo.stores.workflow_writes import HeadBody, RunFields
 from mastra_dynamo.ttl import TtlPolicy
 from mastra_dynamo.validate import optional_id, require_id, require_mapping
 
-ENTITY_RUN = "workflow_run"
-ENTITY_CHUNK = "workflow_chunk"
-INLINE_MAX_BYTES = 300 * 1024
-CHUNK_BYTES = 350 * 1024
 DEFAULT_MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024
 MAX_CAS_ATTEMPTS = 200
-WRITE_ID = "_wid"
-"""Head attribute: a fresh id per write, so a write whose answer was lost can tell whether it was applied."""
-GEN_STAMP = "_gen"
-"""Head attribute: the order stamp of the write that set it (its chunk generation when chunked)."""
 MAX_STALE_ATTEMPTS = 5
 
-
-ENTITY_RUN_INDEX = "workflow_run_index"
+Run = WorkflowRunItem
+Entry = WorkflowRunIndexItem
+_PK, _SK, _TTL = Run.pk.attr_name, Run.sk.attr_name, Run.ttl.attr_name
+_SNAPSHOT, _SNAP_GEN, _REV, _CREATED, _LEGACY_INDEXED = (Run.snapshot.attr_name, Run.snap_gen.attr_name,
+                                                         Run.revision.attr_name, Run.created_at.attr_name,
+                                                         Run.gsi1pk.attr_name)
+"""Stored names of head attributes whose presence (or stored value) the store looks at."""
+_RECORD = ("workflow_name", "run_id", "created_at", "updated_at", "resource_id")
+"""The head attributes a run record is made of."""
 
 
 class _Conflict(Exception):
@@ -86,40 +104,18 @@ def new_stamp(floor: str | None = None) -> str:
     return f"t{now:016x}{uuid.uuid4().hex[:8]}"
 
 
+def _head_value(head: Item, name: str) -> Any:
+    """One attribute (Python name) of a stored head, decoded by the model (None when absent)."""
+    return Run.decode_attributes(head, (name,))[name]
+
+
 def _stamp_of(head: Item | None) -> str | None:
-    return None if head is None else head.get(GEN_STAMP, {}).get("S")
+    return None if head is None else _head_value(head, "gen_stamp")
 
 
-@dataclass(frozen=True)
-class _HeadBody:
-    """What one write puts on a run's head."""
-
-    inline: AttributeValue | None
-    generation: str | None
-    chunk_count: int
-    stamp: str
-    status: str
-    updated: str
-    write_id: str
-    expires_at: int | None
-
-
-def run_index_keys(workflow_name: str, run_id: str, created: str, resource_id: str | None, status: str) -> Item:
-    """The index keys of a run's index entry (created: the fixed-width createdAt text)."""
-    cwf, crun = keys.component(workflow_name), keys.component(run_id)
-    shard8 = keys.shard_of(run_id, keys.GLOBAL_SHARDS)
-    item: Item = {
-        "gsi1pk": {"S": keys.runs_by_workflow_pk(workflow_name)},
-        "gsi1sk": {"S": f"{created}#{crun}"},
-        "gsi3pk": {"S": keys.runs_global_pk(shard8)},
-        "gsi3sk": {"S": f"{created}#{crun}#{cwf}"},
-        "gsi4pk": {"S": keys.runs_by_status_pk(status, shard8)},
-        "gsi4sk": {"S": f"{created}#{crun}#{cwf}"},
-    }
-    if resource_id is not None:
-        item["gsi2pk"] = {"S": keys.runs_by_resource_pk(resource_id)}
-        item["gsi2sk"] = {"S": f"{created}#{crun}#{cwf}"}
-    return item
+def _chunked(head: Item) -> bool:
+    """Whether a stored head names a chunk generation (its snapshot is chunked)."""
+    return _SNAP_GEN in head
 
 
 class DynamoWorkflowsStore(DynamoDomain):
@@ -140,8 +136,8 @@ class DynamoWorkflowsStore(DynamoDomain):
         return True
 
     # ------------------------------------------------------------------ encoding
-    def _encode(self, snapshot: Any, *, workflow_name: str, run_id: str) -> tuple[AttributeValue | None, list[bytes]]:
-        """(inline attribute, chunks): exactly one of them is used."""
+    def _encode(self, snapshot: Any, *, workflow_name: str, run_id: str) -> PackedSnapshot:
+        """The snapshot encoded once: inline in the head, or cut into chunks (``PackedSnapshot.inline``)."""
         text = dumps_json(snapshot, field="snapshot")
         raw = text.encode("utf-8")
         if len(raw) > self.max_snapshot_bytes:
@@ -150,32 +146,32 @@ class DynamoWorkflowsStore(DynamoDomain):
                 details={"workflow_name": workflow_name, "run_id": run_id, "size": len(raw),
                          "limit": self.max_snapshot_bytes},
             )
-        if len(raw) <= 16 * 1024:
-            return {"S": text}, []
-        packed = zlib.compress(raw, 6)
-        if len(packed) <= INLINE_MAX_BYTES:
-            return ({"B": packed} if len(packed) < len(raw) else {"S": text}), []
-        return None, [packed[i:i + CHUNK_BYTES] for i in range(0, len(packed), CHUNK_BYTES)]
+        return PackedSnapshot.of(text, raw)
 
     def _decode_head(self, head: Item, workflow_name: str, run_id: str) -> Any:
-        if "snapshot" in head:
-            return decode_json(head["snapshot"])
-        generation = head.get("snapGen", {}).get("S")
-        count = int(head.get("snapChunks", {}).get("N", "0"))
+        if _SNAPSHOT in head:
+            return _head_value(head, "snapshot")
+        manifest = Run.decode_attributes(head, ("snap_gen", "snap_chunks"))
+        generation = manifest["snap_gen"]
         if generation is None:
             return None
         prefix = keys.run_chunk_prefix(workflow_name, generation)
-        query = listing.PartitionQuery(None, "pk", "sk", keys.run_pk(run_id), sk_prefix=prefix, consistent=True)
+        query = listing.PartitionQuery(None, _PK, _SK, keys.run_pk(run_id), sk_prefix=prefix, consistent=True)
         parts = listing.collect(self.table, [query], ascending=True, filter_builder=lambda e: None, offset=0,
                                 limit=None)
-        if len(parts) != count:
+        if len(parts) != int(manifest["snap_chunks"] or 0):
             raise _Conflict()  # the generation was replaced while reading: read the head again
-        data = b"".join(bytes(p["data"]["B"]) for p in parts)
-        return json.loads(zlib.decompress(data).decode("utf-8"))
+        return WorkflowChunkItem.snapshot_of(parts)
+
+    def _get_head(self, workflow_name: str, run_id: str) -> Item | None:
+        """The stored head (strongly consistent GetItem), expired or not."""
+        request = requests.get_item(self.table.table_name, keys.run_key(workflow_name, run_id), consistent=True)
+        head: Item | None = self.table.call("GetItem", **request).get("Item")
+        return head
 
     def _read(self, workflow_name: str, run_id: str) -> tuple[Item, Any] | None:
         for _ in range(5):
-            head = self.alive(self.table.get_item(keys.run_key(workflow_name, run_id)))
+            head = self.alive(self._get_head(workflow_name, run_id))
             if head is None:
                 return None
             try:
@@ -184,16 +180,18 @@ class DynamoWorkflowsStore(DynamoDomain):
                 continue
         raise ConflictError(f"run {run_id!r} is being rewritten too often to read", details={"run_id": run_id})
 
-    def _run_record(self, head: Item, snapshot: Any) -> WorkflowRun:
+    @staticmethod
+    def _run_record(head: Item, snapshot: Any) -> WorkflowRun:
+        fields = Run.decode_attributes(head, _RECORD)
         data: dict[str, Any] = {
-            "workflow_name": head["workflowName"]["S"],
-            "run_id": head["runId"]["S"],
+            "workflow_name": fields["workflow_name"],
+            "run_id": fields["run_id"],
             "snapshot": snapshot if snapshot is not None else {},
-            "created_at": decode_value(head["createdAt"], "datetime"),
-            "updated_at": decode_value(head["updatedAt"], "datetime"),
+            "created_at": fields["created_at"],
+            "updated_at": fields["updated_at"],
         }
-        if "resourceId" in head and "S" in head["resourceId"]:
-            data["resource_id"] = head["resourceId"]["S"]
+        if fields["resource_id"] is not None:
+            data["resource_id"] = fields["resource_id"]
         return WorkflowRun.model_validate(data)
 
     # ------------------------------------------------------------------ writing
@@ -202,11 +200,12 @@ class DynamoWorkflowsStore(DynamoDomain):
                upsert: bool) -> None:
         """Write the head (and chunks). ``upsert``: insert or update (expired heads are replaced);
         otherwise the head must still carry the revision of ``expect`` (None = must not exist)."""
-        inline, chunks = self._encode(snapshot, workflow_name=workflow_name, run_id=run_id)
+        packed = self._encode(snapshot, workflow_name=workflow_name, run_id=run_id)
+        chunks = [] if packed.inline else packed.chunks()
         floor = _stamp_of(expect)
         for _ in range(MAX_STALE_ATTEMPTS):
             try:
-                self._write_once(workflow_name=workflow_name, run_id=run_id, snapshot=snapshot, inline=inline,
+                self._write_once(workflow_name=workflow_name, run_id=run_id, snapshot=snapshot, packed=packed,
                                  chunks=chunks, stamp=new_stamp(floor), resource_id=resource_id,
                                  created_at=created_at, updated_at=updated_at, expect=expect, upsert=upsert)
                 return
@@ -214,7 +213,7 @@ class DynamoWorkflowsStore(DynamoDomain):
                 floor = stale.floor
         raise ConflictError(f"run {run_id!r}: the head keeps a newer stamp; retry", details={"run_id": run_id})
 
-    def _write_once(self, *, workflow_name: str, run_id: str, snapshot: Any, inline: AttributeValue | None,
+    def _write_once(self, *, workflow_name: str, run_id: str, snapshot: Any, packed: PackedSnapshot,
                     chunks: list[bytes], stamp: str, resource_id: str | None, created_at: datetime | None,
                     updated_at: datetime | None, expect: Item | None, upsert: bool) -> None:
         generation = stamp if chunks else None
@@ -222,14 +221,14 @@ class DynamoWorkflowsStore(DynamoDomain):
         expires_at = self.ttl.expires_at("workflow_snapshot")
         if generation is not None:
             self._put_chunks(workflow_name, run_id, generation, chunks, expires_at)
+        status = snapshot.get("status") if isinstance(snapshot, dict) else None
+        body = HeadBody(snapshot=packed, generation=generation, chunk_count=len(chunks), stamp=stamp,
+                        status=status if isinstance(status, str) and status else "unknown",
+                        updated=updated_at or self.now(), write_id=write_id, expires_at=expires_at)
         old: Item | None
         try:
-            old = self._store_head(workflow_name=workflow_name, run_id=run_id, inline=inline, stamp=stamp,
-                                   generation=generation, chunk_count=len(chunks), resource_id=resource_id,
-                                   created_at=created_at, updated_at=updated_at, expect=expect,
-                                   upsert=upsert, expires_at=expires_at,
-                                   status=snapshot.get("status") if isinstance(snapshot, dict) else None,
-                                   write_id=write_id)
+            old = self._store_head(workflow_name=workflow_name, run_id=run_id, body=body, resource_id=resource_id,
+                                   created_at=created_at, expect=expect, upsert=upsert)
         except RetryableError:
             # Outcome unknown (e.g. the response was lost): the head tells whether this write landed. If that
             # cannot be read either, keep the new chunks (the head may name them) and report the error.
@@ -245,49 +244,36 @@ class DynamoWorkflowsStore(DynamoDomain):
         # Committed. The cleanup does not depend on what the head update answered: it deletes every chunk
         # older than this write's stamp (none can be committed any more; the live generation is this one or
         # newer). An inline write over a known inline head skips it (nothing to replace).
-        if generation is not None or old is None or "snapGen" in old:
+        if generation is not None or old is None or _chunked(old):
             self._delete_older_than(workflow_name, run_id, stamp)
 
     def _delete_older_than(self, workflow_name: str, run_id: str, stamp: str) -> None:
         """Delete the run's chunks of every generation older than ``stamp``: ``sk BETWEEN C#<wf># AND
         C#<wf>#<stamp>`` (the chunks of ``stamp`` itself sort after the upper bound)."""
-        prefix = keys.run_chunk_prefix(workflow_name)
-        self._delete_chunks(listing.PartitionQuery(None, "pk", "sk", keys.run_pk(run_id),
-                                                   sk_between=(prefix, prefix + stamp), consistent=True))
+        self._delete_chunks(workflow_writes.chunks_older_than(workflow_name, run_id, stamp))
 
     def _landed(self, workflow_name: str, run_id: str, write_id: str) -> bool:
         """Whether the head carries ``write_id``: the head update of that write was applied."""
-        head = self.table.get_item(keys.run_key(workflow_name, run_id))
-        return head is not None and head.get(WRITE_ID, {}).get("S") == write_id
+        head = self._get_head(workflow_name, run_id)
+        return head is not None and _head_value(head, "write_id") == write_id
 
     def _put_chunks(self, workflow_name: str, run_id: str, generation: str, chunks: list[bytes],
                     expires_at: int | None) -> None:
-        items = []
-        for index, chunk in enumerate(chunks):
-            key = keys.run_chunk_key(workflow_name, run_id, generation, index)
-            item: Item = {"pk": {"S": key.pk}, "sk": {"S": key.sk}, "data": {"B": chunk}}
-            items.append(self.stamp(item, ENTITY_CHUNK, expires_at=expires_at))
-        self.table.batch_write(puts=items)
+        self.table.batch_write(puts=workflow_writes.chunk_items(workflow_name, run_id, generation, chunks,
+                                                                expires_at))
 
     def _delete_generations(self, workflow_name: str, run_id: str, *, only: str | None = None) -> None:
         """Delete the run's chunks of ``only`` (a generation), or of every generation."""
-        prefix = keys.run_chunk_prefix(workflow_name, only)
-        self._delete_chunks(listing.PartitionQuery(None, "pk", "sk", keys.run_pk(run_id), sk_prefix=prefix,
-                                                   consistent=True))
+        self._delete_chunks(workflow_writes.chunks_of(workflow_name, run_id, only))
 
-    def _delete_chunks(self, query: listing.PartitionQuery) -> None:
+    def _delete_chunks(self, query: dict[str, Any]) -> None:
         """One keys-only Query of chunk keys, then BatchWriteItem deletes of what it found."""
-        expr = Expr()
-        params = expr.apply({**query.params(ascending=True, expr=expr, filter_expression=None, limit=None),
-                             "ProjectionExpression": f"{expr.name('pk')}, {expr.name('sk')}"})
-        doomed = [Key(i["pk"]["S"], i["sk"]["S"]) for i in self.table.query_items(params)]
+        doomed = [key_of(i) for i in self.table.query_items(query)]
         if doomed:
             self.table.batch_write(deletes=doomed)
 
-    def _store_head(self, *, workflow_name: str, run_id: str, inline: AttributeValue | None, stamp: str,
-                    generation: str | None, chunk_count: int, resource_id: str | None,
-                    created_at: datetime | None, updated_at: datetime | None, expect: Item | None, upsert: bool,
-                    expires_at: int | None, status: Any, write_id: str) -> Item | None:
+    def _store_head(self, *, workflow_name: str, run_id: str, body: HeadBody, resource_id: str | None,
+                    created_at: datetime | None, expect: Item | None, upsert: bool) -> Item | None:
         """Write the head (and, when an indexed field changes, its index entry). Returns the head it replaced
         (None: unknown, the write was found applied after a lost answer).
 
@@ -295,9 +281,6 @@ class DynamoWorkflowsStore(DynamoDomain):
         Otherwise head and index entry are put together by one transaction conditioned on the head that was
         read (``expect`` for compare-and-set writes; a fresh read for upserts). With retention on, every write
         sets a new expiry (now + retention, like every other entity), so every write is the transaction."""
-        body = _HeadBody(inline=inline, generation=generation, chunk_count=chunk_count, stamp=stamp,
-                         status=status if isinstance(status, str) and status else "unknown",
-                         updated=keys.ts(updated_at or self.now()), write_id=write_id, expires_at=expires_at)
         if upsert:
             if body.expires_at is None:  # with retention, every write moves the expiry: no single-item form
                 try:
@@ -306,18 +289,18 @@ class DynamoWorkflowsStore(DynamoDomain):
                 except ConflictError:
                     pass  # first write, an indexed field changes, or an older layout: the two-item write below
             for attempt in range(MAX_CAS_ATTEMPTS):
-                current = self.table.get_item(keys.run_key(workflow_name, run_id))
-                if current is not None and current.get(WRITE_ID, {}).get("S") == write_id:
+                current = self._get_head(workflow_name, run_id)
+                if current is not None and _head_value(current, "write_id") == body.write_id:
                     return None  # an earlier attempt of this write was applied (its answer was lost)
                 current_stamp = _stamp_of(current)
-                if current_stamp is not None and current_stamp >= stamp:
+                if current_stamp is not None and current_stamp >= body.stamp:
                     raise _Stale(current_stamp)
                 try:
                     self._put_head_and_index(workflow_name, run_id, body, resource_id=resource_id,
                                              created_at=created_at, current=current)
                     return current or {}
                 except ConflictError:
-                    if self._landed(workflow_name, run_id, write_id):
+                    if self._landed(workflow_name, run_id, body.write_id):
                         return None
                     self._pause(attempt)
             raise ConflictError(f"run {run_id!r}: too much contention; retry", details={"run_id": run_id})
@@ -328,110 +311,63 @@ class DynamoWorkflowsStore(DynamoDomain):
                                      current=expect)
             return expect or {}
         except ConflictError:
-            if self._landed(workflow_name, run_id, write_id):
+            if self._landed(workflow_name, run_id, body.write_id):
                 # A retry of this very request (its first attempt was applied, the answer was lost)
                 # failed the revision check: the write is in.
                 return None
             raise _Conflict() from None
 
-    def _index_unchanged(self, head: Item, body: _HeadBody) -> bool:
+    @staticmethod
+    def _index_unchanged(head: Item, body: HeadBody) -> bool:
         """The head's index entry stays right if ``body`` is written over ``head`` (resource kept)."""
-        ttl = head.get(self.spec.ttl_attribute, {}).get("N")
-        return ("gsi1pk" not in head and head.get("status", {}).get("S") == body.status
-                and ttl == (str(body.expires_at) if body.expires_at is not None else None))
+        if _LEGACY_INDEXED in head:  # a head of the older layout: indexed itself
+            return False
+        expires = None if body.expires_at is None else ttl_value(body.expires_at)
+        return _head_value(head, "status") == body.status and head.get(_TTL) == expires
 
-    def _update_head_only(self, workflow_name: str, run_id: str, body: _HeadBody, *, resource_id: str | None,
+    def _update_head_only(self, workflow_name: str, run_id: str, body: HeadBody, *, resource_id: str | None,
                           expect: Item | None) -> Item:
         """One UpdateItem of the head, conditioned on its index entry staying right (ConflictError if not)."""
-        expr = Expr()
-        sets = [f"{expr.name('updatedAt')} = {expr.s(body.updated)}",
-                f"{expr.name(WRITE_ID)} = {expr.s(body.write_id)}",
-                f"{expr.name(GEN_STAMP)} = {expr.s(body.stamp)}"]
-        removes: list[str] = []
-        if body.inline is not None:
-            sets.append(f"{expr.name('snapshot')} = {expr.value(body.inline)}")
-            removes += [expr.name("snapGen"), expr.name("snapChunks")]
-        else:
-            assert body.generation is not None
-            sets += [f"{expr.name('snapGen')} = {expr.s(body.generation)}",
-                     f"{expr.name('snapChunks')} = {expr.n(body.chunk_count)}"]
-            removes.append(expr.name("snapshot"))
-        rev = expr.name(self.spec.revision_attribute)
-        sets.append(f"{rev} = {rev} + {expr.n(1)}")
-        gen = expr.name(GEN_STAMP)
-        older = f"(attribute_not_exists({gen}) OR {gen} < {expr.s(body.stamp)})"
+        expected_revision = None
         if expect is not None:
-            condition = f"{rev} = {expr.value(expect[self.spec.revision_attribute])} AND {older}"
-        else:
-            ttl = expr.name(self.spec.ttl_attribute)
-            conditions = [f"attribute_exists({expr.name('pk')})", f"attribute_not_exists({expr.name('gsi1pk')})",
-                          f"{expr.name('status')} = {expr.s(body.status)}",
-                          f"{ttl} = {expr.n(body.expires_at)}" if body.expires_at is not None
-                          else f"attribute_not_exists({ttl})", older]
-            if resource_id is not None:
-                conditions.append(f"{expr.name('resourceId')} = {expr.s(resource_id)}")
-            condition = " AND ".join(conditions)
-        result = self.table.call("UpdateItem", **expr.apply({
-            "TableName": self.table.table_name,
-            "Key": key_attr(keys.run_key(workflow_name, run_id)),
-            "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE " + ", ".join(removes),
-            "ConditionExpression": condition,
-            "ReturnValues": "ALL_OLD",
-        }))
-        old: Item = result.get("Attributes", {})
+            expected_revision = expect[_REV]  # heads of the current layout always have one
+        request = workflow_writes.head_update(self.table.table_name, keys.run_key(workflow_name, run_id), body,
+                                              expected_revision=expected_revision, resource_id=resource_id)
+        old: Item = self.table.call("UpdateItem", **request).get("Attributes", {})
         return old
 
-    def _put_head_and_index(self, workflow_name: str, run_id: str, body: _HeadBody, *, resource_id: str | None,
+    def _put_head_and_index(self, workflow_name: str, run_id: str, body: HeadBody, *, resource_id: str | None,
                             created_at: datetime | None, current: Item | None) -> None:
         """Put the whole head and its index entry in one transaction, conditioned on ``current`` (the head as
         read, None = absent). An expired ``current`` is replaced by a new life (createdAt restarts)."""
         live = self.alive(current)
-        created = live["createdAt"]["S"] if live is not None else keys.ts(created_at or self.now())
-        if resource_id is None and live is not None and "S" in live.get("resourceId", {}):
-            resource_id = live["resourceId"]["S"]
-        shared: Item = {"workflowName": {"S": workflow_name}, "runId": {"S": run_id}, "createdAt": {"S": created},
-                        "status": {"S": body.status}}
-        if resource_id is not None:
-            shared["resourceId"] = {"S": resource_id}
-        if body.expires_at is not None:
-            shared[self.spec.ttl_attribute] = {"N": str(body.expires_at)}
-        key = keys.run_key(workflow_name, run_id)
-        head: Item = {"pk": {"S": key.pk}, "sk": {"S": key.sk}, **shared, "updatedAt": {"S": body.updated},
-                      WRITE_ID: {"S": body.write_id}, GEN_STAMP: {"S": body.stamp}}
-        if body.inline is not None:
-            head["snapshot"] = body.inline
+        created: datetime | AttributeValue
+        if live is not None:
+            created = live[_CREATED]  # kept as stored
+            if resource_id is None:
+                resource_id = _head_value(live, "resource_id")
         else:
-            assert body.generation is not None
-            head["snapGen"] = {"S": body.generation}
-            head["snapChunks"] = {"N": str(body.chunk_count)}
-        rev_attr = self.spec.revision_attribute
-        old_rev = current.get(rev_attr) if current is not None else None
-        head[rev_attr] = {"N": str(int(old_rev["N"]) + 1 if old_rev is not None else 1)}
-        self.stamp(head, ENTITY_RUN)
-        index_key = keys.run_index_key(workflow_name, run_id)
-        index: Item = {"pk": {"S": index_key.pk}, "sk": {"S": index_key.sk}, **shared,
-                       **run_index_keys(workflow_name, run_id, created, resource_id, body.status)}
-        self.stamp(index, ENTITY_RUN_INDEX)
-        expr = Expr()
-        if current is None:
-            condition = f"attribute_not_exists({expr.name('pk')})"
-        elif old_rev is not None:
-            condition = f"{expr.name(rev_attr)} = {expr.value(old_rev)}"
-        else:
-            condition = f"attribute_not_exists({expr.name(rev_attr)})"
-        if current is not None:
-            gen = expr.name(GEN_STAMP)
-            condition += f" AND (attribute_not_exists({gen}) OR {gen} < {expr.s(body.stamp)})"
-        self.table.transact_write([{"Put": expr.apply({"Item": head, "ConditionExpression": condition})},
-                                   {"Put": {"Item": index}}])
+            created = created_at or self.now()
+        fields = RunFields(workflow_name=workflow_name, run_id=run_id, created_at=created, status=body.status,
+                           resource_id=resource_id, expires_at=body.expires_at)
+        self.table.transact_write(workflow_writes.head_and_entry_puts(self.table.table_name, fields, body,
+                                                                      current=current))
 
     def _drop_expired_head(self, workflow_name: str, run_id: str) -> None:
         """Delete the head only if it is logically expired (nothing happens to a live or missing head)."""
         try:
-            self.table.call("DeleteItem", TableName=self.table.table_name,
-                            Key=key_attr(keys.run_key(workflow_name, run_id)), **_expired_condition(self))
+            self.table.call("DeleteItem", **workflow_writes.expired_head_delete(
+                self.table.table_name, keys.run_key(workflow_name, run_id), self.ttl.now_epoch()))
         except ConflictError:
             return
+
+    def _now(self) -> Item:
+        """The slot values of an expiry filter: ``now`` (epoch seconds), taken when each Query is built."""
+        return {_TTL: ttl_value(self.ttl.now_epoch())}
+
+    def _alive_filter(self) -> listing.FilterBuilder:
+        """Listing filter: the item has not expired."""
+        return shaped_filter("alive", lambda: Run.not_expired(slot(_TTL))).builder(self._now)
 
     # ------------------------------------------------------------------ public API
     def persist_workflow_snapshot(self, *, workflow_name: str, run_id: str, snapshot: Mapping[str, Any] | str,
@@ -470,20 +406,21 @@ class DynamoWorkflowsStore(DynamoDomain):
             require_id(workflow_name, field="workflow_name")
             found = self._read(workflow_name, run_id)
             return None if found is None else self._run_record(*found)
-        query = listing.PartitionQuery(None, "pk", "sk", keys.run_pk(run_id), sk_prefix=keys.RUN_HEAD_PREFIX,
+        query = listing.PartitionQuery(None, _PK, _SK, keys.run_pk(run_id), sk_prefix=keys.RUN_HEAD_PREFIX,
                                        consistent=True)
-        heads = listing.collect(self.table, [query], ascending=True, filter_builder=self.not_expired, offset=0,
+        heads = listing.collect(self.table, [query], ascending=True, filter_builder=self._alive_filter(), offset=0,
                                 limit=None)
         if not heads:
             return None
-        return self._run_of_head(max(heads, key=lambda h: (h["createdAt"]["S"], h["workflowName"]["S"])))
+        if len(heads) > 1:  # the same run id in several workflows: the newest run
+            heads.sort(key=lambda h: tuple(Run.decode_attributes(h, ("created_at", "workflow_name")).values()))
+        return self._run_of_head(heads[-1])
 
     def delete_workflow_run_by_id(self, *, run_id: str, workflow_name: str) -> None:
         """Delete the run's head and index entry (one transaction), then its chunks (idempotent)."""
         require_id(run_id, field="run_id")
         require_id(workflow_name, field="workflow_name")
-        self.table.transact_write([{"Delete": {"Key": key_attr(keys.run_key(workflow_name, run_id))}},
-                                   {"Delete": {"Key": key_attr(keys.run_index_key(workflow_name, run_id))}}])
+        self.table.transact_write(workflow_writes.run_deletes(self.table.table_name, workflow_name, run_id))
         self._delete_generations(workflow_name, run_id)
 
     def list_workflow_runs(
@@ -513,26 +450,33 @@ class DynamoWorkflowsStore(DynamoDomain):
         start = parse_datetime(from_date) if from_date is not None else None
         end = parse_datetime(to_date) if to_date is not None else None
         between = (keys.ts(start) if start else "0", keys.ts(end) + "$" if end else "~")
+        shards = keys.all_shards(keys.GLOBAL_SHARDS)
         if workflow_name is not None:
-            queries = [listing.PartitionQuery("gsi1", "gsi1pk", "gsi1sk", keys.runs_by_workflow_pk(workflow_name),
-                                              sk_between=between)]
+            queries = [listing.PartitionQuery(*requests.index_keys(Entry.gsi1),
+                                              keys.runs_by_workflow_pk(workflow_name), sk_between=between)]
         elif resource_id is not None:
-            queries = [listing.PartitionQuery("gsi2", "gsi2pk", "gsi2sk", keys.runs_by_resource_pk(resource_id),
-                                              sk_between=between)]
+            queries = [listing.PartitionQuery(*requests.index_keys(Entry.gsi2),
+                                              keys.runs_by_resource_pk(resource_id), sk_between=between)]
         elif status is not None:
-            queries = [listing.PartitionQuery("gsi4", "gsi4pk", "gsi4sk", keys.runs_by_status_pk(status, s),
-                                              sk_between=between) for s in keys.all_shards(keys.GLOBAL_SHARDS)]
+            queries = [listing.PartitionQuery(*requests.index_keys(Entry.gsi4), keys.runs_by_status_pk(status, s),
+                                              sk_between=between) for s in shards]
         else:
-            queries = [listing.PartitionQuery("gsi3", "gsi3pk", "gsi3sk", keys.runs_global_pk(s),
-                                              sk_between=between) for s in keys.all_shards(keys.GLOBAL_SHARDS)]
+            queries = [listing.PartitionQuery(*requests.index_keys(Entry.gsi3), keys.runs_global_pk(s),
+                                              sk_between=between) for s in shards]
+        # not expired, and the fields given; entries and heads of the older layout (indexed themselves) have
+        # the same attribute names
+        equal = {"workflow_name": workflow_name, "resource_id": resource_id, "status": status}
+        given = tuple(name for name, value in equal.items() if value is not None)
+        fixed = encode_values(Entry, equal)
 
-        def flt(expr: Expr) -> str:
-            clauses = [self.not_expired(expr)]
-            for attr, value in (("workflowName", workflow_name), ("resourceId", resource_id), ("status", status)):
-                if value is not None:
-                    clauses.append(f"{expr.name(attr)} = {expr.s(value)}")
-            return " AND ".join(clauses)
+        def condition() -> Condition:
+            cond: Condition = Entry.not_expired(slot(_TTL))
+            for name in given:
+                attr = Entry.get_attributes()[name]
+                cond &= attr == slot(attr.attr_name)
+            return cond
 
+        flt = shaped_filter(("runs", given), condition).builder(lambda: {**fixed, **self._now()})
         items, total = listing.page_with_total(self.table, queries, ascending=False, filter_builder=flt,
                                                offset=pagination.offset, limit=pagination.limit)
         return WorkflowRuns(runs=self.runs_of(items), total=total or 0)
@@ -541,14 +485,14 @@ class DynamoWorkflowsStore(DynamoDomain):
         """The runs named by index entries, in their order: the heads with one strongly consistent
         BatchGetItem per 100 (heads of the older layout are index entries themselves). A run deleted or
         expired since its entry was read is left out."""
-        wanted = [keys.run_key(e["workflowName"]["S"], e["runId"]["S"]) for e in entries
-                  if e.get(self.spec.entity_attribute, {}).get("S") == ENTITY_RUN_INDEX]
+        heads = [None if entity_of(e) != ENTITY_RUN_INDEX else
+                 keys.run_key(*Entry.decode_attributes(e, ("workflow_name", "run_id")).values()) for e in entries]
+        wanted = [key for key in heads if key is not None]
         fetched = self.table.batch_get(wanted) if wanted else {}
         runs = []
-        for entry in entries:
+        for entry, key in zip(entries, heads, strict=True):
             head: Item | None = entry
-            if entry.get(self.spec.entity_attribute, {}).get("S") == ENTITY_RUN_INDEX:
-                key = keys.run_key(entry["workflowName"]["S"], entry["runId"]["S"])
+            if key is not None:
                 head = self.alive(fetched.get((key.pk, key.sk)))
             run = None if head is None else self._run_of_head(head)
             if run is not None:
@@ -558,7 +502,7 @@ class DynamoWorkflowsStore(DynamoDomain):
     def _run_of_head(self, head: Item) -> WorkflowRun | None:
         """The run of a head already read (by a Query or a BatchGetItem): no second read of the head unless
         its chunked snapshot was rewritten since (then the head is read again; None when the run is gone)."""
-        workflow_name, run_id = head["workflowName"]["S"], head["runId"]["S"]
+        workflow_name, run_id = Run.decode_attributes(head, ("workflow_name", "run_id")).values()
         try:
             return self._run_record(head, self._decode_head(head, workflow_name, run_id))
         except _Conflict:
@@ -649,10 +593,5 @@ class DynamoWorkflowsStore(DynamoDomain):
         self.table.batch_write(deletes=list(scan_entities(self.table, (ENTITY_RUN, ENTITY_RUN_INDEX, ENTITY_CHUNK))))
 
 
-def _expired_condition(domain: DynamoDomain) -> dict[str, Any]:
-    expr = Expr()
-    t = expr.name(domain.spec.ttl_attribute)
-    return expr.apply({"ConditionExpression": f"{t} <= {expr.n(domain.ttl.now_epoch())}"})
-
-
-__all__ = ["DynamoWorkflowsStore", "merge_step_result", "pending_snapshot"]
+__all__ = ["CHUNK_BYTES", "INLINE_MAX_BYTES", "DynamoWorkflowsStore", "merge_step_result", "pending_snapshot",
+           "run_index_keys"]
