@@ -27,7 +27,9 @@ def test_get_store_serves_memory_and_not_observability(store: DynamoDBStore) -> 
     assert store.get_store("workflows").supports_concurrent_updates() is True
     assert store.get_store("observability") is None
     assert store.get_store("no-such-domain") is None
-    assert set(store.stores) == {"memory", "workflows", "scores", "agents", "datasets", "experiments"}
+    assert set(store.stores) == {"memory", "workflows", "scores", "agents", "datasets", "experiments",
+                                 "backgroundTasks"}
+    assert store.get_store("background_tasks") is store.get_store("backgroundTasks")
 
 
 def test_init_on_missing_table_is_actionable(backend: Backend) -> None:
