@@ -119,10 +119,10 @@ class FenceChecks(DynamoDomain):
         """For a fenced call that has nothing to write: raise the conflict its write would have met."""
         raw = self.table.call("GetItem", **requests.get_item(self.table.table_name, self._fence_key(fence.run_id),
                                                              consistent=True)).get("Item")
-        if raw is None or not self._is(raw, fence):
+        if raw is None or not self._is_claim(raw, fence):
             raise conflict(fence, operation)
 
-    def _is(self, raw: Item, fence: RunFence) -> bool:
+    def _is_claim(self, raw: Item, fence: RunFence) -> bool:
         values = self.FENCE_ITEM.decode_attributes(raw, ("generation", "owner_id"))
         return bool(values["generation"] == fence.generation and values["owner_id"] == fence.owner_id)
 
@@ -135,7 +135,7 @@ class RunOwnershipOps(FenceChecks):
     def supports_run_fencing(self) -> bool:
         return True
 
-    def _record(self, run_id: str, raw: Item | None) -> RunOwnershipRecord | None:
+    def _claim_record(self, run_id: str, raw: Item | None) -> RunOwnershipRecord | None:
         if raw is None:
             return None
         values = RunOwnerItem.decode_attributes(raw, ("generation", "owner_id", "lease_expires_at"))
@@ -144,14 +144,17 @@ class RunOwnershipOps(FenceChecks):
         return RunOwnershipRecord(run_id=run_id, generation=int(values["generation"]), owner_id=values["owner_id"],
                                   lease_expires_at=expires, live=expires is not None and expires > self.now())
 
+    def _current(self, run_id: str) -> RunOwnershipRecord | None:
+        return self._claim_record(run_id, self._read_claim(run_id))
+
     def get_run_ownership(self, input: RunRef | Mapping[str, Any] | None = None,
                           **fields: Any) -> RunOwnershipRecord | None:
         """The run's claim (``{runId}``), read strongly consistent, or None."""
         run_id = _input(RunRef, input, fields, what="get_run_ownership").run_id
         require_id(run_id, field="run_id")
-        return self._record(run_id, self._read(run_id))
+        return self._claim_record(run_id, self._read_claim(run_id))
 
-    def _read(self, run_id: str) -> Item | None:
+    def _read_claim(self, run_id: str) -> Item | None:
         raw: Item | None = self.table.call("GetItem", **requests.get_item(
             self.table.table_name, keys.run_owner_key(run_id), consistent=True)).get("Item")
         return raw
@@ -174,10 +177,10 @@ class RunOwnershipOps(FenceChecks):
             try:
                 _retry_transaction_conflicts(lambda: self.table.call("PutItem", **requests.put_item(
                     table, item, condition=RunOwnerItem.pk.does_not_exist())))
-                return ClaimResult(acquired=True, record=self._record(data.run_id, item.serialize()))
+                return ClaimResult(acquired=True, record=self._claim_record(data.run_id, item.serialize()))
             except ConflictError:
                 if data.expected_generation == 0:
-                    return ClaimResult(acquired=False, record=self._record(data.run_id, self._read(data.run_id)))
+                    return ClaimResult(acquired=False, record=self._current(data.run_id))
         condition = RunOwnerItem.pk.exists()
         if data.expected_generation:
             condition &= RunOwnerItem.generation == data.expected_generation
@@ -190,8 +193,8 @@ class RunOwnershipOps(FenceChecks):
         try:
             stored = _retry_transaction_conflicts(lambda: self.table.call("UpdateItem", **request))["Attributes"]
         except ConflictError:
-            return ClaimResult(acquired=False, record=self._record(data.run_id, self._read(data.run_id)))
-        return ClaimResult(acquired=True, record=self._record(data.run_id, stored))
+            return ClaimResult(acquired=False, record=self._current(data.run_id))
+        return ClaimResult(acquired=True, record=self._claim_record(data.run_id, stored))
 
     def renew_run_ownership(self, input: RenewInput | Mapping[str, Any] | None = None,
                             **fields: Any) -> RenewResult:
@@ -206,8 +209,8 @@ class RunOwnershipOps(FenceChecks):
         try:
             stored = _retry_transaction_conflicts(lambda: self.table.call("UpdateItem", **request))["Attributes"]
         except ConflictError:
-            return RenewResult(renewed=False, record=self._record(data.run_id, self._read(data.run_id)))
-        return RenewResult(renewed=True, record=self._record(data.run_id, stored))
+            return RenewResult(renewed=False, record=self._current(data.run_id))
+        return RenewResult(renewed=True, record=self._claim_record(data.run_id, stored))
 
     def release_run_ownership(self, fence: RunFence | Mapping[str, Any]) -> bool:
         """End the claim's lease (generation and owner stay): True when ``fence`` is the current claim
@@ -249,7 +252,7 @@ class MemoryFenceOps(FenceChecks):
         except ConflictError:
             raw = self.table.call("GetItem", **requests.get_item(
                 self.table.table_name, keys.memory_run_fence_key(current.run_id), consistent=True)).get("Item")
-            return raw is not None and self._is(raw, current)
+            return raw is not None and self._is_claim(raw, current)
         return True
 
     def retire_run_fence(self, fence: RunFence | Mapping[str, Any]) -> bool:

@@ -31,16 +31,24 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pynamodb.expressions.condition import Condition
 
 from mastra_dynamo.clock import Clock
 from mastra_dynamo.dynamo.client import TableClient
 from mastra_dynamo.dynamo.codec import AttributeValue, Item, dumps_json
-from mastra_dynamo.errors import ConflictError, ItemTooLargeError, RetryableError, ValidationError
+from mastra_dynamo.errors import (
+    ConflictError,
+    ItemTooLargeError,
+    RetryableError,
+    RunFenceConflictError,
+    ValidationError,
+)
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.workflow_requests import encode_values, shaped_filter, slot, ttl_value
 from mastra_dynamo.models.workflows import (
@@ -58,10 +66,11 @@ from mastra_dynamo.models.workflows import (
     run_index_keys,
 )
 from mastra_dynamo.records.base import PerPage, coerce, json_data
+from mastra_dynamo.records.run_fencing import RunFence
 from mastra_dynamo.records.workflows import WorkflowRun, WorkflowRuns, WorkflowStateUpdate
 from mastra_dynamo.schema import keys
 from mastra_dynamo.stores import listing, workflow_writes
-from mastra_dynamo.stores.base import DynamoDomain
+from mastra_dynamo.stores.run_fencing import RunOwnershipOps, as_fence
 from mastra_dynamo.stores.workflow_steps import merge_step_result, pending_snapshot
 from mastra_dynamo.stores.workflow_writes import HeadBody, RunFields
 from mastra_dynamo.ttl import TtlPolicy
@@ -118,7 +127,11 @@ def _chunked(head: Item) -> bool:
     return _SNAP_GEN in head
 
 
-class DynamoWorkflowsStore(DynamoDomain):
+_FENCE: ContextVar[tuple[RunFence, str] | None] = ContextVar("mastra_dynamo_workflow_fence", default=None)
+"""The fence of the public write in progress (and its operation name), seen by the low-level writes."""
+
+
+class DynamoWorkflowsStore(RunOwnershipOps):
     """Run snapshots. ``max_snapshot_bytes`` caps the serialized JSON of one snapshot (ItemTooLargeError)."""
 
     def __init__(self, *, table: TableClient, ttl: TtlPolicy, clock: Clock,
@@ -286,6 +299,8 @@ class DynamoWorkflowsStore(DynamoDomain):
                 try:
                     return self._update_head_only(workflow_name, run_id, body, resource_id=resource_id,
                                                   expect=None)
+                except RunFenceConflictError:
+                    raise
                 except ConflictError:
                     pass  # first write, an indexed field changes, or an older layout: the two-item write below
             for attempt in range(MAX_CAS_ATTEMPTS):
@@ -299,6 +314,8 @@ class DynamoWorkflowsStore(DynamoDomain):
                     self._put_head_and_index(workflow_name, run_id, body, resource_id=resource_id,
                                              created_at=created_at, current=current)
                     return current or {}
+                except RunFenceConflictError:
+                    raise
                 except ConflictError:
                     if self._landed(workflow_name, run_id, body.write_id):
                         return None
@@ -310,6 +327,8 @@ class DynamoWorkflowsStore(DynamoDomain):
             self._put_head_and_index(workflow_name, run_id, body, resource_id=None, created_at=created_at,
                                      current=expect)
             return expect or {}
+        except RunFenceConflictError:
+            raise
         except ConflictError:
             if self._landed(workflow_name, run_id, body.write_id):
                 # A retry of this very request (its first attempt was applied, the answer was lost)
@@ -325,16 +344,46 @@ class DynamoWorkflowsStore(DynamoDomain):
         expires = None if body.expires_at is None else ttl_value(body.expires_at)
         return _head_value(head, "status") == body.status and head.get(_TTL) == expires
 
+    # ------------------------------------------------------------------ fencing
+    @contextmanager
+    def _fenced_call(self, fence: RunFence | Mapping[str, Any] | None, operation: str, run_id: str) -> Iterator[None]:
+        """Within the block, every head write carries ``fence`` (a fence of another run is refused)."""
+        current = as_fence(fence)
+        if current is not None and current.run_id != run_id:
+            raise ValidationError(f"{operation}: the fence is for run {current.run_id!r}, not {run_id!r}",
+                                  code="INVALID_FENCE", details={"run_id": run_id})
+        token = _FENCE.set(None if current is None else (current, operation))
+        try:
+            yield
+        finally:
+            _FENCE.reset(token)
+
+    def _send_one(self, kind: Literal["Update", "Delete"], request: dict[str, Any]) -> Item | None:
+        """One UpdateItem/DeleteItem; under a fence, a transaction with the fence's check (its previous
+        values then unknown: None)."""
+        current = _FENCE.get()
+        if current is None:
+            old: Item = self.table.call(f"{kind}Item", **request).get("Attributes", {})
+            return old
+        self.fenced(current[0], current[1], [requests.transact(kind, request)])
+        return None
+
+    def _send_transaction(self, actions: list[dict[str, Any]]) -> None:
+        current = _FENCE.get()
+        if current is None:
+            self.table.transact_write(actions)
+        else:
+            self.fenced(current[0], current[1], actions)
+
     def _update_head_only(self, workflow_name: str, run_id: str, body: HeadBody, *, resource_id: str | None,
-                          expect: Item | None) -> Item:
+                          expect: Item | None) -> Item | None:
         """One UpdateItem of the head, conditioned on its index entry staying right (ConflictError if not)."""
         expected_revision = None
         if expect is not None:
             expected_revision = expect[_REV]  # heads of the current layout always have one
         request = workflow_writes.head_update(self.table.table_name, keys.run_key(workflow_name, run_id), body,
                                               expected_revision=expected_revision, resource_id=resource_id)
-        old: Item = self.table.call("UpdateItem", **request).get("Attributes", {})
-        return old
+        return self._send_one("Update", request)
 
     def _put_head_and_index(self, workflow_name: str, run_id: str, body: HeadBody, *, resource_id: str | None,
                             created_at: datetime | None, current: Item | None) -> None:
@@ -350,8 +399,8 @@ class DynamoWorkflowsStore(DynamoDomain):
             created = created_at or self.now()
         fields = RunFields(workflow_name=workflow_name, run_id=run_id, created_at=created, status=body.status,
                            resource_id=resource_id, expires_at=body.expires_at)
-        self.table.transact_write(workflow_writes.head_and_entry_puts(self.table.table_name, fields, body,
-                                                                      current=current))
+        self._send_transaction(workflow_writes.head_and_entry_puts(self.table.table_name, fields, body,
+                                                                   current=current))
 
     def _drop_expired_head(self, workflow_name: str, run_id: str) -> None:
         """Delete the head only if it is logically expired (nothing happens to a live or missing head)."""
@@ -372,10 +421,13 @@ class DynamoWorkflowsStore(DynamoDomain):
     # ------------------------------------------------------------------ public API
     def persist_workflow_snapshot(self, *, workflow_name: str, run_id: str, snapshot: Mapping[str, Any] | str,
                                   resource_id: str | None = None, created_at: datetime | None = None,
-                                  updated_at: datetime | None = None) -> None:
+                                  updated_at: datetime | None = None,
+                                  fence: RunFence | Mapping[str, Any] | None = None) -> None:
         """Upsert a run's snapshot. ``created_at`` is write-once; ``resource_id`` is kept when not given.
+        With ``fence``, the write lands only while the fence is the run's current claim.
 
-        Raises: ValidationError (bad ids, non-JSON snapshot), ItemTooLargeError (over the configured cap)."""
+        Raises: ValidationError (bad ids, non-JSON snapshot), ItemTooLargeError (over the configured cap),
+        RunFenceConflictError (a stale fence; nothing written)."""
         require_id(workflow_name, field="workflow_name")
         require_id(run_id, field="run_id")
         optional_id(resource_id, field="resource_id")
@@ -384,12 +436,13 @@ class DynamoWorkflowsStore(DynamoDomain):
                                   details={"run_id": run_id})
         from mastra_dynamo.clock import parse_datetime
 
-        self._write(workflow_name=workflow_name, run_id=run_id,
-                    snapshot=dict(snapshot) if isinstance(snapshot, Mapping) else snapshot,
-                    resource_id=resource_id,
-                    created_at=parse_datetime(created_at) if created_at is not None else None,
-                    updated_at=parse_datetime(updated_at) if updated_at is not None else None,
-                    expect=None, upsert=True)
+        with self._fenced_call(fence, "persistWorkflowSnapshot", run_id):
+            self._write(workflow_name=workflow_name, run_id=run_id,
+                        snapshot=dict(snapshot) if isinstance(snapshot, Mapping) else snapshot,
+                        resource_id=resource_id,
+                        created_at=parse_datetime(created_at) if created_at is not None else None,
+                        updated_at=parse_datetime(updated_at) if updated_at is not None else None,
+                        expect=None, upsert=True)
 
     def load_workflow_snapshot(self, *, workflow_name: str, run_id: str) -> Any:
         """The snapshot (a fresh copy), or None when the run does not exist."""
@@ -416,11 +469,14 @@ class DynamoWorkflowsStore(DynamoDomain):
             heads.sort(key=lambda h: tuple(Run.decode_attributes(h, ("created_at", "workflow_name")).values()))
         return self._run_of_head(heads[-1])
 
-    def delete_workflow_run_by_id(self, *, run_id: str, workflow_name: str) -> None:
-        """Delete the run's head and index entry (one transaction), then its chunks (idempotent)."""
+    def delete_workflow_run_by_id(self, *, run_id: str, workflow_name: str,
+                                  fence: RunFence | Mapping[str, Any] | None = None) -> None:
+        """Delete the run's head and index entry (one transaction, with the fence's check when fenced), then
+        its chunks (idempotent)."""
         require_id(run_id, field="run_id")
         require_id(workflow_name, field="workflow_name")
-        self.table.transact_write(workflow_writes.run_deletes(self.table.table_name, workflow_name, run_id))
+        with self._fenced_call(fence, "deleteWorkflowRunById", run_id):
+            self._send_transaction(workflow_writes.run_deletes(self.table.table_name, workflow_name, run_id))
         self._delete_generations(workflow_name, run_id)
 
     def list_workflow_runs(
@@ -510,7 +566,8 @@ class DynamoWorkflowsStore(DynamoDomain):
             return None if found is None else self._run_record(*found)
 
     def update_workflow_results(self, *, workflow_name: str, run_id: str, step_id: str, result: Any,
-                                request_context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                                request_context: Mapping[str, Any] | None = None,
+                                fence: RunFence | Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Atomically merge one step result into ``snapshot.context`` (and ``request_context`` into the
         snapshot's requestContext). A missing run gets a pending snapshot first. Returns the new context."""
         require_id(workflow_name, field="workflow_name")
@@ -529,13 +586,15 @@ class DynamoWorkflowsStore(DynamoDomain):
                 snapshot["requestContext"] = merged
             return snapshot
 
-        snapshot = self._compare_and_set(workflow_name, run_id, change, create_missing=True)
+        with self._fenced_call(fence, "updateWorkflowResults", run_id):
+            snapshot = self._compare_and_set(workflow_name, run_id, change, create_missing=True)
         assert snapshot is not None
         context: dict[str, Any] = snapshot.get("context", {})
         return context
 
     def update_workflow_state(self, *, workflow_name: str, run_id: str,
-                              opts: WorkflowStateUpdate | Mapping[str, Any]) -> dict[str, Any] | None:
+                              opts: WorkflowStateUpdate | Mapping[str, Any],
+                              fence: RunFence | Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         """Shallow-merge ``opts`` into the snapshot, atomically. With ``expected_status`` (a status or a list),
         the update applies only if the stored status is one of them (compare-and-set); otherwise, and when
         the run is missing, returns None and writes nothing. ``expected_status`` is never stored."""
@@ -552,7 +611,12 @@ class DynamoWorkflowsStore(DynamoDomain):
             snapshot.update(fields)
             return snapshot
 
-        return self._compare_and_set(workflow_name, run_id, change, create_missing=False)
+        with self._fenced_call(fence, "updateWorkflowState", run_id):
+            updated = self._compare_and_set(workflow_name, run_id, change, create_missing=False)
+            current = _FENCE.get()
+            if updated is None and current is not None:  # nothing to write: refused as the write would be
+                self.check_fence(*current)
+        return updated
 
     def _compare_and_set(self, workflow_name: str, run_id: str,
                          change: Callable[[dict[str, Any]], dict[str, Any] | None],
@@ -590,7 +654,8 @@ class DynamoWorkflowsStore(DynamoDomain):
         """Delete every workflow item of this table. Admin only: reads the whole table with a Scan."""
         from mastra_dynamo.admin import scan_entities  # admin: not a request path
 
-        self.table.batch_write(deletes=list(scan_entities(self.table, (ENTITY_RUN, ENTITY_RUN_INDEX, ENTITY_CHUNK))))
+        self.table.batch_write(deletes=list(scan_entities(self.table, (ENTITY_RUN, ENTITY_RUN_INDEX, ENTITY_CHUNK,
+                                                                       "workflow_run_owner"))))
 
 
 __all__ = ["CHUNK_BYTES", "INLINE_MAX_BYTES", "DynamoWorkflowsStore", "merge_step_result", "pending_snapshot",

@@ -8,7 +8,7 @@ from mastra_dynamo.stores.run_fencing import MemoryFenceOps, RunOwnershipOps
 
 @pytest.fixture
 def owners(clocked_store: DynamoDBStore) -> RunOwnershipOps:
-    return RunOwnershipOps(table=clocked_store.table, ttl=clocked_store.ttl, clock=clocked_store.clock)
+    return clocked_store.get_store("workflows")
 
 
 @pytest.fixture

@@ -108,8 +108,10 @@ def _race(backend: Backend, claims: int, claim: object) -> list[bool]:
             return bool(claim(ops, i))  # type: ignore[operator]
 
         setup = RunOwnershipOps(table=first.table, ttl=first.ttl, clock=first.clock)
-        if claim is _forced:
-            setup.claim_run_ownership(run_id="race", owner_id="seed", lease_ms=LEASE)  # the generation all see
+        if claim is _forced:  # every forced claimer saw the seed claim's generation
+            seed = setup.claim_run_ownership(run_id="race", owner_id="seed", lease_ms=LEASE).record
+            assert seed is not None
+            _SEEN[:] = [seed.generation]
         with ThreadPoolExecutor(claims) as pool:
             return list(pool.map(one, range(claims)))
     finally:
@@ -123,11 +125,12 @@ def _plain(ops: RunOwnershipOps, i: int) -> bool:
     return ops.claim_run_ownership(run_id="race", owner_id=f"owner-{i}", lease_ms=LEASE).acquired
 
 
+_SEEN: list[int] = []
+
+
 def _forced(ops: RunOwnershipOps, i: int) -> bool:
-    seen = ops.get_run_ownership(run_id="race")
-    assert seen is not None
     return ops.claim_run_ownership(run_id="race", owner_id=f"owner-{i}", lease_ms=LEASE, force=True,
-                                   expected_generation=seen.generation).acquired
+                                   expected_generation=_SEEN[0]).acquired
 
 
 def test_exactly_one_of_concurrent_claims_wins(backend: Backend) -> None:
