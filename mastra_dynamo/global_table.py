@@ -12,8 +12,8 @@ What the library supports (details and the routing rule: docs/deployment.md):
 * **single-Region tables** and **MREC global tables**. On MREC, every conditional write is checked against the
   replica in the Region that receives it, and concurrent writes to one item in two Regions end with the last
   writer winning. Every guarantee built on a condition (workflow compare-and-set, one winner per background-task
-  or run-fence claim, exact message counters, dataset versions, the late-delivery guard of scores) holds only while
-  all writers of one tenant send to one Region.
+  claim with its status/owner/lease fences, exact message counters, dataset versions, the late-delivery guard of
+  scores) holds only while all writers of one tenant send to one Region.
 * **not MRSC**. DynamoDB's documentation (:data:`MRSC_SOURCE`) says MRSC global tables reject transaction
   operations and do not support Time to Live. The library writes with TransactWriteItems (saving messages, among
   others) and its table needs TTL on ``ttl``. ``DynamoDBStore(global_table="strong")`` and ``init()`` on an MRSC
@@ -25,11 +25,14 @@ This module imports only the standard library and :mod:`mastra_dynamo.errors`, s
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from mastra_dynamo.errors import ConfigurationError, TableMismatchError
+
+_log = logging.getLogger(__name__)
 
 Consistency = Literal["eventual", "strong"]
 """``eventual``: MREC (DynamoDB's default); ``strong``: MRSC."""
@@ -166,6 +169,7 @@ def check_table(table_name: str, description: Mapping[str, Any],
             a global table.
     """
     info = parse_description(description)
+    _log.info("table %r: %s", table_name, info.summary())
     details = {"table": table_name, **info.as_dict()}
     if info.mode == "strong":
         raise ConfigurationError(strong_consistency_message(f"table {table_name!r} ({info.summary()})"),
