@@ -57,8 +57,9 @@ from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from pydantic import ValidationError as PydanticValidationError
 
-from mastra_dynamo import DynamoDBStore, StorageError
+from mastra_dynamo import DynamoDBStore, Message, StorageError
 from mastra_dynamo.dynamo.session import create_dynamodb_client
 from mastra_dynamo.errors import ValidationError
 
@@ -235,13 +236,17 @@ def _append(body: dict[str, Any], caller: str) -> dict[str, Any]:
     title = body.get("title")
     if title is not None and not isinstance(title, str):
         raise _bad("'title' must be a string")
-    if body.get("threadId") is None:
-        thread_id = uuid.uuid4().hex  # a new thread under an id nobody else can know or hold
+    new_thread = body.get("threadId") is None
+    thread_id = uuid.uuid4().hex if new_thread else _text(body, "threadId")  # new: an id nobody else holds
+    try:  # a message the library would refuse is refused before a new thread is created for it
+        record = Message.model_validate({**message, "id": uuid.uuid4().hex, "threadId": thread_id,
+                                         "resourceId": caller})
+    except PydanticValidationError as exc:
+        raise RequestError(400, "INVALID_INPUT", f"invalid message: {exc.error_count()} error(s)") from None
+    if new_thread:
         MEMORY.save_thread(thread={"id": thread_id, "resourceId": caller, "title": title})
     else:
-        thread_id = _text(body, "threadId")
         _owned_thread(thread_id, caller)
-    record = {**message, "id": uuid.uuid4().hex, "threadId": thread_id, "resourceId": caller}
     saved = MEMORY.save_messages(messages=[record])
     return {"ok": True, "threadId": thread_id, "messages": [m.to_mastra() for m in saved.messages]}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import secrets
 import sys
 from collections.abc import Iterator
 from types import ModuleType
@@ -173,3 +174,6 @@ def test_bad_requests_are_reported_not_raised(handler_module: ModuleType) -> Non
 def test_storage_errors_become_error_responses(handler_module: ModuleType) -> None:
     status, result = append(handler_module, ALICE, message={"role": "robot", "content": "x"})
     assert status == 400 and result["error"]["code"] == "INVALID_INPUT" and result["error"]["retryable"] is False
+    assert handler_module.MEMORY.list_threads(filter={"resourceId": f"iam:{ALICE}"}).total == 0  # no empty thread
+    status, result = append(handler_module, ALICE, message={"role": "user", "content": secrets.token_urlsafe(600_000)})
+    assert status == 400 and result["error"]["code"] == "ITEM_TOO_LARGE"
