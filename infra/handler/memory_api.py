@@ -2,7 +2,7 @@
 
 Deployed by ``infra/stacks/memory_function_stack.py`` as the top-level module ``memory_api`` next to the
 ``mastra_dynamo`` package, behind a function URL with ``AWS_IAM`` authentication (API Gateway works too);
-imports nothing but the library, botocore (the runtime ships it) and the standard library.
+imports nothing but the library, its dependencies (botocore, pydantic) and the standard library.
 
 **Who is calling.** The caller is taken from the request's authorizer context, never from the body:
 ``requestContext.authorizer.iam.userArn`` (function URL or HTTP API with IAM auth), ``...authorizer.jwt.claims.sub``
