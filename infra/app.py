@@ -28,7 +28,7 @@ Context keys (all optional):
 ``mastra:alarms``                 ``false`` (default), ``true`` or thresholds ``{"throttledRequests", "systemErrors",
                                   "userErrors", "conditionalCheckFailuresPerMinute", "readUnitsPerSecond",
                                   "writeUnitsPerSecond", "functionErrors", "functionDurationShare",
-                                  "periodMinutes"}``: CloudWatch alarms to an SNS topic
+                                  "replicationLatencyMs", "periodMinutes"}``: CloudWatch alarms to an SNS topic
 ``mastra:alarmTopicArn``          an existing SNS topic for the alarms (default: a new topic)
 ``mastra:backupPlan``             an AWS Backup plan next to PITR: ``{"dailyRetentionDays": 35,
                                   "weeklyRetentionWeeks": 12}`` (either or both); default none
@@ -274,6 +274,7 @@ _ALARM_KEYS = {
     "writeUnitsPerSecond": "write_units_per_second",
     "functionErrors": "function_errors",
     "functionDurationShare": "function_duration_share",
+    "replicationLatencyMs": "replication_latency_ms",
 }
 
 

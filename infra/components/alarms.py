@@ -8,7 +8,9 @@ Table alarms (metrics of the stack's Region; a replica's metrics are in its own 
 * consumed read / write capacity against a budget (units per second, averaged over the period), when one is given;
 * conditional check failures per minute: the library's compare-and-set writes fail a condition when they lose a
   race and then re-read (normal in small numbers); a sustained rate means heavy contention on a few items or
-  writers of one tenant in two Regions of a global table (docs/deployment.md).
+  writers of one tenant in two Regions of a global table (docs/deployment.md);
+* for a global table, the replication latency to each replica Region (published in the stack's Region): the
+  routing rule of docs/deployment.md waits for it before moving a tenant's home Region.
 
 Function alarms: errors (the handler answers storage errors itself, so an error is a crash or a timeout) and the
 p99 duration against a share of the function's timeout.
@@ -16,6 +18,7 @@ p99 duration against a share of the function's timeout.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration
@@ -53,6 +56,8 @@ class AlarmThresholds:
     """Budget of consumed read capacity (RCU per second, average over the period); None: no alarm."""
     write_units_per_second: float | None = None
     """Budget of consumed write capacity (WCU per second, average over the period); None: no alarm."""
+    replication_latency_ms: float = 60_000.0
+    """Maximum replication latency to a replica Region (milliseconds) before the replication alarm fires."""
     function_errors: int = 1
     function_duration_share: float = 0.8
     """p99 duration above this share of the function's timeout raises the duration alarm."""
@@ -78,6 +83,7 @@ class MastraAlarms(Construct):
 
     Args:
         table: the table to watch (its metrics in the stack's Region).
+        replica_regions: the table's other replica Regions (one replication-latency alarm each).
         function: the function to watch, with ``function_timeout``.
         topic: an existing topic; None creates one (SSL enforced; see the cdk-nag note on encryption).
         thresholds: :class:`AlarmThresholds`.
@@ -89,6 +95,7 @@ class MastraAlarms(Construct):
         id: str,
         *,
         table: dynamodb.ITableV2 | None = None,
+        replica_regions: Sequence[str] = (),
         function: lambda_.IFunction | None = None,
         function_timeout: Duration | None = None,
         topic: sns.ITopic | None = None,
@@ -130,6 +137,14 @@ class MastraAlarms(Construct):
                 label="conditional check failures per minute"), t.conditional_check_failures_per_minute,
                 "Sustained conditional check failures: contention on few items, or writers of one tenant in two "
                 "Regions of a global table (see docs/deployment.md)", at_least=False)
+            for region in replica_regions:
+                latency = cloudwatch.Metric(
+                    namespace="AWS/DynamoDB", metric_name="ReplicationLatency",
+                    dimensions_map={"TableName": table.table_name, "ReceivingRegion": region},
+                    statistic="Maximum", period=period)
+                self._alarm(f"ReplicationLatency-{region}", latency, t.replication_latency_ms,
+                            f"Replication to {region} lags: writes of a tenant moved there now could be "
+                            "overwritten by older ones still in flight (docs/deployment.md)", at_least=False)
             if t.read_units_per_second is not None:
                 self._alarm("ReadCapacityBudget", cloudwatch.MathExpression(
                     expression=f"rcu / {seconds:g}", using_metrics={

@@ -95,7 +95,8 @@ class StorageStack(Stack):
         published = parameters.publish_storage(self, self.storage, self.parameter_prefix)
         if alarms is not None:
             topic = sns.Topic.from_topic_arn(self, "AlarmTopic", alarm_topic_arn) if alarm_topic_arn else None
-            self.alarms = MastraAlarms(self, "Alarms", table=self.storage.table, topic=topic, thresholds=alarms)
+            self.alarms = MastraAlarms(self, "Alarms", table=self.storage.table, topic=topic, thresholds=alarms,
+                                       replica_regions=self.storage.replica_regions)
             published |= parameters.publish(self, self.parameter_prefix,
                                             {parameters.ALARM_TOPIC_ARN: self.alarms.topic.topic_arn})
             CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn,

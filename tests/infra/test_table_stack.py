@@ -161,9 +161,13 @@ def test_invalid_table_options_are_refused(options: dict[str, Any], message: str
 def test_alarms_publish_to_one_topic(global_synth: Synth) -> None:
     template = global_synth.storage
     alarms = resources(template, "AWS::CloudWatch::Alarm")
-    names = {logical_id.removeprefix("Alarms").rstrip("0123456789ABCDEF") for logical_id in alarms}
+    names = {logical_id.removeprefix("Alarms")[:-8] for logical_id in alarms}  # without CDK's hash suffix
     assert names == {"ThrottledRequests", "SystemErrors", "UserErrors", "ConditionalCheckFailures",
-                     "ReadCapacityBudget", "WriteCapacityBudget"}
+                     "ReadCapacityBudget", "WriteCapacityBudget", "ReplicationLatencyuseast1",
+                     "ReplicationLatencyeuwest2"}
+    latency = next(a["Properties"] for i, a in alarms.items() if "useast1" in i)
+    assert latency["MetricName"] == "ReplicationLatency" and latency["Threshold"] == 60_000
+    assert {"Name": "ReceivingRegion", "Value": "us-east-1"} in latency["Dimensions"]
     topic_id = next(iter(resources(template, "AWS::SNS::Topic")))
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
