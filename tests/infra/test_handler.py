@@ -1,5 +1,5 @@
-"""The Lambda handler on moto: callers from the authorizer context, ownership on every read and write, the store
-built once at import with no Describe* per invocation, retention applied."""
+"""The Lambda handler on moto and DynamoDB Local: callers from the authorizer context, ownership on every read
+and write, the store built once at import with no Describe* per invocation, retention applied."""
 
 from __future__ import annotations
 
@@ -8,17 +8,18 @@ import importlib.util
 import json
 import secrets
 import sys
+import uuid
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from infra.components.storage_table import STORAGE_ACTIONS
 from infra.packaging import HANDLER_DIR
 from mastra_dynamo import DynamoDBStore
+from tests.conftest import Backend
 
 TABLE = "mastra-handler"
 ALICE = "arn:aws:sts::111122223333:assumed-role/app/alice"
@@ -52,16 +53,26 @@ def answer(response: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 
 @pytest.fixture
-def handler_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    monkeypatch.setenv("MASTRA_TABLE_NAME", TABLE)
+def handler_module(monkeypatch: pytest.MonkeyPatch, backend: Backend) -> Iterator[ModuleType]:
+    """The handler as a new container imports it, on moto or on DynamoDB Local (its endpoint through botocore's
+    ``AWS_ENDPOINT_URL_DYNAMODB``; the handler's code has no endpoint option)."""
+    table = f"{TABLE}-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("MASTRA_TABLE_NAME", table)
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("MASTRA_TTL", json.dumps({"message": {"enabled": True, "defaultTtlSeconds": 3600}}))
-    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
-    with mock_aws():
-        DynamoDBStore(id="setup", table_name=TABLE, region="us-east-1").create_table()
-        module = load_handler()
+    if backend.endpoint_url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", backend.endpoint_url)
+    else:
+        monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    setup = DynamoDBStore(id="setup", table_name=table, region="us-east-1", endpoint_url=backend.endpoint_url)
+    setup.create_table()
+    module = load_handler()
+    try:
         yield module
+    finally:
         module.STORE.close()
+        setup.delete_table()
+        setup.close()
 
 
 def append(module: ModuleType, caller: str | None, **body: Any) -> tuple[int, dict[str, Any]]:
@@ -149,7 +160,8 @@ def test_retention_from_environment_sets_the_ttl_attribute(handler_module: Modul
     status, body = append(handler_module, ALICE, message={"role": "user", "content": "expires"})
     assert status == 200
     message_id = body["messages"][0]["id"]
-    items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=TABLE)["Items"]  # test-only Scan
+    client = boto3.client("dynamodb", region_name="us-east-1")  # the endpoint of the backend, from the environment
+    items = client.scan(TableName=handler_module.STORE.table_name)["Items"]  # test-only Scan
     message_items = [i for i in items if i.get("id", {}).get("S") == message_id and "ttl" in i]
     assert message_items, "the message carries the table's TTL attribute (epoch seconds)"
 
