@@ -61,6 +61,7 @@ def test_defaults_single_region_on_demand_pitr_sse_deletion_protection_retain(de
     })
     props = single(template, TABLE)["Properties"]
     assert "TableName" not in props and "MultiRegionConsistency" not in props
+    assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}  # no key named: aws/dynamodb
     (replica,) = props["Replicas"]  # one replica, in the stack's Region: a single-Region table
     assert replica["Region"] == {"Ref": "AWS::Region"}
     assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
