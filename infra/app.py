@@ -16,7 +16,25 @@ Context keys (all optional):
 ``mastra:pointInTimeRecovery``    default ``true``
 ``mastra:deletionProtection``     default ``true``
 ``mastra:removalPolicy``          ``retain`` (default) or ``destroy`` (throw-away environments only)
-``mastra:lambda``                 add the memory API Lambda stack; default ``true``
+``mastra:maxThroughput``          on-demand cost ceiling for the table and every GSI:
+                                  ``{"readRequestUnits": N, "writeRequestUnits": M}`` (either or both)
+``mastra:replicaRegions``         further Regions of a global table (``["us-east-1"]`` or ``us-east-1,eu-west-2``);
+                                  needs a concrete Region for the stacks (``mastra:region`` or the CLI profile)
+``mastra:globalTableConsistency`` ``eventual`` (default: MREC). ``strong`` (MRSC) is refused: MRSC tables reject
+                                  transactions and TTL, which mastra-dynamo needs (docs/deployment.md)
+``mastra:replicaKmsKeyArns``      with ``customer-managed`` and replicas: ``{"<region>": "<key ARN>"}`` per replica
+``mastra:region``                 Region of the stacks (overrides ``CDK_DEFAULT_REGION``)
+``mastra:contributorInsights``    CloudWatch Contributor Insights on the table; default ``false``
+``mastra:alarms``                 ``false`` (default), ``true`` or thresholds ``{"throttledRequests", "systemErrors",
+                                  "userErrors", "conditionalCheckFailuresPerMinute", "readUnitsPerSecond",
+                                  "writeUnitsPerSecond", "functionErrors", "functionDurationShare",
+                                  "replicationLatencyMs", "periodMinutes"}``: CloudWatch alarms to an SNS topic
+``mastra:alarmTopicArn``          an existing SNS topic for the alarms (default: a new topic)
+``mastra:backupPlan``             an AWS Backup plan next to PITR: ``{"dailyRetentionDays": 35,
+                                  "weeklyRetentionWeeks": 12}`` (either or both); default none
+``mastra:parameterPrefix``        SSM path of the table's name/ARN parameters; default ``/mastra-dynamo/MastraStorage``
+``mastra:lambda``                 add the example memory API Lambda stack; default ``false``
+``mastra:lambdaTimeoutSeconds``   the function's timeout (default 10); its DynamoDB client is sized to fit
 ``mastra:lambdaDependencies``     ``vendor`` (default: copy the installed dependencies, offline) or a directory
                                   prepared with ``pip install --target DIR/python --platform ...``
 ``mastra:layerCache``             where ``vendor`` stages the layer (reused while the installed distributions
@@ -31,6 +49,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +58,11 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from infra.components.storage_table import ProvisionedCapacity
+from infra.components.alarms import AlarmThresholds
+from infra.components.storage_table import MaxThroughput, ProvisionedCapacity
 from infra.packaging import stage_dependencies, stage_function_code
 from infra.stacks import MemoryFunctionStack, StorageStack
+from mastra_dynamo.global_table import CONSISTENCY_MODES, Consistency, strong_consistency_message
 
 STORAGE_STACK = "MastraStorage"
 FUNCTION_STACK = "MastraMemoryApi"
@@ -51,6 +72,9 @@ STAGING_DIR = ".mastra-staging"
 
 class ConfigError(ValueError):
     """Invalid context value; the message names the key."""
+
+
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 
 
 def _json(key: str, value: Any) -> Any:
@@ -91,11 +115,23 @@ class Settings:
     point_in_time_recovery: bool = True
     deletion_protection: bool = True
     removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN
-    with_lambda: bool = True
+    with_lambda: bool = False
     lambda_dependencies: str = "vendor"
     layer_cache: str | None = None
     ttl: Mapping[str, Any] | None = None
     nag: bool = True
+    max_throughput: MaxThroughput | None = None
+    replica_regions: tuple[str, ...] = ()
+    consistency: Consistency = "eventual"
+    replica_key_arns: Mapping[str, str] | None = None
+    region: str | None = None
+    contributor_insights: bool = False
+    alarms: AlarmThresholds | None = None
+    alarm_topic_arn: str | None = None
+    backup_daily_days: int | None = None
+    backup_weekly_weeks: int | None = None
+    parameter_prefix: str | None = None
+    lambda_timeout_seconds: int = 10
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> Settings:
@@ -124,6 +160,14 @@ class Settings:
         ttl = _json("mastra:ttl", get("ttl"))
         if ttl is not None and not isinstance(ttl, dict):
             raise ConfigError("mastra:ttl: expected an object {entity: {enabled, defaultTtlSeconds}}")
+        consistency = _choice("mastra:globalTableConsistency", get("globalTableConsistency"), "eventual",
+                              CONSISTENCY_MODES)
+        if consistency == "strong":
+            raise ConfigError(strong_consistency_message("mastra:globalTableConsistency=strong"))
+        backup = _object("mastra:backupPlan", get("backupPlan"))
+        timeout = _int("mastra:lambdaTimeoutSeconds", get("lambdaTimeoutSeconds"), 10)
+        if not 3 <= timeout <= 900:
+            raise ConfigError("mastra:lambdaTimeoutSeconds: expected 3..900 (seconds)")
         return cls(
             table_name=get("tableName") or None,
             capacity=capacity,
@@ -132,16 +176,130 @@ class Settings:
             point_in_time_recovery=_bool("mastra:pointInTimeRecovery", get("pointInTimeRecovery"), True),
             deletion_protection=_bool("mastra:deletionProtection", get("deletionProtection"), True),
             removal_policy=cdk.RemovalPolicy.RETAIN if removal == "retain" else cdk.RemovalPolicy.DESTROY,
-            with_lambda=_bool("mastra:lambda", get("lambda"), True),
+            with_lambda=_bool("mastra:lambda", get("lambda"), False),
             lambda_dependencies=str(get("lambdaDependencies") or "vendor"),
             layer_cache=get("layerCache") or None,
             ttl=ttl,
             nag=_bool("mastra:nag", get("nag"), True),
+            max_throughput=_max_throughput(get("maxThroughput")),
+            replica_regions=_regions(get("replicaRegions")),
+            consistency="eventual",  # the only mode the library supports ("strong" was refused above)
+            replica_key_arns=_string_map("mastra:replicaKmsKeyArns", get("replicaKmsKeyArns")),
+            region=get("region") or None,
+            contributor_insights=_bool("mastra:contributorInsights", get("contributorInsights"), False),
+            alarms=_alarms(get("alarms")),
+            alarm_topic_arn=get("alarmTopicArn") or None,
+            backup_daily_days=_int("mastra:backupPlan", backup.get("dailyRetentionDays"), None) if backup else None,
+            backup_weekly_weeks=(_int("mastra:backupPlan", backup.get("weeklyRetentionWeeks"), None)
+                                 if backup else None),
+            parameter_prefix=get("parameterPrefix") or None,
+            lambda_timeout_seconds=timeout,
         )
 
 
-def _environment(environ: Mapping[str, str]) -> cdk.Environment | None:
-    account, region = environ.get("CDK_DEFAULT_ACCOUNT"), environ.get("CDK_DEFAULT_REGION")
+def _object(key: str, value: Any) -> dict[str, Any] | None:
+    """A JSON object, or None for absent/false."""
+    value = _json(key, value)
+    if value is None or value is False or value == "false":
+        return None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: expected an object")
+    return value
+
+
+def _int(key: str, value: Any, default: int | None) -> Any:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key}: expected an integer, got {value!r}") from None
+    if isinstance(value, bool) or str(number) != str(value).strip():
+        raise ConfigError(f"{key}: expected an integer, got {value!r}")
+    return number
+
+
+def _number(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(f"{key}: expected a number, got {value!r}")
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"{key}: expected a number, got {value!r}") from None
+
+
+def _regions(value: Any) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str) and not value.lstrip().startswith("["):
+        regions = [r.strip() for r in value.split(",") if r.strip()]
+    else:
+        regions = _json("mastra:replicaRegions", value)
+    if not isinstance(regions, list) or not all(isinstance(r, str) and _REGION.match(r) for r in regions):
+        raise ConfigError(f"mastra:replicaRegions: expected a list of Region names, got {value!r}")
+    if len(set(regions)) != len(regions):
+        raise ConfigError("mastra:replicaRegions: a Region is listed twice")
+    return tuple(regions)
+
+
+def _string_map(key: str, value: Any) -> dict[str, str] | None:
+    raw = _object(key, value)
+    if raw is None:
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
+        raise ConfigError(f"{key}: expected an object of strings")
+    return dict(raw)
+
+
+def _max_throughput(value: Any) -> MaxThroughput | None:
+    raw = _object("mastra:maxThroughput", value)
+    if raw is None:
+        return None
+    unknown = set(raw) - {"readRequestUnits", "writeRequestUnits"}
+    if unknown:
+        raise ConfigError(f"mastra:maxThroughput: unknown keys {sorted(unknown)}")
+    try:
+        return MaxThroughput(read_request_units=_int("mastra:maxThroughput", raw.get("readRequestUnits"), None),
+                             write_request_units=_int("mastra:maxThroughput", raw.get("writeRequestUnits"), None))
+    except ValueError as exc:
+        raise ConfigError(f"mastra:maxThroughput: {exc}") from None
+
+
+_ALARM_KEYS = {
+    "throttledRequests": "throttled_requests",
+    "systemErrors": "system_errors",
+    "userErrors": "user_errors",
+    "conditionalCheckFailuresPerMinute": "conditional_check_failures_per_minute",
+    "readUnitsPerSecond": "read_units_per_second",
+    "writeUnitsPerSecond": "write_units_per_second",
+    "functionErrors": "function_errors",
+    "functionDurationShare": "function_duration_share",
+    "replicationLatencyMs": "replication_latency_ms",
+}
+
+
+def _alarms(value: Any) -> AlarmThresholds | None:
+    if value is True or (isinstance(value, str) and value.lower() == "true"):
+        return AlarmThresholds()
+    raw = _object("mastra:alarms", value)
+    if raw is None:
+        return None
+    unknown = set(raw) - set(_ALARM_KEYS) - {"periodMinutes"}
+    if unknown:
+        raise ConfigError(f"mastra:alarms: unknown keys {sorted(unknown)}")
+    options: dict[str, Any] = {field: _number(f"mastra:alarms.{key}", raw[key])
+                               for key, field in _ALARM_KEYS.items() if key in raw}
+    if "periodMinutes" in raw:
+        options["period_minutes"] = _int("mastra:alarms.periodMinutes", raw["periodMinutes"], None)
+    try:
+        return AlarmThresholds(**options)
+    except ValueError as exc:
+        raise ConfigError(f"mastra:alarms: {exc}") from None
+
+
+def _environment(environ: Mapping[str, str], region_override: str | None = None) -> cdk.Environment | None:
+    account = environ.get("CDK_DEFAULT_ACCOUNT")
+    region = region_override or environ.get("CDK_DEFAULT_REGION")
     if not account and not region:
         return None  # environment-agnostic template
     return cdk.Environment(account=account, region=region)
@@ -157,20 +315,39 @@ def build_app(
     them through the process (``CDK_CONTEXT_JSON``, ``CDK_OUTDIR``, environment variables)."""
     app = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
     settings = Settings.from_context(_context_of(app))
-    env = _environment(os.environ if environ is None else environ)
-    storage = StorageStack(
-        app,
-        STORAGE_STACK,
-        env=env,
-        description="mastra-dynamo: the single DynamoDB table (keys, GSIs, TTL from TABLE_SPEC)",
-        table_name=settings.table_name,
-        capacity=settings.capacity,
-        customer_managed_key=settings.customer_managed_key,
-        kms_key_arn=settings.kms_key_arn,
-        point_in_time_recovery=settings.point_in_time_recovery,
-        deletion_protection=settings.deletion_protection,
-        removal_policy=settings.removal_policy,
-    )
+    env = _environment(os.environ if environ is None else environ, settings.region)
+    if (settings.replica_regions or settings.customer_managed_key) and (env is None or not env.region):
+        key = "mastra:replicaRegions" if settings.replica_regions else "mastra:encryption=customer-managed"
+        raise ConfigError(f"{key}: needs the stacks' Region (the table's replica settings name it): pass "
+                          "-c mastra:region=... or run cdk with a profile or AWS_REGION (CDK_DEFAULT_REGION)")
+    if settings.replica_key_arns and not settings.customer_managed_key:
+        raise ConfigError("mastra:replicaKmsKeyArns: only with mastra:encryption=customer-managed or mastra:kmsKeyArn")
+    try:
+        storage = StorageStack(
+            app,
+            STORAGE_STACK,
+            env=env,
+            description="mastra-dynamo: the single DynamoDB table (keys, GSIs, TTL from TABLE_SPEC)",
+            table_name=settings.table_name,
+            capacity=settings.capacity,
+            max_throughput=settings.max_throughput,
+            customer_managed_key=settings.customer_managed_key,
+            kms_key_arn=settings.kms_key_arn,
+            replica_key_arns=settings.replica_key_arns,
+            point_in_time_recovery=settings.point_in_time_recovery,
+            deletion_protection=settings.deletion_protection,
+            removal_policy=settings.removal_policy,
+            replica_regions=settings.replica_regions,
+            consistency=settings.consistency,
+            contributor_insights=settings.contributor_insights,
+            alarms=settings.alarms,
+            alarm_topic_arn=settings.alarm_topic_arn,
+            backup_daily_days=settings.backup_daily_days,
+            backup_weekly_weeks=settings.backup_weekly_weeks,
+            parameter_prefix=settings.parameter_prefix,
+        )
+    except ValueError as exc:  # the constructs validate combinations (replicas and keys, billing and ceilings)
+        raise ConfigError(str(exc)) from None
     function: MemoryFunctionStack | None = None
     if settings.with_lambda:
         staging = Path(app.outdir) / STAGING_DIR
@@ -183,7 +360,8 @@ def build_app(
             FUNCTION_STACK,
             env=env,
             description="mastra-dynamo: example memory API Lambda (least-privilege access to the table)",
-            storage=storage.storage,
+            parameter_prefix=storage.parameter_prefix,
+            customer_managed_key=settings.customer_managed_key,
             code_dir=stage_function_code(staging / "function"),
             dependencies_dir=(
                 stage_dependencies(Path(settings.layer_cache or staging / "dependencies"))
@@ -191,7 +369,11 @@ def build_app(
                 else Path(deps)
             ),
             ttl_config=settings.ttl,
+            timeout=cdk.Duration.seconds(settings.lambda_timeout_seconds),
+            alarms=settings.alarms,
         )
+        # Deployment order only: the function stack reads the SSM parameters the table stack writes (no export).
+        function.add_stack_dependency(storage, "reads the table's SSM parameters")
     if settings.nag:
         cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return app, storage, function
@@ -199,7 +381,9 @@ def build_app(
 
 _KEYS = (
     "tableName", "billing", "capacity", "encryption", "kmsKeyArn", "pointInTimeRecovery", "deletionProtection",
-    "removalPolicy", "lambda", "lambdaDependencies", "layerCache", "ttl", "nag",
+    "removalPolicy", "lambda", "lambdaDependencies", "layerCache", "ttl", "nag", "maxThroughput", "replicaRegions",
+    "globalTableConsistency", "replicaKmsKeyArns", "region", "contributorInsights", "alarms", "alarmTopicArn",
+    "backupPlan", "parameterPrefix", "lambdaTimeoutSeconds",
 )
 
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from mastra_dynamo import global_table as global_tables
 from mastra_dynamo.clock import Clock, utc_now
 from mastra_dynamo.domains import Domain
 from mastra_dynamo.dynamo import session as client_session
@@ -72,11 +73,16 @@ class DynamoDBStore:
             consistent reads (twice the read capacity). By default these reads are eventually consistent;
             message histories, by-id message lookups and every read that plans a conditional write are always
             strongly consistent.
+        global_table: None (default) for any table; ``"eventual"`` when the table is a multi-Region eventually
+            consistent global table (``init()`` then refuses a single-Region table); ``"strong"`` (multi-Region
+            strong consistency) is refused with ConfigurationError ``GLOBAL_TABLE_STRONG_UNSUPPORTED``: MRSC
+            tables reject transactions and TTL (see ``mastra_dynamo.global_table`` and docs/deployment.md).
 
     Raises:
         ValidationError: invalid id or table name.
         ConfigurationError: no region given or configured (``MISSING_REGION``), an endpoint that is not an
-            http(s) URL (``INVALID_ENDPOINT``), a client/session/config of the wrong kind, invalid TTL config.
+            http(s) URL (``INVALID_ENDPOINT``), a client/session/config of the wrong kind, invalid TTL config,
+            ``global_table="strong"`` (``GLOBAL_TABLE_STRONG_UNSUPPORTED``).
     """
 
     def __init__(
@@ -94,6 +100,7 @@ class DynamoDBStore:
         consistent_reads: bool = False,
         boto3_session: Any = None,
         boto_config: Config | None = None,
+        global_table: global_tables.Consistency | None = None,
     ) -> None:
         if not isinstance(id, str) or not id.strip():
             raise ValidationError("DynamoDBStore: id must be provided and cannot be empty.", code="INVALID_STORE_ID")
@@ -102,6 +109,9 @@ class DynamoDBStore:
                 f"DynamoDBStore: invalid table name {table_name!r} (3-255 characters of a-z A-Z 0-9 _ . -)",
                 code="INVALID_TABLE_NAME",
             )
+        self.global_table = global_tables.check_declared(global_table)
+        self.global_table_info: global_tables.GlobalTableInfo | None = None
+        """Replicas and multi-Region consistency of the table, set by ``init()``."""
         supplied = client
         if supplied is not None:
             client = client_session.supplied_client(supplied)
@@ -207,10 +217,12 @@ class DynamoDBStore:
 
     # ------------------------------------------------------------------ lifecycle
     def init(self) -> None:
-        """Check the table: it exists and its key schema, GSIs and TTL match TABLE_SPEC.
+        """Check the table: it exists and its key schema, GSIs and TTL match TABLE_SPEC, and it is not a
+        multi-Region strongly consistent global table (``global_table_info`` then holds its replicas and mode).
 
         One DescribeTable and one DescribeTimeToLive, once per store (cached after success, retried after a
-        failure). Raises TableNotFoundError or TableMismatchError with an actionable message.
+        failure). Raises TableNotFoundError or TableMismatchError with an actionable message, and
+        ConfigurationError ``GLOBAL_TABLE_STRONG_UNSUPPORTED`` for an MRSC table.
         """
         with self._init_lock:
             if self._initialized:
@@ -219,6 +231,7 @@ class DynamoDBStore:
             ttl = self.table.call("DescribeTimeToLive", TableName=self.table_name).get(
                 "TimeToLiveDescription", {}
             )
+            self.global_table_info = global_tables.check_table(self.table_name, description, self.global_table)
             problems = TABLE_SPEC.describe_mismatches(description, ttl)
             older = TABLE_SPEC.older_layout(description)
             if older is not None:

@@ -1,7 +1,9 @@
 """MemoryApiFunction: the example Lambda (``infra/handler/memory_api.py``) with its own role and log group.
 
-The construct owns only what the function needs to run (role, log group, dependency layer); access to the
-table is wired by the parent stack through ``MastraStorageTable.grant_storage_access``.
+The construct owns only what the function needs to run (role, log group, dependency layer) and a function URL
+with ``AWS_IAM`` authentication: the handler takes the caller's identity from the request's authorizer context
+(the signing IAM principal), never from the body. Access to the table is wired by the parent stack
+(``grant_storage_access``).
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ from constructs import Construct
 HANDLER = "memory_api.handler"
 TABLE_ENV = "MASTRA_TABLE_NAME"
 TTL_ENV = "MASTRA_TTL"
+TIMEOUT_ENV = "MASTRA_FUNCTION_TIMEOUT_SECONDS"
+"""The function's timeout, from which the handler derives its DynamoDB client's timeouts and attempts."""
+DEFAULT_TIMEOUT = Duration.seconds(10)
 RUNTIME = lambda_.Runtime.PYTHON_3_11
 """The library supports CPython 3.11 only (``requires-python``) and the layer holds cp311 builds."""
 
 
 class MemoryApiFunction(Construct):
-    """The memory-domain Lambda. Exposes ``function``, ``role``, ``log_group`` and ``dependencies`` (layer).
+    """The memory-domain Lambda. Exposes ``function``, ``role``, ``log_group``, ``dependencies`` (layer), ``url``
+    (function URL, IAM auth) and ``timeout``.
 
     Args:
         scope: parent construct.
@@ -37,7 +43,7 @@ class MemoryApiFunction(Construct):
         table_name: the table, passed to the handler as ``MASTRA_TABLE_NAME``.
         ttl_config: per-entity retention (Mastra's shape), passed as JSON in ``MASTRA_TTL``; None keeps items.
         memory_size: MiB (CPU scales with it, which also shortens the cold start).
-        timeout: per invocation.
+        timeout: per invocation (default 10 s); also passed as ``MASTRA_FUNCTION_TIMEOUT_SECONDS``.
         log_retention: of the function's log group.
     """
 
@@ -71,7 +77,8 @@ class MemoryApiFunction(Construct):
             compatible_architectures=[lambda_.Architecture.X86_64],
             description="mastra-dynamo runtime dependencies (pydantic, pynamodb, pinned boto3)",
         )
-        environment = {TABLE_ENV: table_name}
+        self.timeout = timeout or DEFAULT_TIMEOUT
+        environment = {TABLE_ENV: table_name, TIMEOUT_ENV: str(int(self.timeout.to_seconds()))}
         if ttl_config:
             environment[TTL_ENV] = json.dumps(dict(ttl_config), sort_keys=True, separators=(",", ":"))
         self.function = lambda_.Function(
@@ -86,9 +93,10 @@ class MemoryApiFunction(Construct):
             log_group=self.log_group,
             environment=environment,
             memory_size=memory_size,
-            timeout=timeout or Duration.seconds(10),
+            timeout=self.timeout,
             description="mastra-dynamo memory API (append / history)",
         )
+        self.url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.AWS_IAM)
         NagSuppressions.add_resource_suppressions(
             self.function,
             [

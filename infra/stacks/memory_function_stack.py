@@ -1,4 +1,4 @@
-"""MemoryFunctionStack: the optional Lambda over the memory domain, granted access through the table construct."""
+"""MemoryFunctionStack: the optional Lambda over the memory domain, wired to the table through SSM parameters."""
 
 from __future__ import annotations
 
@@ -6,20 +6,28 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from infra.components import parameters
+from infra.components.alarms import AlarmThresholds, MastraAlarms
 from infra.components.memory_function import MemoryApiFunction
-from infra.components.storage_table import MastraStorageTable
+from infra.components.parameters import StorageReference
 
 
 class MemoryFunctionStack(Stack):
-    """The memory API function. The parent (this stack) wires ``storage.grant_storage_access(function)``.
+    """The memory API function. The table comes from the SSM parameters the table stack writes (no
+    CloudFormation export, so the table stack stays free to change; see ``infra.components.parameters``).
 
     Args:
-        storage: the table construct (usually ``StorageStack.storage``; a cross-stack reference).
+        parameter_prefix: the table stack's SSM parameter path (``StorageStack.parameter_prefix``).
+        customer_managed_key: the table is encrypted with a customer-managed key (its ARN is a parameter too).
         code_dir / dependencies_dir: staged assets (see ``infra.packaging``).
         ttl_config: per-entity retention for the library (Mastra's ``{entity: {enabled, defaultTtlSeconds}}``).
+        timeout: the function's timeout; the handler derives its DynamoDB client's timeouts and attempts from it.
+        alarms: thresholds for the function's alarms (errors, duration); they publish to the topic whose ARN
+            the table stack wrote (its alarms must be on). None for no alarms.
         **kwargs: passed to ``Stack``.
     """
 
@@ -28,21 +36,35 @@ class MemoryFunctionStack(Stack):
         scope: Construct,
         id: str,
         *,
-        storage: MastraStorageTable,
+        parameter_prefix: str,
+        customer_managed_key: bool,
         code_dir: Path,
         dependencies_dir: Path,
         ttl_config: Mapping[str, Any] | None = None,
+        timeout: Duration | None = None,
+        alarms: AlarmThresholds | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
+        self.storage = StorageReference.from_parameters(self, parameter_prefix,
+                                                        customer_managed_key=customer_managed_key)
         self.api = MemoryApiFunction(
             self,
             "MemoryApi",
             code_dir=code_dir,
             dependencies_dir=dependencies_dir,
-            table_name=storage.table_name,
+            table_name=self.storage.table_name,
             ttl_config=ttl_config,
+            timeout=timeout,
         )
-        storage.grant_storage_access(self.api.function)
+        self.storage.grant_storage_access(self.api.function)
+        self.alarms: MastraAlarms | None = None
+        if alarms is not None:
+            topic_arn = parameters.read(self, "MastraAlarmTopicArn", f"{parameter_prefix}/{parameters.ALARM_TOPIC_ARN}")
+            self.alarms = MastraAlarms(self, "Alarms", function=self.api.function, function_timeout=self.api.timeout,
+                                       topic=sns.Topic.from_topic_arn(self, "AlarmTopic", topic_arn),
+                                       thresholds=alarms)
         CfnOutput(self, "FunctionName", value=self.api.function.function_name,
-                  description='Invoke with {"op": "append" | "history", "threadId": ...}')
+                  description="The memory API function (append / history)")
+        CfnOutput(self, "FunctionUrl", value=self.api.url.url,
+                  description="Function URL (AWS_IAM auth: sign requests with SigV4; the caller is the IAM identity)")

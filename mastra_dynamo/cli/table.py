@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from mastra_dynamo import global_table as global_tables
 from mastra_dynamo.cli.common import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -162,6 +163,19 @@ def build_report(table_name: str, description: dict[str, Any], ttl: dict[str, An
         checks.append(Check("point-in-time recovery", "ENABLED", pitr, pitr == "ENABLED", pitr_fix,
                             severity="error" if require_pitr else "warning"))
 
+    replication = global_tables.parse_description(description)
+    checks.append(Check(
+        "multi-Region consistency", "single-Region or MREC (eventual)",
+        replication.summary(), replication.mode != "strong",
+        "MRSC tables reject transactions and TTL, which mastra-dynamo needs (" + global_tables.MRSC_SOURCE
+        + "); create an MREC global table (infra/: -c 'mastra:replicaRegions=[...]') and copy the data with "
+        "`mastra-dynamo export` / `mastra-dynamo import`"))
+    for replica in replication.replicas:
+        if replica.status not in (None, "ACTIVE"):
+            checks.append(Check(f"replica {replica.region}", "ACTIVE", replica.status, False,
+                                "wait until the replica is ACTIVE; INACCESSIBLE_ENCRYPTION_CREDENTIALS means the "
+                                "replica's KMS key is disabled or not usable by DynamoDB", severity="warning"))
+
     # The library's own check is the authority for init(): report anything it finds that the lines above missed.
     covered = bool(report.problems)
     for problem in spec.describe_mismatches(description, ttl):
@@ -176,6 +190,9 @@ def build_report(table_name: str, description: dict[str, Any], ttl: dict[str, An
         "size bytes (approximate)": description.get("TableSizeBytes", 0),
         "deletion protection": description.get("DeletionProtectionEnabled", False),
         "encryption": (description.get("SSEDescription") or {}).get("SSEType", "AWS owned key"),
+        "replication": replication.summary(),
+        "replica regions": ", ".join(replication.regions) or "-",
+        "multi-Region consistency": replication.consistency or "-",
     }
     return report
 
@@ -282,7 +299,8 @@ def create_command(table: str, region: str | None, endpoint_url: str | None, all
 @handle_storage_errors
 def check_command(table: str, region: str | None, endpoint_url: str | None, require_pitr: bool,
                   as_json: bool) -> None:
-    """Check a deployed table: key schema, GSIs and their projections, TTL status and point-in-time recovery.
+    """Check a deployed table: key schema, GSIs and their projections, TTL status, point-in-time recovery and, for a
+    global table, its replicas and multi-Region consistency (MRSC is refused: it rejects transactions and TTL).
 
     Prints every difference with the command that fixes it. Exit 0 when the table matches, 1 otherwise.
     """

@@ -1,7 +1,9 @@
 """Shared, synthesized-once CDK apps for the infra tests.
 
-``import aws_cdk`` costs ~2 s and a synthesis ~3-5 s, so each configuration is built ONCE per session: the
-defaults from ``cdk.json`` and a variant (provisioned + autoscaling, customer-managed key, retention config).
+``import aws_cdk`` costs ~2 s and a synthesis ~3-5 s (much more on a busy machine), so each configuration is
+built ONCE per session: the defaults from ``cdk.json`` (the table alone), a variant (provisioned + autoscaling,
+customer-managed key, retention config, the example function) and a global one (replicas, on-demand ceiling,
+Contributor Insights, alarms, backup plan, the example function).
 Both go through ``infra.app.build_app``, the same composition root ``cdk synth`` runs, with cdk-nag's
 AwsSolutions aspect on. Everything is offline: environment-agnostic stacks, assets staged without Docker.
 """
@@ -30,7 +32,21 @@ VARIANT_CONTEXT = {
     "mastra:billing": "provisioned",
     "mastra:capacity": {"readMin": 2, "readMax": 40, "writeMin": 3, "writeMax": 50, "targetUtilizationPercent": 65},
     "mastra:encryption": "customer-managed",
+    "mastra:region": "eu-west-1",  # a customer-managed key needs a concrete Region
     "mastra:ttl": VARIANT_TTL,
+    "mastra:lambda": True,
+    "mastra:lambdaTimeoutSeconds": 12,
+}
+
+GLOBAL_REGION = "eu-west-1"
+GLOBAL_CONTEXT = {
+    "mastra:region": GLOBAL_REGION,
+    "mastra:replicaRegions": ["us-east-1", "eu-west-2"],
+    "mastra:maxThroughput": {"readRequestUnits": 2000, "writeRequestUnits": 500},
+    "mastra:contributorInsights": True,
+    "mastra:alarms": {"readUnitsPerSecond": 100, "writeUnitsPerSecond": 50},
+    "mastra:backupPlan": {"dailyRetentionDays": 35, "weeklyRetentionWeeks": 12},
+    "mastra:lambda": True,
 }
 
 
@@ -55,6 +71,10 @@ class Synth:
     @property
     def function(self) -> Template:
         return self.template(FUNCTION_STACK)
+
+    @property
+    def stacks(self) -> list[str]:
+        return [stack.stack_name for stack in self.assembly.stacks]
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -83,6 +103,11 @@ def default_synth(tmp_path_factory: pytest.TempPathFactory, layer_cache: Path) -
 @pytest.fixture(scope="session")
 def variant_synth(tmp_path_factory: pytest.TempPathFactory, layer_cache: Path) -> Iterator[Synth]:
     yield synthesize(tmp_path_factory.mktemp("cdk-variant"), layer_cache, VARIANT_CONTEXT)
+
+
+@pytest.fixture(scope="session")
+def global_synth(tmp_path_factory: pytest.TempPathFactory, layer_cache: Path) -> Iterator[Synth]:
+    yield synthesize(tmp_path_factory.mktemp("cdk-global"), layer_cache, GLOBAL_CONTEXT)
 
 
 def resources(template: Template, kind: str) -> dict[str, dict[str, Any]]:

@@ -9,7 +9,8 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
-from infra.components.memory_function import HANDLER, RUNTIME, TABLE_ENV, TTL_ENV
+from infra.app import FUNCTION_STACK, STORAGE_STACK
+from infra.components.memory_function import HANDLER, RUNTIME, TABLE_ENV, TIMEOUT_ENV, TTL_ENV
 from infra.components.storage_table import STORAGE_ACTIONS
 from tests.infra.conftest import ROOT, VARIANT_TTL, Synth, resources, single
 
@@ -18,7 +19,7 @@ POLICY = "AWS::IAM::Policy"
 
 def _statements(synth: Synth) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for stack in (synth.storage, synth.function):
+    for stack in (synth.template(name) for name in synth.stacks):
         for policy in resources(stack, POLICY).values():
             out.extend(policy["Properties"]["PolicyDocument"]["Statement"])
         for role in resources(stack, "AWS::IAM::Role").values():
@@ -32,9 +33,9 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def test_iam_statements_have_no_scan_no_wildcard_resource_no_admin_actions(
-    default_synth: Synth, variant_synth: Synth
+    variant_synth: Synth, global_synth: Synth
 ) -> None:
-    for synth in (default_synth, variant_synth):
+    for synth in (variant_synth, global_synth):
         statements = _statements(synth)
         assert statements
         for statement in statements:
@@ -47,19 +48,15 @@ def test_iam_statements_have_no_scan_no_wildcard_resource_no_admin_actions(
         assert dynamodb == set(STORAGE_ACTIONS)
 
 
-def test_grant_is_exactly_the_library_actions_on_table_and_indexes(default_synth: Synth) -> None:
-    default_synth.function.has_resource_properties(POLICY, {
+def test_grant_is_exactly_the_library_actions_on_table_and_indexes(global_synth: Synth) -> None:
+    global_synth.function.has_resource_properties(POLICY, {
         "PolicyDocument": {"Statement": Match.array_with([{
             "Action": list(STORAGE_ACTIONS),
             "Effect": "Allow",
-            "Resource": [
-                {"Fn::ImportValue": Match.string_like_regexp("^MastraStorage:.*Arn")},
-                {"Fn::Join": ["", [{"Fn::ImportValue": Match.string_like_regexp("^MastraStorage:.*Arn")},
-                                   "/index/*"]]},
-            ],
+            "Resource": [{"Ref": "MastraTableArn"}, {"Fn::Join": ["", [{"Ref": "MastraTableArn"}, "/index/*"]]}],
         }])},
     })
-    role = single(default_synth.function, "AWS::IAM::Role")["Properties"]
+    role = single(global_synth.function, "AWS::IAM::Role")["Properties"]
     assert "ManagedPolicyArns" not in role  # no AWSLambdaBasicExecutionRole: logs are granted on the log group only
 
 
@@ -67,7 +64,7 @@ def test_customer_key_grant_is_scoped_to_that_key(variant_synth: Synth) -> None:
     variant_synth.function.has_resource_properties(POLICY, {
         "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
             "Action": Match.array_with(["kms:Decrypt", "kms:Encrypt"]),
-            "Resource": {"Fn::ImportValue": Match.string_like_regexp("^MastraStorage:.*TableKey.*Arn")},
+            "Resource": {"Ref": "MastraTableKeyArn"},
         })])},
     })
 
@@ -92,28 +89,49 @@ def test_operations_the_library_sends_are_all_granted() -> None:
     assert {"ConditionCheckItem", "PutItem", "UpdateItem", "DeleteItem"} <= granted  # TransactWriteItems' parts
 
 
-def test_function_env_carries_the_table_name_and_retention(default_synth: Synth, variant_synth: Synth) -> None:
-    table_ref = {"Fn::ImportValue": Match.string_like_regexp(r"^MastraStorage:ExportsOutputRef")}
-    default_synth.function.has_resource_properties("AWS::Lambda::Function", {
+def test_function_env_carries_the_table_name_timeout_and_retention(
+    variant_synth: Synth, global_synth: Synth
+) -> None:
+    table_ref = {"Ref": "MastraTableName"}
+    global_synth.function.has_resource_properties("AWS::Lambda::Function", {
         "Handler": HANDLER,
         "Runtime": RUNTIME.name,
         "Architectures": ["x86_64"],
-        "Environment": {"Variables": {TABLE_ENV: table_ref}},
+        "Timeout": 10,
+        "Environment": {"Variables": {TABLE_ENV: table_ref, TIMEOUT_ENV: "10"}},
         "Layers": Match.any_value(),
         "LoggingConfig": {"LogGroup": Match.any_value()},
     })
     variant_synth.function.has_resource_properties("AWS::Lambda::Function", {
-        "Environment": {"Variables": {TABLE_ENV: table_ref, TTL_ENV: json.dumps(VARIANT_TTL, sort_keys=True,
-                                                                                  separators=(",", ":"))}},
+        "Timeout": 12,
+        "Environment": {"Variables": {TABLE_ENV: table_ref, TIMEOUT_ENV: "12", TTL_ENV: json.dumps(
+            VARIANT_TTL, sort_keys=True, separators=(",", ":"))}},
     })
-    default_synth.storage.has_output("*", {"Export": {"Name": Match.string_like_regexp("ExportsOutputRef")}})
 
 
-def test_assets_hold_the_library_handler_and_dependencies(default_synth: Synth) -> None:
-    function = single(default_synth.function, "AWS::Lambda::Function")
-    layer = single(default_synth.function, "AWS::Lambda::LayerVersion")
-    code = _asset_dir(default_synth, function["Properties"]["Code"]["S3Key"])
-    deps = _asset_dir(default_synth, layer["Properties"]["Content"]["S3Key"])
+def test_stacks_share_the_table_through_ssm_parameters_not_exports(variant_synth: Synth) -> None:
+    function = variant_synth.template_json(FUNCTION_STACK)
+    parameters = {name: p["Default"] for name, p in function["Parameters"].items() if name.startswith("Mastra")}
+    assert parameters == {"MastraTableName": "/mastra-dynamo/MastraStorage/table-name",
+                          "MastraTableArn": "/mastra-dynamo/MastraStorage/table-arn",
+                          "MastraTableKeyArn": "/mastra-dynamo/MastraStorage/key-arn"}
+    assert all(function["Parameters"][n]["Type"] == "AWS::SSM::Parameter::Value<String>" for n in parameters)
+    assert "Fn::ImportValue" not in json.dumps(function)
+    for output in variant_synth.template_json(STORAGE_STACK)["Outputs"].values():
+        assert "Export" not in output
+    manifest = variant_synth.assembly.get_stack_by_name(FUNCTION_STACK).dependencies
+    assert STORAGE_STACK in [d.id for d in manifest]  # deployment order only
+
+
+def test_function_url_requires_iam_auth(variant_synth: Synth) -> None:
+    variant_synth.function.has_resource_properties("AWS::Lambda::Url", {"AuthType": "AWS_IAM"})
+
+
+def test_assets_hold_the_library_handler_and_dependencies(variant_synth: Synth) -> None:
+    function = single(variant_synth.function, "AWS::Lambda::Function")
+    layer = single(variant_synth.function, "AWS::Lambda::LayerVersion")
+    code = _asset_dir(variant_synth, function["Properties"]["Code"]["S3Key"])
+    deps = _asset_dir(variant_synth, layer["Properties"]["Content"]["S3Key"])
     assert (code / "memory_api.py").is_file() and (code / "mastra_dynamo" / "store.py").is_file()
     assert not (code / "infra").exists() and not (code / "tests").exists()
     for package in ("pydantic", "pydantic_core", "pynamodb", "boto3", "botocore"):

@@ -51,6 +51,20 @@ def test_invalid_context_is_rejected_with_the_key_named(context: dict[str, Any],
         Settings.from_context(context)
 
 
+@pytest.mark.parametrize(("context", "message"), [
+    ({"mastra:replicaRegions": ["us-east-1"]}, "mastra:replicaRegions: needs the stacks' Region"),
+    ({"mastra:encryption": "customer-managed"}, "customer-managed: needs the stacks' Region"),
+    ({"mastra:region": "eu-west-1", "mastra:replicaKmsKeyArns": {"us-east-1": "arn:aws:kms:us-east-1:1:key/k"}},
+     "only with mastra:encryption=customer-managed"),
+    ({"mastra:region": "eu-west-1", "mastra:encryption": "customer-managed", "mastra:replicaRegions": ["us-east-1"]},
+     "replica_key_arns"),
+    ({"mastra:region": "eu-west-1", "mastra:replicaRegions": ["eu-west-1"]}, "own Region"),
+])
+def test_app_level_combinations_are_refused(tmp_path: Path, context: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        build_app(context={"mastra:nag": False, **context}, outdir=str(tmp_path), environ={})
+
+
 def test_table_only_app_has_no_lambda_stack(tmp_path: Path) -> None:
     app, storage, function = build_app(context={"mastra:lambda": False, "mastra:nag": False},
                                        outdir=str(tmp_path), environ={})

@@ -1,64 +1,154 @@
-"""The Lambda handler on moto: store built once at import, no Describe* per invocation, retention applied."""
+"""The Lambda handler on moto and DynamoDB Local: callers from the authorizer context, ownership on every read
+and write, the store built once at import with no Describe* per invocation, retention applied."""
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
+import secrets
+import sys
+import uuid
 from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from infra.components.storage_table import STORAGE_ACTIONS
 from infra.packaging import HANDLER_DIR
 from mastra_dynamo import DynamoDBStore
+from tests.conftest import Backend
 
 TABLE = "mastra-handler"
+ALICE = "arn:aws:sts::111122223333:assumed-role/app/alice"
+BOB = "arn:aws:sts::111122223333:assumed-role/app/bob"
 
 
-def _load_handler() -> ModuleType:
+def load_handler(name: str = "memory_api_under_test") -> ModuleType:
     """A fresh import of infra/handler/memory_api.py, as a new Lambda container would do."""
-    spec = importlib.util.spec_from_file_location("memory_api_under_test", HANDLER_DIR / "memory_api.py")
+    spec = importlib.util.spec_from_file_location(name, HANDLER_DIR / "memory_api.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # as an import does (dataclasses look their module up there)
     spec.loader.exec_module(module)
     return module
 
 
+def iam_event(caller: str | None, body: Any, *, base64_body: bool = False) -> dict[str, Any]:
+    """A function URL (AWS_IAM auth) request as Lambda receives it."""
+    raw = json.dumps(body)
+    event: dict[str, Any] = {"version": "2.0", "requestContext": {"http": {"method": "POST"}}}
+    if caller is not None:
+        event["requestContext"]["authorizer"] = {"iam": {"userArn": caller, "accountId": "111122223333"}}
+    event["body"] = base64.b64encode(raw.encode()).decode() if base64_body else raw
+    event["isBase64Encoded"] = base64_body
+    return event
+
+
+def answer(response: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    body: dict[str, Any] = json.loads(response["body"])
+    return response["statusCode"], body
+
+
 @pytest.fixture
-def handler_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    monkeypatch.setenv("MASTRA_TABLE_NAME", TABLE)
+def handler_module(monkeypatch: pytest.MonkeyPatch, backend: Backend) -> Iterator[ModuleType]:
+    """The handler as a new container imports it, on moto or on DynamoDB Local (its endpoint through botocore's
+    ``AWS_ENDPOINT_URL_DYNAMODB``; the handler's code has no endpoint option)."""
+    table = f"{TABLE}-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("MASTRA_TABLE_NAME", table)
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("MASTRA_TTL", json.dumps({"message": {"enabled": True, "defaultTtlSeconds": 3600}}))
-    with mock_aws():
-        DynamoDBStore(id="setup", table_name=TABLE, region="us-east-1").create_table()
-        module = _load_handler()
+    if backend.endpoint_url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", backend.endpoint_url)
+    else:
+        monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    setup = DynamoDBStore(id="setup", table_name=table, region="us-east-1", endpoint_url=backend.endpoint_url)
+    setup.create_table()
+    module = load_handler()
+    try:
         yield module
+    finally:
         module.STORE.close()
+        setup.delete_table()
+        setup.close()
 
 
-def test_append_then_history(handler_module: ModuleType) -> None:
-    handle = handler_module.handler
-    for i, text in enumerate(["Hello", "How are you?"]):
-        result = handle({"op": "append", "threadId": "t1", "resourceId": "user-1",
-                         "message": {"id": f"m{i}", "role": "user", "content": text}})
-        assert result["ok"] is True and result["messages"][0]["id"] == f"m{i}"
-    history = handle({"op": "history", "threadId": "t1", "limit": 10})
-    assert history["ok"] is True and history["total"] == 2
-    assert [m["id"] for m in history["messages"]] == ["m0", "m1"]  # oldest first
-    assert history["messages"][1]["content"]["content"] == "How are you?"
-    assert handler_module.MEMORY.get_thread_by_id(thread_id="t1").resource_id == "user-1"
+def append(module: ModuleType, caller: str | None, **body: Any) -> tuple[int, dict[str, Any]]:
+    result: tuple[int, dict[str, Any]] = answer(module.handler(iam_event(caller, {"op": "append", **body})))
+    return result
+
+
+def history(module: ModuleType, caller: str | None, thread_id: str, **body: Any) -> tuple[int, dict[str, Any]]:
+    event = iam_event(caller, {"op": "history", "threadId": thread_id, **body})
+    result: tuple[int, dict[str, Any]] = answer(module.handler(event))
+    return result
+
+
+def test_two_callers_cannot_read_or_write_each_others_threads(handler_module: ModuleType) -> None:
+    status, created = append(handler_module, ALICE, message={"role": "user", "content": "Hello"}, title="Support")
+    assert status == 200 and created["ok"] is True
+    thread_id = created["threadId"]
+    stored = handler_module.MEMORY.get_thread_by_id(thread_id=thread_id)
+    assert stored.resource_id == f"iam:{ALICE}" and stored.title == "Support"
+    assert append(handler_module, ALICE, threadId=thread_id, message={"role": "user", "content": "More"})[0] == 200
+
+    # Bob can neither append to Alice's thread nor read it; the answer is the one for a missing thread.
+    status, body = append(handler_module, BOB, threadId=thread_id, message={"role": "user", "content": "injected"})
+    assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
+    status, body = history(handler_module, BOB, thread_id)
+    assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
+    assert history(handler_module, BOB, "no-such-thread")[1]["error"]["code"] == "NOT_FOUND"
+    # Naming Alice (or anyone) in the body does not help: the identity comes from the authorizer only.
+    status, body = append(handler_module, BOB, threadId=thread_id, resourceId=f"iam:{ALICE}",
+                          message={"role": "user", "content": "injected"})
+    assert (status, body["error"]["code"]) == (403, "FORBIDDEN")
+    status, body = append(handler_module, BOB, threadId=thread_id,
+                          message={"role": "user", "content": "injected", "resourceId": f"iam:{ALICE}"})
+    assert status == 404
+    # Message ids are the server's: an existing id would move that message into the caller's thread.
+    status, mine = append(handler_module, BOB, message={"role": "user", "content": "Bob's"})
+    assert status == 200
+    first_of_alice = created["messages"][0]["id"]
+    status, body = append(handler_module, BOB, threadId=mine["threadId"],
+                          message={"id": first_of_alice, "role": "user", "content": "x"})
+    assert (status, body["error"]["code"]) == (400, "BAD_REQUEST")
+
+    status, alice_history = history(handler_module, ALICE, thread_id, limit=10)
+    assert status == 200 and alice_history["total"] == 2
+    assert [m["content"]["content"] for m in alice_history["messages"]] == ["Hello", "More"]  # oldest first
+    assert {m["resourceId"] for m in alice_history["messages"]} == {f"iam:{ALICE}"}
+    status, bob_history = history(handler_module, BOB, mine["threadId"])
+    assert status == 200 and [m["content"]["content"] for m in bob_history["messages"]] == ["Bob's"]
+
+
+def test_identity_comes_only_from_the_authorizer_context(handler_module: ModuleType) -> None:
+    body = {"op": "append", "resourceId": "OTHER-USER", "message": {"role": "user", "content": "hi"}}
+    for event in (
+        body,  # a direct invocation: no request context at all
+        iam_event(None, body),  # a request without an authorizer
+        {"requestContext": {"authorizer": {"iam": {"userArn": ""}}}, "body": json.dumps(body)},
+    ):
+        status, result = answer(handler_module.handler(event))
+        assert (status, result["error"]["code"]) == (401, "UNAUTHORIZED"), event
+    jwt = {"requestContext": {"authorizer": {"jwt": {"claims": {"sub": "user-7"}}}},
+           "body": json.dumps({"op": "append", "message": {"role": "user", "content": "hi"}})}
+    status, result = answer(handler_module.handler(jwt))
+    assert status == 200
+    assert handler_module.MEMORY.get_thread_by_id(thread_id=result["threadId"]).resource_id == "jwt:user-7"
+    status, result = answer(handler_module.handler(iam_event(ALICE, {"op": "append", "message": {
+        "role": "user", "content": "encoded"}}, base64_body=True)))
+    assert status == 200
 
 
 def test_no_describe_calls_and_only_granted_operations(handler_module: ModuleType) -> None:
     store = handler_module.STORE
     assert store.disable_init is True
-    for i in range(3):
-        handler_module.handler({"op": "append", "threadId": "t2", "resourceId": "u",
-                                "message": {"id": f"x{i}", "role": "user", "content": "hi"}})
-        handler_module.handler({"op": "history", "threadId": "t2"})
+    thread_id = append(handler_module, ALICE, message={"role": "user", "content": "hi"})[1]["threadId"]
+    for _ in range(3):
+        append(handler_module, ALICE, threadId=thread_id, message={"role": "user", "content": "hi"})
+        history(handler_module, ALICE, thread_id)
     counts = store.request_counts()
     assert not {"DescribeTable", "DescribeTimeToLive"} & set(counts), counts
     granted = {a.removeprefix("dynamodb:") for a in STORAGE_ACTIONS}
@@ -67,26 +157,35 @@ def test_no_describe_calls_and_only_granted_operations(handler_module: ModuleTyp
 
 
 def test_retention_from_environment_sets_the_ttl_attribute(handler_module: ModuleType) -> None:
-    handler_module.handler({"op": "append", "threadId": "t3", "resourceId": "u",
-                            "message": {"id": "ttl-1", "role": "user", "content": "expires"}})
-    items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=TABLE)["Items"]  # test-only Scan
-    message_items = [i for i in items if i.get("id", {}).get("S") == "ttl-1" and "ttl" in i]
+    status, body = append(handler_module, ALICE, message={"role": "user", "content": "expires"})
+    assert status == 200
+    message_id = body["messages"][0]["id"]
+    client = boto3.client("dynamodb", region_name="us-east-1")  # the endpoint of the backend, from the environment
+    items = client.scan(TableName=handler_module.STORE.table_name)["Items"]  # test-only Scan
+    message_items = [i for i in items if i.get("id", {}).get("S") == message_id and "ttl" in i]
     assert message_items, "the message carries the table's TTL attribute (epoch seconds)"
 
 
-def test_bad_events_are_reported_not_raised(handler_module: ModuleType) -> None:
-    for event in (
+def test_bad_requests_are_reported_not_raised(handler_module: ModuleType) -> None:
+    for body in (
         {},
         {"op": "drop"},
-        {"op": "append", "threadId": "", "resourceId": "u", "message": {}},
-        {"op": "append", "threadId": "t", "resourceId": "u", "message": "text"},
+        {"op": "append", "threadId": "", "message": {"role": "user", "content": "x"}},
+        {"op": "append", "message": "text"},
+        {"op": "append", "message": {"role": "user", "content": "x"}, "title": 5},
         {"op": "history", "threadId": "t", "limit": 0},
+        [1, 2],
     ):
-        result = handler_module.handler(event)
-        assert result["ok"] is False and result["error"]["code"] == "BAD_REQUEST", event
+        status, result = answer(handler_module.handler(iam_event(ALICE, body)))
+        assert (status, result["ok"], result["error"]["code"]) == (400, False, "BAD_REQUEST"), body
+    event = iam_event(ALICE, {})
+    event["body"] = "{oops"
+    assert answer(handler_module.handler(event))[0] == 400
 
 
 def test_storage_errors_become_error_responses(handler_module: ModuleType) -> None:
-    result = handler_module.handler({"op": "append", "threadId": "t4", "resourceId": "u",
-                                     "message": {"id": "bad", "role": "robot", "content": "x"}})
-    assert result["ok"] is False and result["error"]["code"] == "INVALID_INPUT"
+    status, result = append(handler_module, ALICE, message={"role": "robot", "content": "x"})
+    assert status == 400 and result["error"]["code"] == "INVALID_INPUT" and result["error"]["retryable"] is False
+    assert handler_module.MEMORY.list_threads(filter={"resourceId": f"iam:{ALICE}"}).total == 0  # no empty thread
+    status, result = append(handler_module, ALICE, message={"role": "user", "content": secrets.token_urlsafe(600_000)})
+    assert status == 400 and result["error"]["code"] == "ITEM_TOO_LARGE"

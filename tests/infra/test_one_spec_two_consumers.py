@@ -1,7 +1,7 @@
 """One spec, two consumers: the table the CDK stack defines IS the table the library creates locally.
 
 Three views of the layout are reduced to one canonical form and compared: the synthesized
-``AWS::DynamoDB::Table``, ``TABLE_SPEC.create_table_request(...)`` (+ its TTL attribute), and what
+``AWS::DynamoDB::GlobalTable`` (a ``TableV2``), ``TABLE_SPEC.create_table_request(...)`` (+ its TTL attribute), and what
 ``DynamoDBStore.create_table()`` actually produces (moto: DescribeTable + DescribeTimeToLive). The library's
 own ``init()`` check (``TABLE_SPEC.describe_mismatches``) must also accept the CDK table.
 """
@@ -38,7 +38,7 @@ def canonical(table: dict[str, Any], ttl_attribute: str | None) -> dict[str, Any
 
 
 def cdk_layout(synth: Synth) -> dict[str, Any]:
-    props = single(synth.storage, "AWS::DynamoDB::Table")["Properties"]
+    props = single(synth.storage, "AWS::DynamoDB::GlobalTable")["Properties"]
     ttl = props.get("TimeToLiveSpecification") or {}
     return canonical(props, ttl.get("AttributeName") if ttl.get("Enabled") else None)
 
@@ -55,16 +55,19 @@ def library_layout_on_moto() -> dict[str, Any]:
     return canonical(table, ttl.get("AttributeName") if enabled else None)
 
 
-def test_cdk_table_equals_spec_request_and_library_created_table(default_synth: Synth, variant_synth: Synth) -> None:
+def test_cdk_table_equals_spec_request_and_library_created_table(
+    default_synth: Synth, variant_synth: Synth, global_synth: Synth
+) -> None:
     spec = canonical(TABLE_SPEC.create_table_request("mastra-parity"), TABLE_SPEC.ttl_attribute)
     assert spec["GlobalSecondaryIndexes"] and spec["TimeToLive"] == "ttl"
     assert cdk_layout(default_synth) == spec
     assert cdk_layout(variant_synth) == spec  # billing/encryption options never change the layout
+    assert cdk_layout(global_synth) == spec  # nor do replicas, ceilings, insights, alarms or backups
     assert library_layout_on_moto() == spec
 
 
 def test_library_init_check_accepts_the_cdk_table(default_synth: Synth) -> None:
-    props = single(default_synth.storage, "AWS::DynamoDB::Table")["Properties"]
+    props = single(default_synth.storage, "AWS::DynamoDB::GlobalTable")["Properties"]
     ttl = props["TimeToLiveSpecification"]
     described_ttl = {"TimeToLiveStatus": "ENABLED" if ttl["Enabled"] else "DISABLED",
                      "AttributeName": ttl["AttributeName"]}
