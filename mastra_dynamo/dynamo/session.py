@@ -50,9 +50,10 @@ DEFAULTS: dict[str, Any] = {
 }
 """Client options applied where the user's ``boto_config`` sets nothing (botocore ``Config`` names)."""
 DEFAULT_RETRIES: dict[str, Any] = {"mode": "standard", "max_attempts": 8}
-"""Retries when nothing configures them (AWS endpoint): standard mode, 8 attempts."""
+"""Retries when nothing configures them (AWS endpoint): standard mode, 8 retries (9 attempts in all)."""
 LOCAL_ENDPOINT_RETRIES: dict[str, Any] = {"mode": "standard", "max_attempts": 3}
-"""Retries when nothing configures them and ``endpoint_url`` is given (a local endpoint never throttles)."""
+"""Retries when nothing configures them and ``endpoint_url`` is given (3 retries: a local endpoint never
+throttles)."""
 RETRY_ENVIRONMENT = ("AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS")
 RETRY_PROFILE_KEYS = ("retry_mode", "max_attempts")
 

@@ -285,15 +285,19 @@ class DynamoAgentsStore(AgentVersions):
         return AgentsPage(agents=agents, total=total, page=window.page, per_page=window.per_page,
                           has_more=window.has_more(total))
 
-    def list_resolved(self, **kwargs: Any) -> ResolvedAgentsPage:
-        """Like :meth:`list`, each agent merged with its active version (draft status: the latest)."""
+    def list_resolved(self, *, page: int = 0, per_page: Any = None, order_by: Any = None,
+                      author_id: str | None = None, visibility: str | None = None,
+                      metadata: Mapping[str, Any] | None = None, status: str | None = None,
+                      entity_ids: Sequence[str] | None = None, pin_favorited_for: str | None = None,
+                      favorited_only: bool = False) -> ResolvedAgentsPage:
+        """Like :meth:`list` (same arguments), each agent merged with a version chosen by the call's
+        ``status`` exactly as :meth:`get_by_id_resolved` chooses it: ``"draft"``: the latest version;
+        otherwise the active version, falling back to the latest."""
         agents, total, window = self._list_items(
-            page=kwargs.get("page", 0), per_page=kwargs.get("per_page"), order_by=kwargs.get("order_by"),
-            author_id=kwargs.get("author_id"), visibility=kwargs.get("visibility"),
-            metadata=kwargs.get("metadata"), status=kwargs.get("status"), entity_ids=kwargs.get("entity_ids"),
-            pin_favorited_for=kwargs.get("pin_favorited_for"), favorited_only=kwargs.get("favorited_only", False))
-        resolved = [self._resolve(a, status=a.status if a.status == "draft" else None, version_id=None)
-                    for a in agents]
+            page=page, per_page=per_page, order_by=order_by, author_id=author_id, visibility=visibility,
+            metadata=metadata, status=status, entity_ids=entity_ids, pin_favorited_for=pin_favorited_for,
+            favorited_only=favorited_only)
+        resolved = [self._resolve(a, status=status, version_id=None) for a in agents]
         return ResolvedAgentsPage(agents=resolved, total=total, page=window.page, per_page=window.per_page,
                                   has_more=window.has_more(total))
 

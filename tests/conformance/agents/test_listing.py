@@ -221,3 +221,20 @@ def test_list_resolved_applies_filters_and_pagination(mixed: DynamoAgentsStore) 
     assert ids(mixed.list_resolved(metadata={"team": "red"}, status="draft").agents) == ["n1", "a1"]
     assert ids(mixed.list_resolved(order_by=CREATED_ASC, per_page=False).agents) == ["a1", "a2", "b1", "n1", "n2"]
     assert ids(mixed.list_resolved(entity_ids=["b1", "n2"]).agents) == ["n2", "b1"]
+
+
+def test_list_resolved_picks_versions_by_the_calls_status(agents: DynamoAgentsStore, clock: FakeClock) -> None:
+    """A draft agent with an active version: the call's status decides, as in get_by_id_resolved."""
+    create_agents(agents, clock, ["d"])
+    v1 = agents.get_version_by_number(agent_id="d", version_number=1)
+    assert v1 is not None
+    agents.create_version(version=version_data("d", 2))
+    agents.update(id="d", active_version_id=v1.id)  # still a draft
+    default = agents.list_resolved().agents[0]
+    assert default.resolved_version_id == v1.id
+    assert default == agents.get_by_id_resolved(id="d")
+    drafts = agents.list_resolved(status="draft").agents[0]
+    assert drafts.resolved_version_id == "d-v2"
+    assert drafts == agents.get_by_id_resolved(id="d", status="draft")
+    with pytest.raises(TypeError):
+        agents.list_resolved(per_pag=5)  # type: ignore[call-arg]
