@@ -39,6 +39,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path, Value
 
 from mastra_dynamo.dynamo.codec import AttributeValue, Item, encode_json
+from mastra_dynamo.errors import ValidationError
 from mastra_dynamo.models.attributes import JsonAttribute, SelfTypedAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
 from mastra_dynamo.records.memory import Message, Resource, Thread
@@ -73,8 +74,6 @@ class TextAttribute(UnicodeAttribute):
 
     def serialize(self, value: str) -> str:
         if not isinstance(value, str):
-            from mastra_dynamo.errors import ValidationError
-
             raise ValidationError(f"field {self.field!r} must be a string", code="INVALID_INPUT",
                                   details={"field": self.field})
         utf8_size(value, field=self.field)
@@ -92,7 +91,7 @@ class NullableTextAttribute(SelfTypedAttribute):
         return _NULL_VALUE if value is NULL or value is None else {STRING: self.text.serialize(value)}
 
     def deserialize(self, value: AttributeValue) -> str | None:
-        text: str | None = value.get("S")
+        text: str | None = value.get(STRING)
         return text
 
     def equals(self, text: str | Value) -> Condition:
@@ -179,7 +178,7 @@ class MemoryItem(TableItem):
         for field, stored, decode in _decoders(cls, names):
             value = raw.get(stored)
             if value is not None:
-                out[field] = None if "NULL" in value else decode(value)
+                out[field] = None if NULL_TYPE in value else decode(value)
         return out
 
     @staticmethod
@@ -197,7 +196,7 @@ class MemoryItem(TableItem):
     def expires_of(raw: Item) -> int | None:
         """The ``ttl`` of a stored item (epoch seconds; None when it has none)."""
         value = raw.get(TableItem.ttl.attr_name)
-        if value is None or "NULL" in value:
+        if value is None or NULL_TYPE in value:
             return None
         expires: datetime = TableItem.ttl.deserialize(TableItem.ttl.get_value(value))  # type: ignore[no-untyped-call]
         return int(expires.timestamp())

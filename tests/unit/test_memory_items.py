@@ -35,7 +35,7 @@ from mastra_dynamo.records.memory import Message, Resource, Thread
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.table import TABLE_SPEC
 from mastra_dynamo.stores.memory import counts, templates
-from mastra_dynamo.stores.memory.messages import delete_action, put_action, touch_action, unchanged
+from mastra_dynamo.stores.memory.actions import delete_action, put_action, touch_action, unchanged
 from mastra_dynamo.stores.memory.templates import MARKER_KEY
 from mastra_dynamo.stores.memory.threads import upsert_request
 

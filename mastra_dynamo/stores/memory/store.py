@@ -43,8 +43,9 @@ from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.memory import counts, templates
+from mastra_dynamo.stores.memory.actions import put_action
 from mastra_dynamo.stores.memory.history import HistoryOps
-from mastra_dynamo.stores.memory.messages import MAX_TRANSACTION_BYTES, Change, Plan, put_action
+from mastra_dynamo.stores.memory.messages import MAX_TRANSACTION_BYTES, Change, Plan
 from mastra_dynamo.stores.memory.queries import query_params
 from mastra_dynamo.stores.memory.threads import ResourceOps, ThreadOps
 from mastra_dynamo.validate import (

@@ -33,6 +33,10 @@ from mastra_dynamo.schema.keys import Key
 _MARK = "\x00"  # no stored value starts with NUL
 MARKER_KEY = Key(_MARK + "pk", _MARK + "sk")
 """The key a template is built with (replaced by :meth:`Template.bind`)."""
+MARKER_ITEM = TableItem(MARKER_KEY.pk, MARKER_KEY.sk)
+MARKER_SERIALIZED: Item = MARKER_ITEM.serialize(null_check=False)
+"""The item a Put template is built with (``requests.put_item(..., MARKER_ITEM, serialized=MARKER_SERIALIZED)``;
+replaced by :meth:`Template.bind`)."""
 
 _PK, _SK = TableItem.pk, TableItem.sk
 (_PK_NAME, _PK_TYPE), (_SK_NAME, _SK_TYPE) = (_PK.attr_name, _PK.attr_type), (_SK.attr_name, _SK.attr_type)
