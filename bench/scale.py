@@ -86,21 +86,18 @@ def _seed_messages(store: Any, thread_id: str, start: int, end: int, base: datet
     """Write messages ``start..end`` of a thread that holds only these, as save_messages would leave them
     (items, pointers and the thread's message counters), with parallel BatchWriteItems instead of
     transactions: seeding 100k messages through save_messages would take most of the run."""
+    from mastra_dynamo.models.memory import MemoryItem, MessageItem, MessageRefItem
     from mastra_dynamo.records.memory import Message
     from mastra_dynamo.stores.memory import counts
-    from mastra_dynamo.stores.memory import items as it
 
-    memory = store.get_store("memory")
     items = []
     for i in range(start, end):
         message = Message.model_validate({
             "id": f"{thread_id}-m{i:07d}", "threadId": thread_id, "resourceId": "user-scale",
             "role": "user" if i % 2 == 0 else "assistant", "createdAt": base + timedelta(milliseconds=i),
             "content": {"format": 2, "parts": [{"type": "text", "text": TEXT}], "content": TEXT}})
-        item = memory.stamp(it.message_item(message), it.ENTITY_MESSAGE)
-        item["_rev"] = {"S": uuid.uuid4().hex}
-        ref = memory.stamp(it.message_ref_item(message.id, thread_id, item["sk"]["S"], message.resource_id),
-                           it.ENTITY_MESSAGE_REF)
+        item = MessageItem.new(message, revision=uuid.uuid4().hex).serialize()
+        ref = MessageRefItem.new(message.id, thread_id, MemoryItem.sort_key(item), message.resource_id).serialize()
         items += [item, ref]
     chunks = [items[i:i + 1000] for i in range(0, len(items), 1000)]
     started = time.perf_counter()

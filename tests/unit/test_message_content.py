@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mastra_dynamo.dynamo.codec import item_size
+from mastra_dynamo.models.memory import SHARED_TEXT, MessageItem
 from mastra_dynamo.records.memory import Message
-from mastra_dynamo.stores.memory import items as it
 
 TEXT = st.text(max_size=40)
 PART = st.one_of(
@@ -44,7 +44,7 @@ def contents(draw: st.DrawFn) -> dict[str, Any]:
 @given(contents())
 def test_content_round_trips_exactly_with_key_order(content: dict[str, Any]) -> None:
     message = Message(id="m", role="user", thread_id="t", content=content)
-    back = it.decode_message(it.message_item(message)).content
+    back = MessageItem.record_from_raw(MessageItem.new(message).serialize()).content
     assert back == content
     assert list(back) == list(content)
 
@@ -53,7 +53,7 @@ def test_text_of_a_plain_message_is_stored_once() -> None:
     text = "word " * 150
     message = Message(id="m", role="assistant", thread_id="t", content=text)
     assert message.content["content"] == text and message.content["parts"][0]["text"] == text
-    item = it.message_item(message)
-    assert it.SHARED_TEXT in item
+    item = MessageItem.new(message).serialize()
+    assert SHARED_TEXT in item
     assert item_size(item) < len(text)  # once, and compressed
-    assert it.decode_message(item).content == message.content
+    assert MessageItem.record_from_raw(item).content == message.content

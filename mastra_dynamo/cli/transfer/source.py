@@ -100,23 +100,23 @@ class Source:
 
     # ------------------------------------------------------------ kinds
     def threads(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
-        from mastra_dynamo.stores.memory import items as mi
+        from mastra_dynamo.models.memory import ENTITY_THREAD, ThreadItem
 
-        for sk, item in self.resolved_stream("gsi6", keys.threads_global_pk, mi.ENTITY_THREAD, _first(after)):
-            yield [sk], mi.decode_thread(item).to_mastra()
+        for sk, item in self.resolved_stream("gsi6", keys.threads_global_pk, ENTITY_THREAD, _first(after)):
+            yield [sk], ThreadItem.record_from_raw(item).to_mastra()
 
     def messages(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
-        from mastra_dynamo.stores.memory import items as mi
+        from mastra_dynamo.models.memory import ENTITY_THREAD, MessageItem
 
-        parents = self.global_stream("gsi6", keys.threads_global_pk, mi.ENTITY_THREAD, _first(after), inclusive=True)
+        parents = self.global_stream("gsi6", keys.threads_global_pk, ENTITY_THREAD, _first(after), inclusive=True)
         yield from self.children(parents, after, lambda t: (t["pk"]["S"], keys.MESSAGE_SK_PREFIX),
-                                 lambda _t, m: mi.decode_message(m).to_mastra())
+                                 lambda _t, m: MessageItem.record_from_raw(m).to_mastra())
 
     def resources(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
-        from mastra_dynamo.stores.memory import items as mi
+        from mastra_dynamo.models.memory import ENTITY_RESOURCE, ResourceItem
 
-        for sk, item in self.resolved_stream("gsi6", keys.resources_global_pk, mi.ENTITY_RESOURCE, _first(after)):
-            yield [sk], mi.decode_resource(item).to_mastra()
+        for sk, item in self.resolved_stream("gsi6", keys.resources_global_pk, ENTITY_RESOURCE, _first(after)):
+            yield [sk], ResourceItem.record_from_raw(item).to_mastra()
 
     def workflow_runs(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
         # the runs listing holds index entries (and heads of the older layout): resolve them 100 at a time

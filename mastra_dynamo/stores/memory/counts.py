@@ -1,6 +1,7 @@
 """Message counters on the thread item: the ``total`` of a thread's history without reading the history.
 
-Attributes of the thread item (absent means unknown; a counter is never guessed):
+Attributes of the thread item (``ThreadItem`` in models/memory.py; absent means unknown; a counter is never
+guessed):
 
 * ``_mc``  number of messages in the thread;
 * ``_mcr`` the resource the split below refers to (``""`` stands for messages without a resourceId);
@@ -24,21 +25,28 @@ import contextlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from mastra_dynamo.dynamo.client import key_attr
+from pynamodb.attributes import Attribute
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Value
+from pynamodb.expressions.update import Action
+
 from mastra_dynamo.dynamo.codec import Item
-from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.errors import ConflictError
+from mastra_dynamo.models import requests
+from mastra_dynamo.models.memory import MessageItem, MessageRefItem, ThreadItem
 from mastra_dynamo.schema import keys
-from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.base import DynamoDomain
-from mastra_dynamo.stores.writes import revision_condition
+from mastra_dynamo.stores.memory import templates
+from mastra_dynamo.stores.memory.queries import query_params
 
-COUNT = "_mc"
-REF = "_mcr"
-FOREIGN = "_mcx"
-FROZEN = "_mcz"
+COUNT = ThreadItem.message_count.attr_name
+REF = ThreadItem.counted_resource.attr_name
+FOREIGN = ThreadItem.foreign_count.attr_name
+FROZEN = ThreadItem.counts_frozen.attr_name
 ALL = (COUNT, REF, FOREIGN)
+_COUNTERS = (("total", "message_count"), ("ref", "counted_resource"), ("foreign", "foreign_count"))
 
 
 class _Unknown:
@@ -56,12 +64,21 @@ def ref_of(resource_id: str | None) -> str:
     return resource_id or ""
 
 
-def ref_in(item: Item | None, attribute: str) -> ResourceRef:
-    """The resource reference stored in ``attribute`` of an item (a message or its pointer)."""
-    if item is None or attribute not in item:
+def _ref(values: dict[str, Any]) -> ResourceRef:
+    if "ref" not in values:
         return UNKNOWN
-    text: str = item[attribute].get("S", "")
-    return text
+    text: str | None = values["ref"]
+    return text or ""
+
+
+def ref_of_message(item: Item | None) -> ResourceRef:
+    """The resource reference of a stored message item (its ``resourceId``; NULL: none)."""
+    return UNKNOWN if item is None else _ref(MessageItem.present(item, (("ref", "resource_id"),)))
+
+
+def ref_of_pointer(item: Item | None) -> ResourceRef:
+    """The resource reference a message pointer records (``mr``); UNKNOWN for pointers without one."""
+    return UNKNOWN if item is None else _ref(MessageRefItem.present(item, (("ref", "resource_ref"),)))
 
 
 @dataclass(frozen=True)
@@ -82,7 +99,8 @@ class Counters:
 def read(thread_item: Item | None) -> Counters | None:
     if thread_item is None or COUNT not in thread_item or FOREIGN not in thread_item or REF not in thread_item:
         return None
-    return Counters(int(thread_item[COUNT]["N"]), thread_item[REF].get("S", ""), int(thread_item[FOREIGN]["N"]))
+    values = ThreadItem.present(thread_item, _COUNTERS)
+    return Counters(int(values["total"] or 0), values["ref"] or "", int(values["foreign"] or 0))
 
 
 @dataclass
@@ -99,7 +117,7 @@ class Deltas:
 
 
 def applied(counters: Counters | None, deltas: Deltas) -> Counters | None:
-    """The counters after a write that ran the clauses of :func:`update_clauses` for ``deltas``."""
+    """The counters after a write that ran the :func:`update` for ``deltas``."""
     if counters is None or deltas.invalidates:
         return None
     total = sum(d for _, d in deltas.moves)
@@ -111,26 +129,57 @@ def without(thread_item: Item) -> Item:
     return {name: value for name, value in thread_item.items() if name not in ALL}
 
 
-def update_clauses(expr: Expr, thread_item: Item, deltas: Deltas) -> tuple[list[str], list[str], list[str]]:
-    """(ADD parts, REMOVE parts, conditions) that keep the counters of ``thread_item`` exact."""
-    counters = read(thread_item)
+@dataclass(frozen=True)
+class Update:
+    """What a thread Update does to the counters: ``absent`` (none: require that they are still absent),
+    ``remove`` (drop them) or ``add`` (add ``total`` and ``foreign``, require the split's ``ref``)."""
+
+    mode: Literal["absent", "remove", "add"]
+    total: int = 0
+    foreign: int = 0
+    ref: str = ""
+
+    @property
+    def shape(self) -> tuple[str, bool]:
+        return self.mode, bool(self.foreign)
+
+    def values(self) -> dict[str, Any]:
+        """The slot values of :meth:`clauses`."""
+        return {"count_total": self.total, "count_foreign": self.foreign, "count_ref": self.ref}
+
+    def clauses(self) -> tuple[list[Action], Condition | None]:
+        """(update actions, condition) with slots (see stores/memory/templates.py)."""
+        if self.mode == "absent":
+            return [], ThreadItem.message_count.does_not_exist()
+        if self.mode == "remove":
+            return [ThreadItem.message_count.remove(), ThreadItem.counted_resource.remove(),
+                    ThreadItem.foreign_count.remove()], None
+        actions: list[Action] = [ThreadItem.message_count.add(templates.slot("count_total",
+                                                                             ThreadItem.message_count))]
+        if self.foreign:
+            actions.append(ThreadItem.foreign_count.add(templates.slot("count_foreign", ThreadItem.foreign_count)))
+        condition: Condition = ThreadItem.counted_resource == templates.slot("count_ref", ThreadItem.counted_resource)
+        return actions, condition
+
+
+def update(counters: Counters | None, deltas: Deltas) -> Update:
+    """How the Update of a thread whose counters were read as ``counters`` keeps them exact."""
     if counters is None:
-        return [], [], [f"attribute_not_exists({expr.name(COUNT)})"]
+        return Update("absent")
     if deltas.invalidates:
-        return [], [expr.name(name) for name in ALL], []
+        return Update("remove")
     total = sum(d for _, d in deltas.moves)
     foreign = sum(d for ref, d in deltas.moves if ref != counters.ref)
-    adds = [f"{expr.name(COUNT)} {expr.n(total)}"]
-    if foreign:
-        adds.append(f"{expr.name(FOREIGN)} {expr.n(foreign)}")
-    return adds, [], [f"{expr.name(REF)} = {expr.s(counters.ref)}"]
+    return Update("add", total, foreign, counters.ref)
 
 
-def initial(messages: Iterable[str | None]) -> Item:
-    """Counters of a thread created together with all of its messages (resource ids given)."""
+def initial(messages: Iterable[str | None]) -> dict[str, Any]:
+    """Counters (model attribute values) of a thread created together with all of its messages (resource ids
+    given)."""
     refs = [ref_of(r) for r in messages]
     ref = Counter(refs).most_common(1)[0][0] if refs else ""
-    return {COUNT: {"N": str(len(refs))}, REF: {"S": ref}, FOREIGN: {"N": str(sum(1 for r in refs if r != ref))}}
+    return {"message_count": len(refs), "counted_resource": ref,
+            "foreign_count": sum(1 for r in refs if r != ref)}
 
 
 class Hints:
@@ -167,16 +216,19 @@ class Hints:
 
 def freeze(domain: DynamoDomain, thread_id: str) -> None:
     """Drop the counters for good (until the thread item is deleted): a cascade is about to start."""
-    expr = Expr()
-    removes = ", ".join(expr.name(name) for name in ALL)
-    rev = expr.name(domain.spec.revision_attribute)
+    actions = [ThreadItem.counts_frozen.set(1), ThreadItem.message_count.remove(),
+               ThreadItem.counted_resource.remove(), ThreadItem.foreign_count.remove(), ThreadItem.revision.add(1)]
     with contextlib.suppress(ConflictError):  # no thread item: nothing to freeze
-        domain.table.call("UpdateItem", **expr.apply({
-            "TableName": domain.table.table_name,
-            "Key": key_attr(keys.thread_key(thread_id)),
-            "UpdateExpression": f"SET {expr.name(FROZEN)} = {expr.n(1)} REMOVE {removes} ADD {rev} {expr.n(1)}",
-            "ConditionExpression": f"attribute_exists({expr.name('pk')})",
-        }))
+        domain.table.call("UpdateItem", **requests.update_key(domain.table.table_name, keys.thread_key(thread_id),
+                                                              actions, condition=ThreadItem.pk.exists()))
+
+
+def revision_unchanged(revision: Attribute[Any], read_item: Item) -> Condition:
+    """Optimistic concurrency: the item still has the revision (``revision``, ``_rev``) it had when
+    ``read_item`` was read (none: still none)."""
+    old = read_item.get(revision.attr_name)
+    condition: Condition = revision.does_not_exist() if old is None else revision == Value(old)
+    return condition
 
 
 def rebuild(domain: DynamoDomain, thread_id: str, thread_item: Item | None, resource_id: str | None,
@@ -184,45 +236,36 @@ def rebuild(domain: DynamoDomain, thread_id: str, thread_item: Item | None, reso
     """Count the live messages of the thread (of ``resource_id`` when given) with one projected Query of the
     thread's messages, and store the counters when that is safe: no message carries a TTL, the thread item
     read before the Query is unchanged, has none and is not frozen. ``hints`` learn what was stored."""
-    expr = Expr()
-    ttl_attr = domain.spec.ttl_attribute
-    query = listing.PartitionQuery(None, "pk", "sk", keys.thread_pk(thread_id),
-                                   sk_between=keys.message_sk_bounds(None, None), consistent=True)
-    params = {**query.params(ascending=True, expr=expr, filter_expression=None, limit=None),
-              "ProjectionExpression": f"{expr.name('resourceId')}, {expr.name(ttl_attr)}"}
+    low, high = keys.message_sk_bounds(None, None)
+    params = query_params((MessageItem.pk == keys.thread_pk(thread_id)) & MessageItem.sk.between(low, high),
+                          consistent=True, projection=(MessageItem.resource_id, MessageItem.ttl))
     per_ref: Counter[str] = Counter()
     expiring = False
-    for item in domain.table.query_items(expr.apply(params)):
-        if ttl_attr in item:
+    for item in domain.table.query_items(params):
+        if MessageItem.ttl.attr_name in item:
             expiring = True
             if domain.alive(item) is None:
                 continue
-        ref = ref_in(item, "resourceId")
+        ref = ref_of_message(item)
         per_ref[ref if isinstance(ref, str) else ""] += 1
     total = sum(per_ref.values())
     matching = total if resource_id is None else per_ref[resource_id]
     if thread_item is None or expiring or COUNT in thread_item or FROZEN in thread_item:
         return matching
-    ref = ref_in(thread_item, "resourceId")
-    ref = ref if isinstance(ref, str) else ""
-    write = Expr()
-    sets = [f"{write.name(COUNT)} = {write.n(total)}", f"{write.name(REF)} = {write.s(ref)}",
-            f"{write.name(FOREIGN)} = {write.n(total - per_ref[ref])}"]
-    condition = " AND ".join([
-        f"attribute_exists({write.name('pk')})", f"attribute_not_exists({write.name(COUNT)})",
-        f"attribute_not_exists({write.name(FROZEN)})", revision_condition(domain, write, thread_item),
-    ])
+    thread_ref = _ref(ThreadItem.present(thread_item, (("ref", "resource_id"),)))
+    ref = thread_ref if isinstance(thread_ref, str) else ""
+    counters = Counters(total, ref, total - per_ref[ref])
+    actions = [ThreadItem.message_count.set(counters.total), ThreadItem.counted_resource.set(counters.ref),
+               ThreadItem.foreign_count.set(counters.foreign)]
+    condition = (ThreadItem.pk.exists() & ThreadItem.message_count.does_not_exist()
+                 & ThreadItem.counts_frozen.does_not_exist() & revision_unchanged(ThreadItem.revision, thread_item))
     try:
-        domain.table.call("UpdateItem", **write.apply({
-            "TableName": domain.table.table_name,
-            "Key": key_attr(keys.thread_key(thread_id)),
-            "UpdateExpression": "SET " + ", ".join(sets),
-            "ConditionExpression": condition,
-        }))
+        domain.table.call("UpdateItem", **requests.update_key(domain.table.table_name, keys.thread_key(thread_id),
+                                                              actions, condition=condition))
     except ConflictError:  # written meanwhile: a later read rebuilds from fresh data
         if hints is not None:
             hints.forget(thread_id)
     else:
         if hints is not None:
-            hints.note(thread_id, Counters(total, ref, total - per_ref[ref]))
+            hints.note(thread_id, counters)
     return matching

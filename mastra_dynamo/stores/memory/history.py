@@ -7,6 +7,9 @@ item more than it returns, so a total is only needed when more items follow. For
 (no date range, no metadata filter) it comes from the counters on the thread item (``counts``); otherwise it is
 a server-side COUNT over the same range (one request per MB read), and with a metadata filter the complete
 range is evaluated on the client.
+
+Filters (not expired, of a resource) are PynamoDB conditions on ``MessageItem`` serialized once per shape
+(stores/memory/templates.py); items are decoded by ``MessageItem``.
 """
 
 from __future__ import annotations
@@ -15,17 +18,20 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from mastra_dynamo.dynamo.codec import Item, decode_json
-from mastra_dynamo.dynamo.expressions import Expr
+from pynamodb.expressions.condition import Condition
+
+from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.errors import ValidationError
+from mastra_dynamo.models.base import epoch_datetime
+from mastra_dynamo.models.memory import IS_THREAD, MemoryItem, MessageItem
 from mastra_dynamo.pagination import paginate
 from mastra_dynamo.records.base import PerPage, coerce
 from mastra_dynamo.records.memory import IncludeItem, MessageFilter, MessagePage
 from mastra_dynamo.schema import keys
 from mastra_dynamo.stores import listing
-from mastra_dynamo.stores.memory import counts
-from mastra_dynamo.stores.memory import items as it
+from mastra_dynamo.stores.memory import counts, templates
 from mastra_dynamo.stores.memory.messages import MessageOps
+from mastra_dynamo.stores.memory.templates import slot
 from mastra_dynamo.validate import check_metadata_filter, is_list, matches_metadata, require_id, resolve_order
 
 DEFAULT_MESSAGES_PER_PAGE = 40
@@ -47,21 +53,39 @@ def _thread_ids(thread_id: str | Sequence[str]) -> list[str]:
 
 
 def _content_metadata(item: Item) -> Any:
-    if "content" not in item:
-        return None
-    content = decode_json(item["content"])
+    content = MessageItem.content_of(item)
     return content.get("metadata") if isinstance(content, dict) else None
 
 
-class HistoryOps(MessageOps):
-    def _resource_filter(self, resource_id: str | None) -> listing.FilterBuilder:
-        def build(expr: Expr) -> str | None:
-            clause = self.not_expired(expr)
-            if resource_id is not None:
-                clause += f" AND {expr.name('resourceId')} = {expr.s(resource_id)}"
-            return clause
+def _alive() -> Condition:
+    return MessageItem.not_expired(slot("now", MessageItem.ttl))
 
-        return build
+
+def _of_resource() -> Condition:
+    return MessageItem.resource_id.equals(slot("resource", MessageItem.resource_id.text))
+
+
+def _resource_of(item: Item) -> str | None:
+    value: str | None = MessageItem.present(item, (("r", "resource_id"),)).get("r")
+    return value
+
+
+def _thread_of(item: Item) -> str | None:
+    value: str | None = MessageItem.present(item, (("t", "thread_id"),)).get("t")
+    return value
+
+
+class HistoryOps(MessageOps):
+    def _alive_filter(self) -> listing.FilterBuilder:
+        """Filter: the item has not expired."""
+        return templates.listing_filter("alive", _alive, now=epoch_datetime(self.ttl.now_epoch()))
+
+    def _resource_filter(self, resource_id: str | None) -> listing.FilterBuilder:
+        """Filter: not expired, and of ``resource_id`` when given."""
+        if resource_id is None:
+            return self._alive_filter()
+        return templates.listing_filter("alive, of resource", lambda: _alive() & _of_resource(),
+                                        now=epoch_datetime(self.ttl.now_epoch()), resource=resource_id)
 
     def list_messages(
         self,
@@ -120,12 +144,12 @@ class HistoryOps(MessageOps):
                 counted = listing.count(self.table, queries, filter_builder=filter_builder)  # page past the end
             # include_total=False: no COUNT; the total is then a lower bound that still drives has_more
             total = counted if counted is not None else pagination.offset + len(page_items)
-        by_id: dict[str, Item] = {item["id"]["S"]: item for item in page_items}
+        by_id: dict[str | None, Item] = {MessageItem.id_of(item): item for item in page_items}
         page_ids = set(by_id)
         for item in self._include_windows(includes, resource_id):
-            by_id.setdefault(item["id"]["S"], item)
-        ordered = sorted(by_id.values(), key=lambda item: item["sk"]["S"], reverse=not ascending)
-        messages = [it.decode_message(item) for item in ordered]
+            by_id.setdefault(MessageItem.id_of(item), item)
+        ordered = sorted(by_id.values(), key=MemoryItem.sort_key, reverse=not ascending)
+        messages = [MessageItem.record_from_raw(item) for item in ordered]
 
         has_more = pagination.has_more(total)
         if has_more:
@@ -153,19 +177,19 @@ class HistoryOps(MessageOps):
         query = listing.PartitionQuery(None, "pk", "sk", pk, sk_between=(low, thread_sk if fetched_thread else high),
                                        consistent=True)
 
-        def flt(expr: Expr) -> str:
-            clause = self.not_expired(expr)
-            if resource_id is not None:
-                clause += (f" AND ({expr.name('resourceId')} = {expr.s(resource_id)}"  # keys can't be filtered:
-                           f" OR {expr.name(self.spec.entity_attribute)} = {expr.s(it.ENTITY_THREAD)})")
-            return clause
-
+        now = epoch_datetime(self.ttl.now_epoch())
+        if resource_id is None:
+            flt = self._alive_filter()
+        else:  # keys can't be filtered: the thread item passes the resource filter
+            flt = templates.listing_filter("alive, of resource or thread",
+                                           lambda: _alive() & (_of_resource() | IS_THREAD), now=now,
+                                           resource=resource_id)
         items = listing.collect(self.table, [query], ascending=ascending, filter_builder=flt, offset=0,
                                 limit=offset + limit + (2 if fetched_thread else 1))
         thread_item: Item | None = None
-        if items and items[0]["sk"]["S"] == thread_sk:
+        if items and MemoryItem.sort_key(items[0]) == thread_sk:
             thread_item = self.hints.seen(thread_id, items.pop(0))
-        messages = [item for item in items if item["sk"]["S"].startswith(keys.MESSAGE_SK_PREFIX)]
+        messages = [item for item in items if MemoryItem.sort_key(item).startswith(keys.MESSAGE_SK_PREFIX)]
         page = messages[offset:offset + limit]
         more = len(messages) > offset + limit
         if not more and (page or offset == 0):
@@ -173,7 +197,7 @@ class HistoryOps(MessageOps):
         if more and not include_total:
             return page, offset + len(page) + 1  # a lower bound that still drives has_more
         if not fetched_thread:
-            thread_item = self.hints.seen(thread_id, self.alive(self.table.get_item(keys.thread_key(thread_id))))
+            thread_item = self.hints.seen(thread_id, self.get_item(keys.thread_key(thread_id), consistent=True))
         counters = counts.read(thread_item)
         total = counters.matching(resource_id) if counters is not None else None
         if total is None:
@@ -183,11 +207,11 @@ class HistoryOps(MessageOps):
 
     def _is_candidate(self, item: Item, threads: list[str], resource_id: str | None,
                       bounds: tuple[str, str], metadata: dict[str, Any]) -> bool:
-        if item.get("threadId", {}).get("S") not in threads:
+        if _thread_of(item) not in threads:
             return False
-        if resource_id is not None and item.get("resourceId", {}).get("S") != resource_id:
+        if resource_id is not None and _resource_of(item) != resource_id:
             return False
-        if not bounds[0] <= item["sk"]["S"] <= bounds[1]:
+        if not bounds[0] <= MemoryItem.sort_key(item) <= bounds[1]:
             return False
         return not metadata or matches_metadata(_content_metadata(item), metadata)
 
@@ -203,23 +227,23 @@ class HistoryOps(MessageOps):
                 continue
             pk = keys.thread_pk(loc.thread_id)
             before = self._window(pk, ("M#", loc.sk), ascending=False, count=inc.with_previous_messages + 1)
-            if not before or before[0]["sk"]["S"] != loc.sk:
+            if not before or MemoryItem.sort_key(before[0]) != loc.sk:
                 continue  # the target itself is gone (deleted or expired)
             target = before[0]
-            if resource_id is not None and target.get("resourceId", {}).get("S") != resource_id:
+            if resource_id is not None and _resource_of(target) != resource_id:
                 continue  # another tenant's message: not visible through this call
             window = before
             if inc.with_next_messages:
                 window = window + self._window(pk, (loc.sk, "M$"), ascending=True,
                                                count=inc.with_next_messages + 1)[1:]
             if resource_id is not None:
-                window = [m for m in window if m.get("resourceId", {}).get("S") == resource_id]
+                window = [m for m in window if _resource_of(m) == resource_id]
             out.extend(window)
         return out
 
     def _window(self, pk: str, between: tuple[str, str], *, ascending: bool, count: int) -> list[Item]:
         query = listing.PartitionQuery(None, "pk", "sk", pk, sk_between=between, consistent=True)
-        return listing.collect(self.table, [query], ascending=ascending, filter_builder=self.not_expired,
+        return listing.collect(self.table, [query], ascending=ascending, filter_builder=self._alive_filter(),
                                offset=0, limit=count)
 
     def list_messages_by_resource_id(
@@ -245,7 +269,7 @@ class HistoryOps(MessageOps):
                                        sk_between=(low, high))
         ascending = direction == "ASC"
         if metadata:  # the filter reads content, which the index does not hold: every candidate is read
-            entries = listing.collect(self.table, [query], ascending=ascending, filter_builder=self.not_expired,
+            entries = listing.collect(self.table, [query], ascending=ascending, filter_builder=self._alive_filter(),
                                       offset=0, limit=None)
             items = [i for i in self._messages_at(entries) if matches_metadata(_content_metadata(i), metadata)]
             total = len(items)
@@ -253,11 +277,11 @@ class HistoryOps(MessageOps):
             items = items[pagination.offset:end]
         else:
             entries, counted = listing.page_with_total(self.table, [query], ascending=ascending,
-                                                       filter_builder=self.not_expired, offset=pagination.offset,
+                                                       filter_builder=self._alive_filter(), offset=pagination.offset,
                                                        limit=pagination.limit, with_total=pagination.limit != 0)
             items = self._messages_at(entries)
             total = counted or 0
-        return MessagePage(messages=[it.decode_message(i) for i in items], total=total, page=pagination.page,
+        return MessagePage(messages=[MessageItem.record_from_raw(i) for i in items], total=total, page=pagination.page,
                            per_page=pagination.per_page, has_more=pagination.has_more(total))
 
     def _messages_at(self, entries: list[Item]) -> list[Item]:

@@ -5,6 +5,10 @@ thread's history is one strongly consistent Query of the base table. A pointer i
 (``MI#<id>``) resolves ids to locations with strongly consistent reads. Every multi-item change (message +
 pointer + old location + parent thread ``updatedAt``) is one TransactWriteItems per chunk; pointer writes are
 conditioned on what was read, so a concurrent move is detected and the call re-reads and retries.
+
+The items are ``MessageItem``, ``MessageRefItem`` and ``ThreadItem`` (models/memory.py); the transaction
+actions are built by PynamoDB (models/requests.py), once per shape, and bound to each call's values
+(stores/memory/templates.py).
 """
 
 from __future__ import annotations
@@ -15,20 +19,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mastra_dynamo.dynamo.client import MAX_TRANSACT_ITEMS, TransactionCancelled, attr_s, key_attr
-from mastra_dynamo.dynamo.codec import Item, check_item_size, decode_value, item_size
-from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.dynamo.client import MAX_TRANSACT_ITEMS, TransactionCancelled
+from mastra_dynamo.dynamo.codec import Item, check_item_size, item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
+from mastra_dynamo.models.base import epoch_datetime
+from mastra_dynamo.models.memory import MemoryItem, MessageItem, MessageRefItem, ThreadItem
 from mastra_dynamo.records.base import coerce, describe_errors
 from mastra_dynamo.records.memory import Message, MessageUpdate
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
-from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, DynamoDomain, contention_pause
+from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, contention_pause
 from mastra_dynamo.stores.memory import counts
-from mastra_dynamo.stores.memory import items as it
+from mastra_dynamo.stores.memory.actions import (
+    absent_thread_check,
+    delete_action,
+    put_action,
+    touch_action,
+    unchanged,
+)
+from mastra_dynamo.stores.memory.domain import MemoryDomain
 from mastra_dynamo.validate import is_list, require_id
 
 MAX_TRANSACTION_BYTES = 3_500_000
+_REVISION = MessageItem.revision.attr_name
 
 
 @dataclass
@@ -63,8 +76,7 @@ class Plan:
     """Threads the plan read as absent must still be absent when the transaction runs (ConditionCheck)."""
 
 
-class MessageOps(DynamoDomain):
-    hints: counts.Hints
+class MessageOps(MemoryDomain):
     # ------------------------------------------------------------------ reads
     def locate(self, message_ids: Iterable[str]) -> dict[str, Location]:
         """Current location of each message id (pointer read, strongly consistent). Missing ids absent."""
@@ -74,12 +86,9 @@ class MessageOps(DynamoDomain):
         for message_id in ids:
             key = keys.message_ref_key(message_id)
             ref = self.alive(found.get((key.pk, key.sk)))
-            if ref is None:
-                continue
-            thread_id, sk = attr_s(ref, "threadId"), attr_s(ref, "msk")
-            if thread_id is None or sk is None:
-                continue
-            out[message_id] = Location(thread_id, sk, ref)
+            where = None if ref is None else MessageRefItem.location(ref)
+            if ref is not None and where is not None:
+                out[message_id] = Location(where[0], where[1], ref)
         return out
 
     def locate_with_threads(self, message_ids: Iterable[str], thread_ids: set[str]
@@ -93,9 +102,9 @@ class MessageOps(DynamoDomain):
         for message_id in ids:
             key = keys.message_ref_key(message_id)
             ref = self.alive(found.get((key.pk, key.sk)))
-            thread_id, sk = (attr_s(ref, "threadId"), attr_s(ref, "msk")) if ref else (None, None)
-            if ref is not None and thread_id is not None and sk is not None:
-                locations[message_id] = Location(thread_id, sk, ref)
+            where = None if ref is None else MessageRefItem.location(ref)
+            if ref is not None and where is not None:
+                locations[message_id] = Location(where[0], where[1], ref)
         threads: dict[str, Item] = {}
         for thread_id in thread_ids:
             key = keys.thread_key(thread_id)
@@ -136,89 +145,60 @@ class MessageOps(DynamoDomain):
         if not message_ids:
             return []
         items = self.fetch(self.locate(message_ids))
-        ordered = sorted(items.values(), key=lambda item: item["sk"]["S"])
-        return [it.decode_message(item) for item in ordered]
+        ordered = sorted(items.values(), key=MemoryItem.sort_key)
+        return [MessageItem.record_from_raw(item) for item in ordered]
 
     # ------------------------------------------------------------------ writes
     def _thread_touch(self, thread_id: str, thread_item: Item, when: datetime,
                       deltas: counts.Deltas) -> dict[str, Any]:
         """Update action: thread updatedAt := ``when`` (strictly later than what was read), message
         counters adjusted by ``deltas``."""
-        expr = Expr()
-        ts = keys.ts(when)
-        ua = expr.name("updatedAt")
-        sets = [f"{ua} = {expr.s(ts)}"]
-        rev = expr.name(self.spec.revision_attribute)
-        adds, removes, conditions = counts.update_clauses(expr, thread_item, deltas)
-        update = "SET " + ", ".join(sets) + " ADD " + ", ".join([f"{rev} {expr.n(1)}", *adds])
-        if removes:
-            update += " REMOVE " + ", ".join(removes)
-        condition = " AND ".join([f"attribute_exists({expr.name('pk')})", f"{ua} < {expr.s(ts)}", *conditions])
-        return {"Update": expr.apply({"Key": key_attr(keys.thread_key(thread_id)),
-                                      "UpdateExpression": update, "ConditionExpression": condition})}
+        return touch_action(self.table.table_name, thread_id, when,
+                            counts.update(counts.read(thread_item), deltas))
 
     def _absent_thread(self, thread_id: str) -> dict[str, Any]:
         """ConditionCheck: the thread the plan read as absent (or expired) is still so."""
-        expr = Expr()
-        condition = f"attribute_not_exists({expr.name('pk')}) OR NOT {self.not_expired(expr)}"
-        return {"ConditionCheck": expr.apply({"Key": key_attr(keys.thread_key(thread_id)),
-                                              "ConditionExpression": condition})}
-
-    def _ref_condition(self, message_id: str, old: Location | None) -> tuple[str, dict[str, str],
-                                                                             dict[str, Any]]:
-        expr = Expr()
-        if old is None:
-            cond = f"attribute_not_exists({expr.name('pk')}) OR NOT {self.not_expired(expr)}"
-        else:
-            cond = f"{expr.name('msk')} = {expr.s(old.sk)} AND {expr.name('threadId')} = {expr.s(old.thread_id)}"
-        return cond, expr.names, expr.values
+        return absent_thread_check(self.table.table_name, thread_id, self.ttl.now_epoch())
 
     def _put_with_ref(self, message: Message, old: Location | None, expires_at: int | None,
                       *, read: Item | None = None) -> Change:
         """Actions that write ``message`` and its pointer. ``read`` is the message item this change was
         computed from (updates): the write then requires that item to be unchanged (no lost update)."""
         assert message.thread_id is not None
-        item = self.stamp(it.message_item(message), it.ENTITY_MESSAGE, expires_at=expires_at)
-        item[self.spec.revision_attribute] = {"S": uuid.uuid4().hex}
+        table = self.table.table_name
+        item = MessageItem.new(message, expires_at=expires_at, revision=uuid.uuid4().hex).serialize()
         check_item_size(item, entity="message", entity_id=message.id)
-        ref = self.stamp(it.message_ref_item(message.id, message.thread_id, item["sk"]["S"], message.resource_id),
-                         it.ENTITY_MESSAGE_REF, expires_at=expires_at)
-        cond, names, values = self._ref_condition(message.id, old)
-        ref_put: dict[str, Any] = {"Item": ref, "ConditionExpression": cond, "ExpressionAttributeNames": names}
-        if values:
-            ref_put["ExpressionAttributeValues"] = values
-        moved = old is not None and (old.thread_id != message.thread_id or old.sk != item["sk"]["S"])
-        put: dict[str, Any] = {"Item": item}
-        if read is not None and not moved:
-            put.update(self._unchanged(read))
-        actions: list[dict[str, Any]] = [{"Put": put}, {"Put": ref_put}]
+        sk = MemoryItem.sort_key(item)
+        ref = MessageRefItem.new(message.id, message.thread_id, sk, message.resource_id,
+                                 expires_at=expires_at).serialize()
+        if old is None:
+            ref_put = put_action(table, ref, "absent_or_expired", now=epoch_datetime(self.ttl.now_epoch()))
+        else:
+            ref_put = put_action(table, ref, "pointing_at", msk=old.sk, thread=old.thread_id)
+        moved = old is not None and (old.thread_id != message.thread_id or old.sk != sk)
+        put = put_action(table, item, unchanged(read), typed=read) if read is not None and not moved else (
+            put_action(table, item))
+        actions: list[dict[str, Any]] = [put, ref_put]
         threads = {message.thread_id}
         moves: list[tuple[str, counts.ResourceRef, int]] = [(message.thread_id, counts.ref_of(message.resource_id), 1)]
         if old is not None:
             # the message it replaces (same key or moved) leaves its thread's count
-            old_ref = counts.ref_in(read, "resourceId") if read is not None else counts.ref_in(old.item, "mr")
+            old_ref = counts.ref_of_message(read) if read is not None else counts.ref_of_pointer(old.item)
             moves.append((old.thread_id, old_ref, -1))
         if old is not None and moved:
-            delete: dict[str, Any] = {"Key": key_attr(old.key)}
             if read is not None:
-                delete.update(self._unchanged(read))
-            actions.append({"Delete": delete})
+                actions.append(delete_action(table, old.key, unchanged(read), typed=read))
+            else:
+                actions.append(delete_action(table, old.key))
             threads.add(old.thread_id)
         return Change(actions, threads, item_size(item) + item_size(ref) + 200, moves, expires_at is not None)
 
-    def _unchanged(self, read: Item) -> dict[str, Any]:
-        expr = Expr()
-        rev = expr.name(self.spec.revision_attribute)
-        old = read.get(self.spec.revision_attribute)
-        cond = f"{rev} = {expr.value(old)}" if old is not None else f"attribute_exists({expr.name('pk')})"
-        return expr.apply({"ConditionExpression": cond})
-
     def _delete_with_ref(self, message_id: str, loc: Location) -> Change:
-        expr = Expr()
-        cond = f"{expr.name('msk')} = {expr.s(loc.sk)} AND {expr.name('threadId')} = {expr.s(loc.thread_id)}"
-        ref_delete = expr.apply({"Key": key_attr(keys.message_ref_key(message_id)), "ConditionExpression": cond})
-        return Change([{"Delete": {"Key": key_attr(loc.key)}}, {"Delete": ref_delete}], {loc.thread_id}, 200,
-                      [(loc.thread_id, counts.ref_in(loc.item, "mr"), -1)])
+        table = self.table.table_name
+        ref_delete = delete_action(table, keys.message_ref_key(message_id), "pointing_at", msk=loc.sk,
+                                   thread=loc.thread_id)
+        return Change([delete_action(table, loc.key), ref_delete], {loc.thread_id}, 200,
+                      [(loc.thread_id, counts.ref_of_pointer(loc.item), -1)])
 
     def _execute(self, plan: Plan) -> int:
         """Run the plan as few transactions as the limits allow. Returns how many changes were applied
@@ -238,7 +218,8 @@ class MessageOps(DynamoDomain):
             for thread_id in threads:
                 previous = touched.get(thread_id)
                 if previous is None:
-                    previous = decode_value(plan.thread_items[thread_id]["updatedAt"], "datetime")
+                    previous = ThreadItem.present(plan.thread_items[thread_id],
+                                                  (("updated_at", "updated_at"),))["updated_at"]
                 stamps[thread_id] = self.bumped(previous)
                 deltas[thread_id] = counts.Deltas(
                     [(ref, d) for change in chunk for (t, ref, d) in change.moves if t == thread_id],
@@ -314,9 +295,13 @@ class MessageOps(DynamoDomain):
                                       code="INVALID_INPUT", details={"message_id": message.id})
             if message.resource_id is not None:
                 require_id(message.resource_id, field=f"messages[{index}].resource_id")
-            # Size/JSON validation before any write: a bad message rejects the whole call.
-            item = self.stamp(it.message_item(message), it.ENTITY_MESSAGE)
-            built[message.id] = (item, check_item_size(item, entity="message", entity_id=message.id))
+            # Size/JSON validation before any write: a bad message rejects the whole call. The item (with the
+            # revision of this write) is what the one-transaction path writes.
+            model = MessageItem.new(message)
+            item = model.serialize()
+            size = check_item_size(item, entity="message", entity_id=message.id)
+            item[_REVISION] = model.serialize_attribute("revision", uuid.uuid4().hex)  # this write's
+            built[message.id] = (item, size)
             records.append(message)
         if not records:
             return []
@@ -343,7 +328,7 @@ class MessageOps(DynamoDomain):
         existing, being live, having an earlier ``updatedAt`` and holding the counters as last seen (their
         resource reference, or none). False, with nothing written, when a thread was not seen, any condition
         fails or the batch does not fit one transaction: the caller then reads pointers and threads and plans
-        the general case. ``items`` are the messages' items, already stamped, and their sizes."""
+        the general case. ``items`` are the messages' serialized items and their sizes (without revision)."""
         by_thread: dict[str, list[Message]] = {}
         for message in messages:
             assert message.thread_id is not None
@@ -352,43 +337,27 @@ class MessageOps(DynamoDomain):
             by_thread.setdefault(message.thread_id, []).append(message)
         if 2 * len(messages) + len(by_thread) > MAX_TRANSACT_ITEMS:
             return False
+        table = self.table.table_name
         actions: list[dict[str, Any]] = []
         size = 0
         for message in messages:
             assert message.thread_id is not None
-            built, built_size = items[message.id]
-            item = {**built, self.spec.revision_attribute: {"S": uuid.uuid4().hex}}
-            ref = self.stamp(it.message_ref_item(message.id, message.thread_id, item["sk"]["S"],
-                                                 message.resource_id), it.ENTITY_MESSAGE_REF)
-            for new in (item, ref):
-                actions.append({"Put": {"Item": new, "ConditionExpression": "attribute_not_exists(#pk)",
-                                        "ExpressionAttributeNames": {"#pk": "pk"}}})
-            size += built_size + item_size(ref)
+            item, item_bytes = items[message.id]
+            ref = MessageRefItem.new(message.id, message.thread_id, MemoryItem.sort_key(item),
+                                     message.resource_id).serialize()
+            actions.append(put_action(table, item, "absent"))
+            actions.append(put_action(table, ref, "absent"))
+            size += item_bytes + item_size(ref)
         if size > MAX_TRANSACTION_BYTES:
             return False
-        ts = keys.ts(self.now())
+        now = self.now()
+        now_epoch = self.ttl.now_epoch()
         after: dict[str, counts.Counters | None] = {}
         for thread_id, group in by_thread.items():
-            expr = Expr()
-            ua, rev = expr.name("updatedAt"), expr.name(self.spec.revision_attribute)
-            adds = [f"{rev} {expr.n(1)}"]
-            conditions = [f"attribute_exists({expr.name('pk')})", self.not_expired(expr), f"{ua} < {expr.s(ts)}"]
             seen = self.hints.get(thread_id)
-            if seen is None:
-                conditions.append(f"attribute_not_exists({expr.name(counts.COUNT)})")
-                after[thread_id] = None
-            else:
-                foreign = sum(1 for m in group if counts.ref_of(m.resource_id) != seen.ref)
-                adds.append(f"{expr.name(counts.COUNT)} {expr.n(len(group))}")
-                if foreign:
-                    adds.append(f"{expr.name(counts.FOREIGN)} {expr.n(foreign)}")
-                conditions.append(f"{expr.name(counts.REF)} = {expr.s(seen.ref)}")
-                after[thread_id] = counts.Counters(seen.total + len(group), seen.ref, seen.foreign + foreign)
-            actions.append({"Update": expr.apply({
-                "Key": key_attr(keys.thread_key(thread_id)),
-                "UpdateExpression": f"SET {ua} = {expr.s(ts)} ADD " + ", ".join(adds),
-                "ConditionExpression": " AND ".join(conditions),
-            })})
+            deltas = counts.Deltas([(counts.ref_of(m.resource_id), 1) for m in group])
+            after[thread_id] = counts.applied(seen, deltas)
+            actions.append(touch_action(table, thread_id, now, counts.update(seen, deltas), alive_at=now_epoch))
         try:
             self.table.transact_write(actions)
         except TransactionCancelled as exc:
@@ -421,14 +390,14 @@ class MessageOps(DynamoDomain):
                 item = current.get(update.id)
                 if item is None:
                     continue  # unknown ids are skipped
-                base = merged.get(update.id) or it.decode_message(item)
+                base = merged.get(update.id) or MessageItem.record_from_raw(item)
                 merged[update.id] = apply_update(base, update)
             thread_ids = {m.thread_id for m in merged.values() if m.thread_id}
             thread_ids |= {locations[i].thread_id for i in merged}
             plan = Plan(thread_items=self.thread_items(thread_ids))
             for message_id, message in merged.items():
                 old = locations[message_id]
-                expires = int(old.item["ttl"]["N"]) if "ttl" in old.item else None
+                expires = MemoryItem.expires_of(old.item)
                 plan.changes.append(self._put_with_ref(message, old, expires, read=current[message_id]))
             result.update(merged)
             return plan, list(merged)

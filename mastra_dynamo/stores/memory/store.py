@@ -1,4 +1,8 @@
-"""DynamoMemoryStore: the memory domain (spec 3.1) on the single table."""
+"""DynamoMemoryStore: the memory domain (spec 3.1) on the single table.
+
+Its items are the PynamoDB models of models/memory.py (thread, message, message pointer, resource); the
+requests are built from them by PynamoDB (models/requests.py) and sent through ``self.table``.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,20 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pynamodb.expressions.condition import Condition
+
 from mastra_dynamo.dynamo.client import MAX_TRANSACT_ITEMS, TransactionCancelled
 from mastra_dynamo.dynamo.codec import Item
-from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.errors import ConflictError, NotFoundError
+from mastra_dynamo.models.base import TableItem, epoch_datetime
+from mastra_dynamo.models.memory import (
+    IS_THREAD,
+    MEMORY_ENTITIES,
+    MemoryItem,
+    MessageItem,
+    MessageRefItem,
+    ThreadItem,
+)
 from mastra_dynamo.pagination import paginate
 from mastra_dynamo.records.base import PerPage, coerce
 from mastra_dynamo.records.memory import (
@@ -28,10 +42,11 @@ from mastra_dynamo.records.memory import (
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.stores import listing
-from mastra_dynamo.stores.memory import counts
-from mastra_dynamo.stores.memory import items as it
+from mastra_dynamo.stores.memory import counts, templates
+from mastra_dynamo.stores.memory.actions import put_action
 from mastra_dynamo.stores.memory.history import HistoryOps
 from mastra_dynamo.stores.memory.messages import MAX_TRANSACTION_BYTES, Change, Plan
+from mastra_dynamo.stores.memory.queries import query_params
 from mastra_dynamo.stores.memory.threads import ResourceOps, ThreadOps
 from mastra_dynamo.validate import (
     check_metadata_filter,
@@ -44,6 +59,12 @@ from mastra_dynamo.validate import (
 DEFAULT_THREADS_PER_PAGE = 100
 CLONE_NAMESPACE = uuid.UUID("6f1d2a7e-3c5b-4e8f-9a0d-2b7c4e6f8a91")
 """Namespace of the deterministic (uuid5) ids of cloned messages."""
+
+
+def _alive_threads() -> Condition:
+    """Filter: a thread that has not expired (slot ``now``)."""
+    condition: Condition = IS_THREAD & TableItem.not_expired(templates.slot("now", TableItem.ttl))
+    return condition
 
 
 class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
@@ -78,10 +99,8 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
             queries = [listing.PartitionQuery("gsi6", "gsi6pk", "gsi6sk", keys.threads_global_pk(s))
                        for s in keys.all_shards(keys.GLOBAL_SHARDS)]
 
-        def only_threads(expr: Expr) -> str:
-            return (f"{expr.name(self.spec.entity_attribute)} = {expr.s(it.ENTITY_THREAD)} AND "
-                    f"{self.not_expired(expr)}")
-
+        only_threads = templates.listing_filter("alive threads", _alive_threads,
+                                                now=epoch_datetime(self.ttl.now_epoch()))
         ascending = direction == "ASC"
         if by_created and not metadata:
             # the index order is the listing order: read one page of entries, then their threads
@@ -106,16 +125,14 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
 
     def _threads_at(self, entries: list[Item]) -> list[Thread]:
         records = listing.records_of(self.table, entries, consistent=self.consistent_reads, alive=self.alive)
-        return [it.decode_thread(item) for item in records]
+        return [ThreadItem.record_from_raw(item) for item in records]
 
     def delete_thread(self, *, thread_id: str) -> None:
         """Delete the thread and every message in its item collection (idempotent; thread item last)."""
         require_id(thread_id, field="thread_id")
-        query = listing.PartitionQuery(None, "pk", "sk", keys.thread_pk(thread_id), sk_prefix="M#",
-                                       consistent=True)
-        expr = Expr()
-        params = expr.apply({**query.params(ascending=True, expr=expr, filter_expression=None, limit=None),
-                             "ProjectionExpression": f"{expr.name('pk')}, {expr.name('sk')}, {expr.name('id')}"})
+        params = query_params((MessageItem.pk == keys.thread_pk(thread_id))
+                              & MessageItem.sk.startswith(keys.MESSAGE_SK_PREFIX), consistent=True,
+                              projection=(MessageItem.pk, MessageItem.sk, MessageItem.id))
         batch: list[Item] = []
         frozen = False
         for item in self.table.query_items(params):
@@ -136,16 +153,17 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
         without messages, which nothing would find again."""
         if not items:
             return
-        ids = [item["id"]["S"] for item in items if "id" in item]
+        ids = [i for i in (MessageItem.id_of(item) for item in items) if i is not None]
         refs = self.table.batch_get([keys.message_ref_key(i) for i in ids])
         pointers: list[Key] = []
         for message_id in ids:
             ref_key = keys.message_ref_key(message_id)
             ref = refs.get((ref_key.pk, ref_key.sk))
-            if ref is not None and ref.get("threadId", {}).get("S") == thread_id:
+            where = None if ref is None else MessageRefItem.present(ref, (("thread", "thread_id"),))
+            if where is not None and where.get("thread") == thread_id:
                 pointers.append(ref_key)
         self.table.batch_write(deletes=pointers)
-        self.table.batch_write(deletes=[Key(item["pk"]["S"], item["sk"]["S"]) for item in items])
+        self.table.batch_write(deletes=[MemoryItem.key_of(item) for item in items])
 
     # ------------------------------------------------------------------ messages (facade signatures)
     def list_messages_by_id(self, *, message_ids: Sequence[str]) -> MessageList:  # type: ignore[override]
@@ -191,7 +209,7 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
             require_id(resource_id, field="resource_id")
         opts = coerce(CloneThreadOptions, options or {}, what="options")
         source_item = self.get_thread_item(source_thread_id)
-        source = None if source_item is None else it.decode_thread(source_item)
+        source = None if source_item is None else ThreadItem.record_from_raw(source_item)
         if source is None:
             raise NotFoundError(f"source thread {source_thread_id!r} not found",
                                 details={"thread_id": source_thread_id})
@@ -235,20 +253,19 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
             data = message.model_dump(exclude_unset=True)
             data.update(id=new_id, thread_id=target_id, resource_id=new_resource)
             cloned.append(Message.model_validate(data))
-        thread_item = self.stamp(it.thread_item(thread), it.ENTITY_THREAD, ttl_entity="thread")
-        thread_item[self.spec.revision_attribute] = {"N": "1"}
-        expr = Expr()
-        create = expr.apply({"Item": thread_item,
-                             "ConditionExpression": f"attribute_not_exists({expr.name('pk')}) OR NOT "
-                                                    f"{self.not_expired(expr)}"})
+        thread_expires = self.ttl.expires_at("thread")
         expires = self.ttl.expires_at("message")
         messages = [self._put_with_ref(m, None, expires) for m in cloned]
         actions = 1 + sum(len(change.actions) for change in messages)
         size = 1000 + sum(change.size for change in messages)
-        if actions <= MAX_TRANSACT_ITEMS and size <= MAX_TRANSACTION_BYTES:
-            if expires is None:  # thread and messages land in one transaction: the counters start exact
-                thread_item.update(counts.initial(m.resource_id for m in cloned))
-            plan = Plan(changes=[Change([{"Put": create}], set(), 1000), *messages], guard_absent=False)
+        one_transaction = actions <= MAX_TRANSACT_ITEMS and size <= MAX_TRANSACTION_BYTES
+        # thread and messages in one transaction: the counters start exact
+        counters = counts.initial(m.resource_id for m in cloned) if one_transaction and expires is None else None
+        thread_item = ThreadItem.new(thread, expires_at=thread_expires, revision=1, counters=counters).serialize()
+        create = put_action(self.table.table_name, thread_item, "absent_or_expired",
+                            now=epoch_datetime(self.ttl.now_epoch()))
+        if one_transaction:
+            plan = Plan(changes=[Change([create], set(), 1000), *messages], guard_absent=False)
         else:
             # Several transactions: the messages first (those a previous, interrupted run of this call already
             # copied are skipped), the thread item last. Until then the clone does not exist for any thread
@@ -257,7 +274,7 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
             pending = [m for m in cloned if m.id not in copied or copied[m.id].thread_id != target_id]
             self._execute(Plan(changes=[self._put_with_ref(m, copied.get(m.id), expires) for m in pending],
                                guard_absent=False))
-            plan = Plan(changes=[Change([{"Put": create}], set(), 1000)], guard_absent=False)
+            plan = Plan(changes=[Change([create], set(), 1000)], guard_absent=False)
         try:
             self._execute(plan)
         except TransactionCancelled as exc:
@@ -276,5 +293,4 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
         """Delete every memory item of this table. Admin only: reads the whole table with a Scan."""
         from mastra_dynamo.admin import scan_entities  # admin: not a request path
 
-        entities = (it.ENTITY_THREAD, it.ENTITY_MESSAGE, it.ENTITY_MESSAGE_REF, it.ENTITY_RESOURCE)
-        self.table.batch_write(deletes=list(scan_entities(self.table, entities)))
+        self.table.batch_write(deletes=list(scan_entities(self.table, MEMORY_ENTITIES)))

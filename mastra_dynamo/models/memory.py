@@ -1,0 +1,498 @@
+"""The stored form of the memory entities (docs/access-patterns.md 2.1): thread, message, message pointer,
+resource.
+
+Record fields are top-level attributes named like Mastra's JSON (camelCase). A field missing from a record
+is absent from the item; a field set to ``None`` is stored as NULL (``thread.title``, ``thread.metadata``,
+``resource.workingMemory``, ``resource.metadata``): the two stay distinct and read back as they were written
+(:meth:`MemoryItem.present`). JSON fields are JSON text, compressed at 16 KB (message content: 512 bytes)
+when that is smaller (:class:`JsonAttribute`); times are fixed-width UTC text (:class:`TimestampAttribute`).
+
+* **Thread** ``T#<thread>`` / ``T``: the record, its revision ``_rev`` (a number) and its message counters
+  (``_mc``, ``_mcr``, ``_mcx``, ``_mcz``: see stores/memory/counts.py). Index entries by resource (gsi5) and
+  global, write-sharded (gsi6), both by creation time. Their projection is the keys, ``_et`` and ``ttl``:
+  a message touching the thread never rewrites them.
+* **Message** ``T#<thread>`` / ``M#<createdAt>#<id>``: in its thread's item collection. ``content`` is stored
+  without a ``content.content`` text that repeats its text parts (:func:`pack_content`; ``_ct`` says how to
+  put it back). ``_rev`` is a random text per write (the condition of updates). A message with a resource has
+  a small gsi5 entry (messages of a resource, by time); content changes never rewrite it.
+* **Message pointer** ``MI#<id>`` / ``MI``: the thread (``threadId``) and sort key (``msk``) of the message,
+  and its resource (``mr``, ``""`` for none), which keeps the thread's message counters exact when the
+  message is later replaced or deleted.
+* **Resource** ``R#<resource>`` / ``R``: the record and its revision ``_rev`` (a number); a write-sharded
+  global index entry (gsi6) by creation time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from operator import itemgetter
+from typing import Any, ClassVar, Final, Self
+
+from pynamodb.attributes import Attribute, NumberAttribute, UnicodeAttribute
+from pynamodb.constants import NULL as NULL_TYPE
+from pynamodb.constants import STRING
+from pynamodb.exceptions import AttributeNullError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path, Value
+
+from mastra_dynamo.dynamo.codec import AttributeValue, Item, encode_json
+from mastra_dynamo.errors import ValidationError
+from mastra_dynamo.models.attributes import JsonAttribute, SelfTypedAttribute, TimestampAttribute
+from mastra_dynamo.models.base import TableItem, epoch_datetime
+from mastra_dynamo.records.memory import Message, Resource, Thread
+from mastra_dynamo.schema import keys
+from mastra_dynamo.schema.keys import Key
+from mastra_dynamo.validate import utf8_size
+
+ENTITY_THREAD = "thread"
+ENTITY_MESSAGE = "message"
+ENTITY_MESSAGE_REF = "message_ref"
+ENTITY_RESOURCE = "resource"
+
+
+# ---------------------------------------------------------------------------- attributes
+class _StoredNull:
+    """The value of an attribute that is stored as NULL (a record field set to ``None``)."""
+
+    def __repr__(self) -> str:
+        return "NULL"
+
+
+NULL: Final = _StoredNull()
+_NULL_VALUE: Final[AttributeValue] = {NULL_TYPE: True}
+
+
+class TextAttribute(UnicodeAttribute):
+    """A string record field: text that has no UTF-8 form is a ValidationError naming ``field``."""
+
+    def __init__(self, *, field: str, null: bool | None = None, attr_name: str | None = None) -> None:
+        super().__init__(null=null, attr_name=attr_name)
+        self.field = field
+
+    def serialize(self, value: str) -> str:
+        if not isinstance(value, str):
+            raise ValidationError(f"field {self.field!r} must be a string", code="INVALID_INPUT",
+                                  details={"field": self.field})
+        utf8_size(value, field=self.field)
+        return value
+
+
+class NullableTextAttribute(SelfTypedAttribute):
+    """A string record field that may be stored as NULL (Python value :data:`NULL`)."""
+
+    def __init__(self, *, field: str, attr_name: str | None = None) -> None:
+        super().__init__(null=True, attr_name=attr_name)
+        self.text = TextAttribute(field=field)
+
+    def encode(self, value: Any) -> AttributeValue:
+        return _NULL_VALUE if value is NULL or value is None else {STRING: self.text.serialize(value)}
+
+    def deserialize(self, value: AttributeValue) -> str | None:
+        text: str | None = value.get(STRING)
+        return text
+
+    def equals(self, text: str | Value) -> Condition:
+        """Condition: the attribute holds the string ``text`` (or the serialized Value given)."""
+        condition: Condition = Path(self) == (text if isinstance(text, Value) else Value(self.encode(text)))
+        return condition
+
+
+class NullableJsonAttribute(JsonAttribute):
+    """A JSON record field that may be stored as NULL (Python value :data:`NULL`); ``compress_min``: the size
+    from which the JSON text is stored compressed when that is smaller."""
+
+    def __init__(self, *, field: str, compress_min: int | None = None, null: bool | None = True,
+                 attr_name: str | None = None) -> None:
+        super().__init__(field=field, null=null, attr_name=attr_name)
+        self.compress_min = compress_min
+
+    def encode(self, value: Any) -> AttributeValue:
+        if value is NULL:
+            return _NULL_VALUE
+        if self.compress_min is None:
+            return encode_json(value, field=self.field)
+        return encode_json(value, field=self.field, compress_min=self.compress_min)
+
+
+# ---------------------------------------------------------------------------- the common part
+class MemoryItem(TableItem):
+    """What the memory models share: serialization of the values set, decoding of the attributes present in a
+    stored item."""
+
+    RECORD: ClassVar[tuple[tuple[str, str], ...]] = ()
+    """(record field, attribute) of the record fields stored as top-level attributes."""
+
+    @classmethod
+    def build(cls, key: Key, values: dict[str, Any]) -> Self:
+        """``cls(key.pk, key.sk, **values)``: the same instance (the discriminator and ``_sv`` set as PynamoDB's
+        constructor sets them, then ``values``), without PynamoDB's per-attribute setters (a third of the CPU
+        of saving a message). A unit test compares the two."""
+        layout = _layout(cls)
+        assert layout.attributes.keys() >= values.keys(), sorted(values.keys() - layout.attributes.keys())
+        item = cls.__new__(cls)
+        item.attribute_values = {**layout.initial, "pk": key.pk, "sk": key.sk, **values}
+        return item
+
+    def serialize_attribute(self, name: str, value: Any) -> AttributeValue:
+        """The stored value of model attribute ``name`` set to ``value`` (as :meth:`serialize` stores it)."""
+        attr, _, typed = _layout(type(self)).attributes[name]
+        serialized: AttributeValue = attr.serialize(value) if typed else {attr.attr_type: attr.serialize(value)}
+        return serialized
+
+    def serialize(self, null_check: bool = True) -> Item:
+        """The item as DynamoDB attribute values: what ``TableItem.serialize`` returns, each value serialized
+        by its PynamoDB attribute, visiting only the attributes that have a value (PynamoDB's
+        ``_container_serialize`` visits every declared one: a message item costs it twice as much). A unit
+        test compares the two."""
+        layout = _layout(type(self))
+        if null_check:
+            missing = layout.required - self.attribute_values.keys()
+            if missing:
+                raise AttributeNullError(sorted(missing)[0])
+        out: Item = {}
+        for name, value in self.attribute_values.items():
+            if value is None:
+                if null_check and name in layout.required:
+                    raise AttributeNullError(name)
+                continue
+            attr, attr_name, typed = layout.attributes[name]
+            constant = layout.constants.get(name)
+            if constant is not None and constant[0] is value:  # the discriminator, the schema version
+                out[attr_name] = constant[1]
+                continue
+            serialized = attr.serialize(value)
+            if serialized is not None:
+                out[attr_name] = serialized if typed else {attr.attr_type: serialized}
+        return out
+
+    @classmethod
+    def present(cls, raw: Item, names: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+        """The attributes ``names`` ((key in the result, attribute)) that ``raw`` has, decoded by this model's
+        attributes (NULL: None). Absent attributes are left out: a record built from the result has exactly
+        the fields the item has. (``from_raw_data`` would decode every declared attribute of the model and
+        could not tell absent from NULL.)"""
+        out: dict[str, Any] = {}
+        for field, stored, decode in _decoders(cls, names):
+            value = raw.get(stored)
+            if value is not None:
+                out[field] = None if NULL_TYPE in value else decode(value)
+        return out
+
+    @staticmethod
+    def sort_key(raw: Item) -> str:
+        """The sort key of a stored item."""
+        text: str = _SK_VALUE(raw[_SK_NAME])
+        return text
+
+    @staticmethod
+    def key_of(raw: Item) -> Key:
+        """The key of a stored item."""
+        return Key(_PK_VALUE(raw[_PK_NAME]), _SK_VALUE(raw[_SK_NAME]))
+
+    @staticmethod
+    def expires_of(raw: Item) -> int | None:
+        """The ``ttl`` of a stored item (epoch seconds; None when it has none)."""
+        value = raw.get(TableItem.ttl.attr_name)
+        if value is None or NULL_TYPE in value:
+            return None
+        expires: datetime = TableItem.ttl.deserialize(TableItem.ttl.get_value(value))  # type: ignore[no-untyped-call]
+        return int(expires.timestamp())
+
+    @classmethod
+    def record_values(cls, record: Any) -> dict[str, Any]:
+        """The model values of the record fields set on ``record`` (a field set to None: :data:`NULL`; an
+        unset optional field: absent)."""
+        values: dict[str, Any] = {}
+        present = record.model_fields_set
+        for field, name in cls.RECORD:
+            value = getattr(record, field)
+            if value is None:
+                if field not in present:
+                    continue
+                value = NULL
+            values[name] = value
+        return values
+
+
+_PK, _SK = TableItem.pk, TableItem.sk
+_PK_NAME, _SK_NAME = _PK.attr_name, _SK.attr_name
+_PK_VALUE, _SK_VALUE = itemgetter(_PK.attr_type), itemgetter(_SK.attr_type)
+Decoder = Callable[[AttributeValue], Any]
+
+
+def _decoder(attr: Attribute[Any]) -> Decoder:
+    """``attr.deserialize(attr.get_value(value))``, with the calls that do nothing left out: a self-typed
+    attribute's ``get_value`` and a plain attribute's ``deserialize`` return their argument."""
+    if isinstance(attr, SelfTypedAttribute):
+        return attr.deserialize
+    kind = attr.attr_type
+    if type(attr).deserialize is Attribute.deserialize:
+        return itemgetter(kind)
+    deserialize = attr.deserialize
+    return lambda value: deserialize(value[kind])
+
+
+@cache
+def _decoders(cls: type[MemoryItem], names: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, Decoder], ...]:
+    """(key in the result, stored attribute name, decoder) of each of ``names`` (see ``MemoryItem.present``)."""
+    attributes = cls.get_attributes()
+    return tuple((field, attributes[name].attr_name, _decoder(attributes[name])) for field, name in names)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    attributes: dict[str, tuple[Attribute[Any], str, bool]]
+    """python name -> (attribute, stored name, serializes to a typed value)"""
+    required: frozenset[str]
+    initial: dict[str, Any]
+    """the values PynamoDB's constructor sets before the caller's (discriminator, defaults)"""
+    constants: dict[str, tuple[Any, AttributeValue]]
+    """those values and their serialized form (the same for every item of the model)"""
+
+
+@cache
+def _layout(cls: type[MemoryItem]) -> _Layout:
+    attributes = cls.get_attributes()
+    initial = dict(cls().attribute_values)
+    constants = {name: (value, {attributes[name].attr_type: attributes[name].serialize(value)})
+                 for name, value in initial.items() if value is not None}
+    return _Layout({name: (attr, attr.attr_name, isinstance(attr, SelfTypedAttribute))
+                    for name, attr in attributes.items()},
+                   frozenset(name for name, attr in attributes.items() if not attr.null), initial, constants)
+
+
+def _expiry(expires_at: int | None) -> dict[str, datetime]:
+    return {} if expires_at is None else {"ttl": epoch_datetime(expires_at)}
+
+
+# ---------------------------------------------------------------------------- thread
+class ThreadItem(MemoryItem, discriminator=ENTITY_THREAD):
+    """One thread. Build it with :meth:`new`; read a stored one with :meth:`record_from_raw`."""
+
+    id = TextAttribute(field="thread.id")
+    resource_id = TextAttribute(field="thread.resourceId", attr_name="resourceId")
+    title = NullableTextAttribute(field="thread.title")
+    created_at = TimestampAttribute(attr_name="createdAt")
+    updated_at = TimestampAttribute(attr_name="updatedAt")
+    metadata = NullableJsonAttribute(field="thread.metadata")
+    revision = NumberAttribute(null=True, attr_name="_rev")
+
+    # message counters (stores/memory/counts.py); absent: unknown
+    message_count = NumberAttribute(null=True, attr_name="_mc")
+    counted_resource = UnicodeAttribute(null=True, attr_name="_mcr")
+    foreign_count = NumberAttribute(null=True, attr_name="_mcx")
+    counts_frozen = NumberAttribute(null=True, attr_name="_mcz")
+
+    # index keys: gsi5 threads of a resource, gsi6 all threads (sharded); both by creation time
+    gsi5pk = UnicodeAttribute(null=True)
+    gsi5sk = UnicodeAttribute(null=True)
+    gsi6pk = UnicodeAttribute(null=True)
+    gsi6sk = UnicodeAttribute(null=True)
+
+    RECORD = (("id", "id"), ("resource_id", "resource_id"), ("title", "title"), ("created_at", "created_at"),
+              ("updated_at", "updated_at"), ("metadata", "metadata"))
+    WRITE_ONCE: ClassVar[frozenset[str]] = frozenset({"created_at", "gsi5sk", "gsi6sk"})
+    REMOVABLE: ClassVar[tuple[str, ...]] = ("title", "metadata", "ttl")
+    """Attributes a save removes when the saved record (or the retention) does not have them."""
+
+    @classmethod
+    def new(cls, thread: Thread, *, expires_at: int | None = None, revision: int | None = None,
+            counters: dict[str, Any] | None = None) -> ThreadItem:
+        """The item of ``thread`` (expiring at ``expires_at``, epoch seconds), with revision ``revision`` and
+        the counter values ``counters`` (model attribute names) when given."""
+        key = keys.thread_key(thread.id)
+        sk = f"{keys.ts(thread.created_at)}#{keys.component(thread.id)}"
+        values = cls.record_values(thread)
+        values.update(
+            gsi5pk=keys.threads_by_resource_pk(thread.resource_id), gsi5sk=sk,
+            gsi6pk=keys.threads_global_pk(keys.shard_of(thread.id, keys.GLOBAL_SHARDS)), gsi6sk=sk,
+            **_expiry(expires_at), **(counters or {}))
+        if revision is not None:
+            values["revision"] = revision
+        return cls.build(key, values)
+
+    @classmethod
+    def record_from_raw(cls, raw: Item) -> Thread:
+        """The thread record of a stored thread item (the fields it has)."""
+        return Thread.model_validate(cls.present(raw, cls.RECORD))
+
+
+# ---------------------------------------------------------------------------- message
+SHARED_TEXT = "_ct"
+"""Set when ``content.content`` was the text of the text parts joined (``"<join>:<position of the key>"``):
+that text is then stored once, in the parts, and put back when the message is read."""
+TEXT_JOINS = ("", "\n")
+CONTENT_COMPRESS_MIN_BYTES = 512
+"""Message content at least this large is stored zlib-compressed when that is smaller (a message is written
+and read on every turn, and billed per started KB)."""
+EMPTY_CONTENT: Final[dict[str, Any]] = {"format": 2, "parts": []}
+
+
+def pack_content(content: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """``content`` without a ``content`` text that repeats its text parts, and the marker that restores it."""
+    text, parts = content.get("content"), content.get("parts")
+    if not isinstance(text, str) or not text or not isinstance(parts, list):
+        return content, None
+    texts = [p.get("text") for p in parts if isinstance(p, dict) and p.get("type") == "text"]
+    if not texts or not all(isinstance(t, str) for t in texts):
+        return content, None
+    for mode, join in enumerate(TEXT_JOINS):
+        if join.join(texts) == text:  # type: ignore[arg-type]
+            position = list(content).index("content")
+            return {k: v for k, v in content.items() if k != "content"}, f"{mode}:{position}"
+    return content, None
+
+
+def unpack_content(content: dict[str, Any], marker: str) -> dict[str, Any]:
+    mode, position = (int(x) for x in marker.split(":"))
+    texts = [p["text"] for p in content["parts"] if isinstance(p, dict) and p.get("type") == "text"]
+    entries = list(content.items())
+    entries.insert(position, ("content", TEXT_JOINS[mode].join(texts)))
+    return dict(entries)
+
+
+class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
+    """One message. Build it with :meth:`new`; read a stored one with :meth:`record_from_raw`.
+
+    ``resourceId`` is absent for a message without a resource (NULL when the record set it to None, which
+    saves reject); a NULL reads back as no resource."""
+
+    id = TextAttribute(field="message.id")
+    role = TextAttribute(field="message.role")
+    created_at = TimestampAttribute(attr_name="createdAt")
+    thread_id = TextAttribute(field="message.threadId", attr_name="threadId")
+    resource_id = NullableTextAttribute(field="message.resourceId", attr_name="resourceId")
+    message_type = TextAttribute(field="message.type", attr_name="type")
+    content = NullableJsonAttribute(field="message.content", compress_min=CONTENT_COMPRESS_MIN_BYTES)
+    shared_text = UnicodeAttribute(null=True, attr_name=SHARED_TEXT)
+    revision = UnicodeAttribute(null=True, attr_name="_rev")
+
+    # index keys: gsi5 messages of a resource, by time (only with a resource)
+    gsi5pk = UnicodeAttribute(null=True)
+    gsi5sk = UnicodeAttribute(null=True)
+
+    RECORD = (("id", "id"), ("role", "role"), ("created_at", "created_at"), ("thread_id", "thread_id"),
+              ("resource_id", "resource_id"), ("type", "message_type"), ("content", "content"))
+
+    @classmethod
+    def new(cls, message: Message, *, expires_at: int | None = None, revision: str | None = None) -> MessageItem:
+        """The item of ``message`` (its thread id set), expiring at ``expires_at`` (epoch seconds), with the
+        write's ``revision`` when given."""
+        assert message.thread_id is not None
+        key = keys.message_key(message.thread_id, message.created_at, message.id)
+        packed, marker = pack_content(message.content)
+        values: dict[str, Any] = {"id": message.id, "role": message.role, "created_at": message.created_at,
+                                  "thread_id": message.thread_id, "message_type": message.type, "content": packed}
+        if message.resource_id is not None:
+            values["resource_id"] = message.resource_id
+            values["gsi5pk"] = keys.messages_by_resource_pk(message.resource_id)
+            values["gsi5sk"] = keys.time_sk(message.created_at, message.id)
+        elif "resource_id" in message.model_fields_set:
+            values["resource_id"] = NULL
+        if marker is not None:
+            values["shared_text"] = marker
+        if expires_at is not None:
+            values["ttl"] = epoch_datetime(expires_at)
+        if revision is not None:
+            values["revision"] = revision
+        return cls.build(key, values)
+
+    @classmethod
+    def record_from_raw(cls, raw: Item) -> Message:
+        """The message record of a stored message item (content as it was given)."""
+        data = cls.present(raw, _MESSAGE_DECODED)
+        marker = data.pop(SHARED_TEXT, None)
+        content = data.get("content")
+        if content is None:
+            data["content"] = dict(EMPTY_CONTENT)
+        elif marker is not None:
+            data["content"] = unpack_content(content, marker)
+        if data.get("resource_id", "") is None:
+            data.pop("resource_id")
+        return Message.model_validate(data)
+
+    @classmethod
+    def id_of(cls, raw: Item) -> str | None:
+        """The message id of a stored message item (or of a projection of it)."""
+        value = raw.get(_ID_NAME)
+        return None if value is None else str(_ID_VALUE(value))
+
+    @classmethod
+    def content_of(cls, raw: Item) -> Any:
+        """The stored (packed) content of a message item (None when absent)."""
+        value = raw.get(cls.content.attr_name)
+        return None if value is None else cls.content.deserialize(value)
+
+
+_ID = MessageItem.id
+_ID_NAME = _ID.attr_name
+_ID_VALUE = itemgetter(_ID.attr_type)
+_MESSAGE_DECODED = (*MessageItem.RECORD, (SHARED_TEXT, "shared_text"))
+
+
+# ---------------------------------------------------------------------------- message pointer
+class MessageRefItem(MemoryItem, discriminator=ENTITY_MESSAGE_REF):
+    """The pointer of a message: where it lives, and its resource."""
+
+    thread_id = UnicodeAttribute(attr_name="threadId")
+    message_sk = UnicodeAttribute(attr_name="msk")
+    resource_ref = UnicodeAttribute(attr_name="mr")
+
+    @classmethod
+    def new(cls, message_id: str, thread_id: str, message_sk: str, resource_id: str | None, *,
+            expires_at: int | None = None) -> MessageRefItem:
+        key = keys.message_ref_key(message_id)
+        values: dict[str, Any] = {"thread_id": thread_id, "message_sk": message_sk,
+                                  "resource_ref": resource_id or "", **_expiry(expires_at)}
+        return cls.build(key, values)
+
+    @classmethod
+    def location(cls, raw: Item) -> tuple[str, str] | None:
+        """(thread id, message sort key) of a stored pointer; None when it has not both."""
+        values = cls.present(raw, (("thread", "thread_id"), ("sk", "message_sk")))
+        thread_id, sk = values.get("thread"), values.get("sk")
+        return None if thread_id is None or sk is None else (thread_id, sk)
+
+
+# ---------------------------------------------------------------------------- resource
+class ResourceItem(MemoryItem, discriminator=ENTITY_RESOURCE):
+    """One resource (working memory and metadata)."""
+
+    id = TextAttribute(field="resource.id")
+    working_memory = NullableTextAttribute(field="resource.workingMemory", attr_name="workingMemory")
+    metadata = NullableJsonAttribute(field="resource.metadata")
+    created_at = TimestampAttribute(attr_name="createdAt")
+    updated_at = TimestampAttribute(attr_name="updatedAt")
+    revision = NumberAttribute(null=True, attr_name="_rev")
+
+    # index keys: gsi6 all resources (sharded), by creation time
+    gsi6pk = UnicodeAttribute(null=True)
+    gsi6sk = UnicodeAttribute(null=True)
+
+    RECORD = (("id", "id"), ("working_memory", "working_memory"), ("metadata", "metadata"),
+              ("created_at", "created_at"), ("updated_at", "updated_at"))
+    WRITE_ONCE: ClassVar[frozenset[str]] = frozenset({"created_at", "gsi6sk"})
+    REMOVABLE: ClassVar[tuple[str, ...]] = ("working_memory", "metadata", "ttl")
+
+    @classmethod
+    def new(cls, resource: Resource, *, expires_at: int | None = None,
+            revision: int | None = None) -> ResourceItem:
+        key = keys.resource_key(resource.id)
+        values = cls.record_values(resource)
+        values.update(gsi6pk=keys.resources_global_pk(keys.shard_of(resource.id, keys.GLOBAL_SHARDS)),
+                      gsi6sk=keys.time_sk(resource.created_at, resource.id), **_expiry(expires_at))
+        if revision is not None:
+            values["revision"] = revision
+        return cls.build(key, values)
+
+    @classmethod
+    def record_from_raw(cls, raw: Item) -> Resource:
+        return Resource.model_validate(cls.present(raw, cls.RECORD))
+
+
+IS_THREAD: Condition = ThreadItem.item_type == ThreadItem
+"""Filter condition: the item is a thread (``_et = thread``)."""
+MEMORY_ENTITIES = (ENTITY_THREAD, ENTITY_MESSAGE, ENTITY_MESSAGE_REF, ENTITY_RESOURCE)

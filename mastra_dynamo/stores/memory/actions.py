@@ -1,0 +1,127 @@
+"""Transaction actions of the memory domain's message writes, built by PynamoDB once per shape.
+
+Each action is a request of models/requests.py (``put_item``, ``delete_item``, ``update_key``,
+``condition_check``) wrapped by ``requests.transact``. Its conditions and updates are PynamoDB expressions on
+the models with slots for the call's values (stores/memory/templates.py): the conditions are named (see
+``_CONDITIONS``) and each name is built once.
+
+* Put/Delete conditions: ``absent`` (a new message or pointer), ``absent_or_expired`` (a pointer whose message
+  was not found, a clone's thread), ``pointing_at`` (the pointer still names the location read),
+  ``same_revision``/``present`` (:func:`unchanged`: an updated message is still the one read).
+* :func:`touch_action`: the thread Update every message transaction carries (``updatedAt``, revision, the
+  message counters, see counts.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path, Value
+
+from mastra_dynamo.dynamo.codec import Item
+from mastra_dynamo.models import requests
+from mastra_dynamo.models.base import UNBOUND_TABLE_NAME, TableItem, epoch_datetime
+from mastra_dynamo.models.memory import MessageItem, MessageRefItem, ThreadItem
+from mastra_dynamo.schema import keys
+from mastra_dynamo.schema.keys import Key
+from mastra_dynamo.stores.memory import counts, templates
+from mastra_dynamo.stores.memory.templates import MARKER_ITEM, MARKER_KEY, MARKER_SERIALIZED, item_slot, slot
+
+
+def _now() -> Value:
+    return slot("now", TableItem.ttl)
+
+
+def absent() -> Condition:
+    """No item under the key."""
+    condition: Condition = TableItem.pk.does_not_exist()
+    return condition
+
+
+def absent_or_expired() -> Condition:
+    """No item under the key, or an expired one (slot ``now``)."""
+    condition: Condition = TableItem.pk.does_not_exist() | ~TableItem.not_expired(_now())
+    return condition
+
+
+def pointing_at() -> Condition:
+    """The pointer still names the location that was read (slots ``msk``, ``thread``)."""
+    condition: Condition = ((MessageRefItem.message_sk == slot("msk", MessageRefItem.message_sk))
+                            & (MessageRefItem.thread_id == slot("thread", MessageRefItem.thread_id)))
+    return condition
+
+
+def same_revision() -> Condition:
+    """The message item has the revision of the item that was read (the item slot ``_rev``)."""
+    condition: Condition = MessageItem.revision == item_slot(MessageItem.revision)
+    return condition
+
+
+def present() -> Condition:
+    """An item is under the key."""
+    condition: Condition = TableItem.pk.exists()
+    return condition
+
+
+_CONDITIONS = {"absent": absent, "absent_or_expired": absent_or_expired, "pointing_at": pointing_at,
+               "same_revision": same_revision, "present": present}
+
+
+def unchanged(read: Item) -> str:
+    """The condition (of ``_CONDITIONS``; its item slot is bound to ``read``) that the message item is still
+    the one that was read: the same revision (``_rev``), or, for one written without a revision, present."""
+    return "present" if MessageItem.revision.attr_name not in read else "same_revision"
+
+
+def put_action(table: str, item: Item, condition: str | None = None, *, typed: Item | None = None,
+               **values: Any) -> dict[str, Any]:
+    """Transaction Put of the serialized ``item``, under the condition named ``condition`` (see
+    ``_CONDITIONS``) with its slot values (``typed``: the item its item slots take their values from)."""
+    template = templates.request(("put", condition), lambda: requests.put_item(
+        UNBOUND_TABLE_NAME, MARKER_ITEM, serialized=MARKER_SERIALIZED,
+        condition=None if condition is None else _CONDITIONS[condition]()))
+    return requests.transact("Put", template.bind(table, item=item, typed=typed, **values))
+
+
+def delete_action(table: str, key: Key, condition: str | None = None, *, typed: Item | None = None,
+                  **values: Any) -> dict[str, Any]:
+    """Transaction Delete of ``key`` (under the named condition, as :func:`put_action`)."""
+    template = templates.request(("delete", condition), lambda: requests.delete_item(
+        UNBOUND_TABLE_NAME, MARKER_KEY, condition=None if condition is None else _CONDITIONS[condition]()))
+    return requests.transact("Delete", template.bind(table, key=key, typed=typed, **values))
+
+
+def touch_action(table: str, thread_id: str, when: datetime, update: counts.Update, *,
+                 alive_at: int | None = None) -> dict[str, Any]:
+    """Transaction Update of a thread: ``updatedAt`` := ``when``, conditioned on the thread existing (and
+    being alive at ``alive_at``, epoch seconds, when given) with an earlier ``updatedAt``; its revision +1 and
+    its message counters kept exact by ``update``."""
+    alive = alive_at is not None
+
+    def build() -> dict[str, Any]:
+        touched = slot("touched", ThreadItem.updated_at)
+        counter_actions, counter_condition = update.clauses()
+        condition = ThreadItem.pk.exists()
+        if alive:
+            condition &= ThreadItem.not_expired(_now())
+        condition &= ThreadItem.updated_at < touched
+        if counter_condition is not None:
+            condition &= counter_condition
+        return requests.update_key(UNBOUND_TABLE_NAME, MARKER_KEY,
+                                   [Path(ThreadItem.updated_at).set(touched), ThreadItem.revision.add(1),
+                                    *counter_actions], condition=condition)
+
+    template = templates.request(("touch", alive, update.shape), build)
+    now = epoch_datetime(alive_at) if alive_at is not None else None
+    return requests.transact("Update", template.bind(table, key=keys.thread_key(thread_id), touched=when, now=now,
+                                                     **update.values()))
+
+
+def absent_thread_check(table: str, thread_id: str, now_epoch: int) -> dict[str, Any]:
+    """Transaction ConditionCheck: the thread a plan read as absent (or expired) is still so at ``now_epoch``."""
+    template = templates.request(("check", "absent_or_expired"), lambda: requests.condition_check(
+        UNBOUND_TABLE_NAME, MARKER_KEY, absent_or_expired()))
+    return requests.transact("ConditionCheck", template.bind(table, key=keys.thread_key(thread_id),
+                                                             now=epoch_datetime(now_epoch)))
