@@ -56,6 +56,20 @@ def populate(store: DynamoDBStore, *, run_id: str = "t1") -> None:
     memory.save_messages(messages=[{"id": f"no-resource-{run_id}", "threadId": f"t-{run_id}-0", "role": "system",
                                     "content": {"format": 2, "parts": [], "metadata": {"k": 1.5}}}])
     memory.save_resource(resource={"id": f"r-{run_id}", "workingMemory": "wm", "metadata": {"plan": "pro"}})
+    tasks = store.get_store("backgroundTasks")
+    for n, status in enumerate(("pending", "running", "completed")):
+        tasks.create_task({"id": f"task-{run_id}-{n}", "status": status, "toolName": "search",
+                           "toolCallId": f"call-{run_id}-{n}", "args": {"q": n}, "agentId": "agent-x",
+                           "runId": f"run-{run_id}", "threadId": f"t-{run_id}-0",
+                           "createdAt": f"2026-01-0{n + 1}T00:00:00Z",
+                           **({"result": {"ok": True}, "completedAt": "2026-01-05T00:00:00Z"} if n == 2 else {})})
+    om = memory.initialize_observational_memory(thread_id=f"t-{run_id}-0", resource_id="r-0", scope="thread",
+                                                config={"observationThreshold": 100})
+    memory.update_active_observations(id=om.id, observations="the user likes tea", token_count=5,
+                                      last_observed_at="2026-01-02T00:00:00Z")
+    memory.update_buffered_observations(id=om.id, chunk={"cycleId": f"cycle-{run_id}", "observations": "later",
+                                                         "tokenCount": 2, "messageIds": [f"m-{run_id}-0-1"],
+                                                         "messageTokens": 4, "lastObservedAt": "2026-01-03T00:00:00Z"})
     workflows = store.get_store("workflows")
     # 0.6 MB of JSON, 340 KB compressed: stored as a chunked snapshot
     blob = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(9_000)]

@@ -26,6 +26,8 @@ class Kind:
     name: str
     domain: str
     description: str
+    optional: bool = False
+    """Added after the first exports: an export without this file imports as if it were empty."""
 
     @property
     def file(self) -> str:
@@ -45,6 +47,9 @@ KINDS: tuple[Kind, ...] = (
     Kind("dataset_versions", "datasets", "dataset versions"),
     Kind("experiments", "experiments", "experiments"),
     Kind("experiment_results", "experiments", "experiment results"),
+    Kind("background_tasks", "backgroundTasks", "background tasks (BackgroundTask)", optional=True),
+    Kind("observational_memory", "memory", "observational memory records with their buffered chunks "
+         "(ObservationalMemoryRecord)", optional=True),
 )
 KIND_NAMES = tuple(k.name for k in KINDS)
 
@@ -95,6 +100,8 @@ def read_manifest(in_dir: Path) -> dict[str, Any]:
         fail(f"{path} is not a {FORMAT} v{FORMAT_VERSION} manifest",
              hint="export the table again with this version of mastra-dynamo", exit_code=EXIT_USAGE)
     for kind in KINDS:
+        if kind.optional and kind.name not in manifest.get("kinds", {}):
+            continue
         if kind.name not in manifest.get("kinds", {}) or not (in_dir / kind.file).is_file():
             fail(f"{in_dir} lacks {kind.file}", hint="re-run the export with --restart", exit_code=EXIT_USAGE)
     return manifest

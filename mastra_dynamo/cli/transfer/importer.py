@@ -48,6 +48,9 @@ IMPORT_STEPS: tuple[Step, ...] = (
     Step("experiment_results", "experiment_results", "experiment results", 8, "experiment_results"),
     Step("experiment-counters", "experiments", "experiments (review counters, result slots)", 25,
          "experiment_counters"),
+    Step("background_tasks", "background_tasks", "background tasks", 25, "background_tasks"),
+    Step("observational_memory", "observational_memory", "observational memory records", 10,
+         "observational_memory"),
 )
 
 
@@ -64,6 +67,9 @@ def import_dir(store: DynamoDBStore, in_dir: Path, *, restart: bool = False, che
         restart = True  # a finished import runs again (upserts); checkpoints only resume an unfinished one
     applied: dict[str, int] = {}
     for step in IMPORT_STEPS:
+        if step.kind not in manifest["kinds"]:  # an optional kind an older export does not have
+            applied[step.name] = 0
+            continue
         expected = int(manifest["kinds"][step.kind]["records"])
         task = progress.add_task(f"import {step.label}", total=expected) if progress else None
         applied[step.name] = _import_step(target, step, in_dir / f"{step.kind}.jsonl", Checkpoint(

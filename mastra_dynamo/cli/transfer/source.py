@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mastra_dynamo.cli.transfer.format import PAGE_LIMIT, Position, Record
 from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.errors import StorageError
 from mastra_dynamo.schema import keys
 from mastra_dynamo.stores import listing
 
@@ -202,6 +203,53 @@ class Source:
         yield from self.children(parents, after, lambda e: (e["pk"]["S"], keys.EXPERIMENT_RESULT_PREFIX),
                                  lambda _e, r: self.experiments._decode_result(r).to_mastra())
 
+    def background_tasks(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
+        """Every task, status partition by status partition of the status index (records read 100 at a time)."""
+        from mastra_dynamo.models.background_tasks import BackgroundTaskItem
+        from mastra_dynamo.records.background_tasks import TASK_STATUSES
+
+        order: list[str] = list(TASK_STATUSES)
+        first = 0 if after is None else order.index(after[0])
+
+        def pk_of(raw: Item) -> str:
+            value: str = BackgroundTaskItem.decode_attributes(raw, ("pk",))["pk"]
+            return value
+
+        for status in order[first:]:
+            resume = after[1] if after is not None and after[0] == status else None
+            partition = listing.PartitionQuery("gsi5", "gsi5pk", "gsi5sk", keys.tasks_by_status_pk(status),
+                                               sk_between=(resume, "~") if resume is not None else None)
+            entries = [(BackgroundTaskItem.decode_attributes(e, ("gsi5sk",))["gsi5sk"], e)
+                       for e in listing.iterate(self.table, [partition], ascending=True,
+                                                filter_builder=self._filter("background_task"),
+                                                page_limit=PAGE_LIMIT)]
+            entries = [(sk, e) for sk, e in entries if resume is None or sk > resume]
+            for start in range(0, len(entries), 100):
+                batch = entries[start:start + 100]
+                records = {pk_of(r): r for r in listing.records_of(
+                    self.table, [e for _, e in batch], consistent=True, alive=self.memory.alive)}
+                for sk, entry in batch:
+                    raw = records.get(pk_of(entry))
+                    if raw is not None:
+                        yield [status, sk], BackgroundTaskItem.record_from_raw(raw).to_mastra()
+
+    def observational_memory(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
+        """Every observational memory record with its chunks: a Scan for the records (no listing spans the
+        keys; admin export), then the Query of each record's collection prefix."""
+        from mastra_dynamo.cli.admin import scan_items
+
+        expr = Expr()
+        flt = f"{expr.name(self.spec.entity_attribute)} = {expr.s('observational_memory')}"
+        start = {"pk": {"S": after[0]}, "sk": {"S": after[1]}} if after else None
+        for item in scan_items(self.table, filter_expression=flt, names=expr.names, values=expr.values,
+                               start_key=start):  # admin: export of observational memory
+            record_id = item["id"]["S"]
+            try:
+                record = self.memory.get_observational_memory_record(record_id)
+            except StorageError:
+                continue  # cleared since the Scan saw it
+            yield [item["pk"]["S"], item["sk"]["S"]], record.to_mastra()
+
     def stream(self, kind: str, after: Position | None) -> Iterator[tuple[Position, Record]]:
         readers: dict[str, Callable[[Position | None], Iterator[tuple[Position, Record]]]] = {
             "threads": self.threads, "messages": self.messages, "resources": self.resources,
@@ -209,6 +257,7 @@ class Source:
             "agent_versions": self.agent_versions, "datasets": self.datasets_,
             "dataset_items": self.dataset_items, "dataset_versions": self.dataset_versions,
             "experiments": self.experiments_, "experiment_results": self.experiment_results,
+            "background_tasks": self.background_tasks, "observational_memory": self.observational_memory,
         }
         return readers[kind](after)
 

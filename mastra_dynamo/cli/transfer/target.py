@@ -9,7 +9,7 @@ from mastra_dynamo.cli.transfer.format import PAGE_LIMIT, Record
 from mastra_dynamo.dynamo.client import key_attr
 from mastra_dynamo.dynamo.codec import Item, check_item_size
 from mastra_dynamo.dynamo.expressions import Expr
-from mastra_dynamo.errors import StorageError
+from mastra_dynamo.errors import ConflictError, StorageError
 from mastra_dynamo.schema import keys
 from mastra_dynamo.stores import listing
 
@@ -256,6 +256,25 @@ class Target:
                      "resultIds": {"SS": sorted(slot.ids)}}, ex.ENTITY_SLOT, expires_at=expires))
             self._put(slot_items)
             self._set_counters(keys.experiment_key(experiment_id), counters)
+
+
+    # ------------------------------------------------------------ background tasks, observational memory
+    def background_tasks(self, records: Sequence[Record]) -> None:
+        tasks = self.store.get_store("backgroundTasks")
+        for record in records:
+            try:
+                tasks.create_task(record)
+            except ConflictError as exc:  # imported already (an import run again)
+                if exc.code != "TASK_ALREADY_EXISTS":
+                    raise
+
+    def observational_memory(self, records: Sequence[Record]) -> None:
+        for record in records:
+            try:
+                self.memory.insert_observational_memory_record(record)
+            except ConflictError as exc:  # imported already (an import run again)
+                if exc.code != "OM_RECORD_EXISTS":
+                    raise
 
 
 class _Slot:

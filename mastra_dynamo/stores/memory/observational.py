@@ -289,6 +289,10 @@ class ObservationalMemoryOps(DynamoDomain):
         groups = self._groups(pk, newest_only=True)
         return None if not groups else OMItem.record_from_raw(*groups[0])
 
+    def get_observational_memory_record(self, id: str) -> ObservationalMemoryRecord:
+        """One record by id (any generation) with its chunks; NotFoundError when there is none."""
+        return OMItem.record_from_raw(*self._read(id))
+
     def get_observational_memory_history(self, thread_id: str | None, resource_id: str, limit: int | None = None,
                                          options: HistoryOptions | Mapping[str, Any] | None = None
                                          ) -> list[ObservationalMemoryRecord]:

@@ -46,8 +46,10 @@ from mastra_dynamo.stores.memory import counts, templates
 from mastra_dynamo.stores.memory.actions import put_action
 from mastra_dynamo.stores.memory.history import HistoryOps
 from mastra_dynamo.stores.memory.messages import MAX_TRANSACTION_BYTES, Change, Plan
+from mastra_dynamo.stores.memory.observational import ObservationalMemoryOps
 from mastra_dynamo.stores.memory.queries import query_params
 from mastra_dynamo.stores.memory.threads import ResourceOps, ThreadOps
+from mastra_dynamo.stores.run_fencing import MemoryFenceOps
 from mastra_dynamo.validate import (
     check_metadata_filter,
     matches_metadata,
@@ -67,10 +69,11 @@ def _alive_threads() -> Condition:
     return condition
 
 
-class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
-    """Threads, messages and resources. See docs/access-patterns.md for the requests behind each method."""
+class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps, ObservationalMemoryOps, MemoryFenceOps):
+    """Threads, messages and resources, observational memory, run fences. See docs/access-patterns.md for the
+    requests behind each method."""
 
-    supports_observational_memory = False
+    supports_observational_memory = True
     supports_partial_thread_update = True
 
     def __init__(self, **kwargs: Any) -> None:
@@ -293,4 +296,6 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps):
         """Delete every memory item of this table. Admin only: reads the whole table with a Scan."""
         from mastra_dynamo.admin import scan_entities  # admin: not a request path
 
-        self.table.batch_write(deletes=list(scan_entities(self.table, MEMORY_ENTITIES)))
+        entities = (*MEMORY_ENTITIES, "observational_memory", "observation_chunk", "observation_text_part",
+                    "observational_memory_ref", "memory_run_fence")
+        self.table.batch_write(deletes=list(scan_entities(self.table, entities)))

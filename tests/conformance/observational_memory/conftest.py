@@ -8,4 +8,5 @@ from mastra_dynamo.stores.memory.observational import ObservationalMemoryOps
 
 @pytest.fixture
 def om(clocked_store: DynamoDBStore) -> ObservationalMemoryOps:
-    return ObservationalMemoryOps(table=clocked_store.table, ttl=clocked_store.ttl, clock=clocked_store.clock)
+    memory: ObservationalMemoryOps = clocked_store.get_store("memory")
+    return memory

@@ -13,4 +13,5 @@ def owners(clocked_store: DynamoDBStore) -> RunOwnershipOps:
 
 @pytest.fixture
 def fences(clocked_store: DynamoDBStore) -> MemoryFenceOps:
-    return MemoryFenceOps(table=clocked_store.table, ttl=clocked_store.ttl, clock=clocked_store.clock)
+    memory: MemoryFenceOps = clocked_store.get_store("memory")
+    return memory
