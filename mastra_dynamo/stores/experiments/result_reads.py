@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mastra_dynamo.dynamo.expressions import Expr
+from pynamodb.expressions.condition import Condition
+
 from mastra_dynamo.errors import ValidationError
+from mastra_dynamo.models import requests
+from mastra_dynamo.models.experiments import (
+    IS_EXPERIMENT,
+    IS_RESULT,
+    ExperimentItem,
+    ExperimentResultItem,
+    ExperimentResultRefItem,
+)
 from mastra_dynamo.records.datasets import DatasetTenancyFilters, ListPagination
 from mastra_dynamo.records.experiments import ExperimentResult, ExperimentResultsPage, ExperimentReviewCounts
 from mastra_dynamo.schema import keys
@@ -14,6 +23,12 @@ from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.experiments import items as it
 from mastra_dynamo.stores.experiments.collection import ExperimentCollection
 from mastra_dynamo.validate import is_list, require_id, resolve_order
+
+_OWNER = ("experiment_id",)
+_CREATED = ("created_at", "id")
+_SUMMARY = ("id", *ExperimentItem.COUNTERS)
+_BY_EXPERIMENT = requests.index_keys(ExperimentResultItem.gsi1)
+_ALL = requests.index_keys(ExperimentItem.gsi3)
 
 
 class ResultReads(ExperimentCollection):
@@ -24,14 +39,14 @@ class ResultReads(ExperimentCollection):
         """The result, or None when missing, expired or outside the tenancy filters."""
         require_id(id, field="id")
         scope = it.scope(filters)
-        ref = self.alive(self.table.get_item(keys.experiment_result_ref_key(id)))
-        owner = it.s(ref, "experimentId") if ref is not None else None
+        ref = self.alive(self._get(keys.experiment_result_ref_key(id)))
+        owner = ExperimentResultRefItem.decode_attributes(ref, _OWNER)["experiment_id"] if ref is not None else None
         if owner is None:
             return None
-        stored = self.alive(self.table.get_item(keys.experiment_result_key(owner, id)))
+        stored = self.alive(self._get(keys.experiment_result_key(owner, id)))
         if stored is None or not it.in_scope(stored, scope):
             return None
-        return self._decode_result(stored)
+        return ExperimentResultItem.record_from_raw(stored)
 
     def list_experiment_results(
         self,
@@ -53,27 +68,33 @@ class ResultReads(ExperimentCollection):
         page = it.window(pagination)
         field, direction = resolve_order(order_by, allowed=("startedAt", "createdAt"), default_field="startedAt",
                                          default_direction="ASC", strict=True)
-        equal = {"traceId": trace_id, "status": status, "organizationId": scope.organization_id,
-                 "projectId": scope.project_id}
+        model = ExperimentResultItem
+        equal = ((model.trace_id, trace_id), (model.status, status), (model.organization_id, scope.organization_id),
+                 (model.project_id, scope.project_id))
 
-        def flt(expr: Expr) -> str:
-            clauses = [f"{expr.name(self.spec.entity_attribute)} = {expr.s(it.ENTITY_RESULT)}", self.not_expired(expr)]
-            clauses += [f"{expr.name(a)} = {expr.s(v)}" for a, v in equal.items() if v is not None]
-            clauses += [f"contains({expr.name('tagSet')}, {expr.s(t)})" for t in (tags or [])]
-            return " AND ".join(clauses)
+        def condition() -> Condition:
+            match: Condition = IS_RESULT & model.not_expired(self.ttl.now_epoch())
+            for attribute, value in equal:
+                if value is not None:
+                    match &= attribute == value
+            for tag in tags or []:
+                match &= model.tag_set.contains(tag)
+            return match
 
+        flt = requests.condition_filter(condition)
         if field == "createdAt":
             query = listing.PartitionQuery(None, "pk", "sk", keys.experiment_key(experiment_id).pk,
                                            sk_prefix=keys.EXPERIMENT_RESULT_PREFIX, consistent=True)
             rows = listing.collect(self.table, [query], ascending=True, filter_builder=flt, offset=0, limit=None)
-            rows.sort(key=lambda r: f"{r['createdAt']['S']}#{keys.component(r['id']['S'])}",
-                      reverse=direction == "DESC")
-            return ExperimentResultsPage(results=[self._decode_result(r) for r in rows[page.offset:page.end]],
-                                         pagination=it.info(page, len(rows)))
-        queries = [listing.PartitionQuery("gsi1", "gsi1pk", "gsi1sk", keys.experiment_results_pk(experiment_id))]
+            ordered = [(model.decode_attributes(r, _CREATED), r) for r in rows]
+            ordered.sort(key=lambda o: (o[0]["created_at"], keys.component(o[0]["id"])), reverse=direction == "DESC")
+            return ExperimentResultsPage(
+                results=[model.record_from_raw(r) for _, r in ordered[page.offset:page.end]],
+                pagination=it.info(page, len(rows)))
+        queries = [listing.PartitionQuery(*_BY_EXPERIMENT, keys.experiment_results_pk(experiment_id))]
         items, total = listing.page_with_total(self.table, queries, ascending=direction == "ASC", filter_builder=flt,
                                                offset=page.offset, limit=page.limit)
-        return ExperimentResultsPage(results=[self._decode_result(r) for r in items],
+        return ExperimentResultsPage(results=[model.record_from_raw(r) for r in items],
                                      pagination=it.info(page, total or 0))
 
     def get_review_summary(self, *, filters: DatasetTenancyFilters | Mapping[str, Any] | None = None
@@ -81,18 +102,25 @@ class ResultReads(ExperimentCollection):
         """Per experiment with results: ``{experiment_id, total, needs_review, reviewed, complete}`` (from
         counters kept in the same transactions as the results)."""
         scope = it.scope(filters)
-        queries = [listing.PartitionQuery("gsi3", "gsi3pk", "gsi3sk", keys.experiments_global_pk(s))
+        queries = [listing.PartitionQuery(*_ALL, keys.experiments_global_pk(s))
                    for s in keys.all_shards(keys.GLOBAL_SHARDS)]
+        model = ExperimentItem
 
-        def flt(expr: Expr) -> str:
-            clauses = [f"{expr.name(self.spec.entity_attribute)} = {expr.s(it.ENTITY_EXPERIMENT)}",
-                       self.not_expired(expr), f"{expr.name('resultCount')} > {expr.n(0)}"]
-            for attr, value in (("organizationId", scope.organization_id), ("projectId", scope.project_id)):
+        def condition() -> Condition:
+            match: Condition = IS_EXPERIMENT & model.not_expired(self.ttl.now_epoch()) & (model.result_count > 0)
+            for attribute, value in ((model.organization_id, scope.organization_id),
+                                     (model.project_id, scope.project_id)):
                 if value is not None:
-                    clauses.append(f"{expr.name(attr)} = {expr.s(value)}")
-            return " AND ".join(clauses)
+                    match &= attribute == value
+            return match
 
-        rows = listing.collect(self.table, queries, ascending=True, filter_builder=flt, offset=0, limit=None)
-        return [ExperimentReviewCounts(experiment_id=r["id"]["S"], total=it.n(r, "resultCount"),
-                                       needs_review=it.n(r, "needsReview"), reviewed=it.n(r, "reviewed"),
-                                       complete=it.n(r, "complete")) for r in rows]
+        rows = listing.collect(self.table, queries, ascending=True, filter_builder=requests.condition_filter(condition),
+                               offset=0, limit=None)
+        summary: list[ExperimentReviewCounts] = []
+        for row in rows:
+            counts = model.decode_attributes(row, _SUMMARY)
+            summary.append(ExperimentReviewCounts(
+                experiment_id=counts["id"], total=counts["result_count"] or 0,
+                needs_review=counts["needs_review"] or 0, reviewed=counts["reviewed"] or 0,
+                complete=counts["complete"] or 0))
+        return summary

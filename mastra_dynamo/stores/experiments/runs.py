@@ -7,10 +7,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from mastra_dynamo.dynamo.client import key_attr
-from mastra_dynamo.dynamo.codec import check_item_size, encode_value
-from mastra_dynamo.dynamo.expressions import Expr
+from pynamodb.attributes import Attribute
+from pynamodb.constants import ALL_NEW
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
+from mastra_dynamo.dynamo.codec import check_item_size
 from mastra_dynamo.errors import ConflictError, NotFoundError, ValidationError
+from mastra_dynamo.models import requests
+from mastra_dynamo.models.experiments import IS_EXPERIMENT, ExperimentItem
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.datasets import UNSET, DatasetTenancyFilters, ListPagination, Unset
 from mastra_dynamo.records.experiments import Experiment, ExperimentsPage
@@ -22,6 +27,9 @@ from mastra_dynamo.validate import optional_id, require_id, resolve_order
 
 _UPDATABLE_EXPERIMENT = ("status", "total_items", "succeeded_count", "failed_count", "skipped_count",
                          "started_at", "completed_at", "name", "description", "metadata")
+_BY_DATASET = requests.index_keys(ExperimentItem.gsi2)
+_ALL = requests.index_keys(ExperimentItem.gsi3)
+_ORDER = ("id", "status")
 
 
 class ExperimentRuns(ExperimentCollection):
@@ -63,17 +71,14 @@ class ExperimentRuns(ExperimentCollection):
             "target_type": target_type, "target_id": target_id, "scorer_ids": scorer_ids, "status": "pending",
             "total_items": total_items, "agent_version": agent_version, "organization_id": organization_id,
             "project_id": project_id, "created_at": now, "updated_at": now}, what="experiment")
-        item = self._experiment_item(record, expires_at=self.ttl.expires_at("experiment"))
-        check_item_size(item, entity="experiment", entity_id=experiment_id)
-        expr = Expr()
-        t = expr.name(self.spec.ttl_attribute)
+        item = ExperimentItem.new(record, expires_at=self.ttl.expires_at("experiment"))
+        serialized = item.serialize()
+        check_item_size(serialized, entity="experiment", entity_id=experiment_id)
         try:
-            self.table.call("PutItem", **expr.apply({
-                "TableName": self.table.table_name, "Item": item,
-                "ConditionExpression": (f"attribute_not_exists({expr.name('pk')}) OR "
-                                        f"{t} <= {expr.n(self.ttl.now_epoch())}")}))
+            self.table.call("PutItem", **requests.put_item(self.table.table_name, item, serialized=serialized,
+                                                            condition=self._expired_or_absent_experiment()))
         except ConflictError:
-            if self.table.get_item(keys.experiment_key(experiment_id)) == item:
+            if self._get(keys.experiment_key(experiment_id)) == serialized:
                 return record  # a resend of this very request (its answer was lost) found its own write
             raise ConflictError(f"experiment {experiment_id!r} already exists", code="EXPERIMENT_ID_CONFLICT",
                                 details={"experiment_id": experiment_id}) from None
@@ -83,10 +88,10 @@ class ExperimentRuns(ExperimentCollection):
                              filters: DatasetTenancyFilters | Mapping[str, Any] | None = None) -> Experiment | None:
         """The experiment, or None when missing, expired or outside the tenancy filters."""
         require_id(id, field="id")
-        item = self.alive(self.table.get_item(keys.experiment_key(id)))
+        item = self.alive(self._get(keys.experiment_key(id)))
         if item is None or not it.in_scope(item, it.scope(filters)):
             return None
-        return self._decode_experiment(item)
+        return ExperimentItem.record_from_raw(item)
 
     def update_experiment(
         self,
@@ -118,34 +123,31 @@ class ExperimentRuns(ExperimentCollection):
                 del given[name_]
         probe = coerce(Experiment, {"id": id, "created_at": self.now(), "updated_at": self.now(), **given},
                        what="experiment")
-        expr = Expr()
-        sets: list[str] = []
-        removes: list[str] = []
+        attributes = ExperimentItem.get_attributes()
+        actions: list[Action] = []
         for field_name in given:
-            attr, kind = it.EXPERIMENT_FIELDS[field_name]
+            attribute = attributes[field_name]
             value = getattr(probe, field_name)
             if value is None:
-                removes.append(expr.name(attr))
+                actions.append(attribute.remove())
                 continue
             if hasattr(value, "model_dump"):
                 value = value.model_dump(by_alias=True, exclude_unset=True)
-            sets.append(f"{expr.name(attr)} = {expr.value(encode_value(value, kind, field=attr))}")
-        sets.append(f"{expr.name('updatedAt')} = {expr.s(keys.ts(self.now()))}")
-        condition = [f"attribute_exists({expr.name('pk')})", self.not_expired(expr)]
+            actions.append(attribute.set(value))
+        actions.append(ExperimentItem.updated_at.set(self.now()))
+        condition = self._live()
         if scope.organization_id is not None:
-            condition.append(f"{expr.name('organizationId')} = {expr.s(scope.organization_id)}")
+            condition &= ExperimentItem.organization_id == scope.organization_id
         if scope.project_id is not None:
-            condition.append(f"{expr.name('projectId')} = {expr.s(scope.project_id)}")
-        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+            condition &= ExperimentItem.project_id == scope.project_id
+        request = requests.update_key(self.table.table_name, keys.experiment_key(id), actions, condition=condition,
+                                      return_values=ALL_NEW)
         try:
-            result = self.table.call("UpdateItem", **expr.apply({
-                "TableName": self.table.table_name, "Key": key_attr(keys.experiment_key(id)),
-                "UpdateExpression": update, "ConditionExpression": " AND ".join(condition),
-                "ReturnValues": "ALL_NEW"}))
+            result = self.table.call("UpdateItem", **request)
         except ConflictError:
             raise NotFoundError(f"Experiment not found: {id}", code="EXPERIMENT_NOT_FOUND",
                                 details={"experiment_id": id}) from None
-        return self._decode_experiment(result["Attributes"])
+        return ExperimentItem.record_from_raw(result["Attributes"])
 
     def list_experiments(
         self,
@@ -173,43 +175,46 @@ class ExperimentRuns(ExperimentCollection):
         field, direction = resolve_order(order_by, allowed=("createdAt", "status"), default_field="createdAt",
                                          default_direction="DESC", strict=True)
         if dataset_id is not None:
-            queries = [listing.PartitionQuery("gsi2", "gsi2pk", "gsi2sk", keys.experiments_by_dataset_pk(dataset_id))]
+            queries = [listing.PartitionQuery(*_BY_DATASET, keys.experiments_by_dataset_pk(dataset_id))]
         else:
-            queries = [listing.PartitionQuery("gsi3", "gsi3pk", "gsi3sk", keys.experiments_global_pk(s))
+            queries = [listing.PartitionQuery(*_ALL, keys.experiments_global_pk(s))
                        for s in keys.all_shards(keys.GLOBAL_SHARDS)]
-        equal: dict[str, str | None] = {
-            "datasetId": dataset_id, "targetType": target_type, "targetId": target_id,
-            "agentVersion": agent_version, "status": status, "experimentSetId": experiment_set_id,
-            "comparisonId": comparison_id, "variantId": variant_id, "organizationId": scope.organization_id,
-            "projectId": scope.project_id}
+        model = ExperimentItem
+        equal: list[tuple[Attribute[Any], str | int | None]] = [
+            (model.dataset_id, dataset_id), (model.target_type, target_type), (model.target_id, target_id),
+            (model.agent_version, agent_version), (model.status, status),
+            (model.experiment_set_id, experiment_set_id), (model.comparison_id, comparison_id),
+            (model.variant_id, variant_id), (model.organization_id, scope.organization_id),
+            (model.project_id, scope.project_id), (model.trial_index, trial_index)]
 
-        def flt(expr: Expr) -> str:
-            clauses = [f"{expr.name(self.spec.entity_attribute)} = {expr.s(it.ENTITY_EXPERIMENT)}",
-                       self.not_expired(expr)]
-            clauses += [f"{expr.name(a)} = {expr.s(v)}" for a, v in equal.items() if v is not None]
-            if trial_index is not None:
-                clauses.append(f"{expr.name('trialIndex')} = {expr.n(trial_index)}")
-            return " AND ".join(clauses)
+        def condition() -> Condition:
+            match: Condition = IS_EXPERIMENT & model.not_expired(self.ttl.now_epoch())
+            for attribute, value in equal:
+                if value is not None:
+                    match &= attribute == value
+            return match
 
+        flt = requests.condition_filter(condition)
         if field == "status":
             rows = listing.collect(self.table, queries, ascending=True, filter_builder=flt, offset=0, limit=None)
-            rows.sort(key=lambda r: r["id"]["S"])
-            rows.sort(key=lambda r: it.s(r, "status") or "", reverse=direction == "DESC")
-            chosen = rows[page.offset:page.end]
-            return ExperimentsPage(experiments=[self._decode_experiment(r) for r in chosen],
+            ordered = [(model.decode_attributes(r, _ORDER), r) for r in rows]
+            ordered.sort(key=lambda o: o[0]["id"])
+            ordered.sort(key=lambda o: o[0]["status"] or "", reverse=direction == "DESC")
+            chosen = [r for _, r in ordered[page.offset:page.end]]
+            return ExperimentsPage(experiments=[model.record_from_raw(r) for r in chosen],
                                    pagination=it.info(page, len(rows)))
         items, total = listing.page_with_total(self.table, queries, ascending=direction == "ASC",
                                                filter_builder=flt, offset=page.offset, limit=page.limit)
-        return ExperimentsPage(experiments=[self._decode_experiment(r) for r in items],
+        return ExperimentsPage(experiments=[model.record_from_raw(r) for r in items],
                                pagination=it.info(page, total or 0))
 
     def delete_experiment(self, *, id: str, filters: DatasetTenancyFilters | Mapping[str, Any] | None = None) -> None:
         """Delete the experiment and all its results (idempotent; not atomic: calling again finishes an
         interrupted delete). Missing or outside the tenancy filters: no-op."""
         require_id(id, field="id")
-        item = self.table.get_item(keys.experiment_key(id))
+        item = self._get(keys.experiment_key(id))
         if item is not None:
             if self.alive(item) is not None and not it.in_scope(item, it.scope(filters)):
                 return
-            self.table.call("DeleteItem", TableName=self.table.table_name, Key=key_attr(keys.experiment_key(id)))
+            self.table.call("DeleteItem", **requests.delete_item(self.table.table_name, keys.experiment_key(id)))
         self._delete_children(id)
