@@ -26,20 +26,29 @@ domain) without registering a model for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, ClassVar, cast
 
-from pynamodb.attributes import Attribute, BooleanAttribute, UnicodeAttribute, UnicodeSetAttribute
-from pynamodb.constants import NUMBER
+from pynamodb.attributes import (
+    Attribute,
+    BooleanAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+from pynamodb.constants import NULL, NUMBER
 from pynamodb.expressions.condition import Condition
 
 from mastra_dynamo.dynamo.codec import Item, encode_number
-from mastra_dynamo.models.attributes import JsonAttribute, TimestampAttribute
+from mastra_dynamo.models.attributes import JsonAttribute, SelfTypedAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
 from mastra_dynamo.records.experiments import Experiment, ExperimentResult
 from mastra_dynamo.schema import keys
+from mastra_dynamo.schema.keys import Key
+from mastra_dynamo.schema.table import TABLE_SPEC
 from mastra_dynamo.validate import utf8_size
 
 ENTITY_EXPERIMENT = "experiment"
@@ -89,13 +98,109 @@ class SortedStringSetAttribute(UnicodeSetAttribute):
         return sorted(set(value)) or None
 
 
+def serialize_values(model: type[TableItem], key: Key, values: Mapping[str, Any]) -> Item:
+    """``model(key.pk, key.sk, **values).serialize()`` without building the model instance (PynamoDB's
+    instance set-up and ``_container_serialize`` visit every declared attribute): each given value is
+    serialized by its attribute, None values are absent, ``_et`` and ``_sv`` are the model's. An ``int``
+    ``ttl`` is taken as epoch seconds (``epoch_datetime(ttl)``)."""
+    plan = _serializers(model)
+    item: Item = {}
+    for name, value in ((_PK, key.pk), (_SK, key.sk), (_ET, model), (_SV, TABLE_SPEC.schema_version),
+                        *values.items()):
+        if value is None:
+            continue
+        attr_name, attr_type, serialize = plan[name]
+        serialized = serialize(value)
+        if attr_type is None:
+            item[attr_name] = serialized
+        elif serialized is not None:
+            item[attr_name] = {attr_type: serialized}
+    return item
+
+
+_PK, _SK, _ET, _SV = "pk", "sk", "item_type", "schema_version"
+_Serializer = tuple[str, str | None, Callable[[Any], Any]]
+
+
+@cache
+def _serializers(model: type[TableItem]) -> dict[str, _Serializer]:
+    """Per attribute (Python name): its stored name, its DynamoDB type (None: a self-typed attribute, whose
+    serialized form is the typed value) and its serializer."""
+    plan: dict[str, _Serializer] = {}
+    for name, attribute in model.get_attributes().items():
+        serialize: Callable[[Any], Any] = attribute.serialize
+        if isinstance(attribute, TTLAttribute):
+            serialize = _ttl_serializer(attribute)
+        attr_type = None if isinstance(attribute, SelfTypedAttribute) else attribute.attr_type
+        plan[name] = (attribute.attr_name, attr_type, serialize)
+    return plan
+
+
+def _ttl_serializer(attribute: TTLAttribute) -> Callable[[Any], Any]:
+    serialize_datetime: Callable[[Any], Any] = attribute.serialize
+
+    def serialize(value: Any) -> Any:
+        return EPOCH_SECONDS.serialize(value) if isinstance(value, int) else serialize_datetime(value)
+
+    return serialize
+
+
+class EpochSecondsAttribute(Attribute[int]):
+    """Whole epoch seconds (``N``), as ``TTLAttribute`` stores ``epoch_datetime(seconds)``."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: int) -> str:
+        return str(int(value))
+
+    def deserialize(self, value: str) -> int:
+        return int(Decimal(value))
+
+
+EPOCH_SECONDS = EpochSecondsAttribute(attr_name=TABLE_SPEC.ttl_attribute)
+"""Whole epoch seconds as a ``ttl`` value (``N``): what ``TableItem.ttl`` stores for ``epoch_datetime(s)``,
+without its datetime round trip. :func:`serialize_values` takes an ``int`` ``ttl`` this way."""
+
+
+def decoder(model: type[TableItem], names: tuple[str, ...]) -> Callable[[Item], dict[str, Any]]:
+    """``model.decode_attributes(raw, names)`` without the attributes that are absent or NULL, as one
+    function with the attributes looked up once (the read paths decode every listed item with it)."""
+    attributes = model.get_attributes()
+    plan = tuple((name, attributes[name].attr_name, attributes[name].get_value, attributes[name].deserialize)
+                 for name in names)
+
+    def decode(raw: Item) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, attr_name, get_value, deserialize in plan:
+            value = raw.get(attr_name)
+            if value and NULL not in value:
+                out[name] = deserialize(get_value(value))
+        return out
+
+    return decode
+
+
+class CounterAttribute(Attribute[int]):
+    """A counter the store keeps (``N``, an ``int``; changed by ADD): no validation, it is never user input."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: int) -> str:
+        return str(int(value))
+
+    def deserialize(self, value: str) -> int:
+        return int(Decimal(value))
+
+
 def epoch_of(expires: datetime | None) -> int | None:
     """A decoded ``ttl`` as epoch seconds (None: kept forever)."""
     return None if expires is None else int(expires.timestamp())
 
 
-def _present(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in values.items() if value is not None}
+def _for_model(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` for a model instance: an ``int`` ``ttl`` (epoch seconds) as the datetime TTLAttribute takes."""
+    expires = values.get("ttl")
+    return values if expires is None else {**values, "ttl": epoch_datetime(expires)}
 
 
 # ---------------------------------------------------------------------------- experiment
@@ -131,10 +236,10 @@ class ExperimentItem(TableItem, discriminator=ENTITY_EXPERIMENT):
     updated_at = TimestampAttribute(attr_name="updatedAt")
 
     # review counters, changed in the same transaction as every result write
-    result_count = IntegerAttribute(null=True, field="experiment.resultCount", attr_name="resultCount")
-    needs_review = IntegerAttribute(null=True, field="experiment.needsReview", attr_name="needsReview")
-    reviewed = IntegerAttribute(null=True, field="experiment.reviewed", attr_name="reviewed")
-    complete = IntegerAttribute(null=True, field="experiment.complete", attr_name="complete")
+    result_count = CounterAttribute(null=True, attr_name="resultCount")
+    needs_review = CounterAttribute(null=True, attr_name="needsReview")
+    reviewed = CounterAttribute(null=True, attr_name="reviewed")
+    complete = CounterAttribute(null=True, attr_name="complete")
 
     # index keys: gsi2 by dataset (only with a dataset), gsi3 all experiments (write-sharded)
     gsi2pk = UnicodeAttribute(null=True)
@@ -153,6 +258,17 @@ class ExperimentItem(TableItem, discriminator=ENTITY_EXPERIMENT):
     @classmethod
     def new(cls, record: Experiment, *, expires_at: int | None) -> ExperimentItem:
         """The item of a new experiment: its fields, counters at 0, index keys, retention."""
+        key, values = cls._values(record, expires_at)
+        return cls(key.pk, key.sk, **_for_model(values))
+
+    @classmethod
+    def serialized(cls, record: Experiment, *, expires_at: int | None) -> Item:
+        """``new(record, expires_at=...).serialize()``, serialized attribute by attribute."""
+        key, values = cls._values(record, expires_at)
+        return serialize_values(cls, key, values)
+
+    @classmethod
+    def _values(cls, record: Experiment, expires_at: int | None) -> tuple[Key, dict[str, Any]]:
         data = record.model_dump(by_alias=False, mode="python", exclude_none=True)
         values: dict[str, Any] = {name: data[name] for name in cls.FIELDS if name in data}
         values.update(dict.fromkeys(cls.COUNTERS, 0))
@@ -163,16 +279,16 @@ class ExperimentItem(TableItem, discriminator=ENTITY_EXPERIMENT):
             values["gsi2pk"] = keys.experiments_by_dataset_pk(record.dataset_id)
             values["gsi2sk"] = sk
         if expires_at is not None:
-            values["ttl"] = epoch_datetime(expires_at)
-        key = keys.experiment_key(record.id)
-        return cls(key.pk, key.sk, **values)
+            values["ttl"] = expires_at
+        return keys.experiment_key(record.id), values
 
     @classmethod
     def record_from_raw(cls, raw: Item) -> Experiment:
         """The stored experiment as its record (absent attributes take the record's defaults)."""
-        return Experiment.model_validate(_present(cls.decode_attributes(raw, cls.FIELDS)))
+        return Experiment.model_validate(_DECODE_EXPERIMENT(raw))
 
 
+_DECODE_EXPERIMENT = decoder(ExperimentItem, ExperimentItem.FIELDS)
 IS_EXPERIMENT: Condition = ExperimentItem.item_type == ExperimentItem
 """Filter condition: the item is an experiment (``_et = experiment``)."""
 
@@ -227,6 +343,19 @@ class ExperimentResultItem(TableItem, discriminator=ENTITY_RESULT):
     def new(cls, record: ExperimentResult, *, rev: int, link_dataset_id: str | None,
             expires_at: int | None) -> ExperimentResultItem:
         """The item of ``record`` at revision ``rev``."""
+        key, values = cls._values(record, rev, link_dataset_id, expires_at)
+        return cls(key.pk, key.sk, **_for_model(values))
+
+    @classmethod
+    def serialized(cls, record: ExperimentResult, *, rev: int, link_dataset_id: str | None,
+                   expires_at: int | None) -> Item:
+        """``new(...).serialize()``, serialized attribute by attribute."""
+        key, values = cls._values(record, rev, link_dataset_id, expires_at)
+        return serialize_values(cls, key, values)
+
+    @classmethod
+    def _values(cls, record: ExperimentResult, rev: int, link_dataset_id: str | None,
+                expires_at: int | None) -> tuple[Key, dict[str, Any]]:
         data = record.model_dump(by_alias=False, mode="python", exclude_none=True)
         values: dict[str, Any] = {name: data[name] for name in cls.FIELDS if name in data}
         if record.tags:
@@ -237,16 +366,16 @@ class ExperimentResultItem(TableItem, discriminator=ENTITY_RESULT):
         values["gsi1pk"] = keys.experiment_results_pk(record.experiment_id)
         values["gsi1sk"] = keys.time_sk(record.started_at, record.id)
         if expires_at is not None:
-            values["ttl"] = epoch_datetime(expires_at)
-        key = keys.experiment_result_key(record.experiment_id, record.id)
-        return cls(key.pk, key.sk, **values)
+            values["ttl"] = expires_at
+        return keys.experiment_result_key(record.experiment_id, record.id), values
 
     @classmethod
     def record_from_raw(cls, raw: Item) -> ExperimentResult:
         """The stored result as its record."""
-        return ExperimentResult.model_validate(_present(cls.decode_attributes(raw, cls.FIELDS)))
+        return ExperimentResult.model_validate(_DECODE_RESULT(raw))
 
 
+_DECODE_RESULT = decoder(ExperimentResultItem, ExperimentResultItem.FIELDS)
 IS_RESULT: Condition = ExperimentResultItem.item_type == ExperimentResultItem
 """Filter condition: the item is an experiment result (``_et = experiment_result``)."""
 
@@ -282,11 +411,17 @@ class ExperimentResultRefItem(TableItem, discriminator=ENTITY_RESULT_REF):
     @classmethod
     def new(cls, record: ExperimentResult, *, expires_at: int | None) -> ExperimentResultRefItem:
         key = keys.experiment_result_ref_key(record.id)
-        item = cls(key.pk, key.sk, experiment_id=record.experiment_id, item_id=record.item_id,
-                   attempt=record.attempt)
-        if expires_at is not None:
-            item.ttl = epoch_datetime(expires_at)
-        return item
+        return cls(key.pk, key.sk, **_for_model(cls._values(record, expires_at)))
+
+    @classmethod
+    def serialized(cls, record: ExperimentResult, *, expires_at: int | None) -> Item:
+        """``new(...).serialize()``, serialized attribute by attribute."""
+        return serialize_values(cls, keys.experiment_result_ref_key(record.id), cls._values(record, expires_at))
+
+    @staticmethod
+    def _values(record: ExperimentResult, expires_at: int | None) -> dict[str, Any]:
+        return {"experiment_id": record.experiment_id, "item_id": record.item_id, "attempt": record.attempt,
+                "ttl": expires_at}
 
 
 class DatasetItemLinkItem(TableItem, discriminator=ENTITY_ITEM_LINK):
@@ -300,11 +435,18 @@ class DatasetItemLinkItem(TableItem, discriminator=ENTITY_ITEM_LINK):
     @classmethod
     def new(cls, dataset_id: str, record: ExperimentResult, *, expires_at: int | None) -> DatasetItemLinkItem:
         key = keys.dataset_item_link_key(dataset_id, record.item_id, record.experiment_id, record.id)
-        item = cls(key.pk, key.sk, dataset_id=dataset_id, item_id=record.item_id,
-                   experiment_id=record.experiment_id, result_id=record.id)
-        if expires_at is not None:
-            item.ttl = epoch_datetime(expires_at)
-        return item
+        return cls(key.pk, key.sk, **_for_model(cls._values(dataset_id, record, expires_at)))
+
+    @classmethod
+    def serialized(cls, dataset_id: str, record: ExperimentResult, *, expires_at: int | None) -> Item:
+        """``new(...).serialize()``, serialized attribute by attribute."""
+        key = keys.dataset_item_link_key(dataset_id, record.item_id, record.experiment_id, record.id)
+        return serialize_values(cls, key, cls._values(dataset_id, record, expires_at))
+
+    @staticmethod
+    def _values(dataset_id: str, record: ExperimentResult, expires_at: int | None) -> dict[str, Any]:
+        return {"dataset_id": dataset_id, "item_id": record.item_id, "experiment_id": record.experiment_id,
+                "result_id": record.id, "ttl": expires_at}
 
 
 class DatasetItemPointerView(TableItem):

@@ -16,18 +16,31 @@ import pytest
 from mastra_dynamo.dynamo.codec import COMPRESS_MIN_BYTES, FieldKind, Item, decode_json, encode_value
 from mastra_dynamo.errors import ValidationError
 from mastra_dynamo.models import requests
+from mastra_dynamo.models.base import TableItem, epoch_datetime
 from mastra_dynamo.models.experiments import (
+    EPOCH_SECONDS,
     DatasetItemLinkItem,
     DatasetItemPointerView,
     ExperimentItem,
     ExperimentResultItem,
     ExperimentResultRefItem,
     ExperimentResultSlotItem,
+    decoder,
     not_purged,
 )
 from mastra_dynamo.records.experiments import Experiment, ExperimentResult
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.table import TABLE_SPEC
+from mastra_dynamo.stores.experiments.collection import absent_or_expired, live
+from mastra_dynamo.stores.experiments.shapes import (
+    KEY_MARK,
+    UNBOUND,
+    Marks,
+    filter_shape,
+    key_values,
+    put_shape,
+    shape,
+)
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
 LATER = NOW + timedelta(seconds=90)
@@ -266,3 +279,97 @@ def test_a_tag_filter_names_one_element_of_the_set() -> None:
     values: dict[str, Any] = {}
     expression = ExperimentResultItem.tag_set.contains("x").serialize(names, values)
     assert expression == "contains (#0, :0)" and names == {"tagSet": "#0"} and values == {":0": {"S": "x"}}
+
+
+# ---------------------------------------------------------------------------- cheap paths
+@pytest.mark.parametrize("expires_at", [None, EXPIRES])
+def test_serializing_attribute_by_attribute_equals_the_models_serialize(expires_at: int | None) -> None:
+    for record in EXPERIMENTS.values():
+        assert ExperimentItem.serialized(record, expires_at=expires_at) == ExperimentItem.new(
+            record, expires_at=expires_at).serialize()
+    for result in RESULTS.values():
+        for link in (None, "ds"):
+            assert ExperimentResultItem.serialized(result, rev=2, link_dataset_id=link, expires_at=expires_at) == (
+                ExperimentResultItem.new(result, rev=2, link_dataset_id=link, expires_at=expires_at).serialize())
+        assert ExperimentResultRefItem.serialized(result, expires_at=expires_at) == ExperimentResultRefItem.new(
+            result, expires_at=expires_at).serialize()
+        assert DatasetItemLinkItem.serialized("ds", result, expires_at=expires_at) == DatasetItemLinkItem.new(
+            "ds", result, expires_at=expires_at).serialize()
+
+
+def test_a_bound_shape_is_the_request_pynamodb_builds() -> None:
+    """Shapes built once with marked values, bound to a call's values, equal the requests PynamoDB builds
+    with those values (keys, ``now``, JSON values, sets, counter deltas)."""
+    now = 1_800_000_000
+    key = keys.experiment_result_slot_key("e1", "i1", 0)
+    slot = ExperimentResultSlotItem
+
+    def slot_request(marks: Marks) -> dict[str, Any]:
+        actions = [marks.set("result_id", slot.result_id), slot.item_type.set(slot),
+                   slot.result_ids.add(marks("ids", slot.result_ids))]
+        return requests.update_key(UNBOUND, KEY_MARK, actions, condition=absent_or_expired(marks))
+
+    bound = shape(("test", "slot"), slot_request).bind("t", {**key_values(key), "result_id": "r1", "ids": {"r1"},
+                                                             "now": now})
+    assert bound == requests.update_key(
+        "t", key, [slot.result_id.set("r1"), slot.item_type.set(slot), slot.result_ids.add({"r1"})],
+        condition=TableItem.pk.does_not_exist() | ~TableItem.not_expired(1_800_000_000))
+
+    result = ExperimentResultItem
+    result_key = keys.experiment_result_key("e1", "r1")
+
+    def review(marks: Marks) -> dict[str, Any]:
+        return requests.update_key(UNBOUND, KEY_MARK, [marks.set("metadata", result.metadata),
+                                                       result.comment.remove(), result.rev.set((result.rev | 0) + 1)],
+                                   condition=result.rev == marks("rev", result.rev))
+
+    for metadata in ({"small": 1}, BIG):
+        bound = shape(("test", "review"), review).bind("t", {**key_values(result_key), "metadata": metadata,
+                                                             "rev": 4})
+        assert bound == requests.update_key(
+            "t", result_key, [result.metadata.set(metadata), result.comment.remove(),
+                              result.rev.set((result.rev | 0) + 1)], condition=result.rev == 4)
+    experiment = ExperimentItem
+    counters = shape(("test", "counters"), lambda marks: requests.update_key(
+        UNBOUND, KEY_MARK, [experiment.result_count.add(marks("d", experiment.result_count))],
+        condition=live(marks)))
+    exp_key = keys.experiment_key("e1")
+    assert counters.bind("t", {**key_values(exp_key), "d": -1, "now": now}) == requests.update_key(
+        "t", exp_key, [experiment.result_count.add(-1)],
+        condition=TableItem.pk.exists() & TableItem.not_expired(1_800_000_000))
+
+
+def test_a_bound_put_carries_the_item_and_its_condition() -> None:
+    record = RESULTS["every field"]
+    raw = ExperimentResultItem.serialized(record, rev=1, link_dataset_id=None, expires_at=None)
+    model = ExperimentResultItem.new(record, rev=1, link_dataset_id=None, expires_at=None)
+    bound = put_shape(("test", "create"), absent_or_expired).bind("t", {"now": 1_800_000_000},
+                                                                 Item=raw)
+    assert bound == requests.put_item("t", model, condition=(
+        TableItem.pk.does_not_exist() | ~TableItem.not_expired(1_800_000_000)))
+
+
+def test_a_bound_filter_is_the_condition_pynamodb_serializes() -> None:
+    model = ExperimentResultItem
+    filtered = filter_shape(("test", "filter"), lambda marks: (
+        model.item_type == model) & TableItem.not_expired(marks("now", EPOCH_SECONDS)) & (
+        model.status == marks("status", model.status)))
+    bound = filtered.bind({"now": 1_800_000_000, "status": "reviewed"})
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    expected_names: dict[str, str] = {}
+    expected_values: dict[str, Any] = {}
+    expected = ((model.item_type == model) & TableItem.not_expired(1_800_000_000)
+                & (model.status == "reviewed")).serialize(expected_names, expected_values)
+    assert bound.serialize(names, values) == expected
+    assert (names, values) == (expected_names, expected_values)
+
+
+def test_the_cheap_decoder_is_decode_attributes_without_the_absent() -> None:
+    raw = ExperimentResultItem.serialized(RESULTS["every field"], rev=1, link_dataset_id="d", expires_at=EXPIRES)
+    raw["comment"] = {"NULL": True}
+    del raw["traceId"]
+    decoded = ExperimentResultItem.decode_attributes(raw, ExperimentResultItem.FIELDS)
+    assert decoder(ExperimentResultItem, ExperimentResultItem.FIELDS)(raw) == {
+        name: value for name, value in decoded.items() if value is not None}
+    assert EPOCH_SECONDS.serialize(EXPIRES) == TableItem.ttl.serialize(epoch_datetime(EXPIRES))

@@ -13,12 +13,13 @@ from pynamodb.expressions.projection import create_projection_expression
 
 from mastra_dynamo.dynamo.codec import Item, check_item_size
 from mastra_dynamo.models import requests
-from mastra_dynamo.models.base import TableItem, epoch_datetime
-from mastra_dynamo.models.experiments import ExperimentItem, ExperimentResultItem
+from mastra_dynamo.models.base import TableItem
+from mastra_dynamo.models.experiments import EPOCH_SECONDS, ExperimentItem, ExperimentResultItem
 from mastra_dynamo.records.experiments import Experiment, ExperimentResult
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.stores.base import DynamoDomain
+from mastra_dynamo.stores.experiments.shapes import Marks
 
 _CHILD_KEYS = ("pk", "sk")
 _RESULT_LINKS = ("id", "item_id", "link_dataset_id")
@@ -43,6 +44,16 @@ def projected_query(key_condition: Condition, projection: list[Attribute[Any]], 
     return params
 
 
+def absent_or_expired(marks: Marks) -> Condition:
+    """A create: no item at the key, or only an expired one (at the call's ``now``)."""
+    return cast(Condition, TableItem.pk.does_not_exist() | ~TableItem.not_expired(marks("now", EPOCH_SECONDS)))
+
+
+def live(marks: Marks) -> Condition:
+    """The item exists and has not expired (at the call's ``now``)."""
+    return cast(Condition, TableItem.pk.exists() & TableItem.not_expired(marks("now", EPOCH_SECONDS)))
+
+
 class ExperimentCollection(DynamoDomain):
     """Item building and decoding bound to the store, and the delete of an experiment's children."""
 
@@ -50,25 +61,20 @@ class ExperimentCollection(DynamoDomain):
     @staticmethod
     def _experiment_item(record: Experiment, *, expires_at: int | None) -> Item:
         """The stored form of a new experiment (``ExperimentItem.new(...).serialize()``)."""
-        return ExperimentItem.new(record, expires_at=expires_at).serialize()
+        return ExperimentItem.serialized(record, expires_at=expires_at)
 
     @staticmethod
     def _decode_experiment(item: Item) -> Experiment:
         return ExperimentItem.record_from_raw(item)
 
     @staticmethod
-    def _result_model(record: ExperimentResult, *, rev: int, link_dataset_id: str | None,
-                      expires_at: int | None) -> tuple[ExperimentResultItem, Item]:
-        """The result's model and its serialized item (at most the safe item size)."""
-        item = ExperimentResultItem.new(record, rev=rev, link_dataset_id=link_dataset_id, expires_at=expires_at)
-        serialized = item.serialize()
-        check_item_size(serialized, entity="experiment result", entity_id=record.id)
-        return item, serialized
-
-    def _result_item(self, record: ExperimentResult, *, rev: int, link_dataset_id: str | None,
+    def _result_item(record: ExperimentResult, *, rev: int, link_dataset_id: str | None,
                      expires_at: int | None) -> Item:
-        """The stored form of a result at revision ``rev``."""
-        return self._result_model(record, rev=rev, link_dataset_id=link_dataset_id, expires_at=expires_at)[1]
+        """The stored form of a result at revision ``rev`` (at most the safe item size)."""
+        item = ExperimentResultItem.serialized(record, rev=rev, link_dataset_id=link_dataset_id,
+                                               expires_at=expires_at)
+        check_item_size(item, entity="experiment result", entity_id=record.id)
+        return item
 
     @staticmethod
     def _decode_result(item: Item) -> ExperimentResult:
@@ -81,18 +87,9 @@ class ExperimentCollection(DynamoDomain):
                                                                            consistent=True)).get("Item")
         return item
 
-    def _absent_or_expired(self) -> Condition:
-        """A create: no item at the key, or only an expired one."""
-        return cast(Condition, TableItem.pk.does_not_exist() | ~TableItem.not_expired(self.ttl.now_epoch()))
-
-    def _live(self) -> Condition:
-        """The item exists and has not expired."""
-        return cast(Condition, TableItem.pk.exists() & TableItem.not_expired(self.ttl.now_epoch()))
-
-    def _expired_or_absent_experiment(self) -> Condition:
-        """The condition of ``create_experiment``: no experiment under the id, or an expired one."""
-        return cast(Condition, TableItem.pk.does_not_exist()
-                    | (TableItem.ttl <= epoch_datetime(self.ttl.now_epoch())))
+    def _now(self) -> int:
+        """``now`` of a condition: the TTL clock's epoch second (items expired at it count as absent)."""
+        return self.ttl.now_epoch()
 
     # ------------------------------------------------------------------ children
     def _delete_children(self, experiment_id: str) -> None:

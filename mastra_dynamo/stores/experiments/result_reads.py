@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pynamodb.attributes import UnicodeAttribute
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
 
 from mastra_dynamo.errors import ValidationError
 from mastra_dynamo.models import requests
+from mastra_dynamo.models.base import TableItem
 from mastra_dynamo.models.experiments import (
+    EPOCH_SECONDS,
     IS_EXPERIMENT,
     IS_RESULT,
     ExperimentItem,
@@ -22,12 +26,15 @@ from mastra_dynamo.schema import keys
 from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.experiments import items as it
 from mastra_dynamo.stores.experiments.collection import ExperimentCollection
+from mastra_dynamo.stores.experiments.shapes import FilterShape, Marks, filter_shape
 from mastra_dynamo.validate import is_list, require_id, resolve_order
 
 _OWNER = ("experiment_id",)
 _CREATED = ("created_at", "id")
 _SUMMARY = ("id", *ExperimentItem.COUNTERS)
 _BY_EXPERIMENT = requests.index_keys(ExperimentResultItem.gsi1)
+_ONE_TAG = UnicodeAttribute(attr_name=ExperimentResultItem.tag_set.attr_name)
+"""One element of ``tagSet`` (a ``contains`` operand is a string, not a set)."""
 _ALL = requests.index_keys(ExperimentItem.gsi3)
 
 
@@ -69,19 +76,12 @@ class ResultReads(ExperimentCollection):
         field, direction = resolve_order(order_by, allowed=("startedAt", "createdAt"), default_field="startedAt",
                                          default_direction="ASC", strict=True)
         model = ExperimentResultItem
-        equal = ((model.trace_id, trace_id), (model.status, status), (model.organization_id, scope.organization_id),
-                 (model.project_id, scope.project_id))
-
-        def condition() -> Condition:
-            match: Condition = IS_RESULT & model.not_expired(self.ttl.now_epoch())
-            for attribute, value in equal:
-                if value is not None:
-                    match &= attribute == value
-            for tag in tags or []:
-                match &= model.tag_set.contains(tag)
-            return match
-
-        flt = requests.condition_filter(condition)
+        equal = {"trace_id": trace_id, "status": status, "organization_id": scope.organization_id,
+                 "project_id": scope.project_id}
+        given = {name: value for name, value in equal.items() if value is not None}
+        tag_values = {f"tag{i}": tag for i, tag in enumerate(tags or [])}
+        bound = _results_filter(tuple(given), len(tag_values)).bind({**given, **tag_values, "now": self._now()})
+        flt = requests.condition_filter(lambda: bound)
         if field == "createdAt":
             query = listing.PartitionQuery(None, "pk", "sk", keys.experiment_key(experiment_id).pk,
                                            sk_prefix=keys.EXPERIMENT_RESULT_PREFIX, consistent=True)
@@ -105,17 +105,11 @@ class ResultReads(ExperimentCollection):
         queries = [listing.PartitionQuery(*_ALL, keys.experiments_global_pk(s))
                    for s in keys.all_shards(keys.GLOBAL_SHARDS)]
         model = ExperimentItem
-
-        def condition() -> Condition:
-            match: Condition = IS_EXPERIMENT & model.not_expired(self.ttl.now_epoch()) & (model.result_count > 0)
-            for attribute, value in ((model.organization_id, scope.organization_id),
-                                     (model.project_id, scope.project_id)):
-                if value is not None:
-                    match &= attribute == value
-            return match
-
-        rows = listing.collect(self.table, queries, ascending=True, filter_builder=requests.condition_filter(condition),
-                               offset=0, limit=None)
+        tenancy = {"organization_id": scope.organization_id, "project_id": scope.project_id}
+        given = {name: value for name, value in tenancy.items() if value is not None}
+        bound = _summary_filter(tuple(given)).bind({**given, "now": self._now()})
+        rows = listing.collect(self.table, queries, ascending=True, filter_builder=requests.condition_filter(
+            lambda: bound), offset=0, limit=None)
         summary: list[ExperimentReviewCounts] = []
         for row in rows:
             counts = model.decode_attributes(row, _SUMMARY)
@@ -124,3 +118,33 @@ class ResultReads(ExperimentCollection):
                 needs_review=counts["needs_review"] or 0, reviewed=counts["reviewed"] or 0,
                 complete=counts["complete"] or 0))
         return summary
+
+
+def _results_filter(given: tuple[str, ...], tags: int) -> FilterShape:
+    """``list_experiment_results``: results, alive, equal to each ``given`` filter, carrying ``tags`` tags
+    (marked ``tag0``, ``tag1``...)."""
+
+    def build(marks: Marks) -> Condition:
+        attributes = ExperimentResultItem.get_attributes()
+        match: Condition = IS_RESULT & TableItem.not_expired(marks("now", EPOCH_SECONDS))
+        for name in given:
+            match &= attributes[name] == marks(name, attributes[name])
+        for i in range(tags):
+            match &= Path(_ONE_TAG).contains(marks(f"tag{i}", _ONE_TAG))
+        return match
+
+    return filter_shape(("list_experiment_results", given, tags), build)
+
+
+def _summary_filter(given: tuple[str, ...]) -> FilterShape:
+    """``get_review_summary``: experiments, alive, with results, in the ``given`` tenancy."""
+
+    def build(marks: Marks) -> Condition:
+        attributes = ExperimentItem.get_attributes()
+        match: Condition = (IS_EXPERIMENT & TableItem.not_expired(marks("now", EPOCH_SECONDS))
+                            & (ExperimentItem.result_count > 0))
+        for name in given:
+            match &= attributes[name] == marks(name, attributes[name])
+        return match
+
+    return filter_shape(("get_review_summary", given), build)

@@ -13,14 +13,15 @@ from datetime import datetime
 from typing import Any, cast
 
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 
 from mastra_dynamo.dynamo.client import TransactionCancelled
 from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.errors import ConflictError, NotFoundError, ValidationError
 from mastra_dynamo.models import requests
-from mastra_dynamo.models.base import epoch_datetime
 from mastra_dynamo.models.experiments import (
+    EPOCH_SECONDS,
     DatasetItemLinkItem,
     DatasetItemPointerView,
     ExperimentItem,
@@ -34,9 +35,11 @@ from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.datasets import UNSET, DatasetTenancyFilters, Unset
 from mastra_dynamo.records.experiments import ExperimentResult, ExperimentResultInput
 from mastra_dynamo.schema import keys
+from mastra_dynamo.schema.table import TABLE_SPEC
 from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES
 from mastra_dynamo.stores.experiments import items as it
-from mastra_dynamo.stores.experiments.collection import ExperimentCollection
+from mastra_dynamo.stores.experiments.collection import ExperimentCollection, absent_or_expired, live
+from mastra_dynamo.stores.experiments.shapes import KEY_MARK, UNBOUND, Marks, Shape, key_values, put_shape, shape
 from mastra_dynamo.validate import optional_id, require_id
 
 _OWNER = ("organization_id", "project_id", "ttl")
@@ -193,37 +196,41 @@ class ResultWrites(ExperimentCollection):
         link_dataset: str | None = item_pointer["dataset_id"]
         expires_at = epoch_of(owner["ttl"])
         rev = (stored["rev"] or 0) + 1 if stored is not None else 1
-        item, serialized = self._result_model(record, rev=rev, link_dataset_id=link_dataset, expires_at=expires_at)
+        serialized = self._result_item(record, rev=rev, link_dataset_id=link_dataset, expires_at=expires_at)
         table = self.table.table_name
+        at_now = {"now": self._now()}
         actions: list[dict[str, Any]] = []
         roles: list[str] = []
 
-        def add(role: str, action: dict[str, Any]) -> None:
+        def add(role: str, kind: requests.TransactKind, request: dict[str, Any]) -> None:
             roles.append(role)
-            actions.append(action)
+            actions.append(requests.transact(kind, request))
 
         if stored is not None:
-            add("result", requests.transact("Put", requests.put_item(
-                table, item, serialized=serialized, condition=_same_revision(stored["rev"]))))
+            if stored["rev"] is None:
+                add("result", "Put", put_shape("no revision", _no_revision).bind(table, {}, Item=serialized))
+            else:
+                add("result", "Put", put_shape("revision", _same_revision).bind(table, {"rev": stored["rev"]},
+                                                                                Item=serialized))
         else:
-            add("result", requests.transact("Put", requests.put_item(
-                table, item, serialized=serialized, condition=self._absent_or_expired())))
-            add("ref", requests.transact("Put", requests.put_item(
-                table, ExperimentResultRefItem.new(record, expires_at=expires_at),
-                condition=self._absent_or_expired())))
-            add("slot", self._slot_action(record, slot, expires_at, upsert=upsert))
+            create = put_shape("create", absent_or_expired)
+            add("result", "Put", create.bind(table, at_now, Item=serialized))
+            add("ref", "Put", create.bind(table, at_now, Item=ExperimentResultRefItem.serialized(
+                record, expires_at=expires_at)))
+            add("slot", "Update", self._slot_update(record, slot, expires_at, upsert=upsert))
         if pointer is not None and link_dataset is not None and not purged:
-            add("item", requests.transact("ConditionCheck", requests.condition_check(
-                table, keys.dataset_item_ref_key(record.item_id), not_purged())))
-            link = DatasetItemLinkItem.new(link_dataset, record, expires_at=epoch_of(item_pointer["ttl"]))
-            add("link", requests.transact("Put", requests.put_item(table, link)))
+            add("item", "ConditionCheck", shape("item not purged", _item_not_purged).bind(
+                table, key_values(keys.dataset_item_ref_key(record.item_id))))
+            link = DatasetItemLinkItem.serialized(link_dataset, record, expires_at=epoch_of(item_pointer["ttl"]))
+            add("link", "Put", put_shape("link").bind(table, {}, Item=link))
         old_status = stored["status"] if stored is not None else None
         deltas: dict[str, int] = {} if stored is not None else {"resultCount": 1}
         if old_status in it.STATUS_COUNTERS:
             deltas[it.STATUS_COUNTERS[old_status]] = deltas.get(it.STATUS_COUNTERS[old_status], 0) - 1
         if record.status in it.STATUS_COUNTERS:
             deltas[it.STATUS_COUNTERS[record.status]] = deltas.get(it.STATUS_COUNTERS[record.status], 0) + 1
-        add("experiment", self._counters(record.experiment_id, deltas))
+        roles.append("experiment")
+        actions.append(self._counters(record.experiment_id, deltas))
         try:
             self.table.transact_write(actions)
         except TransactionCancelled as exc:
@@ -236,37 +243,34 @@ class ResultWrites(ExperimentCollection):
             raise _Again() from None
         return record
 
-    def _slot_action(self, record: ExperimentResult, slot: Item | None, expires_at: int | None, *,
+    def _slot_update(self, record: ExperimentResult, slot: Item | None, expires_at: int | None, *,
                      upsert: bool) -> dict[str, Any]:
         """The slot of (experiment, item, attempt) names the newest result; an upsert creates it only if it is
         still the way it was read (absent, or pointing at a result that no longer exists)."""
-        model = ExperimentResultSlotItem
-        actions: list[Action] = [model.result_id.set(record.id), model.item_id.set(record.item_id),
-                                 model.attempt.set(record.attempt), model.item_type.set(model),
-                                 model.schema_version.set(self.spec.schema_version)]
-        if expires_at is not None:
-            actions.append(model.ttl.set(epoch_datetime(expires_at)))
-        actions.append(model.result_ids.add({record.id}))
-        condition: Condition | None = None
-        if upsert:
-            if slot is None:
-                condition = self._absent_or_expired()
-            else:
-                condition = model.result_id == model.decode_attributes(slot, _SLOT_RESULT)["result_id"]
         key = keys.experiment_result_slot_key(record.experiment_id, record.item_id, record.attempt)
-        return requests.transact("Update", requests.update_key(self.table.table_name, key, actions,
-                                                               condition=condition))
+        values: dict[str, Any] = {**key_values(key), "result_id": record.id, "item_id": record.item_id,
+                                  "attempt": record.attempt, "result_ids": {record.id}}
+        guard = "none"
+        if upsert and slot is None:
+            guard = "absent"
+            values["now"] = self._now()
+        elif upsert and slot is not None:
+            guard = "same"
+            values["read_result_id"] = ExperimentResultSlotItem.decode_attributes(slot, _SLOT_RESULT)["result_id"]
+        if expires_at is not None:
+            values["ttl"] = expires_at
+        return _slot_shape(expires_at is not None, guard).bind(self.table.table_name, values)
 
     def _counters(self, experiment_id: str, deltas: Mapping[str, int]) -> dict[str, Any]:
         """The experiment's part of a result transaction: ADD the counter ``deltas`` (or only check the
         experiment when none changes); either way the experiment must exist and be alive."""
-        key = keys.experiment_key(experiment_id)
-        adds = [it.counter(name).add(delta) for name, delta in deltas.items() if delta]
-        if not adds:
-            return requests.transact("ConditionCheck", requests.condition_check(self.table.table_name, key,
-                                                                                self._live()))
-        return requests.transact("Update", requests.update_key(self.table.table_name, key, adds,
-                                                               condition=self._live()))
+        changed = tuple(name for name, delta in deltas.items() if delta)
+        values = {**key_values(keys.experiment_key(experiment_id)), "now": self._now(),
+                  **{name: deltas[name] for name in changed}}
+        if not changed:
+            return requests.transact("ConditionCheck", shape("experiment alive", _experiment_alive).bind(
+                self.table.table_name, values))
+        return requests.transact("Update", _counters_shape(changed).bind(self.table.table_name, values))
 
     def update_experiment_result(
         self,
@@ -288,7 +292,6 @@ class ResultWrites(ExperimentCollection):
             raise NotFoundError(f"Experiment result not found: {id}", code="EXPERIMENT_RESULT_NOT_FOUND",
                                 details={"result_id": id})
         model = ExperimentResultItem
-        attributes = model.get_attributes()
         for attempt in range(MAX_CONFLICT_RETRIES * 4):
             if attempt:
                 self._backoff(attempt)
@@ -302,17 +305,19 @@ class ResultWrites(ExperimentCollection):
             data = current.model_dump()
             data.update({k: (list(v) if k == "tags" and v is not None else v) for k, v in given.items()})
             record = coerce(ExperimentResult, data, what="result")
-            actions: list[Action] = []
+            values: dict[str, Any] = {**key_values(keys.experiment_result_key(owner, id))}
+            changes: list[tuple[str, bool]] = []
             for name in given:
                 value = getattr(record, name)
-                actions.append(attributes[name].remove() if value is None else attributes[name].set(value))
+                changes.append((name, value is None))
+                values[name] = value
             if "tags" in given:
-                actions.append(model.tag_set.set(set(record.tags)) if record.tags else model.tag_set.remove())
-            actions.append(model.rev.set((model.rev | 0) + 1))
+                changes.append(("tag_set", not record.tags))
+                values["tag_set"] = set(record.tags or ())
             old_rev = model.decode_attributes(stored, _REV)["rev"]
-            transaction: list[dict[str, Any]] = [requests.transact("Update", requests.update_key(
-                self.table.table_name, keys.experiment_result_key(owner, id), actions,
-                condition=_same_revision(old_rev)))]
+            values["rev"] = old_rev
+            transaction: list[dict[str, Any]] = [requests.transact("Update", _review_shape(
+                tuple(changes), old_rev is not None).bind(self.table.table_name, values))]
             deltas: dict[str, int] = {}
             if current.status != record.status:
                 if current.status in it.STATUS_COUNTERS:
@@ -345,17 +350,84 @@ class ResultWrites(ExperimentCollection):
             if parent is None or not it.in_scope(parent, scope):
                 return
         self._delete_children(experiment_id)
-        reset = [it.counter(name).set(0) for name in it.REVIEW_COUNTERS]
-        request = requests.update_key(self.table.table_name, keys.experiment_key(experiment_id), reset,
-                                      condition=ExperimentItem.pk.exists())
+        request = shape("reset counters", _reset_counters).bind(self.table.table_name,
+                                                                 key_values(keys.experiment_key(experiment_id)))
         with contextlib.suppress(ConflictError):  # the experiment itself is gone
             self.table.call("UpdateItem", **request)
 
 
-def _same_revision(rev: int | None) -> Condition:
-    """Optimistic concurrency: the result still has the revision ``rev`` that was read (None: it had none)."""
-    model = ExperimentResultItem
-    return model.rev.does_not_exist() if rev is None else cast(Condition, model.rev == rev)
+def _same_revision(marks: Marks) -> Condition:
+    """Optimistic concurrency: the result still has the revision ``rev`` that was read."""
+    return cast(Condition, ExperimentResultItem.rev == marks("rev", ExperimentResultItem.rev))
+
+
+def _no_revision(marks: Marks) -> Condition:
+    """Optimistic concurrency for a result read without a revision: it still has none."""
+    return ExperimentResultItem.rev.does_not_exist()
+
+
+def _item_not_purged(marks: Marks) -> dict[str, Any]:
+    return requests.condition_check(UNBOUND, KEY_MARK, not_purged())
+
+
+def _experiment_alive(marks: Marks) -> dict[str, Any]:
+    return requests.condition_check(UNBOUND, KEY_MARK, live(marks))
+
+
+def _counters_shape(changed: tuple[str, ...]) -> Shape:
+    """ADD each ``changed`` review counter's delta (marked by the counter's name) to a live experiment."""
+
+    def build(marks: Marks) -> dict[str, Any]:
+        adds = [it.counter(name).add(marks(name, it.counter(name))) for name in changed]
+        return requests.update_key(UNBOUND, KEY_MARK, adds, condition=live(marks))
+
+    return shape(("counters", changed), build)
+
+
+def _reset_counters(marks: Marks) -> dict[str, Any]:
+    """``delete_experiment_results``: every review counter back to 0, when the experiment exists."""
+    reset = [it.counter(name).set(0) for name in it.REVIEW_COUNTERS]
+    return requests.update_key(UNBOUND, KEY_MARK, reset, condition=ExperimentItem.pk.exists())
+
+
+def _slot_shape(with_ttl: bool, guard: str) -> Shape:
+    """The slot Update: SET ``resultId``, ``itemId``, ``attempt``, ``_et``, ``_sv`` (and ``ttl``), ADD the
+    result to ``resultIds``; ``guard`` none, absent (absent or expired) or same (names the result read)."""
+
+    def build(marks: Marks) -> dict[str, Any]:
+        model = ExperimentResultSlotItem
+        actions: list[Action] = [marks.set("result_id", model.result_id), marks.set("item_id", model.item_id),
+                                 marks.set("attempt", model.attempt), model.item_type.set(model),
+                                 model.schema_version.set(TABLE_SPEC.schema_version)]
+        if with_ttl:
+            actions.append(Path(model.ttl).set(marks("ttl", EPOCH_SECONDS)))
+        actions.append(model.result_ids.add(marks("result_ids", model.result_ids)))
+        condition: Condition | None = None
+        if guard == "absent":
+            condition = absent_or_expired(marks)
+        elif guard == "same":
+            condition = model.result_id == marks("read_result_id", model.result_id)
+        return requests.update_key(UNBOUND, KEY_MARK, actions, condition=condition)
+
+    return shape(("slot", with_ttl, guard), build)
+
+
+def _review_shape(changes: tuple[tuple[str, bool], ...], has_rev: bool) -> Shape:
+    """``update_experiment_result``: SET (or REMOVE, when the flag is set) each changed review field, raise
+    ``_rev``; condition: ``_rev`` as read (``has_rev``) or still absent."""
+
+    def build(marks: Marks) -> dict[str, Any]:
+        model = ExperimentResultItem
+        attributes = model.get_attributes()
+        actions: list[Action] = []
+        for name, remove in changes:
+            attribute = attributes[name]
+            actions.append(attribute.remove() if remove else marks.set(name, attribute))
+        actions.append(model.rev.set((model.rev | 0) + 1))
+        condition = _same_revision(marks) if has_rev else _no_revision(marks)
+        return requests.update_key(UNBOUND, KEY_MARK, actions, condition=condition)
+
+    return shape(("review", changes, has_rev), build)
 
 
 class _Again(Exception):

@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from pynamodb.attributes import Attribute
 from pynamodb.constants import ALL_NEW
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
@@ -15,14 +14,26 @@ from pynamodb.expressions.update import Action
 from mastra_dynamo.dynamo.codec import check_item_size
 from mastra_dynamo.errors import ConflictError, NotFoundError, ValidationError
 from mastra_dynamo.models import requests
-from mastra_dynamo.models.experiments import IS_EXPERIMENT, ExperimentItem
+from mastra_dynamo.models.base import TableItem
+from mastra_dynamo.models.experiments import EPOCH_SECONDS, IS_EXPERIMENT, ExperimentItem
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.datasets import UNSET, DatasetTenancyFilters, ListPagination, Unset
 from mastra_dynamo.records.experiments import Experiment, ExperimentsPage
 from mastra_dynamo.schema import keys
 from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.experiments import items as it
-from mastra_dynamo.stores.experiments.collection import ExperimentCollection
+from mastra_dynamo.stores.experiments.collection import ExperimentCollection, live
+from mastra_dynamo.stores.experiments.shapes import (
+    KEY_MARK,
+    UNBOUND,
+    FilterShape,
+    Marks,
+    Shape,
+    filter_shape,
+    key_values,
+    put_shape,
+    shape,
+)
 from mastra_dynamo.validate import optional_id, require_id, resolve_order
 
 _UPDATABLE_EXPERIMENT = ("status", "total_items", "succeeded_count", "failed_count", "skipped_count",
@@ -71,12 +82,12 @@ class ExperimentRuns(ExperimentCollection):
             "target_type": target_type, "target_id": target_id, "scorer_ids": scorer_ids, "status": "pending",
             "total_items": total_items, "agent_version": agent_version, "organization_id": organization_id,
             "project_id": project_id, "created_at": now, "updated_at": now}, what="experiment")
-        item = ExperimentItem.new(record, expires_at=self.ttl.expires_at("experiment"))
-        serialized = item.serialize()
+        serialized = self._experiment_item(record, expires_at=self.ttl.expires_at("experiment"))
         check_item_size(serialized, entity="experiment", entity_id=experiment_id)
+        request = put_shape("experiment", _absent_or_expired_experiment).bind(
+            self.table.table_name, {"now": self._now()}, Item=serialized)
         try:
-            self.table.call("PutItem", **requests.put_item(self.table.table_name, item, serialized=serialized,
-                                                            condition=self._expired_or_absent_experiment()))
+            self.table.call("PutItem", **request)
         except ConflictError:
             if self._get(keys.experiment_key(experiment_id)) == serialized:
                 return record  # a resend of this very request (its answer was lost) found its own write
@@ -123,25 +134,18 @@ class ExperimentRuns(ExperimentCollection):
                 del given[name_]
         probe = coerce(Experiment, {"id": id, "created_at": self.now(), "updated_at": self.now(), **given},
                        what="experiment")
-        attributes = ExperimentItem.get_attributes()
-        actions: list[Action] = []
+        changes: list[tuple[str, bool]] = []
+        values: dict[str, Any] = {**key_values(keys.experiment_key(id)), "updated_at": self.now(), "now": self._now()}
         for field_name in given:
-            attribute = attributes[field_name]
             value = getattr(probe, field_name)
-            if value is None:
-                actions.append(attribute.remove())
-                continue
+            changes.append((field_name, value is None))
             if hasattr(value, "model_dump"):
                 value = value.model_dump(by_alias=True, exclude_unset=True)
-            actions.append(attribute.set(value))
-        actions.append(ExperimentItem.updated_at.set(self.now()))
-        condition = self._live()
-        if scope.organization_id is not None:
-            condition &= ExperimentItem.organization_id == scope.organization_id
-        if scope.project_id is not None:
-            condition &= ExperimentItem.project_id == scope.project_id
-        request = requests.update_key(self.table.table_name, keys.experiment_key(id), actions, condition=condition,
-                                      return_values=ALL_NEW)
+            values[field_name] = value
+        tenancy = (("organization_id", scope.organization_id), ("project_id", scope.project_id))
+        values.update((name, value) for name, value in tenancy if value is not None)
+        scoped = tuple(name for name, value in tenancy if value is not None)
+        request = _update_shape(tuple(changes), scoped).bind(self.table.table_name, values)
         try:
             result = self.table.call("UpdateItem", **request)
         except ConflictError:
@@ -180,21 +184,14 @@ class ExperimentRuns(ExperimentCollection):
             queries = [listing.PartitionQuery(*_ALL, keys.experiments_global_pk(s))
                        for s in keys.all_shards(keys.GLOBAL_SHARDS)]
         model = ExperimentItem
-        equal: list[tuple[Attribute[Any], str | int | None]] = [
-            (model.dataset_id, dataset_id), (model.target_type, target_type), (model.target_id, target_id),
-            (model.agent_version, agent_version), (model.status, status),
-            (model.experiment_set_id, experiment_set_id), (model.comparison_id, comparison_id),
-            (model.variant_id, variant_id), (model.organization_id, scope.organization_id),
-            (model.project_id, scope.project_id), (model.trial_index, trial_index)]
-
-        def condition() -> Condition:
-            match: Condition = IS_EXPERIMENT & model.not_expired(self.ttl.now_epoch())
-            for attribute, value in equal:
-                if value is not None:
-                    match &= attribute == value
-            return match
-
-        flt = requests.condition_filter(condition)
+        equal = {"dataset_id": dataset_id, "target_type": target_type, "target_id": target_id,
+                 "agent_version": agent_version, "status": status, "experiment_set_id": experiment_set_id,
+                 "comparison_id": comparison_id, "variant_id": variant_id,
+                 "organization_id": scope.organization_id, "project_id": scope.project_id,
+                 "trial_index": trial_index}
+        given = {name: value for name, value in equal.items() if value is not None}
+        bound = _list_filter(tuple(given)).bind({**given, "now": self._now()})
+        flt = requests.condition_filter(lambda: bound)
         if field == "status":
             rows = listing.collect(self.table, queries, ascending=True, filter_builder=flt, offset=0, limit=None)
             ordered = [(model.decode_attributes(r, _ORDER), r) for r in rows]
@@ -218,3 +215,40 @@ class ExperimentRuns(ExperimentCollection):
                 return
             self.table.call("DeleteItem", **requests.delete_item(self.table.table_name, keys.experiment_key(id)))
         self._delete_children(id)
+
+
+def _absent_or_expired_experiment(marks: Marks) -> Condition:
+    """``create_experiment``: no experiment under the id, or an expired one (its ``ttl`` at or before now)."""
+    return cast(Condition, TableItem.pk.does_not_exist() | (TableItem.ttl <= marks("now", EPOCH_SECONDS)))
+
+
+def _update_shape(changes: tuple[tuple[str, bool], ...], scoped: tuple[str, ...]) -> Shape:
+    """``update_experiment``: SET (or REMOVE, when the flag is set) each changed field and ``updatedAt``;
+    condition: the experiment is alive and has the ``scoped`` tenancy values."""
+
+    def build(marks: Marks) -> dict[str, Any]:
+        attributes = ExperimentItem.get_attributes()
+        actions: list[Action] = []
+        for name, remove in changes:
+            attribute = attributes[name]
+            actions.append(attribute.remove() if remove else marks.set(name, attribute))
+        actions.append(marks.set("updated_at", ExperimentItem.updated_at))
+        condition = live(marks)
+        for name in scoped:
+            condition &= attributes[name] == marks(name, attributes[name])
+        return requests.update_key(UNBOUND, KEY_MARK, actions, condition=condition, return_values=ALL_NEW)
+
+    return shape(("update_experiment", changes, scoped), build)
+
+
+def _list_filter(given: tuple[str, ...]) -> FilterShape:
+    """``list_experiments``: experiments, alive, equal to each ``given`` filter."""
+
+    def build(marks: Marks) -> Condition:
+        attributes = ExperimentItem.get_attributes()
+        match: Condition = IS_EXPERIMENT & ExperimentItem.not_expired(marks("now", EPOCH_SECONDS))
+        for name in given:
+            match &= attributes[name] == marks(name, attributes[name])
+        return match
+
+    return filter_shape(("list_experiments", given), build)
