@@ -19,7 +19,7 @@ from mastra_dynamo.records.experiments import Experiment, ExperimentResult
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.stores.base import DynamoDomain
-from mastra_dynamo.stores.experiments.shapes import Marks
+from mastra_dynamo.stores.experiments.shapes import KEY_MARK, UNBOUND, Marks, key_values, shape
 
 _CHILD_KEYS = ("pk", "sk")
 _RESULT_LINKS = ("id", "item_id", "link_dataset_id")
@@ -42,6 +42,10 @@ def projected_query(key_condition: Condition, projection: list[Attribute[Any]], 
     params["ExpressionAttributeNames"] = {placeholder: name for name, placeholder in names.items()}
     params["ExpressionAttributeValues"] = values
     return params
+
+
+def _consistent_get(marks: Marks) -> dict[str, Any]:
+    return requests.get_item(UNBOUND, KEY_MARK, consistent=True)
 
 
 def absent_or_expired(marks: Marks) -> Condition:
@@ -83,8 +87,8 @@ class ExperimentCollection(DynamoDomain):
     # ------------------------------------------------------------------ reads and conditions
     def _get(self, key: Key) -> Item | None:
         """GetItem ``key``, strongly consistent (None when absent; expired items are returned)."""
-        item: Item | None = self.table.call("GetItem", **requests.get_item(self.table.table_name, key,
-                                                                           consistent=True)).get("Item")
+        request = shape("get", _consistent_get).bind(self.table.table_name, key_values(key))
+        item: Item | None = self.table.call("GetItem", **request).get("Item")
         return item
 
     def _now(self) -> int:

@@ -23,6 +23,7 @@ from mastra_dynamo.models.experiments import (
     ENTITY_SLOT,
     ExperimentItem,
     ExperimentResultItem,
+    decoder,
 )
 from mastra_dynamo.pagination import Pagination, paginate
 from mastra_dynamo.records.base import coerce
@@ -80,14 +81,15 @@ def scope(filters: DatasetTenancyFilters | Mapping[str, Any] | None) -> DatasetT
     return coerce(DatasetTenancyFilters, filters or {}, what="filters")
 
 
-_TENANCY = ("organization_id", "project_id")
+_TENANCY = decoder(ExperimentItem, ("organization_id", "project_id"))
+"""Tenancy of a stored experiment or result (both models store it under the same attribute names)."""
 
 
 def in_scope(item: Item, scope: DatasetTenancyFilters) -> bool:
     """Whether a stored experiment or result (both have the tenancy attributes) lies within ``scope``."""
     if scope.organization_id is None and scope.project_id is None:
         return True
-    tenancy = ExperimentItem.decode_attributes(item, _TENANCY)
-    if scope.organization_id is not None and tenancy["organization_id"] != scope.organization_id:
+    tenancy = _TENANCY(item)
+    if scope.organization_id is not None and tenancy.get("organization_id") != scope.organization_id:
         return False
-    return scope.project_id is None or tenancy["project_id"] == scope.project_id
+    return scope.project_id is None or tenancy.get("project_id") == scope.project_id

@@ -19,6 +19,7 @@ from mastra_dynamo.models.experiments import (
     ExperimentItem,
     ExperimentResultItem,
     ExperimentResultRefItem,
+    decoder,
 )
 from mastra_dynamo.records.datasets import DatasetTenancyFilters, ListPagination
 from mastra_dynamo.records.experiments import ExperimentResult, ExperimentResultsPage, ExperimentReviewCounts
@@ -29,9 +30,9 @@ from mastra_dynamo.stores.experiments.collection import ExperimentCollection
 from mastra_dynamo.stores.experiments.shapes import FilterShape, Marks, filter_shape
 from mastra_dynamo.validate import is_list, require_id, resolve_order
 
-_OWNER = ("experiment_id",)
-_CREATED = ("created_at", "id")
-_SUMMARY = ("id", *ExperimentItem.COUNTERS)
+_OWNER = decoder(ExperimentResultRefItem, ("experiment_id",))
+_CREATED = decoder(ExperimentResultItem, ("created_at", "id"))
+_SUMMARY = decoder(ExperimentItem, ("id", *ExperimentItem.COUNTERS))
 _BY_EXPERIMENT = requests.index_keys(ExperimentResultItem.gsi1)
 _ONE_TAG = UnicodeAttribute(attr_name=ExperimentResultItem.tag_set.attr_name)
 """One element of ``tagSet`` (a ``contains`` operand is a string, not a set)."""
@@ -47,7 +48,7 @@ class ResultReads(ExperimentCollection):
         require_id(id, field="id")
         scope = it.scope(filters)
         ref = self.alive(self._get(keys.experiment_result_ref_key(id)))
-        owner = ExperimentResultRefItem.decode_attributes(ref, _OWNER)["experiment_id"] if ref is not None else None
+        owner = _OWNER(ref).get("experiment_id") if ref is not None else None
         if owner is None:
             return None
         stored = self.alive(self._get(keys.experiment_result_key(owner, id)))
@@ -86,7 +87,7 @@ class ResultReads(ExperimentCollection):
             query = listing.PartitionQuery(None, "pk", "sk", keys.experiment_key(experiment_id).pk,
                                            sk_prefix=keys.EXPERIMENT_RESULT_PREFIX, consistent=True)
             rows = listing.collect(self.table, [query], ascending=True, filter_builder=flt, offset=0, limit=None)
-            ordered = [(model.decode_attributes(r, _CREATED), r) for r in rows]
+            ordered = [(_CREATED(r), r) for r in rows]
             ordered.sort(key=lambda o: (o[0]["created_at"], keys.component(o[0]["id"])), reverse=direction == "DESC")
             return ExperimentResultsPage(
                 results=[model.record_from_raw(r) for _, r in ordered[page.offset:page.end]],
@@ -104,7 +105,6 @@ class ResultReads(ExperimentCollection):
         scope = it.scope(filters)
         queries = [listing.PartitionQuery(*_ALL, keys.experiments_global_pk(s))
                    for s in keys.all_shards(keys.GLOBAL_SHARDS)]
-        model = ExperimentItem
         tenancy = {"organization_id": scope.organization_id, "project_id": scope.project_id}
         given = {name: value for name, value in tenancy.items() if value is not None}
         bound = _summary_filter(tuple(given)).bind({**given, "now": self._now()})
@@ -112,11 +112,11 @@ class ResultReads(ExperimentCollection):
             lambda: bound), offset=0, limit=None)
         summary: list[ExperimentReviewCounts] = []
         for row in rows:
-            counts = model.decode_attributes(row, _SUMMARY)
+            counts = _SUMMARY(row)
             summary.append(ExperimentReviewCounts(
-                experiment_id=counts["id"], total=counts["result_count"] or 0,
-                needs_review=counts["needs_review"] or 0, reviewed=counts["reviewed"] or 0,
-                complete=counts["complete"] or 0))
+                experiment_id=counts["id"], total=counts.get("result_count", 0),
+                needs_review=counts.get("needs_review", 0), reviewed=counts.get("reviewed", 0),
+                complete=counts.get("complete", 0)))
         return summary
 
 

@@ -28,6 +28,7 @@ from mastra_dynamo.models.experiments import (
     ExperimentResultItem,
     ExperimentResultRefItem,
     ExperimentResultSlotItem,
+    decoder,
     epoch_of,
     not_purged,
 )
@@ -42,12 +43,12 @@ from mastra_dynamo.stores.experiments.collection import ExperimentCollection, ab
 from mastra_dynamo.stores.experiments.shapes import KEY_MARK, UNBOUND, Marks, Shape, key_values, put_shape, shape
 from mastra_dynamo.validate import optional_id, require_id
 
-_OWNER = ("organization_id", "project_id", "ttl")
-_POINTER = ("dataset_id", "purged", "purged_at", "ttl")
-_EXISTING = ("id", "created_at", "comment", "status", "rev")
-_SLOT_RESULT = ("result_id",)
-_REF_OWNER = ("experiment_id",)
-_REV = ("rev",)
+_OWNER = decoder(ExperimentItem, ("organization_id", "project_id", "ttl"))
+_POINTER = decoder(DatasetItemPointerView, ("dataset_id", "purged", "purged_at", "ttl"))
+_EXISTING = decoder(ExperimentResultItem, ("id", "created_at", "comment", "status", "rev"))
+_SLOT_RESULT = decoder(ExperimentResultSlotItem, ("result_id",))
+_REF_OWNER = decoder(ExperimentResultRefItem, ("experiment_id",))
+_REV = decoder(ExperimentResultItem, ("rev",))
 
 
 class ResultWrites(ExperimentCollection):
@@ -157,7 +158,7 @@ class ResultWrites(ExperimentCollection):
             slot = self.alive(found.get((slot_key.pk, slot_key.sk)))
             existing: Item | None = None
             if upsert and slot is not None:
-                named = ExperimentResultSlotItem.decode_attributes(slot, _SLOT_RESULT)["result_id"]
+                named = _SLOT_RESULT(slot)["result_id"]
                 existing = self.alive(self._get(keys.experiment_result_key(data.experiment_id, named)))
             try:
                 return self._try_write(data, experiment, pointer, slot, existing, upsert=upsert)
@@ -169,11 +170,11 @@ class ResultWrites(ExperimentCollection):
     def _try_write(self, data: ExperimentResultInput, experiment: Item, pointer: Item | None, slot: Item | None,
                    existing: Item | None, *, upsert: bool) -> ExperimentResult:
         now = self.now()
-        owner = ExperimentItem.decode_attributes(experiment, _OWNER)
-        organization_id = data.organization_id or owner["organization_id"]
-        project_id = data.project_id or owner["project_id"]
-        for given, owned, label in ((data.organization_id, owner["organization_id"], "organization_id"),
-                                    (data.project_id, owner["project_id"], "project_id")):
+        owner = _OWNER(experiment)
+        organization_id = data.organization_id or owner.get("organization_id")
+        project_id = data.project_id or owner.get("project_id")
+        for given, owned, label in ((data.organization_id, owner.get("organization_id"), "organization_id"),
+                                    (data.project_id, owner.get("project_id"), "project_id")):
             if given is not None and owned is not None and given != owned:
                 raise ValidationError(f"result {label} differs from the experiment's",
                                       code="EXPERIMENT_TENANCY_MISMATCH",
@@ -181,21 +182,20 @@ class ResultWrites(ExperimentCollection):
         values = data.model_dump(exclude={"id"})
         values.update(organization_id=organization_id, project_id=project_id,
                       started_at=data.started_at or now, completed_at=data.completed_at or now)
-        item_pointer = (DatasetItemPointerView.decode_attributes(pointer, _POINTER) if pointer is not None
-                        else dict.fromkeys(_POINTER))
-        purged = bool(item_pointer["purged"])
+        item_pointer = _POINTER(pointer) if pointer is not None else {}
+        purged = bool(item_pointer.get("purged"))
         if purged:
             values.update(input=None, output=None, ground_truth=None, error=None, tags=None, tool_mock_report=None,
-                          metadata={"__purged": True, "purgedAt": item_pointer["purged_at"]})
-        stored = ExperimentResultItem.decode_attributes(existing, _EXISTING) if existing is not None else None
+                          metadata={"__purged": True, "purgedAt": item_pointer.get("purged_at")})
+        stored = _EXISTING(existing) if existing is not None else None
         if stored is not None:
-            values.update(id=stored["id"], created_at=stored["created_at"], comment=stored["comment"])
+            values.update(id=stored["id"], created_at=stored["created_at"], comment=stored.get("comment"))
         else:
             values.update(id=data.id or str(uuid.uuid4()), created_at=now, comment=None)
         record = coerce(ExperimentResult, values, what="result")
-        link_dataset: str | None = item_pointer["dataset_id"]
-        expires_at = epoch_of(owner["ttl"])
-        rev = (stored["rev"] or 0) + 1 if stored is not None else 1
+        link_dataset: str | None = item_pointer.get("dataset_id")
+        expires_at = epoch_of(owner.get("ttl"))
+        rev = (stored.get("rev") or 0) + 1 if stored is not None else 1
         serialized = self._result_item(record, rev=rev, link_dataset_id=link_dataset, expires_at=expires_at)
         table = self.table.table_name
         at_now = {"now": self._now()}
@@ -207,7 +207,7 @@ class ResultWrites(ExperimentCollection):
             actions.append(requests.transact(kind, request))
 
         if stored is not None:
-            if stored["rev"] is None:
+            if stored.get("rev") is None:
                 add("result", "Put", put_shape("no revision", _no_revision).bind(table, {}, Item=serialized))
             else:
                 add("result", "Put", put_shape("revision", _same_revision).bind(table, {"rev": stored["rev"]},
@@ -221,9 +221,9 @@ class ResultWrites(ExperimentCollection):
         if pointer is not None and link_dataset is not None and not purged:
             add("item", "ConditionCheck", shape("item not purged", _item_not_purged).bind(
                 table, key_values(keys.dataset_item_ref_key(record.item_id))))
-            link = DatasetItemLinkItem.serialized(link_dataset, record, expires_at=epoch_of(item_pointer["ttl"]))
+            link = DatasetItemLinkItem.serialized(link_dataset, record, expires_at=epoch_of(item_pointer.get("ttl")))
             add("link", "Put", put_shape("link").bind(table, {}, Item=link))
-        old_status = stored["status"] if stored is not None else None
+        old_status = stored.get("status") if stored is not None else None
         deltas: dict[str, int] = {} if stored is not None else {"resultCount": 1}
         if old_status in it.STATUS_COUNTERS:
             deltas[it.STATUS_COUNTERS[old_status]] = deltas.get(it.STATUS_COUNTERS[old_status], 0) - 1
@@ -256,7 +256,7 @@ class ResultWrites(ExperimentCollection):
             values["now"] = self._now()
         elif upsert and slot is not None:
             guard = "same"
-            values["read_result_id"] = ExperimentResultSlotItem.decode_attributes(slot, _SLOT_RESULT)["result_id"]
+            values["read_result_id"] = _SLOT_RESULT(slot)["result_id"]
         if expires_at is not None:
             values["ttl"] = expires_at
         return _slot_shape(expires_at is not None, guard).bind(self.table.table_name, values)
@@ -287,7 +287,7 @@ class ResultWrites(ExperimentCollection):
         if experiment_id is not None:
             require_id(experiment_id, field="experiment_id")
         ref = self.alive(self._get(keys.experiment_result_ref_key(id)))
-        owner = ExperimentResultRefItem.decode_attributes(ref, _REF_OWNER)["experiment_id"] if ref is not None else None
+        owner = _REF_OWNER(ref).get("experiment_id") if ref is not None else None
         if owner is None or (experiment_id is not None and owner != experiment_id):
             raise NotFoundError(f"Experiment result not found: {id}", code="EXPERIMENT_RESULT_NOT_FOUND",
                                 details={"result_id": id})
@@ -314,7 +314,7 @@ class ResultWrites(ExperimentCollection):
             if "tags" in given:
                 changes.append(("tag_set", not record.tags))
                 values["tag_set"] = set(record.tags or ())
-            old_rev = model.decode_attributes(stored, _REV)["rev"]
+            old_rev = _REV(stored).get("rev")
             values["rev"] = old_rev
             transaction: list[dict[str, Any]] = [requests.transact("Update", _review_shape(
                 tuple(changes), old_rev is not None).bind(self.table.table_name, values))]

@@ -98,6 +98,8 @@ def _slots(kwargs: Mapping[str, Any]) -> tuple[_Slot, ...]:
 
 _shapes: dict[Hashable, Shape] = {}
 _lock = threading.Lock()
+MAX_CACHED = 4096
+"""Shapes kept per cache; beyond it (e.g. listings with ever more tags) a shape is built for its call only."""
 
 
 def shape(key: Hashable, build: Callable[[Marks], dict[str, Any]]) -> Shape:
@@ -109,7 +111,8 @@ def shape(key: Hashable, build: Callable[[Marks], dict[str, Any]]) -> Shape:
         kwargs = build(marks)
         found = Shape(kwargs, _slots(kwargs), marks.attributes)
         with _lock:
-            _shapes.setdefault(key, found)
+            if len(_shapes) < MAX_CACHED:
+                _shapes.setdefault(key, found)
     return found
 
 
@@ -164,7 +167,8 @@ def filter_shape(key: Hashable, build: Callable[[Marks], Condition]) -> FilterSh
         found = FilterShape(expression, names, values, _slots({"ExpressionAttributeValues": values}),
                             marks.attributes)
         with _lock:
-            _filters.setdefault(key, found)
+            if len(_filters) < MAX_CACHED:
+                _filters.setdefault(key, found)
     return found
 
 
