@@ -17,15 +17,14 @@ from mastra_dynamo.dynamo.codec import COMPRESS_MIN_BYTES, FieldKind, Item, deco
 from mastra_dynamo.errors import ValidationError
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.base import TableItem, epoch_datetime
+from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS, decoder
 from mastra_dynamo.models.experiments import (
-    EPOCH_SECONDS,
     DatasetItemLinkItem,
     DatasetItemPointerView,
     ExperimentItem,
     ExperimentResultItem,
     ExperimentResultRefItem,
     ExperimentResultSlotItem,
-    decoder,
     not_purged,
 )
 from mastra_dynamo.records.experiments import Experiment, ExperimentResult

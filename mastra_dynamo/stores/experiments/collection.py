@@ -14,7 +14,8 @@ from pynamodb.expressions.projection import create_projection_expression
 from mastra_dynamo.dynamo.codec import Item, check_item_size
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.base import TableItem
-from mastra_dynamo.models.experiments import EPOCH_SECONDS, ExperimentItem, ExperimentResultItem
+from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS
+from mastra_dynamo.models.experiments import ExperimentItem, ExperimentResultItem
 from mastra_dynamo.records.experiments import Experiment, ExperimentResult
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key

@@ -15,6 +15,7 @@ from mastra_dynamo.dynamo.client import TableClient
 from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.errors import ConflictError
 from mastra_dynamo.models import requests
+from mastra_dynamo.models.experiment_attributes import decoder
 from mastra_dynamo.models.experiments import (
     ENTITY_EXPERIMENT,
     ENTITY_ITEM_LINK,
@@ -23,7 +24,6 @@ from mastra_dynamo.models.experiments import (
     ENTITY_SLOT,
     ExperimentItem,
     ExperimentResultItem,
-    decoder,
 )
 from mastra_dynamo.pagination import Pagination, paginate
 from mastra_dynamo.records.base import coerce

@@ -12,14 +12,13 @@ from pynamodb.expressions.operand import Path
 from mastra_dynamo.errors import ValidationError
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.base import TableItem
+from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS, decoder
 from mastra_dynamo.models.experiments import (
-    EPOCH_SECONDS,
     IS_EXPERIMENT,
     IS_RESULT,
     ExperimentItem,
     ExperimentResultItem,
     ExperimentResultRefItem,
-    decoder,
 )
 from mastra_dynamo.records.datasets import DatasetTenancyFilters, ListPagination
 from mastra_dynamo.records.experiments import ExperimentResult, ExperimentResultsPage, ExperimentReviewCounts

@@ -20,15 +20,14 @@ from mastra_dynamo.dynamo.client import TransactionCancelled
 from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.errors import ConflictError, NotFoundError, ValidationError
 from mastra_dynamo.models import requests
+from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS, decoder
 from mastra_dynamo.models.experiments import (
-    EPOCH_SECONDS,
     DatasetItemLinkItem,
     DatasetItemPointerView,
     ExperimentItem,
     ExperimentResultItem,
     ExperimentResultRefItem,
     ExperimentResultSlotItem,
-    decoder,
     epoch_of,
     not_purged,
 )

@@ -15,7 +15,8 @@ from mastra_dynamo.dynamo.codec import check_item_size
 from mastra_dynamo.errors import ConflictError, NotFoundError, ValidationError
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.base import TableItem
-from mastra_dynamo.models.experiments import EPOCH_SECONDS, IS_EXPERIMENT, ExperimentItem, decoder
+from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS, decoder
+from mastra_dynamo.models.experiments import IS_EXPERIMENT, ExperimentItem
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.datasets import UNSET, DatasetTenancyFilters, ListPagination, Unset
 from mastra_dynamo.records.experiments import Experiment, ExperimentsPage
