@@ -215,18 +215,11 @@ class Target:
             link_dataset = pointer["datasetId"]["S"] if pointer is not None and "datasetId" in pointer else None
             items.append(self.experiments._result_item(result, rev=1, link_dataset_id=link_dataset,
                                                        expires_at=expires))
-            items.append(self.experiments.stamp(
-                {**key_attr(keys.experiment_result_ref_key(result.id)), "experimentId": {"S": result.experiment_id},
-                 "itemId": {"S": result.item_id}, "attempt": {"N": str(result.attempt)}},
-                ex.ENTITY_RESULT_REF, expires_at=expires))
+            items.append(ex.ExperimentResultRefItem.new(result, expires_at=expires).serialize())
             if pointer is not None and link_dataset is not None and not pointer.get("purged", {}).get("BOOL"):
                 pointer_ttl = pointer.get(self.spec.ttl_attribute)
-                items.append(self.experiments.stamp(
-                    {**key_attr(keys.dataset_item_link_key(link_dataset, result.item_id, result.experiment_id,
-                                                           result.id)),
-                     "datasetId": {"S": link_dataset}, "itemId": {"S": result.item_id},
-                     "experimentId": {"S": result.experiment_id}, "resultId": {"S": result.id}},
-                    ex.ENTITY_ITEM_LINK, expires_at=int(pointer_ttl["N"]) if pointer_ttl else None))
+                items.append(ex.DatasetItemLinkItem.new(
+                    link_dataset, result, expires_at=int(pointer_ttl["N"]) if pointer_ttl else None).serialize())
         self._put(items)
 
     def experiment_counters(self, records: Sequence[Record]) -> None:
@@ -250,10 +243,9 @@ class Target:
                 slot.add(item["createdAt"]["S"], item["id"]["S"])
             slot_items = []
             for (item_id, attempt), slot in slots.items():
-                slot_items.append(self.experiments.stamp(
-                    {**key_attr(keys.experiment_result_slot_key(experiment_id, item_id, attempt)),
-                     "resultId": {"S": slot.newest[1]}, "itemId": {"S": item_id}, "attempt": {"N": str(attempt)},
-                     "resultIds": {"SS": sorted(slot.ids)}}, ex.ENTITY_SLOT, expires_at=expires))
+                slot_items.append(ex.ExperimentResultSlotItem.new(
+                    experiment_id, item_id, attempt, result_id=slot.newest[1], result_ids=slot.ids,
+                    expires_at=expires).serialize())
             self._put(slot_items)
             self._set_counters(keys.experiment_key(experiment_id), counters)
 

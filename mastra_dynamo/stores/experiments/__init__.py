@@ -1,5 +1,12 @@
-"""Experiments domain on DynamoDB: experiments and their per-item results."""
+"""Experiments domain on DynamoDB: experiments and their per-item results (items: models/experiments.py)."""
 
+from mastra_dynamo.models.experiments import (
+    DatasetItemLinkItem,
+    ExperimentItem,
+    ExperimentResultItem,
+    ExperimentResultRefItem,
+    ExperimentResultSlotItem,
+)
 from mastra_dynamo.stores.experiments.items import (
     DEFAULT_PER_PAGE,
     ENTITY_EXPERIMENT,
@@ -7,10 +14,8 @@ from mastra_dynamo.stores.experiments.items import (
     ENTITY_RESULT,
     ENTITY_RESULT_REF,
     ENTITY_SLOT,
-    EXPERIMENT_FIELDS,
     MAX_WRITE_ATTEMPTS,
     PURGED_RESULT_FIELDS,
-    RESULT_FIELDS,
     REVIEW_COUNTERS,
     STATUS_COUNTERS,
     scrub_result,
@@ -24,12 +29,15 @@ __all__ = [
     "ENTITY_RESULT",
     "ENTITY_RESULT_REF",
     "ENTITY_SLOT",
-    "EXPERIMENT_FIELDS",
     "MAX_WRITE_ATTEMPTS",
     "PURGED_RESULT_FIELDS",
-    "RESULT_FIELDS",
     "REVIEW_COUNTERS",
     "STATUS_COUNTERS",
+    "DatasetItemLinkItem",
     "DynamoExperimentsStore",
+    "ExperimentItem",
+    "ExperimentResultItem",
+    "ExperimentResultRefItem",
+    "ExperimentResultSlotItem",
     "scrub_result",
 ]

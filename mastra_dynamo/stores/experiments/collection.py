@@ -1,75 +1,118 @@
 """The item collection ``E#<experimentId>`` bound to the store: building and decoding experiment and result
-items, and deleting the items an experiment's results leave (results, slots, pointers, dataset links).
+items (``models/experiments.py``), single-item reads, the conditions the domain's writes share, and the
+delete of the items an experiment's results leave (results, slots, pointers, dataset links).
 """
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+from pynamodb.attributes import Attribute
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.projection import create_projection_expression
+
 from mastra_dynamo.dynamo.codec import Item, check_item_size
-from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.models import requests
+from mastra_dynamo.models.base import TableItem
+from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS
+from mastra_dynamo.models.experiments import ExperimentItem, ExperimentResultItem
 from mastra_dynamo.records.experiments import Experiment, ExperimentResult
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
-from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.base import DynamoDomain
-from mastra_dynamo.stores.experiments import items as it
+from mastra_dynamo.stores.experiments.shapes import KEY_MARK, UNBOUND, Marks, key_values, shape
+
+_CHILD_KEYS = ("pk", "sk")
+_RESULT_LINKS = ("id", "item_id", "link_dataset_id")
+_CHILD_PROJECTION: list[Attribute[Any]] = [
+    *(TableItem.get_attributes()[name] for name in _CHILD_KEYS),
+    *(ExperimentResultItem.get_attributes()[name] for name in _RESULT_LINKS)]
+
+
+def projected_query(key_condition: Condition, projection: list[Attribute[Any]], *,
+                    consistent: bool) -> dict[str, Any]:
+    """The parameters of an ascending Query of the table (``TableClient.query_items`` adds the table name):
+    ``key_condition`` and the ``projection`` attributes, serialized by PynamoDB."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    params: dict[str, Any] = {"KeyConditionExpression": key_condition.serialize(names, values),
+                              "ScanIndexForward": True}
+    if consistent:
+        params["ConsistentRead"] = True
+    params["ProjectionExpression"] = create_projection_expression(projection, names)
+    params["ExpressionAttributeNames"] = {placeholder: name for name, placeholder in names.items()}
+    params["ExpressionAttributeValues"] = values
+    return params
+
+
+def _consistent_get(marks: Marks) -> dict[str, Any]:
+    return requests.get_item(UNBOUND, KEY_MARK, consistent=True)
+
+
+def absent_or_expired(marks: Marks) -> Condition:
+    """A create: no item at the key, or only an expired one (at the call's ``now``)."""
+    return cast(Condition, TableItem.pk.does_not_exist() | ~TableItem.not_expired(marks("now", EPOCH_SECONDS)))
+
+
+def live(marks: Marks) -> Condition:
+    """The item exists and has not expired (at the call's ``now``)."""
+    return cast(Condition, TableItem.pk.exists() & TableItem.not_expired(marks("now", EPOCH_SECONDS)))
 
 
 class ExperimentCollection(DynamoDomain):
     """Item building and decoding bound to the store, and the delete of an experiment's children."""
 
-    def _experiment_item(self, record: Experiment, *, expires_at: int | None) -> Item:
-        key = keys.experiment_key(record.id)
-        item: Item = {"pk": {"S": key.pk}, "sk": {"S": key.sk},
-                      **it.encode_fields(record, it.EXPERIMENT_FIELDS, entity="experiment")}
-        for counter in it.REVIEW_COUNTERS:
-            item[counter] = {"N": "0"}
-        sk = keys.time_sk(record.created_at, record.id)
-        item["gsi3pk"] = {"S": keys.experiments_global_pk(keys.shard_of(record.id, keys.GLOBAL_SHARDS))}
-        item["gsi3sk"] = {"S": sk}
-        if record.dataset_id is not None:
-            item["gsi2pk"] = {"S": keys.experiments_by_dataset_pk(record.dataset_id)}
-            item["gsi2sk"] = {"S": sk}
-        return self.stamp(item, it.ENTITY_EXPERIMENT, expires_at=expires_at)
+    # ------------------------------------------------------------------ items
+    @staticmethod
+    def _experiment_item(record: Experiment, *, expires_at: int | None) -> Item:
+        """The stored form of a new experiment (``ExperimentItem.new(...).serialize()``)."""
+        return ExperimentItem.serialized(record, expires_at=expires_at)
 
     @staticmethod
     def _decode_experiment(item: Item) -> Experiment:
-        return Experiment.model_validate(it.decode_fields(item, it.EXPERIMENT_FIELDS))
+        return ExperimentItem.record_from_raw(item)
 
-    def _result_item(self, record: ExperimentResult, *, rev: int, link_dataset_id: str | None,
+    @staticmethod
+    def _result_item(record: ExperimentResult, *, rev: int, link_dataset_id: str | None,
                      expires_at: int | None) -> Item:
-        key = keys.experiment_result_key(record.experiment_id, record.id)
-        item: Item = {"pk": {"S": key.pk}, "sk": {"S": key.sk},
-                      **it.encode_fields(record, it.RESULT_FIELDS, entity="result")}
-        if record.tags:
-            item["tagSet"] = {"SS": sorted(set(record.tags))}
-        if link_dataset_id is not None:
-            item["linkDatasetId"] = {"S": link_dataset_id}
-        item[self.spec.revision_attribute] = {"N": str(rev)}
-        item["gsi1pk"] = {"S": keys.experiment_results_pk(record.experiment_id)}
-        item["gsi1sk"] = {"S": keys.time_sk(record.started_at, record.id)}
-        item = self.stamp(item, it.ENTITY_RESULT, expires_at=expires_at)
+        """The stored form of a result at revision ``rev`` (at most the safe item size)."""
+        item = ExperimentResultItem.serialized(record, rev=rev, link_dataset_id=link_dataset_id,
+                                               expires_at=expires_at)
         check_item_size(item, entity="experiment result", entity_id=record.id)
         return item
 
     @staticmethod
     def _decode_result(item: Item) -> ExperimentResult:
-        return ExperimentResult.model_validate(it.decode_fields(item, it.RESULT_FIELDS))
+        return ExperimentResultItem.record_from_raw(item)
 
+    # ------------------------------------------------------------------ reads and conditions
+    def _get(self, key: Key) -> Item | None:
+        """GetItem ``key``, strongly consistent (None when absent; expired items are returned)."""
+        request = shape("get", _consistent_get).bind(self.table.table_name, key_values(key))
+        item: Item | None = self.table.call("GetItem", **request).get("Item")
+        return item
+
+    def _now(self) -> int:
+        """``now`` of a condition: the TTL clock's epoch second (items expired at it count as absent)."""
+        return self.ttl.now_epoch()
+
+    # ------------------------------------------------------------------ children
     def _delete_children(self, experiment_id: str) -> None:
         """Delete results, slots, result pointers and dataset links of an experiment."""
-        query = listing.PartitionQuery(None, "pk", "sk", keys.experiment_key(experiment_id).pk,
-                                       sk_between=(keys.EXPERIMENT_SLOT_PREFIX, "ER$"), consistent=True)
-        expr = Expr()
-        params = expr.apply({**query.params(ascending=True, expr=expr, filter_expression=None, limit=None),
-                             "ProjectionExpression": ", ".join(expr.name(a) for a in (
-                                 "pk", "sk", "id", "itemId", "linkDatasetId"))})
+        key_condition = cast(Condition, (TableItem.pk == keys.experiment_key(experiment_id).pk)
+                             & TableItem.sk.between(keys.EXPERIMENT_SLOT_PREFIX, "ER$"))
         deletes: list[Key] = []
-        for row in self.table.query_items(params):
-            deletes.append(Key(row["pk"]["S"], row["sk"]["S"]))
-            if row["sk"]["S"].startswith(keys.EXPERIMENT_RESULT_PREFIX) and "id" in row:
-                result_id = row["id"]["S"]
-                deletes.append(keys.experiment_result_ref_key(result_id))
-                dataset_id, item_id = it.s(row, "linkDatasetId"), it.s(row, "itemId")
-                if dataset_id is not None and item_id is not None:
-                    deletes.append(keys.dataset_item_link_key(dataset_id, item_id, experiment_id, result_id))
+        for row in self.table.query_items(projected_query(key_condition, _CHILD_PROJECTION, consistent=True)):
+            child = TableItem.decode_attributes(row, _CHILD_KEYS)
+            deletes.append(Key(child["pk"], child["sk"]))
+            if not child["sk"].startswith(keys.EXPERIMENT_RESULT_PREFIX):
+                continue
+            links = ExperimentResultItem.decode_attributes(row, _RESULT_LINKS)
+            result_id = links["id"]
+            if result_id is None:
+                continue
+            deletes.append(keys.experiment_result_ref_key(result_id))
+            dataset_id, item_id = links["link_dataset_id"], links["item_id"]
+            if dataset_id is not None and item_id is not None:
+                deletes.append(keys.dataset_item_link_key(dataset_id, item_id, experiment_id, result_id))
         self.table.batch_write(deletes=deletes)

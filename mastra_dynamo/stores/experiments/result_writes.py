@@ -10,20 +10,44 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from mastra_dynamo.dynamo.client import TransactionCancelled, key_attr
-from mastra_dynamo.dynamo.codec import Item, decode_value, encode_value
-from mastra_dynamo.dynamo.expressions import Expr
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
+from pynamodb.expressions.update import Action
+
+from mastra_dynamo.dynamo.client import TransactionCancelled
+from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.errors import ConflictError, NotFoundError, ValidationError
+from mastra_dynamo.models import requests
+from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS, decoder
+from mastra_dynamo.models.experiments import (
+    DatasetItemLinkItem,
+    DatasetItemPointerView,
+    ExperimentItem,
+    ExperimentResultItem,
+    ExperimentResultRefItem,
+    ExperimentResultSlotItem,
+    epoch_of,
+    not_purged,
+)
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.datasets import UNSET, DatasetTenancyFilters, Unset
 from mastra_dynamo.records.experiments import ExperimentResult, ExperimentResultInput
 from mastra_dynamo.schema import keys
+from mastra_dynamo.schema.table import TABLE_SPEC
 from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES
 from mastra_dynamo.stores.experiments import items as it
-from mastra_dynamo.stores.experiments.collection import ExperimentCollection
+from mastra_dynamo.stores.experiments.collection import ExperimentCollection, absent_or_expired, live
+from mastra_dynamo.stores.experiments.shapes import KEY_MARK, UNBOUND, Marks, Shape, key_values, put_shape, shape
 from mastra_dynamo.validate import optional_id, require_id
+
+_OWNER = decoder(ExperimentItem, ("organization_id", "project_id", "ttl"))
+_POINTER = decoder(DatasetItemPointerView, ("dataset_id", "purged", "purged_at", "ttl"))
+_EXISTING = decoder(ExperimentResultItem, ("id", "created_at", "comment", "status", "rev"))
+_SLOT_RESULT = decoder(ExperimentResultSlotItem, ("result_id",))
+_REF_OWNER = decoder(ExperimentResultRefItem, ("experiment_id",))
+_REV = decoder(ExperimentResultItem, ("rev",))
 
 
 class ResultWrites(ExperimentCollection):
@@ -133,8 +157,8 @@ class ResultWrites(ExperimentCollection):
             slot = self.alive(found.get((slot_key.pk, slot_key.sk)))
             existing: Item | None = None
             if upsert and slot is not None:
-                existing = self.alive(self.table.get_item(
-                    keys.experiment_result_key(data.experiment_id, slot["resultId"]["S"])))
+                named = _SLOT_RESULT(slot)["result_id"]
+                existing = self.alive(self._get(keys.experiment_result_key(data.experiment_id, named)))
             try:
                 return self._try_write(data, experiment, pointer, slot, existing, upsert=upsert)
             except _Again:
@@ -145,10 +169,11 @@ class ResultWrites(ExperimentCollection):
     def _try_write(self, data: ExperimentResultInput, experiment: Item, pointer: Item | None, slot: Item | None,
                    existing: Item | None, *, upsert: bool) -> ExperimentResult:
         now = self.now()
-        organization_id = data.organization_id or it.s(experiment, "organizationId")
-        project_id = data.project_id or it.s(experiment, "projectId")
-        for given, owned, label in ((data.organization_id, it.s(experiment, "organizationId"), "organization_id"),
-                                    (data.project_id, it.s(experiment, "projectId"), "project_id")):
+        owner = _OWNER(experiment)
+        organization_id = data.organization_id or owner.get("organization_id")
+        project_id = data.project_id or owner.get("project_id")
+        for given, owned, label in ((data.organization_id, owner.get("organization_id"), "organization_id"),
+                                    (data.project_id, owner.get("project_id"), "project_id")):
             if given is not None and owned is not None and given != owned:
                 raise ValidationError(f"result {label} differs from the experiment's",
                                       code="EXPERIMENT_TENANCY_MISMATCH",
@@ -156,65 +181,60 @@ class ResultWrites(ExperimentCollection):
         values = data.model_dump(exclude={"id"})
         values.update(organization_id=organization_id, project_id=project_id,
                       started_at=data.started_at or now, completed_at=data.completed_at or now)
-        purged = pointer is not None and pointer.get("purged", {}).get("BOOL", False)
+        item_pointer = _POINTER(pointer) if pointer is not None else {}
+        purged = bool(item_pointer.get("purged"))
         if purged:
-            purged_at = it.s(pointer, "purgedAt") if pointer is not None else None
             values.update(input=None, output=None, ground_truth=None, error=None, tags=None, tool_mock_report=None,
-                          metadata={"__purged": True, "purgedAt": purged_at})
-        if existing is not None:
-            values.update(id=existing["id"]["S"], created_at=decode_value(existing["createdAt"], "datetime"),
-                          comment=it.s(existing, "comment"))
+                          metadata={"__purged": True, "purgedAt": item_pointer.get("purged_at")})
+        stored = _EXISTING(existing) if existing is not None else None
+        if stored is not None:
+            values.update(id=stored["id"], created_at=stored["created_at"], comment=stored.get("comment"))
         else:
             values.update(id=data.id or str(uuid.uuid4()), created_at=now, comment=None)
         record = coerce(ExperimentResult, values, what="result")
-        link_dataset = it.s(pointer, "datasetId") if pointer is not None else None
-        expires_at = it.ttl_of(experiment, self.spec.ttl_attribute)
-        rev = (it.n(existing, self.spec.revision_attribute) + 1) if existing is not None else 1
-        item = self._result_item(record, rev=rev, link_dataset_id=link_dataset, expires_at=expires_at)
+        link_dataset: str | None = item_pointer.get("dataset_id")
+        expires_at = epoch_of(owner.get("ttl"))
+        rev = (stored.get("rev") or 0) + 1 if stored is not None else 1
+        serialized = self._result_item(record, rev=rev, link_dataset_id=link_dataset, expires_at=expires_at)
+        table = self.table.table_name
+        at_now = {"now": self._now()}
         actions: list[dict[str, Any]] = []
         roles: list[str] = []
 
-        def add(role: str, action: dict[str, Any]) -> None:
+        def add(role: str, kind: requests.TransactKind, request: dict[str, Any]) -> None:
             roles.append(role)
-            actions.append(action)
+            actions.append(requests.transact(kind, request))
 
-        if existing is not None:
-            expr = Expr()
-            old_rev = existing.get(self.spec.revision_attribute)
-            rev_name = expr.name(self.spec.revision_attribute)
-            cond = f"{rev_name} = {expr.value(old_rev)}" if old_rev else f"attribute_not_exists({rev_name})"
-            add("result", {"Put": expr.apply({"Item": item, "ConditionExpression": cond})})
+        if stored is not None:
+            if stored.get("rev") is None:
+                add("result", "Put", put_shape("no revision", _no_revision).bind(table, {}, Item=serialized))
+            else:
+                add("result", "Put", put_shape("revision", _same_revision).bind(table, {"rev": stored["rev"]},
+                                                                                Item=serialized))
         else:
-            add("result", {"Put": self._create(item)})
-            ref = self.stamp({**key_attr(keys.experiment_result_ref_key(record.id)),
-                              "experimentId": {"S": record.experiment_id}, "itemId": {"S": record.item_id},
-                              "attempt": {"N": str(record.attempt)}}, it.ENTITY_RESULT_REF, expires_at=expires_at)
-            add("ref", {"Put": self._create(ref)})
-            add("slot", self._slot_action(record, slot, expires_at, upsert=upsert))
+            create = put_shape("create", absent_or_expired)
+            add("result", "Put", create.bind(table, at_now, Item=serialized))
+            add("ref", "Put", create.bind(table, at_now, Item=ExperimentResultRefItem.serialized(
+                record, expires_at=expires_at)))
+            add("slot", "Update", self._slot_update(record, slot, expires_at, upsert=upsert))
         if pointer is not None and link_dataset is not None and not purged:
-            expr = Expr()
-            add("item", {"ConditionCheck": expr.apply({
-                "Key": key_attr(keys.dataset_item_ref_key(record.item_id)),
-                "ConditionExpression": (f"attribute_exists({expr.name('pk')}) AND "
-                                        f"attribute_not_exists({expr.name('purged')})")})})
-            link = self.stamp({**key_attr(keys.dataset_item_link_key(link_dataset, record.item_id,
-                                                                     record.experiment_id, record.id)),
-                               "datasetId": {"S": link_dataset}, "itemId": {"S": record.item_id},
-                               "experimentId": {"S": record.experiment_id}, "resultId": {"S": record.id}},
-                              it.ENTITY_ITEM_LINK, expires_at=it.ttl_of(pointer, self.spec.ttl_attribute))
-            add("link", {"Put": {"Item": link}})
-        old_status = it.s(existing, "status") if existing is not None else None
-        deltas: dict[str, int] = {} if existing is not None else {"resultCount": 1}
+            add("item", "ConditionCheck", shape("item not purged", _item_not_purged).bind(
+                table, key_values(keys.dataset_item_ref_key(record.item_id))))
+            link = DatasetItemLinkItem.serialized(link_dataset, record, expires_at=epoch_of(item_pointer.get("ttl")))
+            add("link", "Put", put_shape("link").bind(table, {}, Item=link))
+        old_status = stored.get("status") if stored is not None else None
+        deltas: dict[str, int] = {} if stored is not None else {"resultCount": 1}
         if old_status in it.STATUS_COUNTERS:
             deltas[it.STATUS_COUNTERS[old_status]] = deltas.get(it.STATUS_COUNTERS[old_status], 0) - 1
         if record.status in it.STATUS_COUNTERS:
             deltas[it.STATUS_COUNTERS[record.status]] = deltas.get(it.STATUS_COUNTERS[record.status], 0) + 1
-        add("experiment", self._counters(record.experiment_id, deltas))
+        roles.append("experiment")
+        actions.append(self._counters(record.experiment_id, deltas))
         try:
             self.table.transact_write(actions)
         except TransactionCancelled as exc:
             failed = {roles[i] for i, r in enumerate(exc.reasons) if r == "ConditionalCheckFailed" and i < len(roles)}
-            if existing is None and data.id is not None and failed & {"result", "ref"}:
+            if stored is None and data.id is not None and failed & {"result", "ref"}:
                 raise ConflictError(f"experiment result {data.id!r} already exists",
                                     code="EXPERIMENT_RESULT_ID_CONFLICT", details={"result_id": data.id}) from None
             if not any(r in ("ConditionalCheckFailed", "TransactionConflict") for r in exc.reasons if r):
@@ -222,42 +242,34 @@ class ResultWrites(ExperimentCollection):
             raise _Again() from None
         return record
 
-    def _create(self, item: Item) -> dict[str, Any]:
-        expr = Expr()
-        return expr.apply({"Item": item, "ConditionExpression":
-                           f"attribute_not_exists({expr.name('pk')}) OR NOT {self.not_expired(expr)}"})
-
-    def _slot_action(self, record: ExperimentResult, slot: Item | None, expires_at: int | None, *,
+    def _slot_update(self, record: ExperimentResult, slot: Item | None, expires_at: int | None, *,
                      upsert: bool) -> dict[str, Any]:
         """The slot of (experiment, item, attempt) names the newest result; an upsert creates it only if it is
         still the way it was read (absent, or pointing at a result that no longer exists)."""
         key = keys.experiment_result_slot_key(record.experiment_id, record.item_id, record.attempt)
-        expr = Expr()
-        sets = [f"{expr.name('resultId')} = {expr.s(record.id)}", f"{expr.name('itemId')} = {expr.s(record.item_id)}",
-                f"{expr.name('attempt')} = {expr.n(record.attempt)}",
-                f"{expr.name(self.spec.entity_attribute)} = {expr.s(it.ENTITY_SLOT)}",
-                f"{expr.name(self.spec.schema_version_attribute)} = {expr.n(self.spec.schema_version)}"]
+        values: dict[str, Any] = {**key_values(key), "result_id": record.id, "item_id": record.item_id,
+                                  "attempt": record.attempt, "result_ids": {record.id}}
+        guard = "none"
+        if upsert and slot is None:
+            guard = "absent"
+            values["now"] = self._now()
+        elif upsert and slot is not None:
+            guard = "same"
+            values["read_result_id"] = _SLOT_RESULT(slot)["result_id"]
         if expires_at is not None:
-            sets.append(f"{expr.name(self.spec.ttl_attribute)} = {expr.n(expires_at)}")
-        update = "SET " + ", ".join(sets) + f" ADD {expr.name('resultIds')} {expr.value({'SS': [record.id]})}"
-        params: dict[str, Any] = {"Key": key_attr(key), "UpdateExpression": update}
-        if upsert:
-            if slot is None:
-                params["ConditionExpression"] = (f"attribute_not_exists({expr.name('pk')}) OR "
-                                                 f"NOT {self.not_expired(expr)}")
-            else:
-                params["ConditionExpression"] = f"{expr.name('resultId')} = {expr.value(slot['resultId'])}"
-        return {"Update": expr.apply(params)}
+            values["ttl"] = expires_at
+        return _slot_shape(expires_at is not None, guard).bind(self.table.table_name, values)
 
     def _counters(self, experiment_id: str, deltas: Mapping[str, int]) -> dict[str, Any]:
-        expr = Expr()
-        condition = f"attribute_exists({expr.name('pk')}) AND {self.not_expired(expr)}"
-        adds = [f"{expr.name(attr)} {expr.n(delta)}" for attr, delta in deltas.items() if delta]
-        key = key_attr(keys.experiment_key(experiment_id))
-        if not adds:
-            return {"ConditionCheck": expr.apply({"Key": key, "ConditionExpression": condition})}
-        return {"Update": expr.apply({"Key": key, "UpdateExpression": "ADD " + ", ".join(adds),
-                                      "ConditionExpression": condition})}
+        """The experiment's part of a result transaction: ADD the counter ``deltas`` (or only check the
+        experiment when none changes); either way the experiment must exist and be alive."""
+        changed = tuple(name for name, delta in deltas.items() if delta)
+        values = {**key_values(keys.experiment_key(experiment_id)), "now": self._now(),
+                  **{name: deltas[name] for name in changed}}
+        if not changed:
+            return requests.transact("ConditionCheck", shape("experiment alive", _experiment_alive).bind(
+                self.table.table_name, values))
+        return requests.transact("Update", _counters_shape(changed).bind(self.table.table_name, values))
 
     def update_experiment_result(
         self,
@@ -273,47 +285,38 @@ class ResultWrites(ExperimentCollection):
         require_id(id, field="id")
         if experiment_id is not None:
             require_id(experiment_id, field="experiment_id")
-        ref = self.alive(self.table.get_item(keys.experiment_result_ref_key(id)))
-        owner = it.s(ref, "experimentId") if ref is not None else None
+        ref = self.alive(self._get(keys.experiment_result_ref_key(id)))
+        owner = _REF_OWNER(ref).get("experiment_id") if ref is not None else None
         if owner is None or (experiment_id is not None and owner != experiment_id):
             raise NotFoundError(f"Experiment result not found: {id}", code="EXPERIMENT_RESULT_NOT_FOUND",
                                 details={"result_id": id})
+        model = ExperimentResultItem
         for attempt in range(MAX_CONFLICT_RETRIES * 4):
             if attempt:
                 self._backoff(attempt)
-            stored = self.alive(self.table.get_item(keys.experiment_result_key(owner, id)))
+            stored = self.alive(self._get(keys.experiment_result_key(owner, id)))
             if stored is None:
                 raise NotFoundError(f"Experiment result not found: {id}", code="EXPERIMENT_RESULT_NOT_FOUND",
                                     details={"result_id": id})
-            current = self._decode_result(stored)
+            current = model.record_from_raw(stored)
             given = {name: value for name, value in (("status", status), ("tags", tags), ("comment", comment))
                      if value is not UNSET}
             data = current.model_dump()
             data.update({k: (list(v) if k == "tags" and v is not None else v) for k, v in given.items()})
             record = coerce(ExperimentResult, data, what="result")
-            expr = Expr()
-            sets: list[str] = []
-            removes: list[str] = []
+            values: dict[str, Any] = {**key_values(keys.experiment_result_key(owner, id))}
+            changes: list[tuple[str, bool]] = []
             for name in given:
                 value = getattr(record, name)
-                if value is None:
-                    removes.append(expr.name(name))
-                else:
-                    kind = it.RESULT_FIELDS[name][1]
-                    sets.append(f"{expr.name(name)} = {expr.value(encode_value(value, kind, field=name))}")
+                changes.append((name, value is None))
+                values[name] = value
             if "tags" in given:
-                if record.tags:
-                    sets.append(f"{expr.name('tagSet')} = {expr.value({'SS': sorted(set(record.tags))})}")
-                else:
-                    removes.append(expr.name("tagSet"))
-            rev = expr.name(self.spec.revision_attribute)
-            old_rev = stored.get(self.spec.revision_attribute)
-            sets.append(f"{rev} = if_not_exists({rev}, {expr.n(0)}) + {expr.n(1)}")
-            update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-            cond = f"{rev} = {expr.value(old_rev)}" if old_rev else f"attribute_not_exists({rev})"
-            actions: list[dict[str, Any]] = [{"Update": expr.apply({
-                "Key": key_attr(keys.experiment_result_key(owner, id)), "UpdateExpression": update,
-                "ConditionExpression": cond})}]
+                changes.append(("tag_set", not record.tags))
+                values["tag_set"] = set(record.tags or ())
+            old_rev = _REV(stored).get("rev")
+            values["rev"] = old_rev
+            transaction: list[dict[str, Any]] = [requests.transact("Update", _review_shape(
+                tuple(changes), old_rev is not None).bind(self.table.table_name, values))]
             deltas: dict[str, int] = {}
             if current.status != record.status:
                 if current.status in it.STATUS_COUNTERS:
@@ -321,9 +324,9 @@ class ResultWrites(ExperimentCollection):
                 if record.status in it.STATUS_COUNTERS:
                     deltas[it.STATUS_COUNTERS[record.status]] = 1
             if deltas:
-                actions.append(self._counters(owner, deltas))
+                transaction.append(self._counters(owner, deltas))
             try:
-                self.table.transact_write(actions)
+                self.table.transact_write(transaction)
             except TransactionCancelled as exc:
                 if not any(r in ("ConditionalCheckFailed", "TransactionConflict") for r in exc.reasons if r):
                     raise
@@ -342,17 +345,88 @@ class ResultWrites(ExperimentCollection):
         require_id(experiment_id, field="experiment_id")
         scope = it.scope(filters)
         if scope.organization_id is not None or scope.project_id is not None:
-            parent = self.alive(self.table.get_item(keys.experiment_key(experiment_id)))
+            parent = self.alive(self._get(keys.experiment_key(experiment_id)))
             if parent is None or not it.in_scope(parent, scope):
                 return
         self._delete_children(experiment_id)
-        expr = Expr()
-        sets = ", ".join(f"{expr.name(c)} = {expr.n(0)}" for c in it.REVIEW_COUNTERS)
+        request = shape("reset counters", _reset_counters).bind(self.table.table_name,
+                                                                 key_values(keys.experiment_key(experiment_id)))
         with contextlib.suppress(ConflictError):  # the experiment itself is gone
-            self.table.call("UpdateItem", **expr.apply({
-                "TableName": self.table.table_name, "Key": key_attr(keys.experiment_key(experiment_id)),
-                "UpdateExpression": f"SET {sets}", "ConditionExpression": f"attribute_exists({expr.name('pk')})"}))
+            self.table.call("UpdateItem", **request)
 
+
+def _same_revision(marks: Marks) -> Condition:
+    """Optimistic concurrency: the result still has the revision ``rev`` that was read."""
+    return cast(Condition, ExperimentResultItem.rev == marks("rev", ExperimentResultItem.rev))
+
+
+def _no_revision(marks: Marks) -> Condition:
+    """Optimistic concurrency for a result read without a revision: it still has none."""
+    return ExperimentResultItem.rev.does_not_exist()
+
+
+def _item_not_purged(marks: Marks) -> dict[str, Any]:
+    return requests.condition_check(UNBOUND, KEY_MARK, not_purged())
+
+
+def _experiment_alive(marks: Marks) -> dict[str, Any]:
+    return requests.condition_check(UNBOUND, KEY_MARK, live(marks))
+
+
+def _counters_shape(changed: tuple[str, ...]) -> Shape:
+    """ADD each ``changed`` review counter's delta (marked by the counter's name) to a live experiment."""
+
+    def build(marks: Marks) -> dict[str, Any]:
+        adds = [it.counter(name).add(marks(name, it.counter(name))) for name in changed]
+        return requests.update_key(UNBOUND, KEY_MARK, adds, condition=live(marks))
+
+    return shape(("counters", changed), build)
+
+
+def _reset_counters(marks: Marks) -> dict[str, Any]:
+    """``delete_experiment_results``: every review counter back to 0, when the experiment exists."""
+    reset = [it.counter(name).set(0) for name in it.REVIEW_COUNTERS]
+    return requests.update_key(UNBOUND, KEY_MARK, reset, condition=ExperimentItem.pk.exists())
+
+
+def _slot_shape(with_ttl: bool, guard: str) -> Shape:
+    """The slot Update: SET ``resultId``, ``itemId``, ``attempt``, ``_et``, ``_sv`` (and ``ttl``), ADD the
+    result to ``resultIds``; ``guard`` none, absent (absent or expired) or same (names the result read)."""
+
+    def build(marks: Marks) -> dict[str, Any]:
+        model = ExperimentResultSlotItem
+        actions: list[Action] = [marks.set("result_id", model.result_id), marks.set("item_id", model.item_id),
+                                 marks.set("attempt", model.attempt), model.item_type.set(model),
+                                 model.schema_version.set(TABLE_SPEC.schema_version)]
+        if with_ttl:
+            actions.append(Path(model.ttl).set(marks("ttl", EPOCH_SECONDS)))
+        actions.append(model.result_ids.add(marks("result_ids", model.result_ids)))
+        condition: Condition | None = None
+        if guard == "absent":
+            condition = absent_or_expired(marks)
+        elif guard == "same":
+            condition = model.result_id == marks("read_result_id", model.result_id)
+        return requests.update_key(UNBOUND, KEY_MARK, actions, condition=condition)
+
+    return shape(("slot", with_ttl, guard), build)
+
+
+def _review_shape(changes: tuple[tuple[str, bool], ...], has_rev: bool) -> Shape:
+    """``update_experiment_result``: SET (or REMOVE, when the flag is set) each changed review field, raise
+    ``_rev``; condition: ``_rev`` as read (``has_rev``) or still absent."""
+
+    def build(marks: Marks) -> dict[str, Any]:
+        model = ExperimentResultItem
+        attributes = model.get_attributes()
+        actions: list[Action] = []
+        for name, remove in changes:
+            attribute = attributes[name]
+            actions.append(attribute.remove() if remove else marks.set(name, attribute))
+        actions.append(model.rev.set((model.rev | 0) + 1))
+        condition = _same_revision(marks) if has_rev else _no_revision(marks)
+        return requests.update_key(UNBOUND, KEY_MARK, actions, condition=condition)
+
+    return shape(("review", changes, has_rev), build)
 
 
 class _Again(Exception):

@@ -5,23 +5,43 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from mastra_dynamo.dynamo.client import key_attr
-from mastra_dynamo.dynamo.codec import check_item_size, encode_value
-from mastra_dynamo.dynamo.expressions import Expr
+from pynamodb.constants import ALL_NEW
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
+from mastra_dynamo.dynamo.codec import check_item_size
 from mastra_dynamo.errors import ConflictError, NotFoundError, ValidationError
+from mastra_dynamo.models import requests
+from mastra_dynamo.models.base import TableItem
+from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS, decoder
+from mastra_dynamo.models.experiments import IS_EXPERIMENT, ExperimentItem
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.datasets import UNSET, DatasetTenancyFilters, ListPagination, Unset
 from mastra_dynamo.records.experiments import Experiment, ExperimentsPage
 from mastra_dynamo.schema import keys
 from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.experiments import items as it
-from mastra_dynamo.stores.experiments.collection import ExperimentCollection
+from mastra_dynamo.stores.experiments.collection import ExperimentCollection, live
+from mastra_dynamo.stores.experiments.shapes import (
+    KEY_MARK,
+    UNBOUND,
+    FilterShape,
+    Marks,
+    Shape,
+    filter_shape,
+    key_values,
+    put_shape,
+    shape,
+)
 from mastra_dynamo.validate import optional_id, require_id, resolve_order
 
 _UPDATABLE_EXPERIMENT = ("status", "total_items", "succeeded_count", "failed_count", "skipped_count",
                          "started_at", "completed_at", "name", "description", "metadata")
+_BY_DATASET = requests.index_keys(ExperimentItem.gsi2)
+_ALL = requests.index_keys(ExperimentItem.gsi3)
+_ORDER = decoder(ExperimentItem, ("id", "status"))
 
 
 class ExperimentRuns(ExperimentCollection):
@@ -63,17 +83,14 @@ class ExperimentRuns(ExperimentCollection):
             "target_type": target_type, "target_id": target_id, "scorer_ids": scorer_ids, "status": "pending",
             "total_items": total_items, "agent_version": agent_version, "organization_id": organization_id,
             "project_id": project_id, "created_at": now, "updated_at": now}, what="experiment")
-        item = self._experiment_item(record, expires_at=self.ttl.expires_at("experiment"))
-        check_item_size(item, entity="experiment", entity_id=experiment_id)
-        expr = Expr()
-        t = expr.name(self.spec.ttl_attribute)
+        serialized = self._experiment_item(record, expires_at=self.ttl.expires_at("experiment"))
+        check_item_size(serialized, entity="experiment", entity_id=experiment_id)
+        request = put_shape("experiment", _absent_or_expired_experiment).bind(
+            self.table.table_name, {"now": self._now()}, Item=serialized)
         try:
-            self.table.call("PutItem", **expr.apply({
-                "TableName": self.table.table_name, "Item": item,
-                "ConditionExpression": (f"attribute_not_exists({expr.name('pk')}) OR "
-                                        f"{t} <= {expr.n(self.ttl.now_epoch())}")}))
+            self.table.call("PutItem", **request)
         except ConflictError:
-            if self.table.get_item(keys.experiment_key(experiment_id)) == item:
+            if self._get(keys.experiment_key(experiment_id)) == serialized:
                 return record  # a resend of this very request (its answer was lost) found its own write
             raise ConflictError(f"experiment {experiment_id!r} already exists", code="EXPERIMENT_ID_CONFLICT",
                                 details={"experiment_id": experiment_id}) from None
@@ -83,10 +100,10 @@ class ExperimentRuns(ExperimentCollection):
                              filters: DatasetTenancyFilters | Mapping[str, Any] | None = None) -> Experiment | None:
         """The experiment, or None when missing, expired or outside the tenancy filters."""
         require_id(id, field="id")
-        item = self.alive(self.table.get_item(keys.experiment_key(id)))
+        item = self.alive(self._get(keys.experiment_key(id)))
         if item is None or not it.in_scope(item, it.scope(filters)):
             return None
-        return self._decode_experiment(item)
+        return ExperimentItem.record_from_raw(item)
 
     def update_experiment(
         self,
@@ -118,34 +135,24 @@ class ExperimentRuns(ExperimentCollection):
                 del given[name_]
         probe = coerce(Experiment, {"id": id, "created_at": self.now(), "updated_at": self.now(), **given},
                        what="experiment")
-        expr = Expr()
-        sets: list[str] = []
-        removes: list[str] = []
+        changes: list[tuple[str, bool]] = []
+        values: dict[str, Any] = {**key_values(keys.experiment_key(id)), "updated_at": self.now(), "now": self._now()}
         for field_name in given:
-            attr, kind = it.EXPERIMENT_FIELDS[field_name]
             value = getattr(probe, field_name)
-            if value is None:
-                removes.append(expr.name(attr))
-                continue
+            changes.append((field_name, value is None))
             if hasattr(value, "model_dump"):
                 value = value.model_dump(by_alias=True, exclude_unset=True)
-            sets.append(f"{expr.name(attr)} = {expr.value(encode_value(value, kind, field=attr))}")
-        sets.append(f"{expr.name('updatedAt')} = {expr.s(keys.ts(self.now()))}")
-        condition = [f"attribute_exists({expr.name('pk')})", self.not_expired(expr)]
-        if scope.organization_id is not None:
-            condition.append(f"{expr.name('organizationId')} = {expr.s(scope.organization_id)}")
-        if scope.project_id is not None:
-            condition.append(f"{expr.name('projectId')} = {expr.s(scope.project_id)}")
-        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+            values[field_name] = value
+        tenancy = (("organization_id", scope.organization_id), ("project_id", scope.project_id))
+        values.update((name, value) for name, value in tenancy if value is not None)
+        scoped = tuple(name for name, value in tenancy if value is not None)
+        request = _update_shape(tuple(changes), scoped).bind(self.table.table_name, values)
         try:
-            result = self.table.call("UpdateItem", **expr.apply({
-                "TableName": self.table.table_name, "Key": key_attr(keys.experiment_key(id)),
-                "UpdateExpression": update, "ConditionExpression": " AND ".join(condition),
-                "ReturnValues": "ALL_NEW"}))
+            result = self.table.call("UpdateItem", **request)
         except ConflictError:
             raise NotFoundError(f"Experiment not found: {id}", code="EXPERIMENT_NOT_FOUND",
                                 details={"experiment_id": id}) from None
-        return self._decode_experiment(result["Attributes"])
+        return ExperimentItem.record_from_raw(result["Attributes"])
 
     def list_experiments(
         self,
@@ -173,43 +180,76 @@ class ExperimentRuns(ExperimentCollection):
         field, direction = resolve_order(order_by, allowed=("createdAt", "status"), default_field="createdAt",
                                          default_direction="DESC", strict=True)
         if dataset_id is not None:
-            queries = [listing.PartitionQuery("gsi2", "gsi2pk", "gsi2sk", keys.experiments_by_dataset_pk(dataset_id))]
+            queries = [listing.PartitionQuery(*_BY_DATASET, keys.experiments_by_dataset_pk(dataset_id))]
         else:
-            queries = [listing.PartitionQuery("gsi3", "gsi3pk", "gsi3sk", keys.experiments_global_pk(s))
+            queries = [listing.PartitionQuery(*_ALL, keys.experiments_global_pk(s))
                        for s in keys.all_shards(keys.GLOBAL_SHARDS)]
-        equal: dict[str, str | None] = {
-            "datasetId": dataset_id, "targetType": target_type, "targetId": target_id,
-            "agentVersion": agent_version, "status": status, "experimentSetId": experiment_set_id,
-            "comparisonId": comparison_id, "variantId": variant_id, "organizationId": scope.organization_id,
-            "projectId": scope.project_id}
-
-        def flt(expr: Expr) -> str:
-            clauses = [f"{expr.name(self.spec.entity_attribute)} = {expr.s(it.ENTITY_EXPERIMENT)}",
-                       self.not_expired(expr)]
-            clauses += [f"{expr.name(a)} = {expr.s(v)}" for a, v in equal.items() if v is not None]
-            if trial_index is not None:
-                clauses.append(f"{expr.name('trialIndex')} = {expr.n(trial_index)}")
-            return " AND ".join(clauses)
-
+        model = ExperimentItem
+        equal = {"dataset_id": dataset_id, "target_type": target_type, "target_id": target_id,
+                 "agent_version": agent_version, "status": status, "experiment_set_id": experiment_set_id,
+                 "comparison_id": comparison_id, "variant_id": variant_id,
+                 "organization_id": scope.organization_id, "project_id": scope.project_id,
+                 "trial_index": trial_index}
+        given = {name: value for name, value in equal.items() if value is not None}
+        bound = _list_filter(tuple(given)).bind({**given, "now": self._now()})
+        flt = requests.condition_filter(lambda: bound)
         if field == "status":
             rows = listing.collect(self.table, queries, ascending=True, filter_builder=flt, offset=0, limit=None)
-            rows.sort(key=lambda r: r["id"]["S"])
-            rows.sort(key=lambda r: it.s(r, "status") or "", reverse=direction == "DESC")
-            chosen = rows[page.offset:page.end]
-            return ExperimentsPage(experiments=[self._decode_experiment(r) for r in chosen],
+            ordered = [(_ORDER(r), r) for r in rows]
+            ordered.sort(key=lambda o: o[0]["id"])
+            ordered.sort(key=lambda o: o[0].get("status") or "", reverse=direction == "DESC")
+            chosen = [r for _, r in ordered[page.offset:page.end]]
+            return ExperimentsPage(experiments=[model.record_from_raw(r) for r in chosen],
                                    pagination=it.info(page, len(rows)))
         items, total = listing.page_with_total(self.table, queries, ascending=direction == "ASC",
                                                filter_builder=flt, offset=page.offset, limit=page.limit)
-        return ExperimentsPage(experiments=[self._decode_experiment(r) for r in items],
+        return ExperimentsPage(experiments=[model.record_from_raw(r) for r in items],
                                pagination=it.info(page, total or 0))
 
     def delete_experiment(self, *, id: str, filters: DatasetTenancyFilters | Mapping[str, Any] | None = None) -> None:
         """Delete the experiment and all its results (idempotent; not atomic: calling again finishes an
         interrupted delete). Missing or outside the tenancy filters: no-op."""
         require_id(id, field="id")
-        item = self.table.get_item(keys.experiment_key(id))
+        item = self._get(keys.experiment_key(id))
         if item is not None:
             if self.alive(item) is not None and not it.in_scope(item, it.scope(filters)):
                 return
-            self.table.call("DeleteItem", TableName=self.table.table_name, Key=key_attr(keys.experiment_key(id)))
+            self.table.call("DeleteItem", **requests.delete_item(self.table.table_name, keys.experiment_key(id)))
         self._delete_children(id)
+
+
+def _absent_or_expired_experiment(marks: Marks) -> Condition:
+    """``create_experiment``: no experiment under the id, or an expired one (its ``ttl`` at or before now)."""
+    return cast(Condition, TableItem.pk.does_not_exist() | (TableItem.ttl <= marks("now", EPOCH_SECONDS)))
+
+
+def _update_shape(changes: tuple[tuple[str, bool], ...], scoped: tuple[str, ...]) -> Shape:
+    """``update_experiment``: SET (or REMOVE, when the flag is set) each changed field and ``updatedAt``;
+    condition: the experiment is alive and has the ``scoped`` tenancy values."""
+
+    def build(marks: Marks) -> dict[str, Any]:
+        attributes = ExperimentItem.get_attributes()
+        actions: list[Action] = []
+        for name, remove in changes:
+            attribute = attributes[name]
+            actions.append(attribute.remove() if remove else marks.set(name, attribute))
+        actions.append(marks.set("updated_at", ExperimentItem.updated_at))
+        condition = live(marks)
+        for name in scoped:
+            condition &= attributes[name] == marks(name, attributes[name])
+        return requests.update_key(UNBOUND, KEY_MARK, actions, condition=condition, return_values=ALL_NEW)
+
+    return shape(("update_experiment", changes, scoped), build)
+
+
+def _list_filter(given: tuple[str, ...]) -> FilterShape:
+    """``list_experiments``: experiments, alive, equal to each ``given`` filter."""
+
+    def build(marks: Marks) -> Condition:
+        attributes = ExperimentItem.get_attributes()
+        match: Condition = IS_EXPERIMENT & ExperimentItem.not_expired(marks("now", EPOCH_SECONDS))
+        for name in given:
+            match &= attributes[name] == marks(name, attributes[name])
+        return match
+
+    return filter_shape(("list_experiments", given), build)

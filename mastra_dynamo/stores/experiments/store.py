@@ -12,6 +12,11 @@ Every result write is one transaction with the experiment's counters (``resultCo
 is a dataset item, the transaction also checks that the item is not purged and writes a link row into the
 dataset's collection; ``purge_item`` sets the purge flag first and then follows the links, so no result can
 escape the scrub (results written after the flag are stored scrubbed).
+
+Every item is a PynamoDB model of ``models/experiments.py`` (``ExperimentItem``, ``ExperimentResultItem``,
+``ExperimentResultSlotItem``, ``ExperimentResultRefItem``, ``DatasetItemLinkItem``; the layout is described
+there). Items, conditions, update actions and filters are serialized by PynamoDB through the models, requests
+are built by ``models/requests.py`` (once per request shape, ``shapes.py``) and sent through ``self.table``.
 """
 
 from __future__ import annotations
