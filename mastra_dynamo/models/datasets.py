@@ -28,6 +28,11 @@ Every item carries ``_et``, ``_sv`` and, when retention applies, ``ttl`` (the da
 collection). The result links ``L#...`` of the collection belong to the experiments domain, which owns their
 model; this domain only reads the link attributes it needs (:data:`LINK_EXPERIMENT_ID`,
 :data:`LINK_RESULT_ID`).
+
+Each model's ``values(...)`` classmethod gives the attribute values of a new item: ``Model(**values)`` is the
+PynamoDB instance, :func:`encode` its ``serialize()`` without building the instance (the store's write path).
+:func:`decode` is ``decode_attributes`` with the attributes' decoders looked up once per model (the read path).
+Whole numbers are :class:`IntegerAttribute` (``N``, converted with ``str``/``int``).
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from mastra_dynamo.clock import to_utc
 from mastra_dynamo.dynamo.codec import AttributeValue, Item
 from mastra_dynamo.models.attributes import JsonAttribute, SelfTypedAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
+from mastra_dynamo.records.base import json_data
 from mastra_dynamo.records.datasets import Dataset, DatasetItem, DatasetItemRow, DatasetVersion
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
@@ -58,9 +64,6 @@ ENTITY_EXTERNAL_ID = "dataset_external_id"
 ENTITY_ITEM_REF = "dataset_item_ref"
 ENTITY_ITEM_LINK = "dataset_item_link"
 """Written by the experiments domain into the dataset's collection (its model lives there)."""
-
-DATASET_COPIED = ("organizationId", "projectId", "candidateKey", "candidateId", "targetType")
-"""Descriptive fields copied next to ``data`` (for listing filters and tenancy)."""
 
 
 class IntegerAttribute(NumberAttribute):
@@ -251,8 +254,6 @@ class DatasetModel(TableItem, discriminator=ENTITY_DATASET):
                expires_at: int | None = None) -> dict[str, Any]:
         """The attribute values of the item of ``record`` with its counters and revision (no lock, no pending
         projection): ``DatasetModel(**values)``, or :func:`encode` for its serialized form."""
-        from mastra_dynamo.records.base import json_data
-
         key = keys.dataset_key(record.id)
         data = json_data(record, what="dataset", by_alias=True, include=_DESCRIPTIVE)
         data = {k: v for k, v in data.items() if v is not None}
@@ -315,11 +316,6 @@ class ItemPayloadModel(TableItem):
     organization_id = UnicodeAttribute(null=True, attr_name="organizationId")
     project_id = UnicodeAttribute(null=True, attr_name="projectId")
     purged = BooleanAttribute(null=True, attr_name="purged")
-
-    SHARED: ClassVar[tuple[str, ...]] = (
-        "id", "dataset_id", "dataset_version", "data", "created_at", "updated_at", "is_deleted", "external_id",
-        "organization_id", "project_id", "purged", "ttl")
-    """Attributes (Python names) a current row copies from its history row (with ``_et``/``_sv``)."""
 
     @classmethod
     def record_from_raw(cls, raw: Item) -> DatasetItem:

@@ -9,8 +9,14 @@ models, so:
 * :class:`Shape` is a request that PynamoDB builds once per process from the models, with marker values in
   its named slots (:class:`Slots`); :meth:`Shape.bind` returns it for a table and key with the call's values
   serialized by the slots' attributes. The result is the request PynamoDB builds for those values.
+* :class:`FilterShape` is a listing filter (a PynamoDB condition) serialized once and bound to each Query's
+  values, for ``stores/listing.py`` (what ``requests.condition_filter`` does, without building the condition
+  for every Query); :func:`get_request` is ``requests.get_item`` built once per consistency.
 * :func:`query_request` builds a Query of one partition of the table with a PynamoDB condition as its filter
   and an optional projection (the keys-only reads of a collection).
+
+The unit tests (tests/unit/test_datasets_items.py) compare every shape, bound, with the request PynamoDB
+builds directly for the same values.
 """
 
 from __future__ import annotations
