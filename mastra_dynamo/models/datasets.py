@@ -108,6 +108,18 @@ class Stored:
     def __init__(self, value: AttributeValue) -> None:
         self.value = value
 
+    @classmethod
+    def read(cls, attr: Attribute[Any], raw: Item) -> Stored:
+        """Attribute ``attr`` of a stored item, as stored (to carry it over unchanged)."""
+        return cls(raw[attr.attr_name])
+
+    @classmethod
+    def of(cls, attr: Attribute[Any], value: Any) -> Stored:
+        """``value`` serialized once by ``attr`` (to encode into many items)."""
+        serialized = typed(attr, value)
+        assert serialized is not None
+        return cls(serialized)
+
 
 def typed(attr: Attribute[Any], value: Any) -> AttributeValue | None:
     """``value`` serialized by ``attr`` as a typed attribute value (None when it serializes to nothing), as
@@ -343,10 +355,11 @@ class ItemRowModel(ItemPayloadModel, discriminator=ENTITY_ROW):
     @classmethod
     def values(cls, *, dataset_id: str, item_id: str, version: int, payload: Mapping[str, Any],
                external_id: str | None, organization_id: str | None, project_id: str | None,
-               created_at: datetime, updated_at: datetime, is_deleted: bool, purged: bool = False,
-               valid_to: int | None = None, expires_at: int | None = None) -> dict[str, Any]:
+               created_at: datetime | Stored, updated_at: datetime | Stored, is_deleted: bool,
+               purged: bool = False, valid_to: int | None = None,
+               expires_at: int | None = None) -> dict[str, Any]:
         """The attribute values of the row of ``item_id`` valid from ``version`` (``valid_to``: closed at that
-        version)."""
+        version). A timestamp may be given already serialized (:class:`Stored`, for :func:`encode` only)."""
         key = keys.dataset_item_row_key(dataset_id, item_id, version)
         return {
             "pk": key.pk, "sk": key.sk, "id": item_id, "dataset_id": dataset_id, "dataset_version": version,
@@ -380,20 +393,20 @@ class ItemCurrentModel(ItemPayloadModel, discriminator=ENTITY_CURRENT):
         """The current row (serialized) for a stored or new history row ``row``: its attributes without the
         row-only ones (``validTo``, ``closedBy``, ``stage``, ``stageNew``), the current key and ``_et``, and the
         index keys of a live item."""
-        payload = ItemPayloadModel
-        item_id, dataset_id = stored_text(payload.id, row), stored_text(payload.dataset_id, row)
+        item_id, dataset_id = stored_text(_PAYLOAD["id"], row), stored_text(_PAYLOAD["dataset_id"], row)
         key = keys.dataset_item_current_key(dataset_id, item_id)
         current: dict[str, Any] = {"pk": key.pk, "sk": key.sk, "item_type": cls}
-        if not stored_text(payload.is_deleted, row):
+        if not stored_text(_PAYLOAD["is_deleted"], row):
             cid = keys.component(item_id)
             pk = keys.dataset_items_pk(dataset_id)  # the index sort keys start with the stored timestamps
-            current.update(gsi1pk=pk, gsi1sk=f"{stored_text(payload.created_at, row)}#{cid}",
-                           gsi2pk=pk, gsi2sk=f"{stored_text(payload.updated_at, row)}#{cid}")
+            current.update(gsi1pk=pk, gsi1sk=f"{stored_text(_PAYLOAD['created_at'], row)}#{cid}",
+                           gsi2pk=pk, gsi2sk=f"{stored_text(_PAYLOAD['updated_at'], row)}#{cid}")
         out = {name: value for name, value in row.items() if name not in _ROW_ONLY}
         out.update(encode(cls, current, stamped=False))
         return out
 
 
+_PAYLOAD = ItemPayloadModel.get_attributes()
 _ROW_ONLY = frozenset(ItemRowModel.get_attributes()[name].attr_name
                       for name in ("valid_to", "closed_by", "stage", "stage_new"))
 NOT_DELETED: Condition = ItemPayloadModel.is_deleted == False  # noqa: E712  (a PynamoDB condition)

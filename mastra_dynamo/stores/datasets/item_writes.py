@@ -21,6 +21,7 @@ from mastra_dynamo.models.datasets import (
     ItemPayloadModel,
     ItemPointerModel,
     ItemRowModel,
+    Stored,
     decode,
     encode,
     key_of,
@@ -89,7 +90,7 @@ _FLAG_PURGED = update_shape(lambda s: ([P.purged.set(True), P.purged_at.set(s("p
                                        P.dataset_id == s("dataset_id", P.dataset_id)))
 _SCRUB = update_shape(lambda s: ([ItemRowModel.data.set(s("data", ItemRowModel.data)), ItemRowModel.purged.set(True)],
                                  ItemRowModel.pk.exists()))
-_STORED_ROW = ("data", "external_id", "created_at", "updated_at", "dataset_version")
+_STORED_ROW = ("data", "external_id", "updated_at", "dataset_version")
 """What a new version of an item takes over from its current row."""
 
 
@@ -106,7 +107,10 @@ def _is_live(current: Item | None) -> bool:
 class ItemWrites(DatasetMutations):
     # ------------------------------------------------------------------ helpers
     def _row(self, state: DatasetState, *, item_id: str, payload: Mapping[str, Any], external_id: str | None,
-             created_at: datetime, updated_at: datetime, is_deleted: bool, purged: bool = False) -> Item:
+             created_at: datetime | Stored, updated_at: datetime | Stored, is_deleted: bool,
+             purged: bool = False) -> Item:
+        """The serialized history row of ``item_id`` at the state's next version (timestamps as datetimes, or
+        already serialized)."""
         return encode(ItemRowModel, ItemRowModel.values(
             dataset_id=state.dataset_id, item_id=item_id, version=state.next_version, payload=payload,
             external_id=external_id, organization_id=state.organization_id, project_id=state.project_id,
@@ -225,7 +229,7 @@ class ItemWrites(DatasetMutations):
             out: dict[str, DatasetItem] = {i: ItemCurrentModel.record_from_raw(row) for i, row in currents.items()}
             if not inserts:
                 return [out[i] for i in resolved], None
-            now = self.now()
+            now = Stored.of(ItemRowModel.created_at, self.now())  # one timestamp for every new row
             mutation = Mutation(state=state)
             for new_id, index in inserts:
                 ext_id = records[index].external_id
@@ -302,7 +306,8 @@ class ItemWrites(DatasetMutations):
             validate_payload(payload, DatasetModel.descriptive_from_raw(state.item), index=None, item_id=id,
                              only=changed)
             row = self._row(state, item_id=id, payload=payload, external_id=stored["external_id"],
-                            created_at=stored["created_at"], updated_at=self.bumped(stored["updated_at"]),
+                            created_at=Stored.read(ItemRowModel.created_at, current),
+                            updated_at=self.bumped(stored["updated_at"]),
                             is_deleted=False)
             close = keys.dataset_item_row_key(dataset_id, id, stored["dataset_version"])
             return ItemRowModel.record_from_raw(row), Mutation(state=state, changes=[
@@ -318,7 +323,8 @@ class ItemWrites(DatasetMutations):
         if purged:
             payload = it.scrub_payload(payload, ref["purged_at"] or it.iso_ms(self.now()))
         row = self._row(state, item_id=item_id, payload=payload, external_id=stored["external_id"],
-                        created_at=stored["created_at"], updated_at=self.bumped(stored["updated_at"]),
+                        created_at=Stored.read(ItemRowModel.created_at, current),
+                        updated_at=self.bumped(stored["updated_at"]),
                         is_deleted=True, purged=purged)
         close = keys.dataset_item_row_key(state.dataset_id, item_id, stored["dataset_version"])
         return ItemChange(item_id=item_id, row=row, close=close, delta=-1)

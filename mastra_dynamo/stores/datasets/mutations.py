@@ -108,7 +108,7 @@ class DatasetState:
     @property
     def created_at(self) -> Stored:
         """``createdAt`` exactly as stored (what the revision condition compares)."""
-        return Stored(self.item[D.created_at.attr_name])
+        return Stored.read(D.created_at, self.item)
 
     @property
     def next_version(self) -> int:
