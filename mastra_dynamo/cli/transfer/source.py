@@ -163,31 +163,31 @@ class Source:
                                  lambda _a, v: self.agents._decode_version(v).to_mastra())
 
     def datasets_(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
-        from mastra_dynamo.stores.datasets import items as di
+        from mastra_dynamo.models import datasets as di
 
         for sk, item in self.global_stream("gsi3", keys.datasets_global_pk, di.ENTITY_DATASET, _first(after)):
-            yield [sk], di.decode_dataset(item).to_mastra()
+            yield [sk], di.DatasetModel.record_from_raw(item).to_mastra()
 
     def dataset_items(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
-        from mastra_dynamo.stores.datasets import items as di
+        from mastra_dynamo.models import datasets as di
 
         def decode(dataset: Item, row: Item) -> Record | None:
-            committed = di.n(dataset, "version")
-            if di.n(row, "datasetVersion") > committed:
+            committed = di.decode(di.DatasetModel, dataset, ("version",))["version"] or 0
+            if (di.decode(di.ItemRowModel, row, ("dataset_version",))["dataset_version"] or 0) > committed:
                 return None  # staged by a batch that has not committed: not part of the dataset yet
-            return di.decode_row(row, committed=committed).to_mastra()
+            return di.ItemRowModel.row_from_raw(row, committed=committed).to_mastra()
 
         parents = self.global_stream("gsi3", keys.datasets_global_pk, di.ENTITY_DATASET, _first(after),
                                      inclusive=True)
         yield from self.children(parents, after, lambda d: (d["pk"]["S"], keys.DATASET_ITEM_ROW_PREFIX), decode)
 
     def dataset_versions(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
-        from mastra_dynamo.stores.datasets import items as di
+        from mastra_dynamo.models import datasets as di
 
         parents = self.global_stream("gsi3", keys.datasets_global_pk, di.ENTITY_DATASET, _first(after),
                                      inclusive=True)
         yield from self.children(parents, after, lambda d: (d["pk"]["S"], keys.DATASET_VERSION_PREFIX),
-                                 lambda _d, v: di.decode_version(v).to_mastra())
+                                 lambda _d, v: di.DatasetVersionModel.record_from_raw(v).to_mastra())
 
     def experiments_(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
         from mastra_dynamo.stores.experiments import ENTITY_EXPERIMENT

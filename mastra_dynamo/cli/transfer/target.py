@@ -98,20 +98,21 @@ class Target:
 
     # ------------------------------------------------------------ datasets
     def datasets_(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.models import datasets as di
         from mastra_dynamo.records.datasets import Dataset
-        from mastra_dynamo.stores.datasets import items as di
 
         items = []
         for raw in records:
             record = Dataset.model_validate(raw)
-            item = self.datasets.stamp(di.dataset_item(record, item_count=0, version_count=0, rev=1),
-                                       di.ENTITY_DATASET, ttl_entity="dataset")
+            item = di.encode(di.DatasetModel, di.DatasetModel.values(
+                record, item_count=0, version_count=0, rev=1, expires_at=self.datasets.ttl.expires_at("dataset")))
             check_item_size(item, entity="dataset", entity_id=record.id)
             items.append(item)
             self._parent_ttl.pop((item["pk"]["S"], item["sk"]["S"]), None)
         self._put(items)
 
     def dataset_items(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.models import datasets as dm
         from mastra_dynamo.records.datasets import DatasetItemRow
         from mastra_dynamo.stores.datasets import items as di
 
@@ -123,41 +124,35 @@ class Target:
             payload = di.payload_of(raw)
             metadata = raw.get("metadata")
             purged = isinstance(metadata, dict) and metadata.get("__purged") is True
-            row = di.row_item(
+            row = dm.encode(dm.ItemRowModel, dm.ItemRowModel.values(
                 dataset_id=dataset_id, item_id=item_id, version=row_record.dataset_version, payload=payload,
                 external_id=row_record.external_id, organization_id=row_record.organization_id,
-                project_id=row_record.project_id, created_at=keys.ts(row_record.created_at),
-                updated_at=keys.ts(row_record.updated_at), is_deleted=row_record.is_deleted, purged=purged)
-            if row_record.valid_to is not None:
-                row["validTo"] = {"N": str(row_record.valid_to)}
-            row = self.datasets.stamp(row, di.ENTITY_ROW, expires_at=expires)
+                project_id=row_record.project_id, created_at=row_record.created_at,
+                updated_at=row_record.updated_at, is_deleted=row_record.is_deleted, purged=purged,
+                valid_to=row_record.valid_to, expires_at=expires))
             check_item_size(row, entity="dataset item", entity_id=item_id)
-            pointer = self.datasets.stamp(di.pointer_item(dataset_id, item_id), di.ENTITY_ITEM_REF,
-                                          expires_at=expires)
-            if purged and isinstance(metadata, dict):
-                pointer["purged"] = {"BOOL": True}
-                pointer["purgedAt"] = {"S": str(metadata.get("purgedAt") or "")}
+            purged_at = str(metadata.get("purgedAt") or "") if purged and isinstance(metadata, dict) else None
+            pointer = dm.encode(dm.ItemPointerModel, dm.ItemPointerModel.values(
+                dataset_id, item_id, purged_at=purged_at, expires_at=expires))
             # Rows come oldest first per item: the last one written is the current row.
-            items += [row, self.datasets._current(row), pointer]
+            items += [row, dm.ItemCurrentModel.from_row(row), pointer]
             first_row = self._last_item != (dataset_id, item_id)
             self._last_item = (dataset_id, item_id)
             if first_row and row_record.external_id is not None:
-                items.append(self.datasets.stamp(
-                    di.external_id_item(dataset_id, row_record.external_id, item_id, di.payload_hash(payload)),
-                    di.ENTITY_EXTERNAL_ID, expires_at=expires))
+                items.append(dm.encode(dm.ExternalIdModel, dm.ExternalIdModel.values(
+                    dataset_id, row_record.external_id, item_id, di.payload_hash(payload), expires_at=expires)))
         self._put(items)
 
     def dataset_versions(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.models import datasets as di
         from mastra_dynamo.records.datasets import DatasetVersion
-        from mastra_dynamo.stores.datasets import items as di
 
         items = []
         for raw in records:
             version = DatasetVersion.model_validate(raw)
             expires = self._ttl_of(keys.dataset_key(version.dataset_id), "dataset", version.dataset_id)
-            items.append(self.datasets.stamp(
-                di.version_item(version.dataset_id, version.version, version.id, keys.ts(version.created_at)),
-                di.ENTITY_VERSION, expires_at=expires))
+            items.append(di.encode(di.DatasetVersionModel, di.DatasetVersionModel.values(
+                version.dataset_id, version.version, version.id, version.created_at, expires_at=expires)))
         self._put(items)
 
     def dataset_counters(self, records: Sequence[Record]) -> None:

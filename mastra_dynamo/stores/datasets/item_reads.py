@@ -13,10 +13,26 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from mastra_dynamo.dynamo.client import TransactionCancelled, key_attr
+from pynamodb.expressions.condition import Condition
+
+from mastra_dynamo.dynamo.client import TransactionCancelled
 from mastra_dynamo.dynamo.codec import Item
-from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.errors import ConflictError, NotFoundError, ValidationError
+from mastra_dynamo.models import requests
+from mastra_dynamo.models.base import TableItem
+from mastra_dynamo.models.datasets import (
+    EPOCH,
+    NOT_DELETED,
+    DatasetModel,
+    DatasetVersionModel,
+    ItemCurrentModel,
+    ItemPointerModel,
+    ItemRowModel,
+    decode,
+    encode,
+    expires_of,
+    stored_text,
+)
 from mastra_dynamo.pagination import Pagination, paginate
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.datasets import (
@@ -32,10 +48,25 @@ from mastra_dynamo.records.datasets import (
 from mastra_dynamo.schema import keys
 from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.datasets import items as it
-from mastra_dynamo.stores.datasets.mutations import DatasetMutations, tenancy, tenancy_matches
+from mastra_dynamo.stores.datasets.mutations import CREATE, DatasetMutations, tenancy, tenancy_matches
+from mastra_dynamo.stores.datasets.shapes import FilterShape, get_request, update_shape
 from mastra_dynamo.validate import require_id, resolve_order
 
 DEFAULT_PER_PAGE = 100
+D = DatasetModel
+R = ItemRowModel
+IS_CURRENT: Condition = ItemCurrentModel.item_type == ItemCurrentModel
+"""Filter condition: the item is a current row (``_et = dataset_item_current``)."""
+_VISIBLE = FilterShape(lambda s: (R.dataset_version <= s("version", R.dataset_version))
+                       & (R.valid_to.does_not_exist() | (R.valid_to > s("version", R.valid_to)))
+                       & NOT_DELETED & R.not_expired(s("now", EPOCH)))
+"""Filter: a history row visible at a version (valid then, not a tombstone, not expired)."""
+ALIVE = FilterShape(lambda s: TableItem.not_expired(s("now", EPOCH)))
+"""Filter: the item has not expired."""
+_LISTED = FilterShape(lambda s: IS_CURRENT & ItemCurrentModel.not_expired(s("now", EPOCH)))
+"""Filter of the item listings on gsi1/gsi2: current rows that have not expired."""
+_VERSION_ADDED = update_shape(lambda s: ([D.rev.set(D.rev + 1), D.version_count.add(1)],
+                                         D.pk.exists() & D.not_expired(s("now", EPOCH))))
 
 
 def window(pagination: ListPagination | Mapping[str, Any] | None) -> Pagination:
@@ -61,36 +92,39 @@ class ItemReads(DatasetMutations):
         """Rows visible at ``version`` (a committed version), strongly consistent, in no particular order."""
         query = listing.PartitionQuery(None, "pk", "sk", keys.dataset_key(dataset_id).pk,
                                        sk_prefix=keys.DATASET_ITEM_ROW_PREFIX, consistent=True)
+        return listing.collect(self.table, [query], ascending=True, offset=0, limit=None,
+                               filter_builder=_VISIBLE.builder(version=version, now=self.ttl.now_epoch))
 
-        def flt(expr: Expr) -> str:
-            v = expr.n(version)
-            valid_to = expr.name("validTo")
-            return (f"{expr.name('datasetVersion')} <= {v} AND (attribute_not_exists({valid_to}) OR {valid_to} > {v})"
-                    f" AND {expr.name('isDeleted')} = {expr.value({'BOOL': False})} AND {self.not_expired(expr)}")
-
-        return listing.collect(self.table, [query], ascending=True, filter_builder=flt, offset=0, limit=None)
+    def _alive_filter(self) -> listing.FilterBuilder:
+        """Filter: the item has not expired (at the time each Query is built)."""
+        return ALIVE.builder(now=self.ttl.now_epoch)
 
     def row_at(self, dataset_id: str, item_id: str, version: int) -> Item | None:
         """The row of an item visible at ``version``, or None."""
         prefix = keys.dataset_item_rows_prefix(item_id)
         query = listing.PartitionQuery(None, "pk", "sk", keys.dataset_key(dataset_id).pk,
                                        sk_between=(f"{prefix}{0:010d}", f"{prefix}{version:010d}"), consistent=True)
-        rows = listing.collect(self.table, [query], ascending=False, filter_builder=self.not_expired, offset=0,
+        rows = listing.collect(self.table, [query], ascending=False, filter_builder=self._alive_filter(), offset=0,
                                limit=1)
         if not rows:
             return None
         row = rows[0]
-        if row["isDeleted"].get("BOOL", False):
+        values = decode(R, row, ("is_deleted", "valid_to"))
+        if values["is_deleted"]:
             return None
-        if "validTo" in row and it.n(row, "validTo") <= version:
+        if values["valid_to"] is not None and values["valid_to"] <= version:
             return None
         return row
 
     @staticmethod
     def _order(rows: list[Item], field: str, direction: str) -> list[Item]:
-        attr = "createdAt" if field == "createdAt" else "updatedAt"
-        return sorted(rows, key=lambda r: f"{r[attr]['S']}#{keys.component(r['id']['S'])}",
-                      reverse=direction == "DESC")
+        """Rows in listing order: ``field`` (createdAt or updatedAt), then escaped id (the index sort key)."""
+        attr = R.created_at if field == "createdAt" else R.updated_at
+
+        def sort_key(row: Item) -> str:
+            return f"{stored_text(attr, row)}#{keys.component(stored_text(R.id, row))}"
+
+        return sorted(rows, key=sort_key, reverse=direction == "DESC")
 
     # ------------------------------------------------------------------ listings
     def list_items(self, *, dataset_id: str, version: int | None = None, search: str | None = None,
@@ -113,7 +147,8 @@ class ItemReads(DatasetMutations):
         dataset = self.read_dataset(dataset_id)
         if dataset is None or not tenancy_matches(dataset, scope):
             return DatasetItemsPage(items=[], pagination=info(page, 0))
-        committed = it.n(dataset, "version")
+        counters = decode(D, dataset, ("version", "item_count", "projecting"))
+        committed = counters["version"] or 0
 
         def matches(row: Item) -> bool:
             if needle is None:
@@ -121,17 +156,14 @@ class ItemReads(DatasetMutations):
             first, second = it.search_text(row)
             return needle in first or needle in second
 
-        if version is not None or "projecting" in dataset:
+        if version is not None or counters["projecting"] is not None:
             at = committed if version is None else min(version, committed)
             rows = [r for r in self._order(self.visible_rows(dataset_id, at), field, direction) if matches(r)]
             chosen = rows[page.offset:page.end]
-            return DatasetItemsPage(items=[it.decode_item(r) for r in chosen], pagination=info(page, len(rows)))
-        index = "gsi1" if field == "createdAt" else "gsi2"
-        queries = [listing.PartitionQuery(index, f"{index}pk", f"{index}sk", keys.dataset_items_pk(dataset_id))]
-
-        def flt(expr: Expr) -> str:
-            return (f"{expr.name(self.spec.entity_attribute)} = {expr.s(it.ENTITY_CURRENT)} AND "
-                    f"{self.not_expired(expr)}")
+            return DatasetItemsPage(items=[R.record_from_raw(r) for r in chosen], pagination=info(page, len(rows)))
+        index = ItemCurrentModel.gsi1 if field == "createdAt" else ItemCurrentModel.gsi2
+        queries = [listing.PartitionQuery(*requests.index_keys(index), keys.dataset_items_pk(dataset_id))]
+        flt = _LISTED.builder(now=self.ttl.now_epoch)
 
         if needle is not None:
             items, total = listing.page_with_total(self.table, queries, ascending=direction == "ASC",
@@ -141,8 +173,9 @@ class ItemReads(DatasetMutations):
         else:
             items = listing.collect(self.table, queries, ascending=direction == "ASC", filter_builder=flt,
                                     offset=page.offset, limit=page.limit)
-            count = it.n(dataset, "itemCount")
-        return DatasetItemsPage(items=[it.decode_item(r) for r in items], pagination=info(page, count))
+            count = counters["item_count"] or 0
+        return DatasetItemsPage(items=[ItemCurrentModel.record_from_raw(r) for r in items],
+                                pagination=info(page, count))
 
     def get_items_by_version(self, *, dataset_id: str, version: int,
                              filters: DatasetTenancyFilters | Mapping[str, Any] | None = None) -> list[DatasetItem]:
@@ -152,8 +185,17 @@ class ItemReads(DatasetMutations):
         dataset = self.read_dataset(dataset_id)
         if dataset is None or not tenancy_matches(dataset, tenancy(filters)):
             return []
-        at = min(version, it.n(dataset, "version"))
-        return [it.decode_item(r) for r in self._order(self.visible_rows(dataset_id, at), "createdAt", "DESC")]
+        at = min(version, decode(D, dataset, ("version",))["version"] or 0)
+        return [R.record_from_raw(r) for r in self._order(self.visible_rows(dataset_id, at), "createdAt", "DESC")]
+
+    def _pointed_dataset(self, item_id: str) -> str | None:
+        """The dataset of an item, from its pointer (None: no live pointer)."""
+        request = get_request(self.table.table_name, keys.dataset_item_ref_key(item_id), consistent=True)
+        pointer = self.alive(self.table.call("GetItem", **request).get("Item"))
+        if pointer is None:
+            return None
+        dataset_id: str | None = decode(ItemPointerModel, pointer, ("dataset_id",))["dataset_id"]
+        return dataset_id
 
     # ------------------------------------------------------------------ by id
     def get_item_by_id(self, *, id: str, dataset_version: int | None = None,
@@ -164,8 +206,7 @@ class ItemReads(DatasetMutations):
         if dataset_version is not None:
             check_version(dataset_version, field="dataset_version")
         scope = tenancy(filters)
-        pointer = self.alive(self.table.get_item(keys.dataset_item_ref_key(id)))
-        dataset_id = None if pointer is None else it.s(pointer, "datasetId")
+        dataset_id = self._pointed_dataset(id)
         if dataset_id is None:
             return None
         dataset_key = keys.dataset_key(dataset_id)
@@ -174,34 +215,34 @@ class ItemReads(DatasetMutations):
         dataset = self.alive(found.get((dataset_key.pk, dataset_key.sk)))
         if dataset is None or not tenancy_matches(dataset, scope):
             return None
-        committed = it.n(dataset, "version")
-        if dataset_version is None and "projecting" not in dataset:
+        counters = decode(D, dataset, ("version", "projecting"))
+        committed = counters["version"] or 0
+        if dataset_version is None and counters["projecting"] is None:
             current = self.alive(found.get((current_key.pk, current_key.sk)))
-            if current is None or current["isDeleted"].get("BOOL", False):
+            if current is None or decode(ItemCurrentModel, current, ("is_deleted",))["is_deleted"]:
                 return None
-            return it.decode_item(current)
+            return ItemCurrentModel.record_from_raw(current)
         at = committed if dataset_version is None else min(dataset_version, committed)
         row = self.row_at(dataset_id, id, at)
-        return None if row is None else it.decode_item(row)
+        return None if row is None else R.record_from_raw(row)
 
     def get_item_history(self, item_id: str) -> list[DatasetItemRow]:
         """Every committed row of an item, tombstones included, ``dataset_version`` DESC."""
         require_id(item_id, field="item_id")
-        pointer = self.alive(self.table.get_item(keys.dataset_item_ref_key(item_id)))
-        dataset_id = None if pointer is None else it.s(pointer, "datasetId")
+        dataset_id = self._pointed_dataset(item_id)
         if dataset_id is None:
             return []
         dataset = self.read_dataset(dataset_id)
         if dataset is None:
             return []
-        committed = it.n(dataset, "version")
+        committed = decode(D, dataset, ("version",))["version"] or 0
         query = listing.PartitionQuery(None, "pk", "sk", keys.dataset_key(dataset_id).pk,
                                        sk_between=(f"{keys.dataset_item_rows_prefix(item_id)}{0:010d}",
                                                    f"{keys.dataset_item_rows_prefix(item_id)}{committed:010d}"),
                                        consistent=True)
-        rows = listing.collect(self.table, [query], ascending=False, filter_builder=self.not_expired, offset=0,
+        rows = listing.collect(self.table, [query], ascending=False, filter_builder=self._alive_filter(), offset=0,
                                limit=None)
-        return [it.decode_row(r, committed=committed) for r in rows]
+        return [R.row_from_raw(r, committed=committed) for r in rows]
 
     # ------------------------------------------------------------------ dataset versions
     def create_dataset_version(self, dataset_id: str, version: int) -> DatasetVersion:
@@ -213,17 +254,11 @@ class ItemReads(DatasetMutations):
         if dataset is None:
             raise NotFoundError(f"Dataset not found: {dataset_id}", code="DATASET_NOT_FOUND",
                                 details={"dataset_id": dataset_id})
-        row = self.stamp(it.version_item(dataset_id, version, str(uuid.uuid4()), keys.ts(self.now())),
-                         it.ENTITY_VERSION, expires_at=it.ttl_of(dataset, self.spec.ttl_attribute))
-        expr = Expr()
-        put = {"Put": expr.apply({"Item": row, "ConditionExpression":
-                                  f"attribute_not_exists({expr.name('pk')}) OR NOT {self.not_expired(expr)}"})}
-        expr = Expr()
-        rev = expr.name(self.spec.revision_attribute)
-        bump = {"Update": expr.apply({
-            "Key": key_attr(keys.dataset_key(dataset_id)),
-            "UpdateExpression": f"SET {rev} = {rev} + {expr.n(1)} ADD {expr.name('versionCount')} {expr.n(1)}",
-            "ConditionExpression": f"attribute_exists({expr.name('pk')}) AND {self.not_expired(expr)}"})}
+        row = encode(DatasetVersionModel, DatasetVersionModel.values(
+            dataset_id, version, str(uuid.uuid4()), self.now(), expires_at=expires_of(dataset)))
+        table, now = self.table.table_name, self.ttl.now_epoch()
+        put = requests.transact("Put", CREATE.bind(table, item=row, now=now))
+        bump = requests.transact("Update", _VERSION_ADDED.bind(table, keys.dataset_key(dataset_id), now=now))
         try:
             self.table.transact_write([put, bump])
         except TransactionCancelled as exc:
@@ -235,7 +270,7 @@ class ItemReads(DatasetMutations):
                 raise NotFoundError(f"Dataset not found: {dataset_id}", code="DATASET_NOT_FOUND",
                                     details={"dataset_id": dataset_id}) from None
             raise
-        return it.decode_version(row)
+        return DatasetVersionModel.record_from_raw(row)
 
     def list_dataset_versions(self, *, dataset_id: str, pagination: ListPagination | Mapping[str, Any] | None = None,
                               filters: DatasetTenancyFilters | Mapping[str, Any] | None = None) -> DatasetVersionsPage:
@@ -247,9 +282,10 @@ class ItemReads(DatasetMutations):
             return DatasetVersionsPage(versions=[], pagination=info(page, 0))
         query = listing.PartitionQuery(None, "pk", "sk", keys.dataset_key(dataset_id).pk,
                                        sk_prefix=keys.DATASET_VERSION_PREFIX, consistent=True)
-        rows = listing.collect(self.table, [query], ascending=False, filter_builder=self.not_expired,
+        rows = listing.collect(self.table, [query], ascending=False, filter_builder=self._alive_filter(),
                                offset=page.offset, limit=page.limit)
-        total = it.n(dataset, "versionCount")
+        total = decode(D, dataset, ("version_count",))["version_count"] or 0
         if page.limit is None or (page.offset == 0 and len(rows) < page.limit):
             total = len(rows)
-        return DatasetVersionsPage(versions=[it.decode_version(r) for r in rows], pagination=info(page, total))
+        return DatasetVersionsPage(versions=[DatasetVersionModel.record_from_raw(r) for r in rows],
+                                   pagination=info(page, total))

@@ -7,12 +7,26 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from mastra_dynamo.dynamo.client import TransactionCancelled, key_attr
-from mastra_dynamo.dynamo.codec import Item, decode_value, encode_json
-from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.dynamo.client import TransactionCancelled
+from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.errors import ConflictError, NotFoundError, ValidationError
+from mastra_dynamo.models import requests
+from mastra_dynamo.models.datasets import (
+    DatasetModel,
+    ExternalIdModel,
+    ItemCurrentModel,
+    ItemPayloadModel,
+    ItemPointerModel,
+    ItemRowModel,
+    Stored,
+    decode,
+    encode,
+    key_of,
+    link_of,
+)
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.datasets import (
     UNSET,
@@ -27,6 +41,7 @@ from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.datasets import items as it
 from mastra_dynamo.stores.datasets.mutations import (
     MAX_MUTATION_ATTEMPTS,
+    REV_BUMP,
     DatasetMutations,
     DatasetState,
     ItemChange,
@@ -34,6 +49,7 @@ from mastra_dynamo.stores.datasets.mutations import (
     tenancy,
 )
 from mastra_dynamo.stores.datasets.schema_check import validate_value
+from mastra_dynamo.stores.datasets.shapes import update_shape
 from mastra_dynamo.validate import MAX_ID_BYTES, is_list, require_id, utf8_size
 
 _UPDATABLE = {
@@ -69,19 +85,37 @@ def validate_payload(payload: Mapping[str, Any], schemas: Mapping[str, Any], *, 
         validate_value(value, schema, field=name, index=index, item_id=item_id)
 
 
+P = ItemPointerModel
+_FLAG_PURGED = update_shape(lambda s: ([P.purged.set(True), P.purged_at.set(s("purged_at", P.purged_at))],
+                                       P.dataset_id == s("dataset_id", P.dataset_id)))
+_SCRUB = update_shape(lambda s: ([ItemRowModel.data.set(s("data", ItemRowModel.data)), ItemRowModel.purged.set(True)],
+                                 ItemRowModel.pk.exists()))
+_STORED_ROW = ("data", "external_id", "updated_at", "dataset_version")
+"""What a new version of an item takes over from its current row."""
+
+
+def _pointer(raw: Item) -> dict[str, Any]:
+    """(dataset id, purged, purgedAt) of a stored item pointer."""
+    return decode(P, raw, ("dataset_id", "purged", "purged_at"))
+
+
+def _is_live(current: Item | None) -> bool:
+    """A current row that is not a tombstone."""
+    return current is not None and not decode(ItemPayloadModel, current, ("is_deleted",))["is_deleted"]
+
+
 class ItemWrites(DatasetMutations):
     # ------------------------------------------------------------------ helpers
     def _row(self, state: DatasetState, *, item_id: str, payload: Mapping[str, Any], external_id: str | None,
-             created_at: str, updated_at: str, is_deleted: bool, purged: bool = False) -> Item:
-        row = it.row_item(dataset_id=state.dataset_id, item_id=item_id, version=state.next_version,
-                          payload=payload, external_id=external_id,
-                          organization_id=it.s(state.item, "organizationId"),
-                          project_id=it.s(state.item, "projectId"), created_at=created_at, updated_at=updated_at,
-                          is_deleted=is_deleted, purged=purged)
-        return self.stamp(row, it.ENTITY_ROW, expires_at=state.expires_at)
-
-    def _updated_ts(self, previous: Item) -> str:
-        return keys.ts(self.bumped(decode_value(previous["updatedAt"], "datetime")))
+             created_at: datetime | Stored, updated_at: datetime | Stored, is_deleted: bool,
+             purged: bool = False) -> Item:
+        """The serialized history row of ``item_id`` at the state's next version (timestamps as datetimes, or
+        already serialized)."""
+        return encode(ItemRowModel, ItemRowModel.values(
+            dataset_id=state.dataset_id, item_id=item_id, version=state.next_version, payload=payload,
+            external_id=external_id, organization_id=state.organization_id, project_id=state.project_id,
+            created_at=created_at, updated_at=updated_at, is_deleted=is_deleted, purged=purged,
+            expires_at=state.expires_at))
 
     # ------------------------------------------------------------------ insert
     def add_item(
@@ -135,7 +169,7 @@ class ItemWrites(DatasetMutations):
 
         def plan(state: DatasetState, found: dict[tuple[str, str], Item]) -> tuple[list[DatasetItem],
                                                                                     Mutation | None]:
-            schemas = it.dataset_descriptive(state.item)
+            schemas = DatasetModel.descriptive_from_raw(state.item)
             for index, payload in enumerate(payloads):
                 validate_payload(payload, schemas, index=index)
             accepted: dict[str, Item] = {}
@@ -145,13 +179,15 @@ class ItemWrites(DatasetMutations):
                 if ext_record is not None:
                     accepted[external] = ext_record
             currents: dict[str, Item] = {}
+            stored_ids = {external: decode(ExternalIdModel, record, ("item_id", "payload_hash"))
+                          for external, record in accepted.items()}
             if accepted:
-                ids = [r["itemId"]["S"] for r in accepted.values()]
+                ids = [v["item_id"] for v in stored_ids.values()]
                 rows = self.table.batch_get([keys.dataset_item_current_key(dataset_id, i) for i in ids])
                 for item_id in ids:
                     key = keys.dataset_item_current_key(dataset_id, item_id)
                     current = self.alive(rows.get((key.pk, key.sk)))
-                    if current is not None and not current["isDeleted"].get("BOOL", False):
+                    if current is not None and _is_live(current):
                         currents[item_id] = current
             conflicts: list[dict[str, Any]] = []
             resolved: list[str] = []
@@ -164,13 +200,13 @@ class ItemWrites(DatasetMutations):
                     inserts.append((new_id, index))
                     resolved.append(new_id)
                     continue
-                stored = accepted.get(wanted)
+                stored = stored_ids.get(wanted)
                 if stored is not None:
-                    existing_id = stored["itemId"]["S"]
+                    existing_id = stored["item_id"]
                     if existing_id not in currents:
                         conflicts.append({"index": index, "externalId": wanted, "existingItemId": existing_id,
                                           "reason": "deleted"})
-                    elif stored["payloadHash"]["S"] != hashes[index]:
+                    elif stored["payload_hash"] != hashes[index]:
                         conflicts.append({"index": index, "externalId": wanted, "existingItemId": existing_id,
                                           "reason": "payload_mismatch"})
                     resolved.append(existing_id)
@@ -190,22 +226,21 @@ class ItemWrites(DatasetMutations):
                 raise ConflictError("One or more dataset item identities conflict with previously accepted items.",
                                     code="DATASET_ITEM_IDENTITY_CONFLICT",
                                     details={"dataset_id": dataset_id, "conflicts": conflicts})
-            out: dict[str, DatasetItem] = {i: it.decode_item(row) for i, row in currents.items()}
+            out: dict[str, DatasetItem] = {i: ItemCurrentModel.record_from_raw(row) for i, row in currents.items()}
             if not inserts:
                 return [out[i] for i in resolved], None
-            now = keys.ts(self.now())
+            now = Stored.of(ItemRowModel.created_at, self.now())  # one timestamp for every new row
             mutation = Mutation(state=state)
             for new_id, index in inserts:
                 ext_id = records[index].external_id
                 row = self._row(state, item_id=new_id, payload=payloads[index], external_id=ext_id,
                                 created_at=now, updated_at=now, is_deleted=False)
-                pointer = self.stamp(it.pointer_item(dataset_id, new_id), it.ENTITY_ITEM_REF,
-                                     expires_at=state.expires_at)
-                ext_item = None if ext_id is None else self.stamp(
-                    it.external_id_item(dataset_id, ext_id, new_id, hashes[index]), it.ENTITY_EXTERNAL_ID,
-                    expires_at=state.expires_at)
-                mutation.changes.append(ItemChange(row=row, pointer=pointer, external=ext_item, delta=1))
-                out[new_id] = it.decode_item(row)
+                pointer = encode(P, P.values(dataset_id, new_id, expires_at=state.expires_at))
+                ext_item = None if ext_id is None else encode(ExternalIdModel, ExternalIdModel.values(
+                    dataset_id, ext_id, new_id, hashes[index], expires_at=state.expires_at))
+                mutation.changes.append(ItemChange(item_id=new_id, row=row, pointer=pointer, external=ext_item,
+                                                   delta=1))
+                out[new_id] = ItemRowModel.record_from_raw(row)
             return [out[i] for i in resolved], mutation
 
         return self.mutate(dataset_id, scope, extra, plan, what="batch_insert_items")
@@ -254,38 +289,45 @@ class ItemWrites(DatasetMutations):
 
         def plan(state: DatasetState, found: dict[tuple[str, str], Item]) -> tuple[DatasetItem, Mutation]:
             pointer, current = self._locate(found, dataset_id, id)
-            if pointer is None or it.s(pointer, "datasetId") != dataset_id or current is None \
-                    or current["isDeleted"].get("BOOL", False):
+            ref = None if pointer is None else _pointer(pointer)
+            if ref is None or ref["dataset_id"] != dataset_id or current is None or not _is_live(current):
                 raise NotFoundError(f"Item not found: {id} (dataset {dataset_id})", code="DATASET_ITEM_NOT_FOUND",
                                     details={"item_id": id, "dataset_id": dataset_id})
-            if pointer.get("purged", {}).get("BOOL", False):
+            if ref["purged"]:
                 raise ConflictError(f"Item {id} was purged and cannot be updated", code="DATASET_ITEM_PURGED",
                                     details={"item_id": id, "dataset_id": dataset_id})
-            payload = it.row_payload(current)
+            stored = decode(ItemPayloadModel, current, _STORED_ROW)
+            payload: dict[str, Any] = stored["data"]
             for name in changed:
                 if name in patch:
                     payload[name] = patch[name]
                 else:
                     payload.pop(name, None)
-            validate_payload(payload, it.dataset_descriptive(state.item), index=None, item_id=id, only=changed)
-            row = self._row(state, item_id=id, payload=payload, external_id=it.s(current, "externalId"),
-                            created_at=current["createdAt"]["S"], updated_at=self._updated_ts(current),
+            validate_payload(payload, DatasetModel.descriptive_from_raw(state.item), index=None, item_id=id,
+                             only=changed)
+            row = self._row(state, item_id=id, payload=payload, external_id=stored["external_id"],
+                            created_at=Stored.read(ItemRowModel.created_at, current),
+                            updated_at=self.bumped(stored["updated_at"]),
                             is_deleted=False)
-            close = keys.dataset_item_row_key(dataset_id, id, it.n(current, "datasetVersion"))
-            return it.decode_item(row), Mutation(state=state, changes=[ItemChange(row=row, close=close)])
+            close = keys.dataset_item_row_key(dataset_id, id, stored["dataset_version"])
+            return ItemRowModel.record_from_raw(row), Mutation(state=state, changes=[
+                ItemChange(item_id=id, row=row, close=close)])
 
         return self.mutate(dataset_id, scope, extra, plan, what="update_item")
 
     def _tombstone(self, state: DatasetState, item_id: str, pointer: Item, current: Item) -> ItemChange:
-        payload = it.row_payload(current)
-        purged = pointer.get("purged", {}).get("BOOL", False)
+        stored = decode(ItemPayloadModel, current, _STORED_ROW)
+        payload: dict[str, Any] = stored["data"]
+        ref = _pointer(pointer)
+        purged = bool(ref["purged"])
         if purged:
-            payload = it.scrub_payload(payload, it.s(pointer, "purgedAt") or it.iso_ms(self.now()))
-        row = self._row(state, item_id=item_id, payload=payload, external_id=it.s(current, "externalId"),
-                        created_at=current["createdAt"]["S"], updated_at=self._updated_ts(current),
+            payload = it.scrub_payload(payload, ref["purged_at"] or it.iso_ms(self.now()))
+        row = self._row(state, item_id=item_id, payload=payload, external_id=stored["external_id"],
+                        created_at=Stored.read(ItemRowModel.created_at, current),
+                        updated_at=self.bumped(stored["updated_at"]),
                         is_deleted=True, purged=purged)
-        close = keys.dataset_item_row_key(state.dataset_id, item_id, it.n(current, "datasetVersion"))
-        return ItemChange(row=row, close=close, delta=-1)
+        close = keys.dataset_item_row_key(state.dataset_id, item_id, stored["dataset_version"])
+        return ItemChange(item_id=item_id, row=row, close=close, delta=-1)
 
     def delete_item(self, *, id: str, dataset_id: str,
                     filters: DatasetTenancyFilters | Mapping[str, Any] | None = None) -> None:
@@ -300,10 +342,10 @@ class ItemWrites(DatasetMutations):
 
         def plan(state: DatasetState, found: dict[tuple[str, str], Item]) -> tuple[None, Mutation | None]:
             pointer, current = self._locate(found, dataset_id, id)
-            if pointer is not None and it.s(pointer, "datasetId") != dataset_id:
+            if pointer is not None and _pointer(pointer)["dataset_id"] != dataset_id:
                 raise NotFoundError(f"Item {id} does not belong to dataset {dataset_id}",
                                     code="DATASET_ITEM_NOT_FOUND", details={"item_id": id, "dataset_id": dataset_id})
-            if pointer is None or current is None or current["isDeleted"].get("BOOL", False):
+            if pointer is None or current is None or not _is_live(current):
                 return None, None
             return None, Mutation(state=state, changes=[self._tombstone(state, id, pointer, current)])
 
@@ -336,8 +378,8 @@ class ItemWrites(DatasetMutations):
             mutation = Mutation(state=state)
             for item_id in ids:
                 pointer, current = self._locate(found, dataset_id, item_id)
-                if pointer is None or it.s(pointer, "datasetId") != dataset_id or current is None \
-                        or current["isDeleted"].get("BOOL", False):
+                if pointer is None or _pointer(pointer)["dataset_id"] != dataset_id or current is None \
+                        or not _is_live(current):
                     continue
                 mutation.changes.append(self._tombstone(state, item_id, pointer, current))
             return None, (mutation if mutation.changes else None)
@@ -364,11 +406,12 @@ class ItemWrites(DatasetMutations):
             pointer = found.get((ref_key.pk, ref_key.sk))
             if pointer is None:
                 return
-            if it.s(pointer, "datasetId") != dataset_id:
+            ref = _pointer(pointer)
+            if ref["dataset_id"] != dataset_id:
                 raise NotFoundError(f"Item {id} does not belong to dataset {dataset_id}",
                                     code="DATASET_ITEM_NOT_FOUND", details={"item_id": id, "dataset_id": dataset_id})
-            if pointer.get("purged", {}).get("BOOL", False):
-                purged_at = it.s(pointer, "purgedAt") or it.iso_ms(self.now())
+            if ref["purged"]:
+                purged_at = ref["purged_at"] or it.iso_ms(self.now())
                 break
             purged_at = it.iso_ms(self.now())
             if self._flag_purged(state, id, purged_at):
@@ -384,18 +427,11 @@ class ItemWrites(DatasetMutations):
     def _flag_purged(self, state: DatasetState, item_id: str, purged_at: str) -> bool:
         """Set the pointer's purge flag in one transaction with a revision bump of the dataset: every
         mutation planned before the flag fails its condition and re-plans (seeing the flag)."""
-        expr = Expr()
-        rev = expr.name(self.spec.revision_attribute)
-        bump = {"Update": expr.apply({
-            "Key": key_attr(keys.dataset_key(state.dataset_id)),
-            "UpdateExpression": f"SET {rev} = {expr.n(state.rev + 1)}",
-            "ConditionExpression": self.unchanged(expr, state)})}
-        expr = Expr()
-        flag = {"Update": expr.apply({
-            "Key": key_attr(keys.dataset_item_ref_key(item_id)),
-            "UpdateExpression": f"SET {expr.name('purged')} = {expr.value({'BOOL': True})}, "
-                                f"{expr.name('purgedAt')} = {expr.s(purged_at)}",
-            "ConditionExpression": f"{expr.name('datasetId')} = {expr.s(state.dataset_id)}"})}
+        table = self.table.table_name
+        bump = requests.transact("Update", REV_BUMP.bind(table, keys.dataset_key(state.dataset_id),
+                                                         next_rev=state.rev + 1, **self.unchanged_values(state)))
+        flag = requests.transact("Update", _FLAG_PURGED.bind(table, keys.dataset_item_ref_key(item_id),
+                                                             purged_at=purged_at, dataset_id=state.dataset_id))
         try:
             self.table.transact_write([bump, flag])
         except TransactionCancelled as exc:
@@ -410,26 +446,21 @@ class ItemWrites(DatasetMutations):
                                        consistent=True)
         rows = listing.collect(self.table, [query], ascending=True, filter_builder=lambda e: None, offset=0,
                                limit=None)
-        current = self.table.get_item(keys.dataset_item_current_key(dataset_id, item_id))
+        table = self.table.table_name
+        current = self.table.call("GetItem", **requests.get_item(
+            table, keys.dataset_item_current_key(dataset_id, item_id), consistent=True)).get("Item")
         if current is not None:
             rows.append(current)
-        actions: list[dict[str, Any]] = []
-        for row in rows:
-            scrubbed = it.scrub_payload(it.row_payload(row), purged_at)
-            expr = Expr()
-            actions.append({"Update": expr.apply({
-                "Key": key_attr(Key(row["pk"]["S"], row["sk"]["S"])),
-                "UpdateExpression": f"SET {expr.name('data')} = {expr.value(encode_json(scrubbed, field='item'))}, "
-                                    f"{expr.name('purged')} = {expr.value({'BOOL': True})}",
-                "ConditionExpression": f"attribute_exists({expr.name('pk')})"})})
-        for start in range(0, len(actions), self.max_transaction_actions):
-            chunk = actions[start:start + self.max_transaction_actions]
+        updates = [_SCRUB.bind(table, key_of(row), data=it.scrub_payload(it.row_payload(row), purged_at))
+                   for row in rows]
+        for start in range(0, len(updates), self.max_transaction_actions):
+            chunk = updates[start:start + self.max_transaction_actions]
             try:
-                self.table.transact_write(chunk)
+                self.table.transact_write([requests.transact("Update", u) for u in chunk])
             except TransactionCancelled:
-                for action in chunk:  # a row vanished meanwhile (dataset deleted): scrub the others
+                for update in chunk:  # a row vanished meanwhile (dataset deleted): scrub the others
                     with contextlib.suppress(ConflictError):
-                        self.table.call("UpdateItem", TableName=self.table.table_name, **action["Update"])
+                        self.table.call("UpdateItem", **update)
 
     def _scrub_results(self, dataset_id: str, item_id: str, purged_at: str) -> None:
         from mastra_dynamo.stores.experiments import scrub_result  # the experiments domain owns the layout
@@ -440,7 +471,7 @@ class ItemWrites(DatasetMutations):
         links = listing.collect(self.table, [query], ascending=True, filter_builder=lambda e: None, offset=0,
                                 limit=None)
         marker = it.purge_marker(purged_at)
-        for link in links:
-            experiment_id, result_id = it.s(link, "experimentId"), it.s(link, "resultId")
+        for link in links:  # result links are the experiments domain's items: only their ids are read
+            experiment_id, result_id = link_of(link)
             if experiment_id is not None and result_id is not None:
                 scrub_result(self.table, experiment_id, result_id, marker)

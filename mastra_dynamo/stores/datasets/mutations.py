@@ -30,6 +30,10 @@ every row tagged with the token is deleted (with the pointers and external-id re
 every close tagged with it is undone; finally the lock is removed. A crashed claimer leaves its lock behind:
 once the lease (``lock_lease_seconds`` of the store's clock, renewed by every staging write) has expired,
 the next mutation of the dataset performs that rollback. Until then the visible state is the committed one.
+
+The requests of the engine are request shapes (``shapes.py``) of the models' update actions and conditions
+(:data:`BUMP`, :data:`CREATE`, the lock, commit and projection shapes below), built by PynamoDB once and
+bound to each call's values.
 """
 
 from __future__ import annotations
@@ -42,23 +46,40 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from mastra_dynamo.dynamo.client import MAX_TRANSACT_ITEMS, TransactionCancelled, key_attr
+from pynamodb.expressions.condition import Condition
+
+from mastra_dynamo.dynamo.client import MAX_TRANSACT_ITEMS, TransactionCancelled
 from mastra_dynamo.dynamo.codec import Item, check_item_size, item_size
-from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.errors import ConflictError, NotFoundError, StorageError
+from mastra_dynamo.models import requests
+from mastra_dynamo.models.base import TableItem
+from mastra_dynamo.models.datasets import (
+    EPOCH,
+    DatasetModel,
+    DatasetVersionModel,
+    ItemCurrentModel,
+    ItemPayloadModel,
+    ItemRowModel,
+    Stored,
+    decode,
+    encode,
+    expires_of,
+    key_of,
+)
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.datasets import DatasetTenancyFilters
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
-from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.base import DynamoDomain
-from mastra_dynamo.stores.datasets import items as it
+from mastra_dynamo.stores.datasets.shapes import Slots, get_request, put_shape, query_request, update_shape
 
 MAX_TRANSACTION_BYTES = 3_500_000
 MAX_MUTATION_ATTEMPTS = 100
 LOCK_ACTIVE = "active"
 LOCK_REVOKED = "revoked"
 T = TypeVar("T")
+D = DatasetModel
+R = ItemRowModel
 
 
 class Retry(Exception):
@@ -70,13 +91,24 @@ class DatasetState:
     """The dataset item as read at the start of a mutation (alive, unlocked, fully projected)."""
 
     item: Item
+    dataset_id: str
     rev: int
     version: int
     expires_at: int | None
+    organization_id: str | None = None
+    project_id: str | None = None
+
+    @classmethod
+    def of(cls, item: Item) -> DatasetState:
+        values = decode(D, item, ("id", "rev", "version", "organization_id", "project_id"))
+        return cls(item=item, dataset_id=values["id"], rev=values["rev"] or 0, version=values["version"] or 0,
+                   expires_at=expires_of(item),
+                   organization_id=values["organization_id"], project_id=values["project_id"])
 
     @property
-    def dataset_id(self) -> str:
-        return str(self.item["id"]["S"])
+    def created_at(self) -> Stored:
+        """``createdAt`` exactly as stored (what the revision condition compares)."""
+        return Stored.read(D.created_at, self.item)
 
     @property
     def next_version(self) -> int:
@@ -87,8 +119,9 @@ class DatasetState:
 class ItemChange:
     """Everything one item contributes to a mutation; its actions always stay in one transaction."""
 
+    item_id: str
     row: Item
-    """The new history row (version p), stamped."""
+    """The new history row (version p), serialized."""
     close: Key | None = None
     """The previous open row, to close with ``validTo = p``."""
     pointer: Item | None = None
@@ -122,9 +155,60 @@ def tenancy(filters: DatasetTenancyFilters | Mapping[str, Any] | None) -> Datase
 
 
 def tenancy_matches(item: Item, filters: DatasetTenancyFilters) -> bool:
-    if filters.organization_id is not None and it.s(item, "organizationId") != filters.organization_id:
+    if filters.organization_id is None and filters.project_id is None:
+        return True
+    values = decode(D, item, ("organization_id", "project_id"))
+    if filters.organization_id is not None and values["organization_id"] != filters.organization_id:
         return False
-    return filters.project_id is None or it.s(item, "projectId") == filters.project_id
+    return filters.project_id is None or values["project_id"] == filters.project_id
+
+
+# ---------------------------------------------------------------- request shapes (built once by PynamoDB)
+def unchanged(slots: Slots) -> Condition:
+    """The dataset is still the one read: same revision, same life (``createdAt``: a delete and re-create
+    with the same id could land on the same revision), alive."""
+    condition: Condition = ((D.rev == slots("rev", D.rev)) & (D.created_at == slots("created_at", D.created_at))
+                            & D.not_expired(slots("now", EPOCH)))
+    return condition
+
+
+def _lock_held(slots: Slots) -> Condition:
+    condition: Condition = (D.lock == slots("token", D.lock)) & (D.lock_state == LOCK_ACTIVE)
+    return condition
+
+
+_LOCK_REMOVES = [getattr(D, name).remove() for name in D.LOCK]
+
+BUMP = update_shape(lambda s: ([D.version.set(s("version", D.version)), D.rev.set(s("next_rev", D.rev)),
+                                D.item_count.add(s("delta", D.item_count)), D.version_count.add(1)],
+                               unchanged(s)))
+"""The dataset update of a one-transaction mutation."""
+REV_BUMP = update_shape(lambda s: ([D.rev.set(s("next_rev", D.rev))], unchanged(s)))
+"""A revision bump of an unchanged dataset (serialises the purge flag with the mutations)."""
+PUT = put_shape(lambda s: None)
+CREATE = put_shape(lambda s: TableItem.pk.does_not_exist() | ~TableItem.not_expired(s("now", EPOCH)))
+"""Put of an item that must be absent or logically expired."""
+_CLOSE = update_shape(lambda s: ([R.valid_to.set(s("version", R.valid_to))], R.valid_to.does_not_exist()))
+_CLOSE_STAGED = update_shape(lambda s: ([R.valid_to.set(s("version", R.valid_to)),
+                                         R.closed_by.set(s("token", R.closed_by))], R.valid_to.does_not_exist()))
+_CLAIM = update_shape(lambda s: ([D.lock.set(s("token", D.lock)), D.lock_at.set(s("lock_at", D.lock_at)),
+                                  D.lock_state.set(LOCK_ACTIVE), D.lock_version.set(s("version", D.lock_version)),
+                                  D.rev.set(s("next_rev", D.rev))], unchanged(s)))
+_HEARTBEAT = update_shape(lambda s: ([D.lock_at.set(s("lock_at", D.lock_at))], _lock_held(s)))
+_COMMIT = update_shape(lambda s: (
+    [D.version.set(s("version", D.version)), D.projecting.set(s("version", D.projecting)), D.rev.set(D.rev + 1),
+     D.item_count.add(s("delta", D.item_count)), D.version_count.add(1), *_LOCK_REMOVES],
+    _lock_held(s) & (D.version == s("read_version", D.version))))
+_REVOKE = update_shape(lambda s: ([D.lock_state.set(LOCK_REVOKED)], _lock_held(s)))
+_REVOKE_EXPIRED = update_shape(lambda s: ([D.lock_state.set(LOCK_REVOKED)],
+                                          _lock_held(s) & (D.lock_at == s("lock_at", D.lock_at))))
+_REOPEN = update_shape(lambda s: ([R.valid_to.remove(), R.closed_by.remove()],
+                                  R.closed_by == s("token", R.closed_by)))
+_RELEASE = update_shape(lambda s: ([D.rev.set(D.rev + 1), *_LOCK_REMOVES], D.lock == s("token", D.lock)))
+_PROJECT = put_shape(lambda s: R.dataset_version.does_not_exist()
+                     | (R.dataset_version <= s("version", R.dataset_version)))
+_PROJECTED = update_shape(lambda s: ([D.rev.set(D.rev + 1), D.projecting.remove()],
+                                     D.projecting == s("version", D.projecting)))
 
 
 class DatasetMutations(DynamoDomain):
@@ -148,7 +232,8 @@ class DatasetMutations(DynamoDomain):
 
     # ------------------------------------------------------------------ reads of the dataset
     def read_dataset(self, dataset_id: str, *, consistent: bool = True) -> Item | None:
-        return self.alive(self.table.get_item(keys.dataset_key(dataset_id), consistent=consistent))
+        request = get_request(self.table.table_name, keys.dataset_key(dataset_id), consistent=consistent)
+        return self.alive(self.table.call("GetItem", **request).get("Item"))
 
     def _ready(self, dataset_id: str, filters: DatasetTenancyFilters, extra: Sequence[Key] = ()
                ) -> tuple[DatasetState, dict[tuple[str, str], Item]]:
@@ -162,17 +247,18 @@ class DatasetMutations(DynamoDomain):
             if item is None or not tenancy_matches(item, filters):
                 raise NotFoundError(f"Dataset not found: {dataset_id}", code="DATASET_NOT_FOUND",
                                     details={"dataset_id": dataset_id})
-            if "lock" in item:
+            if D.lock.attr_name in item:
                 if not self._settle_lock(item):
                     self._backoff(attempt + 4)
                 continue
-            if "projecting" in item:
-                self.project(dataset_id, it.n(item, "projecting"), rows=None)
+            projecting = decode(D, item, ("projecting",))["projecting"]
+            if projecting is not None:
+                self.project(dataset_id, projecting, rows=None)
                 continue
-            state = DatasetState(item=item, rev=it.n(item, self.spec.revision_attribute),
-                                 version=it.n(item, "version"), expires_at=it.ttl_of(item, self.spec.ttl_attribute))
+            state = DatasetState.of(item)
             alive = {k: v for k, v in found.items() if self.alive(v) is not None}
-            if any(it.n(v, "datasetVersion") > state.version for v in alive.values() if "datasetVersion" in v):
+            if any((decode(ItemPayloadModel, v, ("dataset_version",))["dataset_version"] or 0)
+                   > state.version for v in alive.values() if ItemPayloadModel.dataset_version.attr_name in v):
                 # BatchGetItem is no snapshot: a row newer than the dataset item read means a mutation
                 # committed in between. Plan from a consistent pair instead.
                 raise Retry()
@@ -183,22 +269,20 @@ class DatasetMutations(DynamoDomain):
     def _settle_lock(self, item: Item) -> bool:
         """Handle a lock found on the dataset: roll back a revoked or expired one (True: read again), or
         report that a live batch holds it (False: wait)."""
-        token = it.s(item, "lock") or ""
-        state = it.s(item, "lockState")
-        if state == LOCK_REVOKED:
-            self.rollback(item["id"]["S"], token, revoke=None)
+        values = decode(D, item, ("id", "lock", "lock_state", "lock_at"))
+        token = values["lock"] or ""
+        if values["lock_state"] == LOCK_REVOKED:
+            self.rollback(values["id"], token, revoke=None)
             return True
-        held_since = it.n(item, "lockAt")
+        held_since = int(values["lock_at"] or 0)
         if self._now_ms() - held_since <= int(self.lock_lease_seconds * 1000):
             return False
-        self.rollback(item["id"]["S"], token, revoke=held_since)
+        self.rollback(values["id"], token, revoke=held_since)
         return True
 
-    def unchanged(self, expr: Expr, state: DatasetState) -> str:
-        """Condition: the dataset is still the one read (same life: ``createdAt``, same revision, alive).
-        ``createdAt`` guards against a delete and re-create with the same id landing on the same revision."""
-        return (f"{expr.name(self.spec.revision_attribute)} = {expr.n(state.rev)} AND "
-                f"{expr.name('createdAt')} = {expr.value(state.item['createdAt'])} AND {self.not_expired(expr)}")
+    def unchanged_values(self, state: DatasetState) -> dict[str, Any]:
+        """The slot values of :func:`unchanged` for ``state``."""
+        return {"rev": state.rev, "created_at": state.created_at, "now": self.ttl.now_epoch()}
 
     # ------------------------------------------------------------------ the engine
     def mutate(self, dataset_id: str, filters: DatasetTenancyFilters, extra: Callable[[], Sequence[Key]],
@@ -222,7 +306,7 @@ class DatasetMutations(DynamoDomain):
     def apply(self, mutation: Mutation) -> None:
         """Write a planned mutation: one transaction when it fits, else the staged-version protocol."""
         for change in mutation.changes:
-            check_item_size(change.row, entity="dataset item", entity_id=change.row["id"]["S"])
+            check_item_size(change.row, entity="dataset item", entity_id=change.item_id)
         width = 2 + sum(c.width(staged=False) for c in mutation.changes)
         size = sum(c.size() for c in mutation.changes)
         if width <= self.max_transaction_actions and size <= MAX_TRANSACTION_BYTES:
@@ -231,56 +315,43 @@ class DatasetMutations(DynamoDomain):
             self._apply_staged(mutation)
 
     def _dataset_bump(self, mutation: Mutation) -> dict[str, Any]:
-        expr = Expr()
         state = mutation.state
-        rev = expr.name(self.spec.revision_attribute)
-        delta = sum(c.delta for c in mutation.changes)
-        update = (f"SET {expr.name('version')} = {expr.n(state.next_version)}, {rev} = {expr.n(state.rev + 1)} "
-                  f"ADD {expr.name('itemCount')} {expr.n(delta)}, {expr.name('versionCount')} {expr.n(1)}")
-        condition = self.unchanged(expr, state)
-        return {"Update": expr.apply({"Key": key_attr(keys.dataset_key(state.dataset_id)),
-                                      "UpdateExpression": update, "ConditionExpression": condition})}
+        return requests.transact("Update", BUMP.bind(
+            self.table.table_name, keys.dataset_key(state.dataset_id), version=state.next_version,
+            next_rev=state.rev + 1, delta=sum(c.delta for c in mutation.changes), **self.unchanged_values(state)))
 
     def _version_put(self, state: DatasetState) -> dict[str, Any]:
-        item = it.version_item(state.dataset_id, state.next_version, str(uuid.uuid4()), keys.ts(self.now()))
-        return {"Put": {"Item": self.stamp(item, it.ENTITY_VERSION, expires_at=state.expires_at)}}
+        item = encode(DatasetVersionModel, DatasetVersionModel.values(
+            state.dataset_id, state.next_version, str(uuid.uuid4()), self.now(), expires_at=state.expires_at))
+        return requests.transact("Put", PUT.bind(self.table.table_name, item=item))
 
     def _close_action(self, key: Key, version: int, token: str | None) -> dict[str, Any]:
-        expr = Expr()
-        valid_to = expr.name("validTo")
-        update = f"SET {valid_to} = {expr.n(version)}"
-        if token is not None:
-            update += f", {expr.name('closedBy')} = {expr.s(token)}"
-        return {"Update": expr.apply({"Key": key_attr(key), "UpdateExpression": update,
-                                      "ConditionExpression": f"attribute_not_exists({valid_to})"})}
+        if token is None:
+            return requests.transact("Update", _CLOSE.bind(self.table.table_name, key, version=version))
+        return requests.transact("Update", _CLOSE_STAGED.bind(self.table.table_name, key, version=version,
+                                                              token=token))
 
-    def _create_action(self, item: Item) -> dict[str, Any]:
+    def _create_action(self, item: Item, now: int) -> dict[str, Any]:
         """Put conditioned on the item being absent or logically expired."""
-        expr = Expr()
-        condition = f"attribute_not_exists({expr.name('pk')}) OR NOT {self.not_expired(expr)}"
-        return {"Put": expr.apply({"Item": item, "ConditionExpression": condition})}
+        return requests.transact("Put", CREATE.bind(self.table.table_name, item=item, now=now))
 
     def _change_actions(self, change: ItemChange, version: int, token: str | None) -> list[dict[str, Any]]:
         row = change.row
+        table = self.table.table_name
         if token is not None:
-            row = {**row, "stage": {"S": token}}
-            if change.pointer is not None:
-                row["stageNew"] = {"BOOL": True}
-        actions: list[dict[str, Any]] = [{"Put": {"Item": row}}]
+            tags = {"stage": token, "stage_new": True if change.pointer is not None else None}
+            row = {**row, **encode(R, tags, stamped=False)}
+        actions: list[dict[str, Any]] = [requests.transact("Put", PUT.bind(table, item=row))]
         if change.close is not None:
             actions.append(self._close_action(change.close, version, token))
-        if change.pointer is not None:
-            actions.append(self._create_action(change.pointer))
-        if change.external is not None:
-            actions.append(self._create_action(change.external))
+        now = self.ttl.now_epoch() if change.pointer is not None or change.external is not None else None
+        if change.pointer is not None and now is not None:
+            actions.append(self._create_action(change.pointer, now))
+        if change.external is not None and now is not None:
+            actions.append(self._create_action(change.external, now))
         if token is None:
-            actions.append({"Put": {"Item": self._current(change.row)}})
+            actions.append(requests.transact("Put", PUT.bind(table, item=ItemCurrentModel.from_row(change.row))))
         return actions
-
-    def _current(self, row: Item) -> Item:
-        current = it.current_item(row)
-        current[self.spec.entity_attribute] = {"S": it.ENTITY_CURRENT}
-        return current
 
     def _apply_small(self, mutation: Mutation) -> None:
         state = mutation.state
@@ -317,28 +388,20 @@ class DatasetMutations(DynamoDomain):
             self.project(state.dataset_id, version, rows=[c.row for c in mutation.changes])
 
     def _claim(self, state: DatasetState, token: str) -> None:
-        expr = Expr()
-        rev = expr.name(self.spec.revision_attribute)
-        update = (f"SET {expr.name('lock')} = {expr.s(token)}, {expr.name('lockAt')} = {expr.n(self._now_ms())}, "
-                  f"{expr.name('lockState')} = {expr.s(LOCK_ACTIVE)}, "
-                  f"{expr.name('lockVersion')} = {expr.n(state.next_version)}, {rev} = {expr.n(state.rev + 1)}")
-        condition = self.unchanged(expr, state)
+        request = _CLAIM.bind(self.table.table_name, keys.dataset_key(state.dataset_id), token=token,
+                              lock_at=self._now_ms(), version=state.next_version, next_rev=state.rev + 1,
+                              **self.unchanged_values(state))
         try:
-            self.table.call("UpdateItem", **expr.apply({
-                "TableName": self.table.table_name, "Key": key_attr(keys.dataset_key(state.dataset_id)),
-                "UpdateExpression": update, "ConditionExpression": condition}))
+            self.table.call("UpdateItem", **request)
         except ConflictError:
             item = self.read_dataset(state.dataset_id)
-            if item is not None and it.s(item, "lock") == token:
+            if item is not None and decode(D, item, ("lock",))["lock"] == token:
                 return  # a resend of this claim (its answer was lost) failed its own condition: it is ours
             raise Retry() from None
 
     def _heartbeat(self, dataset_id: str, token: str) -> dict[str, Any]:
-        expr = Expr()
-        update = f"SET {expr.name('lockAt')} = {expr.n(self._now_ms())}"
-        condition = f"{expr.name('lock')} = {expr.s(token)} AND {expr.name('lockState')} = {expr.s(LOCK_ACTIVE)}"
-        return {"Update": expr.apply({"Key": key_attr(keys.dataset_key(dataset_id)), "UpdateExpression": update,
-                                      "ConditionExpression": condition})}
+        return requests.transact("Update", _HEARTBEAT.bind(self.table.table_name, keys.dataset_key(dataset_id),
+                                                           lock_at=self._now_ms(), token=token))
 
     def _stage(self, mutation: Mutation, token: str) -> None:
         state = mutation.state
@@ -363,18 +426,10 @@ class DatasetMutations(DynamoDomain):
 
     def _commit(self, mutation: Mutation, token: str) -> None:
         state = mutation.state
-        expr = Expr()
-        rev = expr.name(self.spec.revision_attribute)
-        delta = sum(c.delta for c in mutation.changes)
         version = state.next_version
-        update = (f"SET {expr.name('version')} = {expr.n(version)}, {expr.name('projecting')} = {expr.n(version)}, "
-                  f"{rev} = {rev} + {expr.n(1)} "
-                  f"ADD {expr.name('itemCount')} {expr.n(delta)}, {expr.name('versionCount')} {expr.n(1)} "
-                  f"REMOVE {', '.join(expr.name(a) for a in it.LOCK_ATTRIBUTES)}")
-        condition = (f"{expr.name('lock')} = {expr.s(token)} AND {expr.name('lockState')} = {expr.s(LOCK_ACTIVE)} "
-                     f"AND {expr.name('version')} = {expr.n(state.version)}")
-        bump = {"Update": expr.apply({"Key": key_attr(keys.dataset_key(state.dataset_id)),
-                                      "UpdateExpression": update, "ConditionExpression": condition})}
+        bump = requests.transact("Update", _COMMIT.bind(
+            self.table.table_name, keys.dataset_key(state.dataset_id), version=version,
+            delta=sum(c.delta for c in mutation.changes), token=token, read_version=state.version))
         try:
             self.table.transact_write([bump, self._version_put(state)])
         except TransactionCancelled:
@@ -384,8 +439,10 @@ class DatasetMutations(DynamoDomain):
         except Exception:
             # The outcome is unknown (transport failure): the dataset item tells whether the commit landed.
             item = self.read_dataset(state.dataset_id)
-            if item is not None and it.n(item, "version") == version and it.s(item, "lock") is None:
-                return
+            if item is not None:
+                values = decode(D, item, ("version", "lock"))
+                if values["version"] == version and values["lock"] is None:
+                    return
             self._abandon(state.dataset_id, token)
             raise
 
@@ -400,111 +457,81 @@ class DatasetMutations(DynamoDomain):
         ``revoke``: -1 = the claimer revokes its own active lock; a number = a recoverer revokes a lock whose
         ``lockAt`` it read as that value (still expired); None = the lock is already revoked."""
         dataset_key = keys.dataset_key(dataset_id)
+        table = self.table.table_name
         if revoke is not None:
-            expr = Expr()
-            condition = f"{expr.name('lock')} = {expr.s(token)} AND {expr.name('lockState')} = {expr.s(LOCK_ACTIVE)}"
-            if revoke >= 0:
-                condition += f" AND {expr.name('lockAt')} = {expr.n(revoke)}"
+            request = (_REVOKE.bind(table, dataset_key, token=token) if revoke < 0 else
+                       _REVOKE_EXPIRED.bind(table, dataset_key, token=token, lock_at=revoke))
             try:
-                self.table.call("UpdateItem", **expr.apply({
-                    "TableName": self.table.table_name, "Key": key_attr(dataset_key),
-                    "UpdateExpression": f"SET {expr.name('lockState')} = {expr.s(LOCK_REVOKED)}",
-                    "ConditionExpression": condition}))
+                self.table.call("UpdateItem", **request)
             except ConflictError:
                 return  # committed, renewed or already revoked by someone else: re-read decides
         # No staging write can land any more (each one checks that the lock is active): clean up.
-        expr = Expr()
-        query = listing.PartitionQuery(None, "pk", "sk", dataset_key.pk, sk_prefix=keys.DATASET_ITEM_ROW_PREFIX,
-                                       consistent=True)
-        filter_expression = f"{expr.name('stage')} = {expr.s(token)} OR {expr.name('closedBy')} = {expr.s(token)}"
-        params = expr.apply(query.params(ascending=True, expr=expr, filter_expression=filter_expression,
-                                         limit=None))
+        params = query_request(dataset_key.pk, sk_prefix=keys.DATASET_ITEM_ROW_PREFIX, consistent=True,
+                               filter=(R.stage == token) | (R.closed_by == token))
         deletes: list[Key] = []
         reopen: list[Item] = []
         for row in self.table.query_items(params):
-            if it.s(row, "stage") == token:
-                deletes.append(Key(row["pk"]["S"], row["sk"]["S"]))
-                if row.get("stageNew", {}).get("BOOL"):
-                    deletes.append(keys.dataset_item_ref_key(row["id"]["S"]))
-                    external = it.s(row, "externalId")
-                    if external is not None:
-                        deletes.append(keys.dataset_external_id_key(dataset_id, external))
+            values = decode(R, row, ("id", "stage", "stage_new", "external_id"))
+            if values["stage"] == token:
+                deletes.append(key_of(row))
+                if values["stage_new"]:
+                    deletes.append(keys.dataset_item_ref_key(values["id"]))
+                    if values["external_id"] is not None:
+                        deletes.append(keys.dataset_external_id_key(dataset_id, values["external_id"]))
             else:
                 reopen.append(row)
         self.table.batch_write(deletes=deletes)
         self._reopen(reopen, token)
-        expr = Expr()
-        rev = expr.name(self.spec.revision_attribute)
         with contextlib.suppress(ConflictError):  # another recoverer may have finished first
-            self.table.call("UpdateItem", **expr.apply({
-                "TableName": self.table.table_name, "Key": key_attr(dataset_key),
-                "UpdateExpression": (f"SET {rev} = {rev} + {expr.n(1)} "
-                                     f"REMOVE {', '.join(expr.name(a) for a in it.LOCK_ATTRIBUTES)}"),
-                "ConditionExpression": f"{expr.name('lock')} = {expr.s(token)}"}))
+            self.table.call("UpdateItem", **_RELEASE.bind(table, dataset_key, token=token))
 
     def _reopen(self, rows: Iterable[Item], token: str) -> None:
-        actions: list[dict[str, Any]] = []
-        for row in rows:
-            expr = Expr()
-            actions.append({"Update": expr.apply({
-                "Key": key_attr(Key(row["pk"]["S"], row["sk"]["S"])),
-                "UpdateExpression": f"REMOVE {expr.name('validTo')}, {expr.name('closedBy')}",
-                "ConditionExpression": f"{expr.name('closedBy')} = {expr.s(token)}"})})
-        for start in range(0, len(actions), self.max_transaction_actions):
-            chunk = actions[start:start + self.max_transaction_actions]
+        table = self.table.table_name
+        updates = [_REOPEN.bind(table, key_of(row), token=token) for row in rows]
+        for start in range(0, len(updates), self.max_transaction_actions):
+            chunk = updates[start:start + self.max_transaction_actions]
             try:
-                self.table.transact_write(chunk)
+                self.table.transact_write([requests.transact("Update", u) for u in chunk])
             except TransactionCancelled:
-                for action in chunk:  # some were reopened by a concurrent recoverer: one by one
+                for update in chunk:  # some were reopened by a concurrent recoverer: one by one
                     with contextlib.suppress(ConflictError):
-                        self.table.call("UpdateItem", TableName=self.table.table_name, **action["Update"])
+                        self.table.call("UpdateItem", **update)
 
     def project(self, dataset_id: str, version: int, *, rows: list[Item] | None) -> None:
         """Rewrite the current rows of the items changed at ``version`` and clear ``projecting``
         (idempotent; any caller may finish a projection that a crashed call left behind)."""
+        table = self.table.table_name
         if rows is None:
-            expr = Expr()
-            query = listing.PartitionQuery(None, "pk", "sk", keys.dataset_key(dataset_id).pk,
-                                           sk_prefix=keys.DATASET_ITEM_ROW_PREFIX, consistent=True)
-            flt = f"{expr.name('datasetVersion')} = {expr.n(version)}"
-            rows = list(self.table.query_items(expr.apply(query.params(ascending=True, expr=expr,
-                                                                       filter_expression=flt, limit=None))))
-        actions: list[dict[str, Any]] = []
+            params = query_request(keys.dataset_key(dataset_id).pk, sk_prefix=keys.DATASET_ITEM_ROW_PREFIX,
+                                   consistent=True, filter=R.dataset_version == version)
+            rows = list(self.table.query_items(params))
+        puts: list[dict[str, Any]] = []
         sizes: list[int] = []
         for row in rows:
-            current = self._current(row)
-            expr = Expr()
-            dv = expr.name("datasetVersion")
-            actions.append({"Put": expr.apply({
-                "Item": current,
-                "ConditionExpression": f"attribute_not_exists({dv}) OR {dv} <= {expr.n(version)}"})})
+            current = ItemCurrentModel.from_row(row)
+            puts.append(_PROJECT.bind(table, item=current, version=version))
             sizes.append(item_size(current) + 200)
         chunk: list[dict[str, Any]] = []
         chunk_size = 0
-        for action, size in zip(actions, sizes, strict=True):
+        for put, size in zip(puts, sizes, strict=True):
             if chunk and (len(chunk) >= self.max_transaction_actions or chunk_size + size > MAX_TRANSACTION_BYTES):
                 self._project_chunk(chunk)
                 chunk, chunk_size = [], 0
-            chunk.append(action)
+            chunk.append(put)
             chunk_size += size
         self._project_chunk(chunk)
-        expr = Expr()
-        rev = expr.name(self.spec.revision_attribute)
         with contextlib.suppress(ConflictError):  # another caller may have finished it
-            self.table.call("UpdateItem", **expr.apply({
-                "TableName": self.table.table_name, "Key": key_attr(keys.dataset_key(dataset_id)),
-                "UpdateExpression": f"SET {rev} = {rev} + {expr.n(1)} REMOVE {expr.name('projecting')}",
-                "ConditionExpression": f"{expr.name('projecting')} = {expr.n(version)}"}))
+            self.table.call("UpdateItem", **_PROJECTED.bind(table, keys.dataset_key(dataset_id), version=version))
 
     def _project_chunk(self, chunk: list[dict[str, Any]]) -> None:
         if not chunk:
             return
         try:
-            self.table.transact_write(chunk)
+            self.table.transact_write([requests.transact("Put", put) for put in chunk])
         except TransactionCancelled:
-            for action in chunk:  # a newer current row exists for some item: skip those
+            for put in chunk:  # a newer current row exists for some item: skip those
                 with contextlib.suppress(ConflictError):
-                    self.table.call("PutItem", TableName=self.table.table_name, **action["Put"])
+                    self.table.call("PutItem", **put)
 
 
 def _retryable(exc: TransactionCancelled) -> bool:

@@ -5,6 +5,13 @@ A dataset is the item collection ``D#<datasetId>``: the dataset item ``D``, the 
 rows ``V#<version>``, external-id records ``X#<externalId>`` and links ``L#...`` to experiment results. An
 item pointer ``DI#<item>`` resolves an item id without its dataset. See ``mutations.py`` for how a call
 becomes exactly one version bump, and docs/access-patterns.md for the requests behind each method.
+
+Every entity of the domain is a PynamoDB model of ``mastra_dynamo.models.datasets`` (the item layouts are
+described there); the links ``L#...`` are the experiments domain's items, which this domain reads and deletes
+by key. Items are serialized and decoded through the models' attributes, conditions, updates and filters are
+PynamoDB expressions on them, and requests are built by ``models/requests.py``; the requests every call sends
+are built once per process and bound to each call's values (``shapes.py``). Everything is sent through
+``self.table`` (TableClient).
 """
 
 from __future__ import annotations
@@ -14,10 +21,24 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mastra_dynamo.dynamo.client import key_attr
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
+
 from mastra_dynamo.dynamo.codec import check_item_size
-from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.errors import ConflictError, ValidationError
+from mastra_dynamo.models import requests
+from mastra_dynamo.models.base import TableItem
+from mastra_dynamo.models.datasets import (
+    EPOCH,
+    NOT_DELETED,
+    DatasetModel,
+    ItemCurrentModel,
+    ItemRowModel,
+    decode,
+    encode,
+    key_of,
+)
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.datasets import (
     UNSET,
@@ -34,14 +55,42 @@ from mastra_dynamo.stores import listing
 from mastra_dynamo.stores.datasets import items as it
 from mastra_dynamo.stores.datasets.item_reads import ItemReads, info, window
 from mastra_dynamo.stores.datasets.item_writes import ItemWrites
-from mastra_dynamo.stores.datasets.mutations import MAX_MUTATION_ATTEMPTS, tenancy, tenancy_matches
+from mastra_dynamo.stores.datasets.mutations import MAX_MUTATION_ATTEMPTS, tenancy, tenancy_matches, unchanged
 from mastra_dynamo.stores.datasets.schema_check import check_schema, schema_errors
+from mastra_dynamo.stores.datasets.shapes import (
+    FilterShape,
+    Shape,
+    Slots,
+    filter_shape,
+    put_shape,
+    query_request,
+    update_shape,
+)
 from mastra_dynamo.validate import MAX_ID_BYTES, require_id, resolve_order, utf8_size
 
 _SCHEMAS = (("input_schema", "inputSchema"), ("ground_truth_schema", "groundTruthSchema"),
             ("request_context_schema", "requestContextSchema"))
 ENTITIES = (it.ENTITY_DATASET, it.ENTITY_ROW, it.ENTITY_CURRENT, it.ENTITY_VERSION, it.ENTITY_EXTERNAL_ID,
             it.ENTITY_ITEM_REF, it.ENTITY_ITEM_LINK)
+D = DatasetModel
+IS_DATASET: Condition = D.item_type == D
+"""Filter condition: the item is a dataset (``_et = dataset``)."""
+_CREATE: Shape = put_shape(lambda s: D.pk.does_not_exist() | (D.ttl <= s("now", EPOCH)))
+"""PutItem of a new dataset: no item under the key, or an expired one."""
+_UPDATE: Shape = put_shape(unchanged)
+"""PutItem of a changed dataset: conditioned on the revision and life read (``mutations.unchanged``)."""
+_experiment_dataset = UnicodeAttribute(attr_name="datasetId")
+_DETACHED = tuple(UnicodeAttribute(attr_name=name) for name in ("datasetVersion", "gsi2pk", "gsi2sk"))
+
+
+def _detach(slots: Slots) -> tuple[list[Any], Condition]:
+    return ([_experiment_dataset.remove(), *(a.remove() for a in _DETACHED)],
+            _experiment_dataset == slots("dataset_id", _experiment_dataset))
+
+
+_DETACH: Shape = update_shape(_detach)
+"""UpdateItem of an experiment (the experiments domain's item) that drops its dataset reference, on condition
+that it still names the deleted dataset."""
 
 
 def _dataset_id(value: Any) -> str:
@@ -50,6 +99,35 @@ def _dataset_id(value: Any) -> str:
         raise ValidationError("Dataset id must be a non-empty string", code="DATASET_INVALID_ID",
                               details={"field": "id"})
     return value
+
+
+_LIVE_CURRENT = FilterShape(lambda s: NOT_DELETED & ItemCurrentModel.not_expired(s("now", EPOCH)))
+"""Filter: current rows of live items (not tombstones, not expired)."""
+_TARGET_ID = UnicodeAttribute(attr_name="targetIdSet")
+"""One element of ``targetIdSet`` (a value ``contains`` looks for)."""
+
+
+def _datasets_filter(slots: Slots, equal: tuple[str, ...], targets: int, name: bool) -> Condition:
+    """The filter of ``list_datasets``: datasets, not expired, the equality filters ``equal`` (attribute
+    names), any of ``targets`` target ids, the name search."""
+    cond: Condition = IS_DATASET & D.not_expired(slots("now", EPOCH))
+    attributes = D.get_attributes()
+    for attr_name in equal:
+        attr = attributes[attr_name]
+        cond &= attr == slots(attr_name, attr)
+    if targets:
+        target_ids = Path(D.target_id_set.attr_name)  # untyped path: contains() takes one element, not a set
+        any_target: Condition = target_ids.contains(slots("target0", _TARGET_ID))
+        for i in range(1, targets):
+            any_target |= target_ids.contains(slots(f"target{i}", _TARGET_ID))
+        cond &= any_target
+    if name:
+        cond &= D.name_lower.contains(slots("name", D.name_lower))
+    return cond
+
+
+_ROW_STAMP = encode(ItemRowModel, {}, stamped=True)[TableItem.item_type.attr_name]
+"""``_et`` of a history row as stored."""
 
 
 class DynamoDatasetsStore(ItemWrites, ItemReads):
@@ -91,31 +169,27 @@ class DynamoDatasetsStore(ItemWrites, ItemReads):
             "version": 0, "created_at": now, "updated_at": now}, what="dataset")
         for field_name, attr in _SCHEMAS:
             check_schema(getattr(record, field_name), field=attr)
-        item = self.stamp(it.dataset_item(record, item_count=0, version_count=0, rev=1), it.ENTITY_DATASET,
-                          ttl_entity="dataset")
+        item = encode(D, D.values(record, item_count=0, version_count=0, rev=1,
+                                  expires_at=self.ttl.expires_at("dataset")))
         check_item_size(item, entity="dataset", entity_id=dataset_id)
         for _ in range(MAX_MUTATION_ATTEMPTS):
-            expr = Expr()
-            t = expr.name(self.spec.ttl_attribute)
             try:
-                self.table.call("PutItem", **expr.apply({
-                    "TableName": self.table.table_name, "Item": item,
-                    "ConditionExpression": (f"attribute_not_exists({expr.name('pk')}) OR "
-                                            f"{t} <= {expr.n(self.ttl.now_epoch())}")}))
+                self.table.call("PutItem", **_CREATE.bind(self.table.table_name, item=item,
+                                                          now=self.ttl.now_epoch()))
                 return record
             except ConflictError:
                 pass  # an existing id; with a generated id, this call's own write (a resend after a lost answer)
             existing = self.read_dataset(dataset_id)
             if existing is None:
                 continue  # deleted or expired meanwhile: create it
-            stored = it.dataset_descriptive(existing)
+            stored = D.descriptive_from_raw(existing)
             ours = record.model_dump(by_alias=True)
             mismatched = [f for f in it.IMMUTABLE_DATASET_FIELDS if stored.get(f) != ours.get(f)]
             if mismatched:
                 raise ConflictError(f"Dataset {dataset_id!r} already exists with different "
                                     f"{', '.join(mismatched)}", code="DATASET_ID_CONFLICT",
                                     details={"dataset_id": dataset_id, "fields": mismatched})
-            return it.decode_dataset(existing)
+            return D.record_from_raw(existing)
         raise ConflictError(f"create_dataset: too much contention on {dataset_id!r}; retry",
                             details={"dataset_id": dataset_id})
 
@@ -126,7 +200,7 @@ class DynamoDatasetsStore(ItemWrites, ItemReads):
         item = self.read_dataset(id)
         if item is None or not tenancy_matches(item, tenancy(filters)):
             return None
-        return it.decode_dataset(item)
+        return D.record_from_raw(item)
 
     def update_dataset(
         self,
@@ -164,7 +238,7 @@ class DynamoDatasetsStore(ItemWrites, ItemReads):
                 check_schema(changes[field_name], field=attr)
         for attempt in range(MAX_MUTATION_ATTEMPTS):
             state, _ = self._ready(id, scope)
-            current = it.decode_dataset(state.item)
+            current = D.record_from_raw(state.item)
             data = current.model_dump()
             data.update(changes)
             data["updated_at"] = self.bumped(current.updated_at)
@@ -173,15 +247,14 @@ class DynamoDatasetsStore(ItemWrites, ItemReads):
                               if field_name in changes and getattr(record, field_name) != getattr(current, field_name)]
             if schema_changed:
                 self._check_items_against(id, record, schema_changed)
-            item = self.stamp(it.dataset_item(record, item_count=it.n(state.item, "itemCount"),
-                                              version_count=it.n(state.item, "versionCount"), rev=state.rev + 1),
-                              it.ENTITY_DATASET, expires_at=state.expires_at)
+            counters = decode(D, state.item, ("item_count", "version_count"))
+            item = encode(D, D.values(record, item_count=counters["item_count"] or 0,
+                                      version_count=counters["version_count"] or 0, rev=state.rev + 1,
+                                      expires_at=state.expires_at))
             check_item_size(item, entity="dataset", entity_id=id)
-            expr = Expr()
             try:
-                self.table.call("PutItem", **expr.apply({
-                    "TableName": self.table.table_name, "Item": item,
-                    "ConditionExpression": self.unchanged(expr, state)}))
+                self.table.call("PutItem", **_UPDATE.bind(self.table.table_name, item=item,
+                                                          **self.unchanged_values(state)))
                 return record
             except ConflictError:
                 self._backoff(attempt)
@@ -192,9 +265,7 @@ class DynamoDatasetsStore(ItemWrites, ItemReads):
         query = listing.PartitionQuery(None, "pk", "sk", keys.dataset_key(dataset_id).pk,
                                        sk_prefix=keys.DATASET_ITEM_CURRENT_PREFIX, consistent=True)
 
-        def flt(expr: Expr) -> str:
-            return f"{expr.name('isDeleted')} = {expr.value({'BOOL': False})} AND {self.not_expired(expr)}"
-
+        flt = _LIVE_CURRENT.builder(now=self.ttl.now_epoch)
         failing: list[dict[str, Any]] = []
         fields = {"inputSchema": "input", "groundTruthSchema": "groundTruth",
                   "requestContextSchema": "requestContext"}
@@ -207,7 +278,8 @@ class DynamoDatasetsStore(ItemWrites, ItemReads):
                     continue
                 errors = schema_errors(payload.get(name), schema, field=name)
                 if errors:
-                    failing.append({"index": index, "item_id": row["id"]["S"], "field": name, "errors": errors})
+                    item_id = decode(ItemCurrentModel, row, ("id",))["id"]
+                    failing.append({"index": index, "item_id": item_id, "field": name, "errors": errors})
             if len(failing) >= 10:
                 break
         if failing:
@@ -221,29 +293,30 @@ class DynamoDatasetsStore(ItemWrites, ItemReads):
         again completes an interrupted delete."""
         require_id(id, field="id")
         item = self.read_dataset(id)
+        table = self.table.table_name
         if item is None:
-            stale = self.table.get_item(keys.dataset_key(id))
+            stale = self.table.call("GetItem", **requests.get_item(table, keys.dataset_key(id),
+                                                                   consistent=True)).get("Item")
             if stale is not None:  # expired: its collection goes with it
                 self._delete_collection(id)
             return
         if not tenancy_matches(item, tenancy(filters)):
             return
-        self.table.call("DeleteItem", TableName=self.table.table_name, Key=key_attr(keys.dataset_key(id)))
+        self.table.call("DeleteItem", **requests.delete_item(table, keys.dataset_key(id)))
         self._delete_collection(id)
         self._detach_experiments(id)
 
     def _delete_collection(self, dataset_id: str) -> None:
-        query = listing.PartitionQuery(None, "pk", "sk", keys.dataset_key(dataset_id).pk, consistent=True)
-        expr = Expr()
-        params = expr.apply({**query.params(ascending=True, expr=expr, filter_expression=None, limit=None),
-                             "ProjectionExpression": ", ".join(
-                                 expr.name(a) for a in ("pk", "sk", "id", self.spec.entity_attribute))})
+        params = query_request(keys.dataset_key(dataset_id).pk, sk_prefix="", consistent=True,
+                               projection=(TableItem.pk, TableItem.sk, ItemRowModel.id, TableItem.item_type))
         deletes: list[Key] = []
         pointers: set[str] = set()
         for row in self.table.query_items(params):
-            deletes.append(Key(row["pk"]["S"], row["sk"]["S"]))
-            item_id = it.s(row, "id")
-            if it.s(row, self.spec.entity_attribute) == it.ENTITY_ROW and item_id and item_id not in pointers:
+            deletes.append(key_of(row))
+            if row.get(TableItem.item_type.attr_name) != _ROW_STAMP:
+                continue
+            item_id = decode(ItemRowModel, row, ("id",))["id"]
+            if item_id and item_id not in pointers:
                 pointers.add(item_id)  # every item (committed or staged) has history rows
                 deletes.append(keys.dataset_item_ref_key(item_id))
             if len(deletes) >= 500:
@@ -252,16 +325,11 @@ class DynamoDatasetsStore(ItemWrites, ItemReads):
         self.table.batch_write(deletes=deletes)
 
     def _detach_experiments(self, dataset_id: str) -> None:
-        query = listing.PartitionQuery("gsi2", "gsi2pk", "gsi2sk", keys.experiments_by_dataset_pk(dataset_id))
+        query = listing.PartitionQuery(*requests.index_keys(TableItem.gsi2), keys.experiments_by_dataset_pk(dataset_id))
         for experiment in listing.iterate(self.table, [query], ascending=True, filter_builder=lambda e: None):
-            expr = Expr()
-            removes = ", ".join(expr.name(a) for a in ("datasetId", "datasetVersion", "gsi2pk", "gsi2sk"))
             with contextlib.suppress(ConflictError):  # deleted or detached meanwhile
-                self.table.call("UpdateItem", **expr.apply({
-                    "TableName": self.table.table_name,
-                    "Key": {"pk": experiment["pk"], "sk": experiment["sk"]},
-                    "UpdateExpression": f"REMOVE {removes}",
-                    "ConditionExpression": f"{expr.name('datasetId')} = {expr.s(dataset_id)}"}))
+                self.table.call("UpdateItem", **_DETACH.bind(self.table.table_name, key_of(experiment),
+                                                             dataset_id=dataset_id))
 
     def list_datasets(self, *, pagination: ListPagination | Mapping[str, Any] | None = None,
                       filters: DatasetListFilters | Mapping[str, Any] | None = None,
@@ -273,33 +341,31 @@ class DynamoDatasetsStore(ItemWrites, ItemReads):
         flt_in = coerce(DatasetListFilters, filters or {}, what="filters")
         field, direction = resolve_order(order_by, allowed=("createdAt", "updatedAt", "name"),
                                          default_field="createdAt", default_direction="DESC", strict=True)
-        index = "gsi4" if field == "updatedAt" else "gsi3"
-        queries = [listing.PartitionQuery(index, f"{index}pk", f"{index}sk", keys.datasets_global_pk(s))
+        index = D.gsi4 if field == "updatedAt" else D.gsi3
+        queries = [listing.PartitionQuery(*requests.index_keys(index), keys.datasets_global_pk(s))
                    for s in keys.all_shards(keys.GLOBAL_SHARDS)]
-        equal = {"organizationId": flt_in.organization_id, "projectId": flt_in.project_id,
-                 "candidateKey": flt_in.candidate_key, "candidateId": flt_in.candidate_id,
-                 "targetType": flt_in.target_type}
-
-        def flt(expr: Expr) -> str:
-            clauses = [f"{expr.name(self.spec.entity_attribute)} = {expr.s(it.ENTITY_DATASET)}",
-                       self.not_expired(expr)]
-            clauses += [f"{expr.name(a)} = {expr.s(v)}" for a, v in equal.items() if v is not None]
-            if flt_in.target_ids:
-                name = expr.name("targetIdSet")
-                clauses.append("(" + " OR ".join(f"contains({name}, {expr.s(t)})" for t in flt_in.target_ids) + ")")
-            if flt_in.name:
-                clauses.append(f"contains({expr.name('nameLower')}, {expr.s(flt_in.name.lower())})")
-            return " AND ".join(clauses)
+        equal = {name: value for name, value in (
+            ("organization_id", flt_in.organization_id), ("project_id", flt_in.project_id),
+            ("candidate_key", flt_in.candidate_key), ("candidate_id", flt_in.candidate_id),
+            ("target_type", flt_in.target_type)) if value is not None}
+        targets = list(flt_in.target_ids or ())
+        values: dict[str, Any] = {**equal, **{f"target{i}": t for i, t in enumerate(targets)},
+                                  "now": self.ttl.now_epoch}
+        if flt_in.name:
+            values["name"] = flt_in.name.lower()
+        shape = filter_shape(("list_datasets", tuple(equal), len(targets), bool(flt_in.name)),
+                             lambda s: _datasets_filter(s, tuple(equal), len(targets), bool(flt_in.name)))
+        flt = shape.builder(**values)
 
         if field == "name":
             rows = listing.collect(self.table, queries, ascending=True, filter_builder=flt, offset=0, limit=None)
-            decoded = sorted((it.decode_dataset(r) for r in rows), key=lambda d: d.id)
+            decoded = sorted((D.record_from_raw(r) for r in rows), key=lambda d: d.id)
             decoded.sort(key=lambda d: (d.name.lower(), d.name), reverse=direction == "DESC")
             return DatasetsPage(datasets=decoded[page.offset:page.end], pagination=info(page, len(decoded)))
         items, total = listing.page_with_total(self.table, queries, ascending=direction == "ASC",
                                                filter_builder=flt, offset=page.offset, limit=page.limit)
         total = total or 0
-        return DatasetsPage(datasets=[it.decode_dataset(r) for r in items], pagination=info(page, total))
+        return DatasetsPage(datasets=[D.record_from_raw(r) for r in items], pagination=info(page, total))
 
     # ------------------------------------------------------------------ admin
     def dangerously_clear_all(self) -> None:
