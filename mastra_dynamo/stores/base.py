@@ -59,17 +59,6 @@ class DynamoDomain:
             return previous
         return floor if now < floor else now
 
-    def stamp(self, item: Item, entity: str, *, ttl_entity: str | None = None,
-              expires_at: int | None = None) -> Item:
-        """Add the entity type, schema version and (when retention applies) the TTL attribute."""
-        item[self.spec.entity_attribute] = {"S": entity}
-        item[self.spec.schema_version_attribute] = {"N": str(self.spec.schema_version)}
-        if expires_at is None and ttl_entity is not None:
-            expires_at = self.ttl.expires_at(ttl_entity)
-        if expires_at is not None:
-            item[self.spec.ttl_attribute] = {"N": str(expires_at)}
-        return item
-
     def alive(self, item: Item | None) -> Item | None:
         return self.ttl.alive(item)
 
