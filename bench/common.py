@@ -160,7 +160,7 @@ def create_our_table(endpoint: str, table: str) -> None:
 
     credentials()
     store = DynamoDBStore(id="bench-setup", table_name=table, region="us-east-1", endpoint_url=endpoint)
-    store.create_table(wait=True)
+    store.create_table()
     store.close()
 
 

@@ -152,6 +152,43 @@ class Session:
         self.span(f"llm-{self.run}", "gpt-4o-mini", "model_generation", f"agent-{self.run}", 1.9,
                   attributes={"model": "gpt-4o-mini", "usage": {"inputTokens": 412, "outputTokens": 38}})
 
+    def background_work(self) -> None:
+        tasks = self.storage.get_store("backgroundTasks")
+        memory = self.storage.get_store("memory")
+        thread_id, resource_id = f"thread-{self.run}", f"user-ada-{self.run}"
+        with self.section("backgroundTasks", "Background tool call, claimed once") as sec:
+            task_id = f"task-{self.run}"
+            tasks.create_task({"id": task_id, "status": "pending", "toolName": "searchHotels",
+                               "toolCallId": f"call-{self.run}", "args": {"city": "Lisbon"},
+                               "agentId": self.agent_id, "runId": f"agent-run-{self.run}", "threadId": thread_id,
+                               "resourceId": resource_id, "createdAt": self.tick()})
+            claims = [tasks.update_task(task_id, {"status": "running", "ownerId": worker,
+                                                  "startedAt": self.tick()}, {"expectedStatus": "pending"})
+                      for worker in ("worker-1", "worker-2")]
+            running = tasks.get_running_count_by_agent(self.agent_id)
+            tasks.update_task(task_id, {"status": "completed", "result": {"hotels": 3}, "completedAt": self.tick()},
+                              {"expectedOwnerId": "worker-1"})
+            done = tasks.get_task(task_id)
+            assert done is not None
+            sec.stored += ["1 task, claimed by one of two workers, completed"]
+            sec.read += ["running tasks of the agent", "the task"]
+            self.say(f"claims by worker-1, worker-2: {claims}; running while claimed: {running}; "
+                     f"now {done.status} with {done.result}")
+        with self.section("memory", "Observational memory of the conversation") as sec:
+            record = memory.initialize_observational_memory(thread_id=thread_id, resource_id=resource_id,
+                                                            scope="thread", config={"observationThreshold": 30000})
+            memory.update_buffered_observations(id=record.id, chunk={
+                "cycleId": f"cycle-{self.run}", "observations": "- Ada plans a May trip to Lisbon; likes palaces",
+                "tokenCount": 12, "messageIds": [f"{thread_id}-m0", f"{thread_id}-m2"], "messageTokens": 40,
+                "lastObservedAt": self.tick()})
+            swapped = memory.swap_buffered_to_active(id=record.id, activation_ratio=1, message_tokens_threshold=40,
+                                                     current_pending_tokens=40)
+            current = memory.get_observational_memory(thread_id, resource_id)
+            assert current is not None
+            sec.stored += ["a generation-0 record, one buffered chunk activated"]
+            sec.read += ["the newest generation with its buffered chunks"]
+            self.say(f"activated {swapped.chunks_activated} chunk(s): {current.active_observations!r}")
+
     def workflows(self) -> None:
         workflows = self.storage.get_store("workflows")
         name, run_id = "tripPlanner", f"run-{self.run}"
@@ -323,6 +360,7 @@ def run_session(storage: Any, store: DynamoDBStore, out: Console, *, run: str | 
     storage.init()
     session.summary.setup_requests = _diff(store.request_counts(), before)
     session.memory()
+    session.background_work()
     session.workflows()
     session.scores()
     session.agents()
