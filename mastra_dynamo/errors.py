@@ -66,9 +66,10 @@ class ConflictError(StorageError):
     code = "CONFLICT"
 
 
-class RunFenceConflictError(ConflictError):
+class RunFenceConflictError(StorageError):
     """A write carried a run fence that is no longer the run's current claim (another execution took the run
-    over). Nothing was written. ``details``: ``run_id``, ``generation``, ``owner_id``, ``operation``."""
+    over). Nothing was written; retrying cannot help (the run belongs to another execution), which is why it is
+    not a ConflictError. ``details``: ``run_id``, ``generation``, ``owner_id``, ``operation``."""
 
     code = "STORAGE_RUN_FENCE_CONFLICT"
 

@@ -15,6 +15,8 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from mastra_dynamo.dynamo.codec import AttributeValue, Item
@@ -26,6 +28,22 @@ from mastra_dynamo.errors import (
     translate_backend_error,
 )
 from mastra_dynamo.schema.keys import Key
+
+
+@dataclass
+class ActiveFence:
+    """The run fence of the call in progress (run_fencing.FenceChecks.fencing): every write the call sends
+    carries ``check`` (a ConditionCheck transaction action); a failed check raises ``conflict()``."""
+
+    check: dict[str, Any]
+    conflict: Callable[[], StorageError]
+    writes: int = 0
+    """Write requests sent under the fence so far."""
+
+
+ACTIVE_FENCE: ContextVar[ActiveFence | None] = ContextVar("mastra_dynamo_active_fence", default=None)
+_SINGLE_WRITES = {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}
+_RETURN_KEYS = ("ReturnValues", "ReturnValuesOnConditionCheckFailure")
 
 MAX_BATCH_GET = 100
 MAX_BATCH_WRITE = 25
@@ -80,7 +98,11 @@ class TableClient:
 
     # ------------------------------------------------------------------ low level
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
-        """Send one request; translate any backend failure into the StorageError family."""
+        """Send one request; translate any backend failure into the StorageError family. Under a run fence
+        (:data:`ACTIVE_FENCE`) a single-item write is sent as a transaction with the fence's check."""
+        fence = ACTIVE_FENCE.get()
+        if fence is not None and operation in _SINGLE_WRITES:
+            return self._fenced_single(operation, params)
         with self._lock:
             self.request_counts[operation] += 1
         method = getattr(self._client, _snake(operation))
@@ -165,7 +187,18 @@ class TableClient:
     def batch_write(self, *, puts: Sequence[Item] = (), deletes: Sequence[Key] = ()) -> int:
         """Write and delete many items: deduplicated per key (a put wins over a delete), 25 per request,
         UnprocessedItems retried with backoff. Raises ThrottledError listing unwritten keys. Returns the
-        number of requests sent."""
+        number of requests sent. Under a run fence the writes go as transactions carrying the fence's check
+        (99 per transaction)."""
+        if ACTIVE_FENCE.get() is not None:
+            fenced: dict[tuple[str, str], dict[str, Any]] = {}
+            for key in deletes:
+                fenced[(key.pk, key.sk)] = {"Delete": {"Key": key_attr(key)}}
+            for item in puts:
+                fenced[key_of(item)] = {"Put": {"Item": item}}
+            actions = list(fenced.values())
+            for start in range(0, len(actions), MAX_TRANSACT_ITEMS - 1):
+                self.transact_write(actions[start:start + MAX_TRANSACT_ITEMS - 1])
+            return -(-len(actions) // (MAX_TRANSACT_ITEMS - 1))
         requests: dict[tuple[str, str], dict[str, Any]] = {}
         for key in deletes:
             requests[(key.pk, key.sk)] = {"DeleteRequest": {"Key": key_attr(key)}}
@@ -197,12 +230,45 @@ class TableClient:
                     self._backoff(attempt)
         return sent
 
+    def _fenced_single(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A single-item write under a fence: a transaction of the fence's check and the write. Its own failed
+        condition is a ConflictError as without a fence; ``ReturnValues=ALL_NEW`` is answered by a strongly
+        consistent read of the item afterwards (other return values are not available: empty)."""
+        body = {k: v for k, v in params.items() if k not in _RETURN_KEYS}
+        try:
+            self.transact_write([{_SINGLE_WRITES[operation]: body}])
+        except TransactionCancelled as exc:
+            raise ConflictError(f"{operation}: condition not met", details={"operation": operation}) from exc
+        if params.get("ReturnValues") != "ALL_NEW":
+            return {}
+        key = params.get("Key") or {name: params["Item"][name] for name in ("pk", "sk")}
+        item = self.call("GetItem", TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
+        return {"Attributes": item or {}}
+
     def transact_write(self, actions: Sequence[dict[str, Any]], *, token: str | None = None) -> None:
         """One TransactWriteItems (<= 100 actions). Retries are idempotent through the client request token.
+        Under a run fence the fence's check is added as the first action: a failed check raises the fence's
+        conflict; any other cancellation is reported for the caller's actions alone.
 
         Raises TransactionCancelled (with per-action reasons) when DynamoDB cancels it."""
         if not actions:
             return
+        fence = ACTIVE_FENCE.get()
+        if fence is not None:
+            fence.writes += 1
+            try:
+                self._transact([fence.check, *actions], token=token)
+            except TransactionCancelled as exc:
+                if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+                    raise fence.conflict() from exc
+                reasons, old = exc.reasons[1:], exc.old_items[1:]
+                raise TransactionCancelled(
+                    "transaction cancelled: " + ", ".join(r or "None" for r in reasons), reasons=reasons,
+                    old_items=old, details={**exc.details, "reasons": reasons}, cause=exc.cause) from exc
+            return
+        self._transact(actions, token=token)
+
+    def _transact(self, actions: Sequence[dict[str, Any]], *, token: str | None) -> None:
         if len(actions) > MAX_TRANSACT_ITEMS:
             raise ValueError("too many actions for one transaction")
         prepared = []

@@ -12,14 +12,15 @@ the write lands only while the fence is the run's current claim, and otherwise r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from pynamodb.constants import ALL_NEW
 
-from mastra_dynamo.dynamo.client import TransactionCancelled
+from mastra_dynamo.dynamo.client import ACTIVE_FENCE, ActiveFence, TransactionCancelled
 from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.errors import BackendError, ConflictError, RunFenceConflictError, ValidationError
 from mastra_dynamo.models import requests
@@ -114,6 +115,23 @@ class FenceChecks(DynamoDomain):
                     contention_pause(attempt)
                     continue
                 raise
+
+    @contextmanager
+    def fencing(self, fence: RunFence | Mapping[str, Any] | None, operation: str) -> Iterator[None]:
+        """Within the block every write of this store carries ``fence`` (TableClient's :data:`ACTIVE_FENCE`);
+        a block that wrote nothing checks the fence afterwards, as its write would have. No fence: no change."""
+        current = as_fence(fence)
+        if current is None:
+            yield
+            return
+        active = ActiveFence(check=self.fence_check(current), conflict=lambda: conflict(current, operation))
+        token = ACTIVE_FENCE.set(active)
+        try:
+            yield
+        finally:
+            ACTIVE_FENCE.reset(token)
+        if active.writes == 0:
+            self.check_fence(current, operation)
 
     def check_fence(self, fence: RunFence, operation: str) -> None:
         """For a fenced call that has nothing to write: raise the conflict its write would have met."""

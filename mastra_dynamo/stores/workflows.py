@@ -46,7 +46,6 @@ from mastra_dynamo.errors import (
     ConflictError,
     ItemTooLargeError,
     RetryableError,
-    RunFenceConflictError,
     ValidationError,
 )
 from mastra_dynamo.models import requests
@@ -299,8 +298,6 @@ class DynamoWorkflowsStore(RunOwnershipOps):
                 try:
                     return self._update_head_only(workflow_name, run_id, body, resource_id=resource_id,
                                                   expect=None)
-                except RunFenceConflictError:
-                    raise
                 except ConflictError:
                     pass  # first write, an indexed field changes, or an older layout: the two-item write below
             for attempt in range(MAX_CAS_ATTEMPTS):
@@ -314,8 +311,6 @@ class DynamoWorkflowsStore(RunOwnershipOps):
                     self._put_head_and_index(workflow_name, run_id, body, resource_id=resource_id,
                                              created_at=created_at, current=current)
                     return current or {}
-                except RunFenceConflictError:
-                    raise
                 except ConflictError:
                     if self._landed(workflow_name, run_id, body.write_id):
                         return None
@@ -327,8 +322,6 @@ class DynamoWorkflowsStore(RunOwnershipOps):
             self._put_head_and_index(workflow_name, run_id, body, resource_id=None, created_at=created_at,
                                      current=expect)
             return expect or {}
-        except RunFenceConflictError:
-            raise
         except ConflictError:
             if self._landed(workflow_name, run_id, body.write_id):
                 # A retry of this very request (its first attempt was applied, the answer was lost)

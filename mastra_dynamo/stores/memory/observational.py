@@ -59,10 +59,12 @@ from mastra_dynamo.records.observational_memory import (
     UpdateBufferedInput,
     lookup_key,
 )
+from mastra_dynamo.records.run_fencing import RunFence
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.stores import listing
-from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, DynamoDomain, contention_pause
+from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, contention_pause
+from mastra_dynamo.stores.run_fencing import MemoryFenceOps
 from mastra_dynamo.validate import optional_id, require_id
 
 M = TypeVar("M", bound=BaseModel)
@@ -177,7 +179,7 @@ def activation_count(tokens: Sequence[int], *, ratio: float, threshold: float, p
     return 1
 
 
-class ObservationalMemoryOps(DynamoDomain):
+class ObservationalMemoryOps(MemoryFenceOps):
     """The observational-memory methods of the memory domain (Mastra's positional arguments stay positional)."""
 
     supports_observational_memory = True
@@ -361,11 +363,13 @@ class ObservationalMemoryOps(DynamoDomain):
         self._put_record(coerce(ObservationalMemoryRecord, record, what="observational memory record"))
 
     def create_reflection_generation(self, input: ReflectionInput | Mapping[str, Any] | None = None,
+                                     *, fence: RunFence | Mapping[str, Any] | None = None,
                                      **fields: Any) -> ObservationalMemoryRecord:
         """A new generation from ``currentRecord``: ``reflection`` becomes its observations; the previous
         generation is kept unchanged as history."""
-        data = _input(ReflectionInput, input, fields, what="create_reflection_generation")
-        return self._reflect(data.current_record, data.reflection, data.token_count)
+        with self.fencing(fence, "createReflectionGeneration"):
+            data = _input(ReflectionInput, input, fields, what="create_reflection_generation")
+            return self._reflect(data.current_record, data.reflection, data.token_count)
 
     def _reflect(self, current: ObservationalMemoryRecord, text: str, tokens: int) -> ObservationalMemoryRecord:
         now = self.now()
@@ -379,28 +383,30 @@ class ObservationalMemoryOps(DynamoDomain):
 
     # ------------------------------------------------------------------ single-update writes
     def update_active_observations(self, input: UpdateActiveInput | Mapping[str, Any] | None = None,
+                                   *, fence: RunFence | Mapping[str, Any] | None = None,
                                    **fields: Any) -> None:
         """Replace the observations; ``totalTokensObserved`` grows by ``tokenCount``, pending tokens reset."""
-        data = _input(UpdateActiveInput, input, fields, what="update_active_observations")
-        pk, prefix = self._locate(data.id)
-        spilled, written = self._spill(pk, prefix, data.id, data.observations)
+        with self.fencing(fence, "updateActiveObservations"):
+            data = _input(UpdateActiveInput, input, fields, what="update_active_observations")
+            pk, prefix = self._locate(data.id)
+            spilled, written = self._spill(pk, prefix, data.id, data.observations)
 
-        def actions() -> list[Action]:
-            out: list[Action] = [*self._text_actions(spilled, data.observations),
-                   OMItem.observation_token_count.set(data.token_count),
-                   OMItem.total_tokens_observed.add(data.token_count), OMItem.pending_message_tokens.set(0),
-                   OMItem.last_observed_at.set(data.last_observed_at), OMItem.updated_at.set(self.now()),
-                   OMItem.revision.add(1)]
-            if data.observed_message_ids is not None:
-                out.append(OMItem.observed_message_ids.set(data.observed_message_ids))
-            return out
+            def actions() -> list[Action]:
+                out: list[Action] = [*self._text_actions(spilled, data.observations),
+                       OMItem.observation_token_count.set(data.token_count),
+                       OMItem.total_tokens_observed.add(data.token_count), OMItem.pending_message_tokens.set(0),
+                       OMItem.last_observed_at.set(data.last_observed_at), OMItem.updated_at.set(self.now()),
+                       OMItem.revision.add(1)]
+                if data.observed_message_ids is not None:
+                    out.append(OMItem.observed_message_ids.set(data.observed_message_ids))
+                return out
 
-        try:
-            old = self._update(data.id, actions, return_old=True)
-        except NotFoundError:
-            self.table.batch_write(deletes=written)
-            raise
-        self._drop_parts(Key(pk, keys.om_record_sk(prefix)), old)
+            try:
+                old = self._update(data.id, actions, return_old=True)
+            except NotFoundError:
+                self.table.batch_write(deletes=written)
+                raise
+            self._drop_parts(Key(pk, keys.om_record_sk(prefix)), old)
 
     def _set(self, record_id: str, **values: Any) -> None:
         attributes = OMItem.get_attributes()
@@ -429,32 +435,34 @@ class ObservationalMemoryOps(DynamoDomain):
 
     # ------------------------------------------------------------------ buffered observations
     def update_buffered_observations(self, input: UpdateBufferedInput | Mapping[str, Any] | None = None,
+                                     *, fence: RunFence | Mapping[str, Any] | None = None,
                                      **fields: Any) -> None:
         """Append a chunk (a chunk of the same ``cycleId`` already there: nothing changes)."""
-        data = _input(UpdateBufferedInput, input, fields, what="update_buffered_observations")
-        pk, prefix = self._locate(data.id)
-        now = _append_stamp(self.now())
-        chunk = BufferedChunk.model_validate({**data.chunk.model_dump(), "id": f"ombuf-{uuid.uuid4()}",
-                                              "created_at": now})
-        item = ObservationChunkItem(pk, keys.om_chunk_sk(prefix, chunk.cycle_id), record_id=data.id,
-                                    created_at=now, data=chunk.model_dump(mode="json", by_alias=True,
-                                                                          exclude_none=True))
-        serialized = item.serialize()
-        check_item_size(serialized, entity="observation_chunk", entity_id=chunk.cycle_id)
-        try:
-            self.table.call("PutItem", **requests.put_item(self.table.table_name, item, serialized=serialized,
-                                                            condition=ObservationChunkItem.pk.does_not_exist()))
-        except ConflictError:
-            return  # this cycle was appended already
-        values: dict[str, Any] = {}
-        if data.last_buffered_at_time is not None:
-            values["last_buffered_at_time"] = data.last_buffered_at_time
-        try:
-            self._set(data.id, **values)
-        except NotFoundError:
-            self.table.call("DeleteItem", **requests.delete_item(self.table.table_name,
-                                                                 Key(pk, item.sk)))
-            raise
+        with self.fencing(fence, "updateBufferedObservations"):
+            data = _input(UpdateBufferedInput, input, fields, what="update_buffered_observations")
+            pk, prefix = self._locate(data.id)
+            now = _append_stamp(self.now())
+            chunk = BufferedChunk.model_validate({**data.chunk.model_dump(), "id": f"ombuf-{uuid.uuid4()}",
+                                                  "created_at": now})
+            item = ObservationChunkItem(pk, keys.om_chunk_sk(prefix, chunk.cycle_id), record_id=data.id,
+                                        created_at=now, data=chunk.model_dump(mode="json", by_alias=True,
+                                                                              exclude_none=True))
+            serialized = item.serialize()
+            check_item_size(serialized, entity="observation_chunk", entity_id=chunk.cycle_id)
+            try:
+                self.table.call("PutItem", **requests.put_item(self.table.table_name, item, serialized=serialized,
+                                                                condition=ObservationChunkItem.pk.does_not_exist()))
+            except ConflictError:
+                return  # this cycle was appended already
+            values: dict[str, Any] = {}
+            if data.last_buffered_at_time is not None:
+                values["last_buffered_at_time"] = data.last_buffered_at_time
+            try:
+                self._set(data.id, **values)
+            except NotFoundError:
+                self.table.call("DeleteItem", **requests.delete_item(self.table.table_name,
+                                                                     Key(pk, item.sk)))
+                raise
 
     def swap_buffered_to_active(self, input: SwapInput | Mapping[str, Any] | None = None,
                                 **fields: Any) -> SwapResult:

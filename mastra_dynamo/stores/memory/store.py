@@ -35,10 +35,12 @@ from mastra_dynamo.records.memory import (
     MessageList,
     MessagePage,
     MessageUpdate,
+    Resource,
     Thread,
     ThreadFilter,
     ThreadPage,
 )
+from mastra_dynamo.records.run_fencing import RunFence
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.stores import listing
@@ -49,7 +51,6 @@ from mastra_dynamo.stores.memory.messages import MAX_TRANSACTION_BYTES, Change, 
 from mastra_dynamo.stores.memory.observational import ObservationalMemoryOps
 from mastra_dynamo.stores.memory.queries import query_params
 from mastra_dynamo.stores.memory.threads import ResourceOps, ThreadOps
-from mastra_dynamo.stores.run_fencing import MemoryFenceOps
 from mastra_dynamo.validate import (
     check_metadata_filter,
     matches_metadata,
@@ -69,7 +70,7 @@ def _alive_threads() -> Condition:
     return condition
 
 
-class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps, ObservationalMemoryOps, MemoryFenceOps):
+class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps, ObservationalMemoryOps):
     """Threads, messages and resources, observational memory, run fences. See docs/access-patterns.md for the
     requests behind each method."""
 
@@ -172,8 +173,10 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps, ObservationalMemoryO
     def list_messages_by_id(self, *, message_ids: Sequence[str]) -> MessageList:  # type: ignore[override]
         return MessageList(messages=HistoryOps.list_messages_by_id(self, message_ids=message_ids))
 
-    def save_messages(self, *, messages: Sequence[Message | Mapping[str, Any]]) -> MessageList:  # type: ignore[override]
-        return MessageList(messages=HistoryOps.save_messages(self, messages=messages))
+    def save_messages(self, *, messages: Sequence[Message | Mapping[str, Any]],  # type: ignore[override]
+                      fence: RunFence | Mapping[str, Any] | None = None) -> MessageList:
+        with self.fencing(fence, "saveMessages"):
+            return MessageList(messages=HistoryOps.save_messages(self, messages=messages))
 
     def list_messages(
         self,
@@ -191,8 +194,33 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps, ObservationalMemoryO
                                         per_page=per_page, page=page, filter=filter, order_by=order_by,
                                         include_total=include_total)
 
-    def update_messages(self, *, messages: Sequence[MessageUpdate | Mapping[str, Any]]) -> list[Message]:
-        return HistoryOps.update_messages(self, messages=messages)
+    def update_messages(self, *, messages: Sequence[MessageUpdate | Mapping[str, Any]],
+                        fence: RunFence | Mapping[str, Any] | None = None) -> list[Message]:
+        with self.fencing(fence, "updateMessages"):
+            return HistoryOps.update_messages(self, messages=messages)
+
+    def delete_messages(self, message_ids: Sequence[str], *,
+                        fence: RunFence | Mapping[str, Any] | None = None) -> None:
+        with self.fencing(fence, "deleteMessages"):
+            HistoryOps.delete_messages(self, message_ids)
+
+    # ------------------------------------------------------------------ fenced thread and resource writes
+    def save_thread(self, *, thread: Thread | Mapping[str, Any],
+                    fence: RunFence | Mapping[str, Any] | None = None) -> Thread:
+        with self.fencing(fence, "saveThread"):
+            return ThreadOps.save_thread(self, thread=thread)
+
+    def update_thread(self, *, id: str, title: str | None = None, metadata: Mapping[str, Any] | None = None,
+                      fence: RunFence | Mapping[str, Any] | None = None) -> Thread:
+        with self.fencing(fence, "updateThread"):
+            return ThreadOps.update_thread(self, id=id, title=title, metadata=metadata)
+
+    def update_resource(self, *, resource_id: str, working_memory: str | None = None,
+                        metadata: Mapping[str, Any] | None = None,
+                        fence: RunFence | Mapping[str, Any] | None = None) -> Resource:
+        with self.fencing(fence, "updateResource"):
+            return ResourceOps.update_resource(self, resource_id=resource_id, working_memory=working_memory,
+                                               metadata=metadata)
 
     # ------------------------------------------------------------------ clone
     def clone_thread(
