@@ -11,6 +11,7 @@ from constructs import Construct
 
 from infra.components.memory_function import MemoryApiFunction
 from infra.components.storage_table import MastraStorageTable
+from infra.packaging import DEFAULT_PYTHON
 
 
 class MemoryFunctionStack(Stack):
@@ -18,6 +19,7 @@ class MemoryFunctionStack(Stack):
 
     Args:
         storage: the table construct (usually ``StorageStack.storage``; a cross-stack reference).
+        python_version: Python of the Lambda runtime (``3.11``-``3.13``); the staged layer must match it.
         code_dir / dependencies_dir: staged assets (see ``infra.packaging``).
         ttl_config: per-entity retention for the library (Mastra's ``{entity: {enabled, defaultTtlSeconds}}``).
         **kwargs: passed to ``Stack``.
@@ -29,6 +31,7 @@ class MemoryFunctionStack(Stack):
         id: str,
         *,
         storage: MastraStorageTable,
+        python_version: str = DEFAULT_PYTHON,
         code_dir: Path,
         dependencies_dir: Path,
         ttl_config: Mapping[str, Any] | None = None,
@@ -38,6 +41,7 @@ class MemoryFunctionStack(Stack):
         self.api = MemoryApiFunction(
             self,
             "MemoryApi",
+            python_version=python_version,
             code_dir=code_dir,
             dependencies_dir=dependencies_dir,
             table_name=storage.table_name,
