@@ -274,10 +274,11 @@ def _fingerprint(python: str, dists: Iterable[metadata.Distribution]) -> str:
     return digest.hexdigest()
 
 
-def _lock_fingerprint(python: str, arguments: list[str], interpreter: str | None) -> str:
-    """Identity of a layer built from the lock: the pip arguments, the lock's content and the bytecode compiler."""
+def _lock_fingerprint(python: str, interpreter: str | None) -> str:
+    """Identity of a layer built from the lock: what pip installs (Python, platforms, requirements, the lock's
+    content) and whether it was compiled; not where the wheels came from (a wheelhouse or the index)."""
     digest = hashlib.sha256(f"lock {python} {interpreter is not None}\n".encode())
-    digest.update("\0".join(a for a in arguments if a not in {str(LOCK_FILE)}).encode())
+    digest.update("\0".join(pip_layer_arguments(python, Path("python"))).encode())
     digest.update(LOCK_FILE.read_bytes())
     return digest.hexdigest()
 
@@ -316,22 +317,26 @@ def stage_dependencies(dest: Path, *, python: str = DEFAULT_PYTHON, source: str 
             check_runs_on_lambda(dist, python)
         fingerprint = _fingerprint(python, dists)
     else:
-        arguments = pip_layer_arguments(python, dest / "python", wheelhouse=wheelhouse)
-        fingerprint = _lock_fingerprint(python, arguments, find_interpreter(python))
+        fingerprint = _lock_fingerprint(python, find_interpreter(python))
     if dest.is_dir() and stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
         return dest
-    stamp.unlink(missing_ok=True)
-    if dest.exists():
-        shutil.rmtree(dest)
-    target = dest / "python"
+    # Staged next to dest and swapped in at the end: a failed build leaves the previous layer in place.
+    work = dest.with_name(dest.name + ".partial")
+    if work.exists():
+        shutil.rmtree(work)
+    target = work / "python"
     target.mkdir(parents=True)
     if source == "vendor":
         _copy_distributions(dists, target)
     else:
-        _pip_install(arguments, python)
+        _pip_install(pip_layer_arguments(python, target, wheelhouse=wheelhouse), python)
         shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts: not importable, not needed on Lambda
         _check_against_lock(dependency_closure(runtime_requirements(), python=python, path=[str(target)]))
     compile_bytecode(target, runtime_dir="/opt/python", python=python)
+    stamp.unlink(missing_ok=True)
+    if dest.exists():
+        shutil.rmtree(dest)
+    work.rename(dest)
     stamp.write_text(fingerprint, encoding="utf-8")
     return dest
 
