@@ -159,7 +159,7 @@ $(STAMP_SYNTH): pyproject.toml $(LOCK)
 synth: $(STAMP_SYNTH) cdk-cli
 	$(MAKE) --no-print-directory wheelhouse WHEELHOUSE_VENV=$(VENV_SYNTH)
 	$(CDK_ENV) $(CDK) synth --no-notices --quiet \
-		-c mastra:wheelhouse=$(CURDIR)/$(WHEELHOUSE) $(CDK_ARGS)
+		-c mastra:wheelhouse=$(abspath $(WHEELHOUSE)) $(CDK_ARGS)
 	$(VENV_SYNTH)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
 
 lint:
