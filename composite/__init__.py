@@ -6,8 +6,8 @@ drivers either (they load on the first ClickHouse connection).
 
 Typical wiring: memory (and the other DynamoDB domains) from a ``DynamoDBStore``, observability from ClickHouse::
 
-    from composite import ClickHouseObservabilityStore, MastraCompositeStore
     from mastra_dynamo import DynamoDBStore
+    from mastra_dynamo.composite import ClickHouseObservabilityStore, MastraCompositeStore
 
     storage = MastraCompositeStore(
         id="app",
@@ -17,10 +17,10 @@ Typical wiring: memory (and the other DynamoDB domains) from a ``DynamoDBStore``
     storage.init()
 """
 
-from composite.clickhouse import ClickHouseObservabilityStore
-from composite.observability import ObservabilityStorage
-from composite.registry import DOMAIN_KEYS, EDITOR_DOMAINS
-from composite.spans import (
+from mastra_dynamo.composite.clickhouse import ClickHouseObservabilityStore
+from mastra_dynamo.composite.observability import ObservabilityStorage
+from mastra_dynamo.composite.registry import DOMAIN_KEYS, EDITOR_DOMAINS
+from mastra_dynamo.composite.spans import (
     CreateSpanRecord,
     PaginationInfo,
     SpanList,
@@ -33,7 +33,7 @@ from composite.spans import (
     TraceSpan,
     TraceStatus,
 )
-from composite.store import MastraCompositeStore
+from mastra_dynamo.composite.store import MastraCompositeStore
 
 __all__ = [
     "DOMAIN_KEYS",

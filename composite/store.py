@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from composite.registry import DOMAIN_KEYS, EDITOR_DOMAINS, domain_key, snake_name
+from mastra_dynamo.composite.registry import DOMAIN_KEYS, EDITOR_DOMAINS, domain_key, snake_name
 from mastra_dynamo.errors import BackendError, ConfigurationError, StorageError, ValidationError
 
 logger = logging.getLogger(__name__)
@@ -298,7 +298,8 @@ class MastraCompositeStore:
     def close(self) -> None:
         """Close every parent store and every domain object not owned by a parent, each once.
 
-        Never raises: failures are logged (logger ``composite.store``) and the other targets are still closed.
+        Never raises: failures are logged (logger ``mastra_dynamo.composite.store``) and the other targets are
+        still closed.
         """
         self._run_blocking(self._close_targets(), "close", raise_errors=False)
 

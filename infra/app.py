@@ -35,10 +35,16 @@ Context keys (all optional):
 ``mastra:parameterPrefix``        SSM path of the table's name/ARN parameters; default ``/mastra-dynamo/MastraStorage``
 ``mastra:lambda``                 add the example memory API Lambda stack; default ``false``
 ``mastra:lambdaTimeoutSeconds``   the function's timeout (default 10); its DynamoDB client is sized to fit
-``mastra:lambdaDependencies``     ``vendor`` (default: copy the installed dependencies, offline) or a directory
-                                  prepared with ``pip install --target DIR/python --platform ...``
-``mastra:layerCache``             where ``vendor`` stages the layer (reused while the installed distributions
-                                  are unchanged); default ``cdk.out/.mastra-staging/dependencies``
+``mastra:lambdaPython``           Python of the Lambda runtime and of its dependency layer: ``3.11``, ``3.12`` or
+                                  ``3.13`` (default, the newest the library supports)
+``mastra:lambdaDependencies``     ``lock`` (default: ``pip install --target`` of constraints/lock.txt for that
+                                  Python and platform), ``vendor`` (copy the running interpreter's installed
+                                  dependencies; the interpreter must be that Python) or a directory prepared
+                                  with ``pip install --target DIR/python --platform ...``
+``mastra:wheelhouse``             a directory of wheels for ``lock`` (offline: ``pip --no-index --find-links``);
+                                  ``make wheelhouse`` fills ``.tools/wheelhouse``; default: the package index
+``mastra:layerCache``             where ``lock``/``vendor`` stage the layer (reused while its inputs are
+                                  unchanged); default ``cdk.out/.mastra-staging/dependencies``
 ``mastra:ttl``                    per-entity retention for the Lambda's DynamoDBStore, Mastra's shape:
                                   ``{"message": {"enabled": true, "defaultTtlSeconds": 2592000}}``
 ``mastra:nag``                    run cdk-nag's AwsSolutions checks during synth; default ``true``
@@ -60,7 +66,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from infra.components.alarms import AlarmThresholds
 from infra.components.storage_table import MaxThroughput, ProvisionedCapacity
-from infra.packaging import stage_dependencies, stage_function_code
+from infra.packaging import DEFAULT_PYTHON, SOURCES, SUPPORTED_PYTHONS, stage_dependencies, stage_function_code
 from infra.stacks import MemoryFunctionStack, StorageStack
 from mastra_dynamo.global_table import CONSISTENCY_MODES, Consistency, strong_consistency_message
 
@@ -116,7 +122,9 @@ class Settings:
     deletion_protection: bool = True
     removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN
     with_lambda: bool = False
-    lambda_dependencies: str = "vendor"
+    lambda_python: str = DEFAULT_PYTHON
+    lambda_dependencies: str = "lock"
+    wheelhouse: str | None = None
     layer_cache: str | None = None
     ttl: Mapping[str, Any] | None = None
     nag: bool = True
@@ -177,7 +185,10 @@ class Settings:
             deletion_protection=_bool("mastra:deletionProtection", get("deletionProtection"), True),
             removal_policy=cdk.RemovalPolicy.RETAIN if removal == "retain" else cdk.RemovalPolicy.DESTROY,
             with_lambda=_bool("mastra:lambda", get("lambda"), False),
-            lambda_dependencies=str(get("lambdaDependencies") or "vendor"),
+            lambda_python=_choice("mastra:lambdaPython", _python(get("lambdaPython")), DEFAULT_PYTHON,
+                                  SUPPORTED_PYTHONS),
+            lambda_dependencies=str(get("lambdaDependencies") or "lock"),
+            wheelhouse=get("wheelhouse") or None,
             layer_cache=get("layerCache") or None,
             ttl=ttl,
             nag=_bool("mastra:nag", get("nag"), True),
@@ -195,6 +206,11 @@ class Settings:
             parameter_prefix=get("parameterPrefix") or None,
             lambda_timeout_seconds=timeout,
         )
+
+
+def _python(value: Any) -> Any:
+    """``3.13`` given as a JSON number on the command line or in cdk.json is the string "3.13"."""
+    return f"{value}" if isinstance(value, float) else value
 
 
 def _object(key: str, value: Any) -> dict[str, Any] | None:
@@ -352,9 +368,9 @@ def build_app(
     if settings.with_lambda:
         staging = Path(app.outdir) / STAGING_DIR
         deps = settings.lambda_dependencies
-        if deps != "vendor" and not (Path(deps) / "python").is_dir():
-            raise ConfigError(f"mastra:lambdaDependencies: {deps!r} is neither 'vendor' nor a layer directory "
-                              "with a python/ folder")
+        if deps not in SOURCES and not (Path(deps) / "python").is_dir():
+            raise ConfigError(f"mastra:lambdaDependencies: {deps!r} is neither 'lock', 'vendor' nor a layer "
+                              "directory with a python/ folder")
         function = MemoryFunctionStack(
             app,
             FUNCTION_STACK,
@@ -362,10 +378,13 @@ def build_app(
             description="mastra-dynamo: example memory API Lambda (least-privilege access to the table)",
             parameter_prefix=storage.parameter_prefix,
             customer_managed_key=settings.customer_managed_key,
-            code_dir=stage_function_code(staging / "function"),
+            python_version=settings.lambda_python,
+            code_dir=stage_function_code(staging / "function", python=settings.lambda_python),
             dependencies_dir=(
-                stage_dependencies(Path(settings.layer_cache or staging / "dependencies"))
-                if deps == "vendor"
+                stage_dependencies(Path(settings.layer_cache or staging / "dependencies"),
+                                   python=settings.lambda_python, source=deps,
+                                   wheelhouse=Path(settings.wheelhouse) if settings.wheelhouse else None)
+                if deps in SOURCES
                 else Path(deps)
             ),
             ttl_config=settings.ttl,
@@ -381,9 +400,9 @@ def build_app(
 
 _KEYS = (
     "tableName", "billing", "capacity", "encryption", "kmsKeyArn", "pointInTimeRecovery", "deletionProtection",
-    "removalPolicy", "lambda", "lambdaDependencies", "layerCache", "ttl", "nag", "maxThroughput", "replicaRegions",
-    "globalTableConsistency", "replicaKmsKeyArns", "region", "contributorInsights", "alarms", "alarmTopicArn",
-    "backupPlan", "parameterPrefix", "lambdaTimeoutSeconds",
+    "removalPolicy", "lambda", "lambdaPython", "lambdaDependencies", "wheelhouse", "layerCache", "ttl", "nag",
+    "maxThroughput", "replicaRegions", "globalTableConsistency", "replicaKmsKeyArns", "region",
+    "contributorInsights", "alarms", "alarmTopicArn", "backupPlan", "parameterPrefix", "lambdaTimeoutSeconds",
 )
 
 

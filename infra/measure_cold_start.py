@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from infra.packaging import stage_dependencies, stage_function_code
+from infra.packaging import host_python, stage_dependencies, stage_function_code
 
 _PROBE = (
     "import sys, time\n"
@@ -40,8 +40,9 @@ def _env() -> dict[str, str]:
 
 
 def measure(runs: int, workdir: Path, *, bytecode: bool = True) -> tuple[list[float], list[tuple[int, str]]]:
-    code = stage_function_code(workdir / "function")
-    deps = stage_dependencies(workdir / "dependencies") / "python"
+    python = host_python()  # measured with this interpreter: its installed dependencies are the layer
+    code = stage_function_code(workdir / "function", python=python)
+    deps = stage_dependencies(workdir / "dependencies", python=python, source="vendor") / "python"
     if not bytecode:  # what a cold start costs when the asset ships sources only
         for cache in [*code.rglob("__pycache__"), *deps.rglob("__pycache__")]:
             shutil.rmtree(cache)

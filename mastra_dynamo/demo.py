@@ -7,22 +7,65 @@ records and reads them back; the summary counts the DynamoDB requests of each do
 ``DynamoDBStore.request_counts()`` around its section) and the ClickHouse requests of the traces.
 
 ``python -m mastra_dynamo.demo`` is kept as an alias of ``mastra-dynamo demo``.
+
+rich (the ``cli`` extra) is optional here: it is imported only when a session prints, and without it the output
+is plain text (:class:`PlainOutput`).
 """
 
 from __future__ import annotations
 
+import importlib.util
+import re
+import sys
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from mastra_dynamo.store import DynamoDBStore
+
+
+class Output(Protocol):
+    """Where a session prints: a ``rich.console.Console`` or a :class:`PlainOutput`."""
+
+    def print(self, *objects: Any, highlight: bool | None = None) -> None: ...
+
+    def rule(self, title: str = "", *, align: Literal["left", "center", "right"] = "center") -> None: ...
+
+
+_MARKUP = re.compile(r"\[/?(?:bold|dim|cyan|green|magenta|yellow|red)?\]")
+
+
+class PlainOutput:
+    """Plain-text :class:`Output` (no rich): console markup such as ``[bold]...[/]`` is removed."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+
+    def print(self, *objects: Any, highlight: bool | None = None) -> None:
+        text = " ".join(_MARKUP.sub("", str(o)) for o in objects)
+        print(text, file=self.stream or sys.stdout)
+
+    def rule(self, title: str = "", *, align: Literal["left", "center", "right"] = "center") -> None:
+        self.print(f"-- {title} --" if title else "--")
+
+
+def rich_available() -> bool:
+    return importlib.util.find_spec("rich") is not None
+
+
+def default_output() -> Output:
+    """A rich console when rich is installed (the ``cli`` extra), else plain text on stdout."""
+    if rich_available():
+        from rich.console import Console
+
+        console: Output = Console(highlight=False)
+        return console
+    return PlainOutput()
 
 
 KEYED_OPERATIONS = frozenset({"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem",
@@ -75,7 +118,7 @@ class _CountingClickHouse:
 
 
 class Session:
-    def __init__(self, storage: Any, store: DynamoDBStore, out: Console, *, run: str) -> None:
+    def __init__(self, storage: Any, store: DynamoDBStore, out: Output, *, run: str) -> None:
         self.storage = storage
         self.store = store
         self.out = out
@@ -352,10 +395,11 @@ class Session:
         self.summary.sections.append(section)
 
 
-def run_session(storage: Any, store: DynamoDBStore, out: Console, *, run: str | None = None,
+def run_session(storage: Any, store: DynamoDBStore, out: Output | None = None, *, run: str | None = None,
                 traces: bool = True) -> Summary:
-    """Run the demo session on ``storage`` (a MastraCompositeStore whose default is ``store``)."""
-    session = Session(storage, store, out, run=run or uuid.uuid4().hex[:6])
+    """Run the demo session on ``storage`` (a MastraCompositeStore whose default is ``store``); ``out`` defaults
+    to :func:`default_output`."""
+    session = Session(storage, store, out or default_output(), run=run or uuid.uuid4().hex[:6])
     before = store.request_counts()
     storage.init()
     session.summary.setup_requests = _diff(store.request_counts(), before)
@@ -371,7 +415,34 @@ def run_session(storage: Any, store: DynamoDBStore, out: Console, *, run: str | 
     return session.summary
 
 
-def print_summary(summary: Summary, out: Console) -> None:
+def _summary_rows(summary: Summary) -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    if summary.setup_requests:
+        rows.append(("(init)", "-", "table layout checked", str(sum(summary.setup_requests.values())),
+                     ", ".join(f"{op} {n}" for op, n in summary.setup_requests.items())))
+    for section in summary.sections:
+        ops = ", ".join(f"{op} {n}" for op, n in section.requests.items())
+        label = section.domain if section.backend == "DynamoDB" else f"{section.domain}\n[dim]{section.backend}[/]"
+        rows.append((label, "\n".join(section.stored), "\n".join(section.read),
+                     str(sum(section.requests.values())), ops))
+    return rows
+
+
+def print_summary(summary: Summary, out: Output | None = None) -> None:
+    """The table of what the session stored and read (a rich table, or plain lines without rich)."""
+    out = out or default_output()
+    other = sorted({op for s in summary.sections if s.backend == "DynamoDB" for op in s.requests} - KEYED_OPERATIONS)
+    total = (f"DynamoDB requests in total: [bold]{summary.total()}[/]; "
+             + ("no Scan: every read is a GetItem, BatchGetItem or Query on a key or index." if not other
+                else f"[red]also {', '.join(other)}[/]."))
+    if isinstance(out, PlainOutput) or not rich_available():
+        out.print("What the session stored and read")
+        for label, stored, read, requests, ops in _summary_rows(summary):
+            out.print(f"- {label.replace(chr(10), ' ')}: {requests} requests ({ops or '-'})")
+            out.print(f"    stored: {stored.replace(chr(10), '; ')}")
+            out.print(f"    read back: {read.replace(chr(10), '; ')}")
+        out.print(total)
+        return
     from rich.table import Table
 
     table = Table(title="What the session stored and read", title_justify="left", show_lines=True)
@@ -380,19 +451,10 @@ def print_summary(summary: Summary, out: Console) -> None:
     table.add_column("read back")
     table.add_column("requests", justify="right")
     table.add_column("by operation")
-    if summary.setup_requests:
-        table.add_row("(init)", "-", "table layout checked", str(sum(summary.setup_requests.values())),
-                      ", ".join(f"{op} {n}" for op, n in summary.setup_requests.items()))
-    for section in summary.sections:
-        ops = ", ".join(f"{op} {n}" for op, n in section.requests.items())
-        label = section.domain if section.backend == "DynamoDB" else f"{section.domain}\n[dim]{section.backend}[/]"
-        table.add_row(label, "\n".join(section.stored), "\n".join(section.read),
-                      str(sum(section.requests.values())), ops)
+    for row in _summary_rows(summary):
+        table.add_row(*row)
     out.print(table)
-    other = sorted({op for s in summary.sections if s.backend == "DynamoDB" for op in s.requests} - KEYED_OPERATIONS)
-    out.print(f"DynamoDB requests in total: [bold]{summary.total()}[/]; "
-              + ("no Scan: every read is a GetItem, BatchGetItem or Query on a key or index." if not other
-                 else f"[red]also {', '.join(other)}[/]."))
+    out.print(total)
 
 
 def main() -> int:

@@ -22,8 +22,13 @@ from typing import Any
 
 import moto  # noqa: F401  (imported first: moto hooks botocore sessions created after it is imported)
 import pytest
+from hypothesis import settings
 
 from mastra_dynamo import DynamoDBStore
+
+# `pytest --hypothesis-profile=shared-cpu` (make test-versions runs three suites at once on CI's two cores): the
+# same examples without the per-example deadline, which measures the machine's load rather than the code.
+settings.register_profile("shared-cpu", deadline=None)
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")

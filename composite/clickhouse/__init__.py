@@ -1,5 +1,5 @@
 """ClickHouse (or embedded chDB) observability store. Importing this package does not import the drivers."""
 
-from composite.clickhouse.store import ClickHouseObservabilityStore
+from mastra_dynamo.composite.clickhouse.store import ClickHouseObservabilityStore
 
 __all__ = ["ClickHouseObservabilityStore"]

@@ -17,8 +17,8 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from composite.clickhouse.schema import SPAN_COLUMNS, Column, quote
-from composite.spans import SpanData, SpanRecord
+from mastra_dynamo.composite.clickhouse.schema import SPAN_COLUMNS, Column, quote
+from mastra_dynamo.composite.spans import SpanData, SpanRecord
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from composite.clickhouse.codec import dump_json, to_micros
-from composite.clickhouse.schema import BY_FIELD, quote
-from composite.spans import TracesFilter, TraceStatus
+from mastra_dynamo.composite.clickhouse.codec import dump_json, to_micros
+from mastra_dynamo.composite.clickhouse.schema import BY_FIELD, quote
+from mastra_dynamo.composite.spans import TracesFilter, TraceStatus
 from mastra_dynamo.records.memory import DateRange
 from mastra_dynamo.validate import check_metadata_filter
 

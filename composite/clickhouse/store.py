@@ -2,7 +2,7 @@
 
 One implementation over clickhouse-connect serves a ClickHouse server (HTTP/HTTPS: ``host``/``port`` or a
 ``dsn``) and chDB in-process (the default when neither is given). The table layout and its reasons are in
-``composite.clickhouse.schema``.
+``mastra_dynamo.composite.clickhouse.schema``.
 
 Writes: spans are inserted in batches (one insert request per ``insert_batch_size`` spans). An update reads the
 current version of the span (FINAL) and inserts the merged span with a higher ``_version``; ReplacingMergeTree
@@ -25,9 +25,10 @@ from typing import Any
 
 from pydantic import Field
 
-from composite.clickhouse.client import ClickHouseClient, ConnectionSettings
-from composite.clickhouse.codec import from_row, select_list, to_micros, to_row
-from composite.clickhouse.schema import (
+from mastra_dynamo.clock import Clock, utc_now
+from mastra_dynamo.composite.clickhouse.client import ClickHouseClient, ConnectionSettings
+from mastra_dynamo.composite.clickhouse.codec import from_row, select_list, to_micros, to_row
+from mastra_dynamo.composite.clickhouse.schema import (
     COLUMN_NAMES,
     COLUMN_TYPES,
     IMMUTABLE_FIELDS,
@@ -38,8 +39,8 @@ from composite.clickhouse.schema import (
     table_problems,
     table_ttl,
 )
-from composite.clickhouse.sql import Params, order_clause, root_conditions, where
-from composite.spans import (
+from mastra_dynamo.composite.clickhouse.sql import Params, order_clause, root_conditions, where
+from mastra_dynamo.composite.spans import (
     CreateSpanRecord,
     PaginationInfo,
     SpanList,
@@ -52,7 +53,6 @@ from composite.spans import (
     TraceSpan,
     trace_status,
 )
-from mastra_dynamo.clock import Clock, utc_now
 from mastra_dynamo.errors import NotFoundError, ValidationError
 from mastra_dynamo.records.base import Record, coerce
 from mastra_dynamo.validate import require_id, resolve_order

@@ -20,14 +20,22 @@ from aws_cdk import aws_logs as logs
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
+from infra.packaging import DEFAULT_PYTHON
+
 HANDLER = "memory_api.handler"
 TABLE_ENV = "MASTRA_TABLE_NAME"
 TTL_ENV = "MASTRA_TTL"
 TIMEOUT_ENV = "MASTRA_FUNCTION_TIMEOUT_SECONDS"
 """The function's timeout, from which the handler derives its DynamoDB client's timeouts and attempts."""
 DEFAULT_TIMEOUT = Duration.seconds(10)
-RUNTIME = lambda_.Runtime.PYTHON_3_11
-"""The library supports CPython 3.11 only (``requires-python``) and the layer holds cp311 builds."""
+RUNTIMES = {
+    "3.11": lambda_.Runtime.PYTHON_3_11,
+    "3.12": lambda_.Runtime.PYTHON_3_12,
+    "3.13": lambda_.Runtime.PYTHON_3_13,
+}
+"""Lambda runtime per Python version the library supports (``requires-python``)."""
+RUNTIME = RUNTIMES[DEFAULT_PYTHON]
+"""The default runtime (``mastra:lambdaPython``'s default)."""
 
 
 class MemoryApiFunction(Construct):
@@ -37,6 +45,7 @@ class MemoryApiFunction(Construct):
     Args:
         scope: parent construct.
         id: construct id.
+        python_version: Python of the runtime (a key of ``RUNTIMES``); the layer must hold builds for it.
         code_dir: staged function code (``infra.packaging.stage_function_code``).
         dependencies_dir: staged layer directory with ``python/`` (``infra.packaging.stage_dependencies`` or
             a ``pip install --target DIR/python --platform ...`` build).
@@ -52,6 +61,7 @@ class MemoryApiFunction(Construct):
         scope: Construct,
         id: str,
         *,
+        python_version: str = DEFAULT_PYTHON,
         code_dir: Path,
         dependencies_dir: Path,
         table_name: str,
@@ -61,6 +71,9 @@ class MemoryApiFunction(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
     ) -> None:
         super().__init__(scope, id)
+        if python_version not in RUNTIMES:
+            raise ValueError(f"python_version {python_version!r}: expected one of {', '.join(RUNTIMES)}")
+        runtime = RUNTIMES[python_version]
         self.log_group = logs.LogGroup(self, "Logs", retention=log_retention)
         self.role = iam.Role(
             self,
@@ -73,9 +86,9 @@ class MemoryApiFunction(Construct):
             self,
             "Dependencies",
             code=lambda_.Code.from_asset(str(dependencies_dir)),
-            compatible_runtimes=[RUNTIME],
+            compatible_runtimes=[runtime],
             compatible_architectures=[lambda_.Architecture.X86_64],
-            description="mastra-dynamo runtime dependencies (pydantic, pynamodb, pinned boto3)",
+            description=f"mastra-dynamo runtime dependencies for python{python_version} (constraints/lock.txt)",
         )
         self.timeout = timeout or DEFAULT_TIMEOUT
         environment = {TABLE_ENV: table_name, TIMEOUT_ENV: str(int(self.timeout.to_seconds()))}
@@ -84,7 +97,7 @@ class MemoryApiFunction(Construct):
         self.function = lambda_.Function(
             self,
             "Function",
-            runtime=RUNTIME,
+            runtime=runtime,
             architecture=lambda_.Architecture.X86_64,
             handler=HANDLER,
             code=lambda_.Code.from_asset(str(code_dir)),
@@ -102,8 +115,9 @@ class MemoryApiFunction(Construct):
             [
                 NagPackSuppression(
                     id="AwsSolutions-L1",
-                    reason="mastra-dynamo supports CPython 3.11 only (requires-python >=3.11,<3.12) and its "
-                    "dependency layer holds cp311 builds; move the runtime together with the library.",
+                    reason="The runtime follows mastra:lambdaPython (3.11-3.13, default 3.13: the Python versions "
+                    "mastra-dynamo supports) and the dependency layer holds builds for that version; move the "
+                    "runtime together with the library's requires-python.",
                 ),
             ],
         )

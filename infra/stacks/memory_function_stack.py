@@ -14,6 +14,7 @@ from infra.components import parameters
 from infra.components.alarms import AlarmThresholds, MastraAlarms
 from infra.components.memory_function import MemoryApiFunction
 from infra.components.parameters import StorageReference
+from infra.packaging import DEFAULT_PYTHON
 
 
 class MemoryFunctionStack(Stack):
@@ -23,6 +24,7 @@ class MemoryFunctionStack(Stack):
     Args:
         parameter_prefix: the table stack's SSM parameter path (``StorageStack.parameter_prefix``).
         customer_managed_key: the table is encrypted with a customer-managed key (its ARN is a parameter too).
+        python_version: Python of the Lambda runtime (``3.11``-``3.13``); the staged layer must match it.
         code_dir / dependencies_dir: staged assets (see ``infra.packaging``).
         ttl_config: per-entity retention for the library (Mastra's ``{entity: {enabled, defaultTtlSeconds}}``).
         timeout: the function's timeout; the handler derives its DynamoDB client's timeouts and attempts from it.
@@ -38,6 +40,7 @@ class MemoryFunctionStack(Stack):
         *,
         parameter_prefix: str,
         customer_managed_key: bool,
+        python_version: str = DEFAULT_PYTHON,
         code_dir: Path,
         dependencies_dir: Path,
         ttl_config: Mapping[str, Any] | None = None,
@@ -51,6 +54,7 @@ class MemoryFunctionStack(Stack):
         self.api = MemoryApiFunction(
             self,
             "MemoryApi",
+            python_version=python_version,
             code_dir=code_dir,
             dependencies_dir=dependencies_dir,
             table_name=self.storage.table_name,

@@ -1,53 +1,45 @@
-"""The ``mastra-dynamo`` command line (click + rich).
+"""The ``mastra-dynamo`` command line (click + rich: ``pip install 'mastra-dynamo[cli]'``).
 
 Commands: ``demo``, ``table create|check|describe``, ``export``, ``import``, ``migrate-from-mastra``; each
-module of this package holds one command group. Exit codes: 0 ok, 1 failure or mismatch, 2 usage error.
+module of this package holds one command group, :mod:`mastra_dynamo.cli.app` assembles them. Exit codes: 0 ok,
+1 failure or mismatch, 2 usage error.
+
+The storage library does not need click or rich: without the ``cli`` extra, the console script prints one line
+saying how to install it (exit code 1) instead of a traceback.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-import click
+if TYPE_CHECKING:
+    from mastra_dynamo.cli.app import cli as cli
 
-from mastra_dynamo import __version__
-from mastra_dynamo.cli.demo import demo_command
-from mastra_dynamo.cli.migrate import migrate_command
-from mastra_dynamo.cli.table import table_group
-from mastra_dynamo.cli.transfer import export_command, import_command
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
-
-
-@click.group(context_settings=CONTEXT)
-@click.version_option(__version__, prog_name="mastra-dynamo")
-def cli() -> None:
-    """mastra-dynamo: Mastra's storage domains on one DynamoDB table, observability in ClickHouse.
-
-    \b
-    Connection options of every command: --table, --region (or AWS_REGION), --endpoint-url (or
-    AWS_ENDPOINT_URL_DYNAMODB) for a local endpoint; AWS credentials come from the usual places.
-    Exit codes: 0 ok, 1 failure or mismatch (CI can gate on it), 2 usage error.
-    """
-
-
-cli.add_command(demo_command)
-cli.add_command(table_group)
-cli.add_command(export_command)
-cli.add_command(import_command)
-cli.add_command(migrate_command)
+INSTALL_HINT = "mastra-dynamo: the command line needs the 'cli' extra: pip install 'mastra-dynamo[cli]'"
+CLI_REQUIREMENTS = frozenset({"click", "rich", "pygments", "markdown_it", "mdurl"})
+"""Top-level modules of the ``cli`` extra (click, rich and rich's own requirements)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mastra-dynamo`` script; returns the exit code."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="mastra-dynamo", standalone_mode=True)
-    except SystemExit as exc:
-        code = exc.code
-        if code is None:
-            return 0
-        return code if isinstance(code, int) else 1
-    return 0
+        from mastra_dynamo.cli.app import main as app_main
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in CLI_REQUIREMENTS:
+            raise
+        print(INSTALL_HINT, file=sys.stderr)
+        return 1
+    return app_main(argv)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "cli":  # the click group, imported on first use (needs the cli extra)
+        from mastra_dynamo.cli.app import cli
+
+        return cli
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["cli", "main"]

@@ -131,7 +131,7 @@ def demo_command(endpoint_url: str | None, table: str | None, region: str | None
     --table alone (a table in AWS); DynamoDB Local on 127.0.0.1:8000; else a moto server started on
     127.0.0.1 for the run (`pip install 'mastra-dynamo[local]'`). No AWS account or Docker needed.
     """
-    from composite import MastraCompositeStore
+    from mastra_dynamo.composite import MastraCompositeStore
     from mastra_dynamo.demo import print_summary, run_session
     from mastra_dynamo.store import DynamoDBStore
 
@@ -168,7 +168,7 @@ def demo_command(endpoint_url: str | None, table: str | None, region: str | None
             out.print("  [yellow]Traces skipped:[/] embedded ClickHouse needs "
                       + escape("`pip install 'mastra-dynamo[chdb]'`"))
         elif traces:
-            from composite import ClickHouseObservabilityStore
+            from mastra_dynamo.composite import ClickHouseObservabilityStore
 
             if chdb_path is None:
                 temp_dir = tempfile.mkdtemp(prefix="mastra-demo-chdb-")

@@ -41,7 +41,7 @@ def populate(store: DynamoDBStore, *, run_id: str = "t1") -> None:
     """Fill every domain of ``store``'s table: the demo session plus edge cases the export must carry."""
     from rich.console import Console
 
-    from composite import MastraCompositeStore
+    from mastra_dynamo.composite import MastraCompositeStore
     from mastra_dynamo.demo import run_session
 
     storage = MastraCompositeStore(id="test", default=store)

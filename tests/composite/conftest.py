@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from composite import ClickHouseObservabilityStore
+from mastra_dynamo.composite import ClickHouseObservabilityStore
 
 from .chdb_http import ChdbHttpServer, chdb
 

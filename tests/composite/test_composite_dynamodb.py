@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from composite import MastraCompositeStore
 from mastra_dynamo import DynamoDBStore, TableNotFoundError
 from mastra_dynamo.aio import AsyncDynamoDBStore
+from mastra_dynamo.composite import MastraCompositeStore
 
 from ..conftest import Backend, make_store
 from .fakes import FakeDomain, FakeWorkflows

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from composite import DOMAIN_KEYS, EDITOR_DOMAINS, MastraCompositeStore
+from mastra_dynamo.composite import DOMAIN_KEYS, EDITOR_DOMAINS, MastraCompositeStore
 from mastra_dynamo.errors import BackendError, ConfigurationError, StorageError, ValidationError
 
 from .fakes import AsyncDomain, Events, FakeDomain, FakeMemory, FakeStore, FakeWorkflows, full_store
@@ -298,7 +298,7 @@ def test_close_failures_are_logged_not_raised(caplog: pytest.LogCaptureFixture) 
 
     good = FakeDomain("good")
     composite = MastraCompositeStore(id="c", domains={"memory": BadClose("bad"), "workflows": good})
-    with caplog.at_level(logging.WARNING, logger="composite.store"):
+    with caplog.at_level(logging.WARNING, logger="mastra_dynamo.composite.store"):
         composite.close()
     assert good.close_calls == 1
     assert "close exploded" in caplog.text

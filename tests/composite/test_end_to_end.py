@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-from composite import ClickHouseObservabilityStore, MastraCompositeStore, TraceStatus
 from mastra_dynamo import DynamoDBStore
+from mastra_dynamo.composite import ClickHouseObservabilityStore, MastraCompositeStore, TraceStatus
 
 from .conftest import run_sql
 from .spans_data import at, span

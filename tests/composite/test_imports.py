@@ -8,7 +8,8 @@ import sys
 CHECK = """
 import sys
 {statement}
-loaded = sorted(m for m in ("composite", "clickhouse_connect", "chdb", "pandas", "pyarrow") if m in sys.modules)
+loaded = sorted(m for m in ("mastra_dynamo.composite", "clickhouse_connect", "chdb", "pandas", "pyarrow")
+                if m in sys.modules)
 print(",".join(loaded))
 """
 
@@ -21,5 +22,6 @@ def loaded_after(statement: str) -> set[str]:
 
 def test_importing_the_packages_loads_no_driver() -> None:
     assert loaded_after("import mastra_dynamo") == set()
-    assert loaded_after("import composite; from composite import ClickHouseObservabilityStore, MastraCompositeStore; "
-                        "ClickHouseObservabilityStore(host='127.0.0.1', port=8123)") == {"composite"}
+    assert loaded_after("import mastra_dynamo.composite; "
+                        "from mastra_dynamo.composite import ClickHouseObservabilityStore, MastraCompositeStore; "
+                        "ClickHouseObservabilityStore(host='127.0.0.1', port=8123)") == {"mastra_dynamo.composite"}

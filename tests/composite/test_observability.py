@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from composite import ClickHouseObservabilityStore, ObservabilityStorage, SpanRecord, TraceStatus
+from mastra_dynamo.composite import ClickHouseObservabilityStore, ObservabilityStorage, SpanRecord, TraceStatus
 from mastra_dynamo.errors import NotFoundError, ValidationError
 
 from .spans_data import BASE_TIME, at, span, trace
@@ -408,7 +408,7 @@ def test_metadata_filter_values_are_typed(observability: Store) -> None:
 
 
 def test_list_traces_accepts_naive_dates_and_records(observability: Store) -> None:
-    from composite import TracesFilter
+    from mastra_dynamo.composite import TracesFilter
 
     seed_traces(observability)
     spec = TracesFilter(started_at={"start": (BASE_TIME + timedelta(seconds=20)).replace(tzinfo=None),

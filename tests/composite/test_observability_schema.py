@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from composite import ClickHouseObservabilityStore
-from composite.clickhouse.client import translate_clickhouse_error
-from composite.clickhouse.schema import SPAN_COLUMNS
+from mastra_dynamo.composite import ClickHouseObservabilityStore
+from mastra_dynamo.composite.clickhouse.client import translate_clickhouse_error
+from mastra_dynamo.composite.clickhouse.schema import SPAN_COLUMNS
 from mastra_dynamo.errors import (
     BackendError,
     ConfigurationError,
@@ -229,7 +229,7 @@ def test_operational_errors_are_retryable() -> None:
 
 
 def test_column_names_match_record_aliases() -> None:
-    from composite import SpanRecord
+    from mastra_dynamo.composite import SpanRecord
 
     aliases = {f.alias for f in SpanRecord.model_fields.values()}
     assert {c.name for c in SPAN_COLUMNS if c.field} == aliases

@@ -5,7 +5,9 @@ built ONCE per session: the defaults from ``cdk.json`` (the table alone), a vari
 customer-managed key, retention config, the example function) and a global one (replicas, on-demand ceiling,
 Contributor Insights, alarms, backup plan, the example function).
 Both go through ``infra.app.build_app``, the same composition root ``cdk synth`` runs, with cdk-nag's
-AwsSolutions aspect on. Everything is offline: environment-agnostic stacks, assets staged without Docker.
+AwsSolutions aspect on. Everything is offline: environment-agnostic stacks, assets staged without Docker, the
+dependency layer (Python 3.13, the default runtime) installed from the lock out of the wheelhouse that
+``make wheelhouse`` fills (.tools/wheelhouse).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from aws_cdk.assertions import Template
 from infra.app import FUNCTION_STACK, STORAGE_STACK, build_app
 
 ROOT = Path(__file__).resolve().parents[2]
+WHEELHOUSE = Path(os.environ.get("MASTRA_DYNAMO_WHEELHOUSE") or ROOT / ".tools" / "wheelhouse")
+"""Filled by ``make wheelhouse``; MASTRA_DYNAMO_WHEELHOUSE names another one."""
 VARIANT_TTL = {"message": {"enabled": True, "defaultTtlSeconds": 30 * 86400}}
 VARIANT_CONTEXT = {
     "mastra:billing": "provisioned",
@@ -83,8 +87,17 @@ def cdk_json_context() -> dict[str, Any]:
     return context
 
 
+def offline_context() -> dict[str, Any]:
+    """``mastra:wheelhouse`` for the layer build (pytest runs without network under ``make test``)."""
+    if not WHEELHOUSE.is_dir():
+        if os.environ.get("MASTRA_DYNAMO_REQUIRE_ALL_BACKENDS") == "1":
+            pytest.fail(f"{WHEELHOUSE} is missing (make test fills it: `make wheelhouse`)")
+        return {}  # pip reaches the package index instead
+    return {"mastra:wheelhouse": str(WHEELHOUSE)}
+
+
 def synthesize(tmp: Path, layer_cache: Path, overrides: Mapping[str, Any] | None = None) -> Synth:
-    context = {**cdk_json_context(), "mastra:layerCache": str(layer_cache), **(overrides or {})}
+    context = {**cdk_json_context(), **offline_context(), "mastra:layerCache": str(layer_cache), **(overrides or {})}
     app, _, _ = build_app(context=context, outdir=str(tmp), environ={})
     return Synth(assembly=app.synth(), outdir=tmp)
 

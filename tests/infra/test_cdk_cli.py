@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from infra.app import STORAGE_STACK
-from tests.infra.conftest import ROOT
+from tests.infra.conftest import ROOT, offline_context
 
 CDK = ROOT / ".tools" / "cdk" / "node_modules" / ".bin" / "cdk"
 
@@ -36,9 +36,10 @@ def test_cdk_synth_with_the_cli_offline(tmp_path: Path, layer_cache: Path) -> No
     for name in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION", "AWS_PROFILE"):
         env.pop(name, None)
     out = tmp_path / "cdk.out"
+    context = [f"{key}={value}" for key, value in {**offline_context(), "mastra:layerCache": layer_cache}.items()]
     result = subprocess.run(
         [str(CDK), "synth", "--no-notices", "--quiet", "--output", str(out),
-         "--context", f"mastra:layerCache={layer_cache}"],
+         *(argument for pair in context for argument in ("--context", pair))],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=240,
     )
     assert result.returncode == 0, result.stderr[-4000:]

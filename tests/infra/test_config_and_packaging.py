@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from packaging.utils import canonicalize_name
 
 from infra.app import ConfigError, Settings, build_app
 from infra.components.storage_table import ProvisionedCapacity
-from infra.packaging import _runs_on_lambda, dependency_closure, runtime_requirements, stage_function_code
-from tests.infra.conftest import ROOT, cdk_json_context
+from infra.packaging import (
+    DEFAULT_PYTHON,
+    IncompatibleDependencies,
+    _runs_on_lambda,
+    dependency_closure,
+    lock_pins,
+    pip_layer_arguments,
+    runtime_requirements,
+    stage_dependencies,
+    stage_function_code,
+)
+from tests.infra.conftest import ROOT, Synth, cdk_json_context, single
 
 
 def test_cdk_json_defaults_are_the_secure_defaults() -> None:
@@ -20,6 +32,7 @@ def test_cdk_json_defaults_are_the_secure_defaults() -> None:
     assert settings.capacity is None and not settings.customer_managed_key
     assert settings.point_in_time_recovery and settings.deletion_protection
     assert settings.removal_policy == cdk.RemovalPolicy.RETAIN
+    assert settings.lambda_python == DEFAULT_PYTHON == "3.13" and settings.lambda_dependencies == "lock"
 
 
 def test_context_values_from_the_command_line_are_strings() -> None:
@@ -30,7 +43,9 @@ def test_context_values_from_the_command_line_are_strings() -> None:
         "mastra:deletionProtection": "false",
         "mastra:lambda": "false",
         "mastra:ttl": '{"thread": {"enabled": true, "defaultTtlSeconds": 60}}',
+        "mastra:lambdaPython": "3.11",
     })
+    assert settings.lambda_python == "3.11"
     assert settings.capacity == ProvisionedCapacity(read_min=1, read_max=10, write_min=1, write_max=20)
     assert settings.customer_managed_key and settings.kms_key_arn
     assert settings.deletion_protection is False and settings.with_lambda is False
@@ -45,6 +60,8 @@ def test_context_values_from_the_command_line_are_strings() -> None:
     ({"mastra:billing": "provisioned", "mastra:capacity": '{"readMin": 9, "readMax": 1}'}, "mastra:capacity"),
     ({"mastra:ttl": "[1]"}, "mastra:ttl"),
     ({"mastra:ttl": "{oops"}, "mastra:ttl"),
+    ({"mastra:lambdaPython": "3.10"}, "mastra:lambdaPython"),
+    ({"mastra:lambdaPython": "3.14"}, "mastra:lambdaPython"),
 ])
 def test_invalid_context_is_rejected_with_the_key_named(context: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -86,17 +103,58 @@ def test_layer_closure_covers_the_runtime_requirements() -> None:
     assert not names & {"moto", "pytest", "aws-cdk-lib", "mastra-dynamo"}
 
 
-@pytest.mark.parametrize(("tag", "ok"), [
-    ("py3-none-any", True),
-    ("py2-none-any", False),
-    ("cp311-cp311-manylinux_2_17_x86_64", True),
-    ("cp311-cp311-manylinux2014_x86_64", True),
-    ("cp311-abi3-manylinux_2_26_x86_64", True),
-    ("cp311-cp311-manylinux_2_28_x86_64", False),  # newer glibc than Amazon Linux 2 (python3.11 runtime)
-    ("cp311-cp311-manylinux_2_17_aarch64", False),
-    ("cp312-cp312-manylinux_2_17_x86_64", False),
-    ("cp311-cp311-macosx_11_0_arm64", False),
-    ("cp311-cp311-musllinux_1_1_x86_64", False),
+@pytest.mark.parametrize(("python", "tag", "ok"), [
+    ("3.11", "py3-none-any", True),
+    ("3.11", "py2-none-any", False),
+    ("3.11", "cp311-cp311-manylinux_2_17_x86_64", True),
+    ("3.11", "cp311-cp311-manylinux2014_x86_64", True),
+    ("3.11", "cp311-abi3-manylinux_2_26_x86_64", True),
+    ("3.11", "cp311-cp311-manylinux_2_28_x86_64", False),  # newer glibc than Amazon Linux 2 (python3.11 runtime)
+    ("3.11", "cp311-cp311-manylinux_2_17_aarch64", False),
+    ("3.11", "cp312-cp312-manylinux_2_17_x86_64", False),
+    ("3.11", "cp311-cp311-macosx_11_0_arm64", False),
+    ("3.11", "cp311-cp311-musllinux_1_1_x86_64", False),
+    ("3.13", "cp313-cp313-manylinux_2_17_x86_64", True),
+    ("3.13", "cp313-cp313-manylinux_2_34_x86_64", True),  # Amazon Linux 2023 (python3.12 and 3.13 runtimes)
+    ("3.13", "cp313-cp313-manylinux_2_35_x86_64", False),
+    ("3.13", "cp39-abi3-manylinux_2_17_x86_64", True),
+    ("3.13", "cp311-cp311-manylinux_2_17_x86_64", False),
+    ("3.12", "cp313-cp313-manylinux_2_17_x86_64", False),
 ])
-def test_wheel_tags_that_run_on_the_lambda_runtime(tag: str, ok: bool) -> None:
-    assert _runs_on_lambda(tag) is ok
+def test_wheel_tags_that_run_on_the_lambda_runtime(python: str, tag: str, ok: bool) -> None:
+    assert _runs_on_lambda(tag, python) is ok
+
+
+def test_the_layer_is_installed_from_the_lock_for_the_runtime_python(tmp_path: Path) -> None:
+    arguments = pip_layer_arguments("3.12", tmp_path / "python", wheelhouse=tmp_path / "wheels")
+    assert arguments[arguments.index("--python-version") + 1] == "3.12"
+    assert arguments[arguments.index("-c") + 1] == str(ROOT / "constraints" / "lock.txt")
+    assert "manylinux_2_34_x86_64" in arguments and "manylinux_2_35_x86_64" not in arguments
+    assert {"--only-binary=:all:", "--no-index", "--no-compile"} <= set(arguments)
+    assert arguments[-len(runtime_requirements()):] == [str(r) for r in runtime_requirements()]
+
+
+def test_layer_of_the_default_synth_has_the_lock_versions_for_python_3_13(default_synth: Synth,
+                                                                         layer_cache: Path) -> None:
+    from importlib import metadata
+
+    pins = lock_pins()
+    dists = {canonicalize_name(d.metadata["Name"]): d
+             for d in metadata.distributions(path=[str(layer_cache / "python")])}
+    assert set(dists) >= {"boto3", "botocore", "pydantic", "pydantic-core", "pynamodb", "jsonschema"}
+    assert {name: d.version for name, d in dists.items()} == {name: pins[name] for name in dists}
+    core = dists["pydantic-core"]
+    assert "cp313-cp313" in (core.read_text("WHEEL") or "")
+    layer = single(default_synth.function, "AWS::Lambda::LayerVersion")
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+
+
+def test_vendoring_needs_the_runtime_python(tmp_path: Path) -> None:
+    other = "3.12" if DEFAULT_PYTHON != "3.12" and sys.version_info[:2] != (3, 12) else "3.13"
+    with pytest.raises(IncompatibleDependencies, match=f"python{other}"):
+        stage_dependencies(tmp_path / "deps", python=other, source="vendor")
+
+
+def test_lock_pins_everything_exactly() -> None:
+    pins = lock_pins()
+    assert {"boto3", "botocore", "pydantic", "pydantic-core", "pynamodb", "jsonschema", "moto", "pip"} <= set(pins)

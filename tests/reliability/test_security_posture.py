@@ -118,7 +118,7 @@ def _exposed(exc: BaseException) -> str:
 def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.INFO)
     caplog.set_level(logging.DEBUG, logger="mastra_dynamo")
-    caplog.set_level(logging.DEBUG, logger="composite")
+    caplog.set_level(logging.DEBUG, logger="mastra_dynamo.composite")
     return caplog
 
 

@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_import_pulls_in_no_driver_or_optional_dependency() -> None:
     code = (
         "import sys, mastra_dynamo\n"
-        "heavy = [m for m in ('boto3', 'botocore', 'pynamodb', 'chdb', 'clickhouse_connect', 'aws_cdk', 'moto')"
-        " if m in sys.modules]\n"
+        "heavy = [m for m in ('boto3', 'botocore', 'pynamodb', 'chdb', 'clickhouse_connect', 'aws_cdk', 'moto',"
+        " 'mastra_dynamo.composite', 'click', 'rich') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -31,6 +31,11 @@ def test_wheel_holds_the_library_packages_only(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("*.whl")
     tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist() if not name.endswith("dist-info/")}
     tops = {t for t in tops if not t.endswith(".dist-info")}
-    assert tops == {"mastra_dynamo", "composite"}
-    names = zipfile.ZipFile(wheel).namelist()
-    assert "mastra_dynamo/py.typed" in names
+    assert tops == {"mastra_dynamo"}  # the composite store is mastra_dynamo.composite, never a top-level package
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"mastra_dynamo/py.typed", "mastra_dynamo/composite/py.typed"} <= names
+    sources = {f"mastra_dynamo/{p.relative_to(ROOT / 'mastra_dynamo').as_posix()}"
+               for p in (ROOT / "mastra_dynamo").rglob("*.py") if "__pycache__" not in p.parts}
+    sources |= {f"mastra_dynamo/composite/{p.relative_to(ROOT / 'composite').as_posix()}"
+                for p in (ROOT / "composite").rglob("*.py") if "__pycache__" not in p.parts}
+    assert sources - names == set(), "a package is missing from [tool.setuptools] packages in pyproject.toml"
