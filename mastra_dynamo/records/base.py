@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
@@ -64,6 +65,16 @@ def coerce(model: type[R], value: Any, *, what: str) -> R:
     except pydantic.ValidationError as exc:
         raise ValidationError(f"invalid {what}: {describe_errors(exc, what=what)}", code="INVALID_INPUT",
                               details={"what": what}) from None
+
+
+def coerce_input(model: type[R], value: Any, fields: Mapping[str, Any], *, what: str) -> R:
+    """An input object of a method Mastra gives one object (``initializeObservationalMemory(input)``), given
+    positionally (a record or a mapping) or as keyword arguments, validated into ``model``."""
+    if value is None:
+        return coerce(model, dict(fields), what=what)
+    if fields:
+        raise ValidationError(f"{what}: pass the input object or keywords, not both", code="INVALID_INPUT")
+    return coerce(model, value, what=what)
 
 
 def json_data(record: BaseModel, *, what: str, **options: Any) -> dict[str, Any]:

@@ -115,7 +115,7 @@ class AgentVersions(DynamoDomain):
         return self.ttl.expires_at("agent")
 
     # ------------------------------------------------------------------ versions
-    def create_version(self, *, version: Mapping[str, Any]) -> AgentVersion:
+    def create_version(self, version: Mapping[str, Any]) -> AgentVersion:
         """Store a version. Raises ConflictError (code AGENT_VERSION_EXISTS) when the version id or the
         (agent_id, version_number) pair already exists; ValidationError for bad input."""
         data = camel(version)
@@ -147,7 +147,7 @@ class AgentVersions(DynamoDomain):
         ref = self._get(keys.agent_version_ref_key(version_id))
         return None if ref is None else AgentVersionRefItem.target(ref)
 
-    def get_version(self, *, id: str) -> AgentVersion | None:
+    def get_version(self, id: str) -> AgentVersion | None:
         require_id(id, field="id")
         location = self._version_location(id)
         if location is None:
@@ -155,7 +155,7 @@ class AgentVersions(DynamoDomain):
         item = self._get(location)
         return None if item is None else AgentVersionItem.record_if_id(item, id)
 
-    def get_version_by_number(self, *, agent_id: str, version_number: int) -> AgentVersion | None:
+    def get_version_by_number(self, agent_id: str, version_number: int) -> AgentVersion | None:
         require_id(agent_id, field="agent_id")
         if not isinstance(version_number, int) or not 0 <= version_number <= MAX_VERSION_NUMBER:
             return None
@@ -166,7 +166,7 @@ class AgentVersions(DynamoDomain):
         return listing.PartitionQuery(None, *_key_attr(), keys.agent_key(agent_id).pk, sk_prefix=VERSION_PREFIX,
                                       consistent=True)
 
-    def get_latest_version(self, *, agent_id: str) -> AgentVersion | None:
+    def get_latest_version(self, agent_id: str) -> AgentVersion | None:
         require_id(agent_id, field="agent_id")
         items = listing.collect(self.table, [self._versions_query(agent_id)], ascending=False,
                                 filter_builder=self._not_expired(), offset=0, limit=1)
@@ -197,7 +197,7 @@ class AgentVersions(DynamoDomain):
         return AgentVersionsPage(versions=versions, total=total, page=window.page, per_page=window.per_page,
                                  has_more=window.has_more(total))
 
-    def delete_version(self, *, id: str) -> None:
+    def delete_version(self, id: str) -> None:
         require_id(id, field="id")
         location = self._version_location(id)
         if location is None:
@@ -216,15 +216,15 @@ class AgentVersions(DynamoDomain):
                 deletes.append(keys.agent_version_ref_key(version_id))
         return deletes
 
-    def delete_versions_by_parent_id(self, *, agent_id: str) -> None:
+    def delete_versions_by_parent_id(self, agent_id: str) -> None:
         require_id(agent_id, field="agent_id")
         self.table.batch_write(deletes=self._collection_deletes(self._versions_query(agent_id)))
 
-    def count_versions(self, *, agent_id: str) -> int:
+    def count_versions(self, agent_id: str) -> int:
         require_id(agent_id, field="agent_id")
         return listing.count(self.table, [self._versions_query(agent_id)], filter_builder=self._not_expired())
 
-    def get_versions(self, *, ids: Sequence[str]) -> builtins.list[AgentVersion]:
+    def get_versions(self, ids: Sequence[str]) -> builtins.list[AgentVersion]:
         """Versions by id (unknown ids skipped), in the order of ``ids``."""
         if not is_list(ids):
             raise ValidationError("ids must be a list of ids", code="INVALID_INPUT")

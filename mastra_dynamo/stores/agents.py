@@ -148,7 +148,7 @@ class DynamoAgentsStore(AgentVersions):
             raise
         return record
 
-    def get_by_id(self, *, id: str) -> Agent | None:
+    def get_by_id(self, id: str) -> Agent | None:
         require_id(id, field="id")
         item = self._get(keys.agent_key(id))
         return None if item is None else AgentItem.record_from_raw(item)
@@ -174,7 +174,7 @@ class DynamoAgentsStore(AgentVersions):
         merged["resolvedVersionId"] = version.id if version is not None else None
         return ResolvedAgent.model_validate(merged)
 
-    def get_by_id_resolved(self, *, id: str, status: str | None = None,
+    def get_by_id_resolved(self, id: str, *, status: str | None = None,
                            version_id: str | None = None) -> ResolvedAgent | None:
         """The agent merged with a version: ``version_id`` if given; ``status="draft"``: the latest version;
         otherwise the active version (falling back to the latest). None when the agent does not exist."""
@@ -218,7 +218,7 @@ class DynamoAgentsStore(AgentVersions):
             return updated
         raise ConflictError(f"agent {id!r}: too much contention; retry", details={"agent_id": id})
 
-    def delete(self, *, id: str) -> None:
+    def delete(self, id: str) -> None:
         """Delete the agent, its versions and their pointers (idempotent; a missing id is a no-op)."""
         require_id(id, field="id")
         query = listing.PartitionQuery(None, TableItem.pk.attr_name, TableItem.sk.attr_name, keys.agent_key(id).pk,

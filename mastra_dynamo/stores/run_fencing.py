@@ -17,15 +17,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
 from pynamodb.constants import ALL_NEW
 
 from mastra_dynamo.dynamo.client import ACTIVE_FENCE, ActiveFence, TransactionCancelled
 from mastra_dynamo.dynamo.codec import Item
-from mastra_dynamo.errors import BackendError, ConflictError, RunFenceConflictError, ValidationError
+from mastra_dynamo.errors import BackendError, ConflictError, RunFenceConflictError
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.run_fencing import MemoryRunFenceItem, RunOwnerItem
-from mastra_dynamo.records.base import coerce
+from mastra_dynamo.records.base import coerce, coerce_input
 from mastra_dynamo.records.run_fencing import (
     ClaimInput,
     ClaimResult,
@@ -40,17 +39,8 @@ from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.stores.base import DynamoDomain, contention_pause
 from mastra_dynamo.validate import require_id
 
-M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 _TRANSACTION_CONFLICT_RETRIES = 8
-
-
-def _input(model: type[M], value: M | Mapping[str, Any] | None, fields: Mapping[str, Any], *, what: str) -> M:
-    if value is None:
-        return coerce(model, dict(fields), what=what)
-    if fields:
-        raise ValidationError(f"{what}: pass the input object or keywords, not both", code="INVALID_INPUT")
-    return coerce(model, value, what=what)
 
 
 def as_fence(fence: RunFence | Mapping[str, Any] | None) -> RunFence | None:
@@ -168,7 +158,7 @@ class RunOwnershipOps(FenceChecks):
     def get_run_ownership(self, input: RunRef | Mapping[str, Any] | None = None,
                           **fields: Any) -> RunOwnershipRecord | None:
         """The run's claim (``{runId}``), read strongly consistent, or None."""
-        run_id = _input(RunRef, input, fields, what="get_run_ownership").run_id
+        run_id = coerce_input(RunRef, input, fields, what="get_run_ownership").run_id
         require_id(run_id, field="run_id")
         return self._claim_record(run_id, self._read_claim(run_id))
 
@@ -183,7 +173,7 @@ class RunOwnershipOps(FenceChecks):
         lease expired), or any run with ``force``; ``expected_generation`` makes the claim conditional on the
         generation last seen (0: only a run never claimed). Each claim's generation is larger than every
         earlier one."""
-        data = _input(ClaimInput, input, fields, what="claim_run_ownership")
+        data = coerce_input(ClaimInput, input, fields, what="claim_run_ownership")
         require_id(data.run_id, field="run_id")
         require_id(data.owner_id, field="owner_id")
         now = _epoch_ms(self.now())
@@ -218,7 +208,7 @@ class RunOwnershipOps(FenceChecks):
                             **fields: Any) -> RenewResult:
         """Extend the lease of the current claim (also after it expired, while nobody claimed the run since;
         not after a release)."""
-        data = _input(RenewInput, input, fields, what="renew_run_ownership")
+        data = coerce_input(RenewInput, input, fields, what="renew_run_ownership")
         fence = RunFence(run_id=data.run_id, generation=data.generation, owner_id=data.owner_id)
         now = _epoch_ms(self.now())
         request = requests.update_key(self.table.table_name, keys.run_owner_key(data.run_id), [

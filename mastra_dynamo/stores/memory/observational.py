@@ -26,9 +26,8 @@ import uuid
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
@@ -42,7 +41,7 @@ from mastra_dynamo.models.observational_memory import (
     ObservationChunkItem,
     ObservationTextPartItem,
 )
-from mastra_dynamo.records.base import coerce
+from mastra_dynamo.records.base import coerce, coerce_input
 from mastra_dynamo.records.observational_memory import (
     BufferedChunk,
     BufferedReflectionInput,
@@ -67,7 +66,6 @@ from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, contention_pause
 from mastra_dynamo.stores.run_fencing import MemoryFenceOps
 from mastra_dynamo.validate import optional_id, require_id
 
-M = TypeVar("M", bound=BaseModel)
 Group = tuple[Item, list[BufferedChunk], str | None]
 """A stored record, its chunks, and its observation text when stored in parts (else None)."""
 OMItem = ObservationalMemoryItem
@@ -76,15 +74,6 @@ _MAX_TRANSACTION_DELETES = 99
 TEXT_INLINE_MAX = 256 * 1024
 """An observation text whose stored attribute would be larger goes to text parts."""
 TEXT_PART_BYTES = 350 * 1024
-
-
-def _input(model: type[M], value: M | Mapping[str, Any] | None, fields: Mapping[str, Any], *, what: str) -> M:
-    """An input object given positionally (Mastra's form) or as keywords."""
-    if value is None:
-        return coerce(model, dict(fields), what=what)
-    if fields:
-        raise ValidationError(f"{what}: pass the input object or keywords, not both", code="INVALID_INPUT")
-    return coerce(model, value, what=what)
 
 
 def _key(raw: Item) -> Key:
@@ -351,7 +340,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
                                         **fields: Any) -> ObservationalMemoryRecord:
         """Generation 0 of a key: empty observations, counters 0, flags false (``input``: ``{threadId,
         resourceId, scope, config, observedTimezone?}``, or the same as keywords)."""
-        data = _input(InitializeInput, input, fields, what="initialize_observational_memory")
+        data = coerce_input(InitializeInput, input, fields, what="initialize_observational_memory")
         now = self.now()
         return self._put_record(ObservationalMemoryRecord(
             id=str(uuid.uuid4()), scope=data.scope, thread_id=data.thread_id, resource_id=data.resource_id,
@@ -368,7 +357,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
         """A new generation from ``currentRecord``: ``reflection`` becomes its observations; the previous
         generation is kept unchanged as history."""
         with self.fencing(fence, "createReflectionGeneration"):
-            data = _input(ReflectionInput, input, fields, what="create_reflection_generation")
+            data = coerce_input(ReflectionInput, input, fields, what="create_reflection_generation")
             return self._reflect(data.current_record, data.reflection, data.token_count)
 
     def _reflect(self, current: ObservationalMemoryRecord, text: str, tokens: int) -> ObservationalMemoryRecord:
@@ -387,7 +376,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
                                    **fields: Any) -> None:
         """Replace the observations; ``totalTokensObserved`` grows by ``tokenCount``, pending tokens reset."""
         with self.fencing(fence, "updateActiveObservations"):
-            data = _input(UpdateActiveInput, input, fields, what="update_active_observations")
+            data = coerce_input(UpdateActiveInput, input, fields, what="update_active_observations")
             pk, prefix = self._locate(data.id)
             spilled, written = self._spill(pk, prefix, data.id, data.observations)
 
@@ -439,7 +428,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
                                      **fields: Any) -> None:
         """Append a chunk (a chunk of the same ``cycleId`` already there: nothing changes)."""
         with self.fencing(fence, "updateBufferedObservations"):
-            data = _input(UpdateBufferedInput, input, fields, what="update_buffered_observations")
+            data = coerce_input(UpdateBufferedInput, input, fields, what="update_buffered_observations")
             pk, prefix = self._locate(data.id)
             now = _append_stamp(self.now())
             chunk = BufferedChunk.model_validate({**data.chunk.model_dump(), "id": f"ombuf-{uuid.uuid4()}",
@@ -468,7 +457,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
                                 **fields: Any) -> SwapResult:
         """Activate the leading buffered chunks (spec 3.10.5): their text joins the observations, they leave
         the buffer. No chunks: the zero result, nothing written."""
-        data = _input(SwapInput, input, fields, what="swap_buffered_to_active")
+        data = coerce_input(SwapInput, input, fields, what="swap_buffered_to_active")
         weights = {w.id: w.message_tokens for w in data.buffered_chunks or () if w.id and w.message_tokens is not None}
         for attempt in range(MAX_CONFLICT_RETRIES):
             raw, chunks, text = self._read(data.id)
@@ -554,7 +543,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
     def update_buffered_reflection(self, input: BufferedReflectionInput | Mapping[str, Any] | None = None,
                                    **fields: Any) -> None:
         """Add to the buffered reflection (joined by a blank line) and its token counts."""
-        data = _input(BufferedReflectionInput, input, fields, what="update_buffered_reflection")
+        data = coerce_input(BufferedReflectionInput, input, fields, what="update_buffered_reflection")
 
         def change(record: ObservationalMemoryRecord) -> list[Action]:
             text = data.reflection if not record.buffered_reflection else (
@@ -571,7 +560,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
                                            **fields: Any) -> ObservationalMemoryRecord:
         """A new generation made of the buffered reflection and the observations it did not cover; the buffered
         reflection is cleared on the previous generation."""
-        data = _input(SwapReflectionInput, input, fields, what="swap_buffered_reflection_to_active")
+        data = coerce_input(SwapReflectionInput, input, fields, what="swap_buffered_reflection_to_active")
         raw, _, parted_text = self._read(data.current_record.id)
         stored = OMItem.record_from_raw(raw, None, parted_text)
         if not stored.buffered_reflection:
@@ -590,7 +579,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
     def update_observational_memory_config(self, input: ConfigInput | Mapping[str, Any] | None = None,
                                            **fields: Any) -> None:
         """Deep-merge ``config`` into the record's config."""
-        data = _input(ConfigInput, input, fields, what="update_observational_memory_config")
+        data = coerce_input(ConfigInput, input, fields, what="update_observational_memory_config")
         self._rewrite(data.id, lambda record: [OMItem.config.set(deep_merge(record.config, data.config))])
 
     # ------------------------------------------------------------------ clearing

@@ -238,3 +238,21 @@ def test_list_resolved_picks_versions_by_the_calls_status(agents: DynamoAgentsSt
     assert drafts == agents.get_by_id_resolved(id="d", status="draft")
     with pytest.raises(TypeError):
         agents.list_resolved(per_pag=5)  # type: ignore[call-arg]
+
+
+def test_mastras_positional_values_are_positional(agents: DynamoAgentsStore, clock: FakeClock) -> None:
+    """getById(id), getVersionByNumber(agentId, n), countVersions(agentId), createVersion(input), getVersions(ids)
+    take their values positionally in Python too (and by keyword)."""
+    create_agents(agents, clock, ["p"])
+    assert agents.get_by_id("p") == agents.get_by_id(id="p")
+    created = agents.create_version(version_data("p", 2))
+    assert agents.get_version_by_number("p", 2) == created == agents.get_version(created.id)
+    assert agents.count_versions("p") == 2 == agents.count_versions(agent_id="p")
+    assert agents.get_latest_version("p") == created
+    assert [v.id for v in agents.get_versions([created.id])] == [created.id]
+    resolved = agents.get_by_id_resolved("p", status="draft")
+    assert resolved is not None and resolved.resolved_version_id == created.id
+    agents.delete_version(created.id)
+    assert agents.count_versions("p") == 1
+    agents.delete("p")
+    assert agents.get_by_id("p") is None
