@@ -31,7 +31,27 @@ async def _run(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     return await asyncio.to_thread(fn, *args, **kwargs)
 
 
-class AsyncMemoryStore:
+class AsyncDomainStore:
+    """Awaitable wrapper of any domain store: each public method runs the sync implementation on a worker
+    thread; attributes that are not callables (capability flags) are passed through."""
+
+    def __init__(self, sync: Any) -> None:
+        self.sync = sync
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.sync, name)
+        if name.startswith("_") or not callable(target):
+            return target
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return await asyncio.to_thread(target, *args, **kwargs)
+
+        call.__name__ = name
+        call.__doc__ = getattr(target, "__doc__", None)
+        return call
+
+
+class AsyncMemoryStore(AsyncDomainStore):
     """Awaitable memory domain; see :class:`~mastra_dynamo.domains.MemoryStorage` for the semantics."""
 
     supports_observational_memory = DynamoMemoryStore.supports_observational_memory
@@ -93,26 +113,6 @@ class AsyncMemoryStore:
 
     async def dangerously_clear_all(self) -> None:
         await _run(self.sync.dangerously_clear_all)
-
-
-class AsyncDomainStore:
-    """Awaitable wrapper of any domain store: each public method runs the sync implementation on a worker
-    thread; attributes that are not callables (capability flags) are passed through."""
-
-    def __init__(self, sync: Any) -> None:
-        self.sync = sync
-
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self.sync, name)
-        if name.startswith("_") or not callable(target):
-            return target
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            return await asyncio.to_thread(target, *args, **kwargs)
-
-        call.__name__ = name
-        call.__doc__ = getattr(target, "__doc__", None)
-        return call
 
 
 class AsyncDynamoDBStore:

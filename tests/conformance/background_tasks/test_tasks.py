@@ -257,3 +257,14 @@ def test_store_names_and_clock(bt: DynamoBackgroundTasksStore, clock: FakeClock)
     del task["createdAt"]
     stored = bt.create_task(task)
     assert abs(stored.created_at - clock.now) < timedelta(days=1)
+
+
+def test_the_composite_store_routes_background_tasks(clocked_store: object) -> None:
+    from mastra_dynamo.composite import MastraCompositeStore
+
+    composite = MastraCompositeStore(id="c", default=clocked_store)
+    tasks = composite.get_store("backgroundTasks")
+    assert tasks is clocked_store.get_store("backgroundTasks")  # type: ignore[attr-defined]
+    assert composite.get_store("background_tasks") is tasks
+    tasks.create_task(sample(id="via-composite"))
+    assert tasks.get_task("via-composite") is not None
