@@ -45,6 +45,11 @@ ACTIVE_FENCE: ContextVar[ActiveFence | None] = ContextVar("mastra_dynamo_active_
 _SINGLE_WRITES = {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}
 _RETURN_KEYS = ("ReturnValues", "ReturnValuesOnConditionCheckFailure")
 
+def transaction_capacity() -> int:
+    """Actions a caller may put in one transaction: 100, less the fence check of an active run fence."""
+    return MAX_TRANSACT_ITEMS - (0 if ACTIVE_FENCE.get() is None else 1)
+
+
 MAX_BATCH_GET = 100
 MAX_BATCH_WRITE = 25
 MAX_TRANSACT_ITEMS = 100

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mastra_dynamo.dynamo.client import MAX_TRANSACT_ITEMS, TransactionCancelled
+from mastra_dynamo.dynamo.client import TransactionCancelled, transaction_capacity
 from mastra_dynamo.dynamo.codec import Item, check_item_size, item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
 from mastra_dynamo.models.base import epoch_datetime
@@ -252,7 +252,7 @@ class MessageOps(MemoryDomain):
         for change in plan.changes:
             candidate = [*chunk, change]
             size = sum(c.size for c in candidate)
-            if chunk and (width(candidate) > MAX_TRANSACT_ITEMS or size > MAX_TRANSACTION_BYTES):
+            if chunk and (width(candidate) > transaction_capacity() or size > MAX_TRANSACTION_BYTES):
                 flush()
             chunk.append(change)
         flush()
@@ -335,7 +335,7 @@ class MessageOps(MemoryDomain):
             if not self.hints.known(message.thread_id):
                 return False
             by_thread.setdefault(message.thread_id, []).append(message)
-        if 2 * len(messages) + len(by_thread) > MAX_TRANSACT_ITEMS:
+        if 2 * len(messages) + len(by_thread) > transaction_capacity():
             return False
         table = self.table.table_name
         actions: list[dict[str, Any]] = []

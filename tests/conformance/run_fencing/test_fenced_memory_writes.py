@@ -104,3 +104,11 @@ def test_observational_memory_content_writes_are_fenced(memory: Any) -> None:
     assert current.generation_count == 0 and current.is_observing
     memory.update_active_observations(id=record.id, observations="B", token_count=1, last_observed_at=now, fence=B)
     assert memory.get_observational_memory("t", "r").active_observations == "B"
+
+
+def test_a_large_fenced_save_fits_its_transactions(memory: Any) -> None:
+    memory.raise_run_fence(A)
+    batch = [{"id": f"big-{i}", "threadId": "t", "resourceId": "r", "role": "user", "content": f"text {i}"}
+             for i in range(60)]  # 120 items and the thread: several transactions, each with the check
+    memory.save_messages(messages=batch, fence=A)
+    assert memory.list_messages(thread_id="t", per_page=False).total == 61
