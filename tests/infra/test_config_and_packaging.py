@@ -134,8 +134,9 @@ def test_the_layer_is_installed_from_the_lock_for_the_runtime_python(tmp_path: P
     assert arguments[-len(runtime_requirements()):] == [str(r) for r in runtime_requirements()]
 
 
-def test_layer_of_the_default_synth_has_the_lock_versions_for_python_3_13(default_synth: Synth,
-                                                                         layer_cache: Path) -> None:
+def test_the_function_layer_has_the_lock_versions_for_python_3_13(variant_synth: Synth,
+                                                                   layer_cache: Path) -> None:
+    """The example function (``mastra:lambda``, default Python) gets a layer of the lock's versions."""
     from importlib import metadata
 
     pins = lock_pins()
@@ -145,7 +146,7 @@ def test_layer_of_the_default_synth_has_the_lock_versions_for_python_3_13(defaul
     assert {name: d.version for name, d in dists.items()} == {name: pins[name] for name in dists}
     core = dists["pydantic-core"]
     assert "cp313-cp313" in (core.read_text("WHEEL") or "")
-    layer = single(default_synth.function, "AWS::Lambda::LayerVersion")
+    layer = single(variant_synth.function, "AWS::Lambda::LayerVersion")
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
 
 

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WHEELHOUSE = Path(os.environ.get("MASTRA_DYNAMO_WHEELHOUSE") or ROOT / ".tools" / "wheelhouse")
 LOCK = ROOT / "constraints" / "lock.txt"
 BASE = {"boto3", "botocore", "pynamodb", "pydantic", "jsonschema"}
-DOMAINS = ["agents", "datasets", "experiments", "memory", "scores", "workflows"]
+DOMAINS = ["agents", "backgroundTasks", "datasets", "experiments", "memory", "scores", "workflows"]
 
 SMOKE = """
 import io, json, os, sys
