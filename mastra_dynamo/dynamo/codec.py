@@ -88,6 +88,12 @@ def decode_json(attr: AttributeValue) -> Any:
     raise ValueError(f"unexpected attribute for a JSON field: {sorted(attr)}")
 
 
+def string_of(item: Item, name: str) -> str:
+    """The string attribute ``name`` of a raw item (a key attribute: always present)."""
+    value: str = item[name]["S"]
+    return value
+
+
 def encode_number(value: int | float | Decimal, *, field: str) -> AttributeValue:
     if isinstance(value, bool):
         raise ValidationError(f"field {field!r} must be a number, not a boolean", code="INVALID_NUMBER",

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from mastra_dynamo.dynamo.client import TableClient
-from mastra_dynamo.dynamo.codec import Item
+from mastra_dynamo.dynamo.client import TableClient, key_of
+from mastra_dynamo.dynamo.codec import Item, string_of
 from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.schema.keys import Key
 
@@ -84,7 +84,7 @@ def iterate(table: TableClient, queries: list[PartitionQuery], *, ascending: boo
         merged: Iterator[Item] = streams[0]
     else:
         sk_attr = queries[0].sk_attr
-        merged = heapq.merge(*streams, key=lambda item: item[sk_attr]["S"], reverse=not ascending)
+        merged = heapq.merge(*streams, key=lambda item: string_of(item, sk_attr), reverse=not ascending)
     if predicate is None:
         return merged
     return (item for item in merged if predicate(item))
@@ -160,6 +160,6 @@ def records_of(table: TableClient, entries: list[Item], *, consistent: bool,
                alive: Callable[[Item | None], Item | None]) -> list[Item]:
     """The base-table items of index entries that project only keys (and a few attributes), in the entries'
     order: BatchGetItem, 100 keys per request. Items deleted or expired since the entry was read are left out."""
-    found = table.batch_get([Key(e["pk"]["S"], e["sk"]["S"]) for e in entries], consistent=consistent)
-    items = (alive(found.get((e["pk"]["S"], e["sk"]["S"]))) for e in entries)
+    found = table.batch_get([Key(*key_of(e)) for e in entries], consistent=consistent)
+    items = (alive(found.get(key_of(e))) for e in entries)
     return [item for item in items if item is not None]
