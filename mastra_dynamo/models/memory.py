@@ -8,13 +8,16 @@ is absent from the item; a field set to ``None`` is stored as NULL (``thread.tit
 when that is smaller (:class:`JsonAttribute`); times are fixed-width UTC text (:class:`TimestampAttribute`).
 
 * **Thread** ``T#<thread>`` / ``T``: the record, its revision ``_rev`` (a number) and its message counters
-  (``_mc``, ``_mcr``, ``_mcx``, ``_mcz``: see stores/memory/counts.py). Index entries by resource (gsi5) and
-  global, write-sharded (gsi6), both by creation time. Their projection is the keys, ``_et`` and ``ttl``:
-  a message touching the thread never rewrites them.
+  (``_mc``, ``_mcr``, ``_mcx``, ``_mcz``: see stores/memory/counts.py) and its linked resources (``_rl``).
+  Index entries by resource (gsi5) and global, write-sharded (gsi6), both by creation time. Their projection
+  is the keys, ``_et`` and ``ttl``: a message touching the thread never rewrites them.
 * **Message** ``T#<thread>`` / ``M#<createdAt>#<id>``: in its thread's item collection. ``content`` is stored
   without a ``content.content`` text that repeats its text parts (:func:`pack_content`; ``_ct`` says how to
-  put it back). ``_rev`` is a random text per write (the condition of updates). A message with a resource has
-  a small gsi5 entry (messages of a resource, by time); content changes never rewrite it.
+  put it back). ``_rev`` is a random text per write (the condition of updates). A message is in no index.
+* **Resource link** ``T#<thread>`` / ``L#<resource>``: the thread holds (or held) messages of that resource;
+  its gsi5 entry (``MR#<resource>``) lists a resource's threads for ``list_messages_by_resource_id``. Written
+  once per (thread, resource), in the transaction of the first such message; the thread item records the
+  linked resources (``_rl``, a string set) so later writes neither repeat it nor read anything to know.
 * **Message pointer** ``MI#<id>`` / ``MI``: the thread (``threadId``) and sort key (``msk``) of the message,
   and its resource (``mr``, ``""`` for none), which keeps the thread's message counters exact when the
   message is later replaced or deleted.
@@ -31,7 +34,7 @@ from functools import cache
 from operator import itemgetter
 from typing import Any, ClassVar, Final, Self
 
-from pynamodb.attributes import Attribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import Attribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.constants import NULL as NULL_TYPE
 from pynamodb.constants import STRING
 from pynamodb.exceptions import AttributeNullError
@@ -50,6 +53,7 @@ from mastra_dynamo.validate import utf8_size
 ENTITY_THREAD = "thread"
 ENTITY_MESSAGE = "message"
 ENTITY_MESSAGE_REF = "message_ref"
+ENTITY_RESOURCE_LINK = "resource_link"
 ENTITY_RESOURCE = "resource"
 
 
@@ -285,6 +289,8 @@ class ThreadItem(MemoryItem, discriminator=ENTITY_THREAD):
     counted_resource = UnicodeAttribute(null=True, attr_name="_mcr")
     foreign_count = NumberAttribute(null=True, attr_name="_mcx")
     counts_frozen = NumberAttribute(null=True, attr_name="_mcz")
+    # the resources whose link item exists (the resources of the thread's messages)
+    linked_resources = UnicodeSetAttribute(null=True, attr_name="_rl")
 
     # index keys: gsi5 threads of a resource, gsi6 all threads (sharded); both by creation time
     gsi5pk = UnicodeAttribute(null=True)
@@ -370,9 +376,6 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
     shared_text = UnicodeAttribute(null=True, attr_name=SHARED_TEXT)
     revision = UnicodeAttribute(null=True, attr_name="_rev")
 
-    # index keys: gsi5 messages of a resource, by time (only with a resource)
-    gsi5pk = UnicodeAttribute(null=True)
-    gsi5sk = UnicodeAttribute(null=True)
 
     RECORD = (("id", "id"), ("role", "role"), ("created_at", "created_at"), ("thread_id", "thread_id"),
               ("resource_id", "resource_id"), ("type", "message_type"), ("content", "content"))
@@ -388,8 +391,6 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
                                   "thread_id": message.thread_id, "message_type": message.type, "content": packed}
         if message.resource_id is not None:
             values["resource_id"] = message.resource_id
-            values["gsi5pk"] = keys.messages_by_resource_pk(message.resource_id)
-            values["gsi5sk"] = keys.time_sk(message.created_at, message.id)
         elif "resource_id" in message.model_fields_set:
             values["resource_id"] = NULL
         if marker is not None:
@@ -457,6 +458,20 @@ class MessageRefItem(MemoryItem, discriminator=ENTITY_MESSAGE_REF):
         return None if thread_id is None or sk is None else (thread_id, sk)
 
 
+# ---------------------------------------------------------------------------- resource link
+class ResourceLinkItem(MemoryItem, discriminator=ENTITY_RESOURCE_LINK):
+    """The thread holds messages of the resource: one gsi5 entry per (resource, thread), no expiry (it goes with
+    its thread's item collection)."""
+
+    gsi5pk = UnicodeAttribute()
+    gsi5sk = UnicodeAttribute()
+
+    @classmethod
+    def new(cls, thread_id: str, resource_id: str) -> ResourceLinkItem:
+        key = keys.resource_link_key(thread_id, resource_id)
+        return cls.build(key, {"gsi5pk": keys.messages_by_resource_pk(resource_id), "gsi5sk": key.pk})
+
+
 # ---------------------------------------------------------------------------- resource
 class ResourceItem(MemoryItem, discriminator=ENTITY_RESOURCE):
     """One resource (working memory and metadata)."""
@@ -495,4 +510,4 @@ class ResourceItem(MemoryItem, discriminator=ENTITY_RESOURCE):
 
 IS_THREAD: Condition = ThreadItem.item_type == ThreadItem
 """Filter condition: the item is a thread (``_et = thread``)."""
-MEMORY_ENTITIES = (ENTITY_THREAD, ENTITY_MESSAGE, ENTITY_MESSAGE_REF, ENTITY_RESOURCE)
+MEMORY_ENTITIES = (ENTITY_THREAD, ENTITY_MESSAGE, ENTITY_MESSAGE_REF, ENTITY_RESOURCE_LINK, ENTITY_RESOURCE)

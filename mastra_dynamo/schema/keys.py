@@ -114,8 +114,17 @@ def threads_global_pk(shard: str) -> str:
 
 
 def messages_by_resource_pk(resource_id: str) -> str:
-    """gsi1 partition of a resource's messages (across its threads)."""
+    """gsi5 partition of the threads that hold messages of a resource (their link items)."""
     return f"MR#{component(resource_id)}"
+
+
+LINK_SK_PREFIX = "L#"
+"""Sort-key prefix of a thread's resource links (before its messages, ``M#``, and the thread item, ``T``)."""
+
+
+def resource_link_key(thread_id: str, resource_id: str) -> Key:
+    """Link item: the thread holds (or held) messages of the resource (listed by resource on gsi5)."""
+    return Key(thread_pk(thread_id), f"{LINK_SK_PREFIX}{component(resource_id)}")
 
 
 def resources_global_pk(shard: str) -> str:

@@ -154,7 +154,8 @@ def test_backend_failures_name_keys_not_payloads_or_credentials(secret_store: Dy
         assert not any(secret in text for secret in SECRETS), failure.code
         assert failure.details["operation"] == "TransactWriteItems"
     named = sorted(tuple(k) for k in failures[0].details["unprocessed"])
-    assert named[0] == ("MI#m1", "MI") and named[1][0] == "T#t" and named[1][1].startswith("M#")
+    assert named[0] == ("MI#m1", "MI") and named[1] == ("T#t", "L#r")  # pointer, link of resource r
+    assert named[2][0] == "T#t" and named[2][1].startswith("M#")
     assert not any(secret in logs.text for secret in SECRETS)
 
 

@@ -103,10 +103,7 @@ def reference_message(message: Message, expires_at: int | None = None) -> Item:
     item["content"] = encode_json(packed, field="message.content", compress_min=CONTENT_COMPRESS_MIN_BYTES)
     if marker is not None:
         item[SHARED_TEXT] = {"S": marker}
-    item["type"] = {"S": message.type}
-    if isinstance(message.resource_id, str):
-        item["gsi5pk"] = {"S": keys.messages_by_resource_pk(message.resource_id)}
-        item["gsi5sk"] = {"S": keys.time_sk(message.created_at, message.id)}
+    item["type"] = {"S": message.type}  # a message is in no index
     return stamp(item, "message", expires_at)
 
 

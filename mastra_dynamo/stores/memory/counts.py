@@ -45,6 +45,7 @@ COUNT = ThreadItem.message_count.attr_name
 REF = ThreadItem.counted_resource.attr_name
 FOREIGN = ThreadItem.foreign_count.attr_name
 FROZEN = ThreadItem.counts_frozen.attr_name
+LINKED = ThreadItem.linked_resources.attr_name
 ALL = (COUNT, REF, FOREIGN)
 _COUNTERS = (("total", "message_count"), ("ref", "counted_resource"), ("foreign", "foreign_count"))
 
@@ -191,18 +192,27 @@ class Hints:
 
     def __init__(self) -> None:
         self._seen: dict[str, Counters | None] = {}
+        self._linked: dict[str, frozenset[str]] = {}
 
     def seen(self, thread_id: str, thread_item: Item | None) -> Item | None:
-        """Note the counters of a thread item just read or written (returns the item)."""
+        """Note the counters and linked resources of a thread item just read or written (returns the item)."""
         if thread_item is not None:
             self.note(thread_id, read(thread_item))
+            self._linked[thread_id] = linked(thread_item)
         return thread_item
 
-    def note(self, thread_id: str, counters: Counters | None) -> None:
-        """Note counters that a write of this process has just set."""
+    def note(self, thread_id: str, counters: Counters | None, links: Iterable[str] = ()) -> None:
+        """Note counters that a write of this process has just set, and resources it has just linked."""
         if len(self._seen) >= self.LIMIT:
             self._seen.clear()
+            self._linked.clear()
         self._seen[thread_id] = counters
+        if links:
+            self._linked[thread_id] = self._linked.get(thread_id, frozenset()) | frozenset(links)
+
+    def linked(self, thread_id: str) -> frozenset[str]:
+        """The resources last seen linked to the thread (see models/memory.py ``ResourceLinkItem``)."""
+        return self._linked.get(thread_id, frozenset())
 
     def known(self, thread_id: str) -> bool:
         return thread_id in self._seen
@@ -212,6 +222,14 @@ class Hints:
 
     def forget(self, thread_id: str) -> None:
         self._seen.pop(thread_id, None)
+        self._linked.pop(thread_id, None)
+
+
+def linked(thread_item: Item | None) -> frozenset[str]:
+    """The resources a thread item records as linked (``_rl``)."""
+    value = None if thread_item is None else thread_item.get(LINKED)
+    return frozenset() if value is None else frozenset(ThreadItem.linked_resources.deserialize(
+        ThreadItem.linked_resources.get_value(value)))  # type: ignore[no-untyped-call]
 
 
 def freeze(domain: DynamoDomain, thread_id: str) -> None:

@@ -8,6 +8,11 @@ item more than it returns, so a total is only needed when more items follow. For
 a server-side COUNT over the same range (one request per MB read), and with a metadata filter the complete
 range is evaluated on the client.
 
+A resource's messages across threads are the histories of the threads linked to it (``ResourceLinkItem``: one
+gsi5 entry per thread that holds messages of the resource), read as one merged listing filtered by the
+resource: one Query for the links, then per thread one Query for the page (and one COUNT when a total is
+needed past the page). Messages are in no index, so saving one pays for no index entry.
+
 Filters (not expired, of a resource) are PynamoDB conditions on ``MessageItem`` serialized once per shape
 (stores/memory/templates.py); items are decoded by ``MessageItem``.
 """
@@ -15,16 +20,15 @@ Filters (not expired, of a resource) are PynamoDB conditions on ``MessageItem`` 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
-from mastra_dynamo.dynamo.codec import Item
+from mastra_dynamo.dynamo.codec import Item, string_of
 from mastra_dynamo.errors import ValidationError
 from mastra_dynamo.models.base import epoch_datetime
-from mastra_dynamo.models.memory import IS_THREAD, MemoryItem, MessageItem
-from mastra_dynamo.pagination import paginate
+from mastra_dynamo.models.memory import IS_THREAD, MemoryItem, MessageItem, ResourceLinkItem
+from mastra_dynamo.pagination import Pagination, paginate
 from mastra_dynamo.records.base import PerPage, coerce
 from mastra_dynamo.records.memory import IncludeItem, MessageFilter, MessagePage
 from mastra_dynamo.schema import keys
@@ -70,9 +74,8 @@ def _resource_of(item: Item) -> str | None:
     return value
 
 
-def _thread_of(item: Item) -> str | None:
-    value: str | None = MessageItem.present(item, (("t", "thread_id"),)).get("t")
-    return value
+def _no_filter(_expr: Any) -> None:
+    return None
 
 
 class HistoryOps(MessageOps):
@@ -105,23 +108,23 @@ class HistoryOps(MessageOps):
         pagination = paginate(page, per_page, default=DEFAULT_MESSAGES_PER_PAGE)
         if resource_id is not None:
             require_id(resource_id, field="resource_id")
-        if include is not None and not is_list(include):
-            raise ValidationError("include must be a list", code="INVALID_INPUT")
-        includes = [coerce(IncludeItem, raw, what="include[]") for raw in (include or [])]
-        for inc in includes:
-            require_id(inc.id, field="include[].id")
+        includes = self._includes(include)
         _, direction = resolve_order(order_by, allowed=("createdAt",), default_field="createdAt",
                                      default_direction="ASC", strict=False)
-        ascending = direction == "ASC"
+        return self._history([keys.thread_pk(t) for t in threads], resource_id, includes, flt, metadata, pagination,
+                             direction == "ASC", include_total, single=threads[0] if len(threads) == 1 else None)
+
+    def _history(self, pks: list[str], resource_id: str | None, includes: list[IncludeItem], flt: MessageFilter,
+                 metadata: dict[str, Any], pagination: Pagination, ascending: bool, include_total: bool, *,
+                 single: str | None) -> MessagePage:
+        """A page of the messages of the threads ``pks`` (their partition keys; ``single``: the one thread's id)
+        of ``resource_id`` (any when None), with the include windows."""
         rng = flt.date_range
         bounds = keys.message_sk_bounds(
             rng.start if rng else None, rng.end if rng else None,
             start_exclusive=bool(rng and rng.start_exclusive), end_exclusive=bool(rng and rng.end_exclusive),
         )
-        queries = [
-            listing.PartitionQuery(None, "pk", "sk", keys.thread_pk(t), sk_between=bounds, consistent=True)
-            for t in threads
-        ]
+        queries = [listing.PartitionQuery(None, "pk", "sk", pk, sk_between=bounds, consistent=True) for pk in pks]
         filter_builder = self._resource_filter(resource_id)
 
         def predicate(item: Item) -> bool:
@@ -130,9 +133,9 @@ class HistoryOps(MessageOps):
         pred = predicate if metadata else None
         page_items: list[Item] = []
         total = 0
-        whole_thread = len(threads) == 1 and not metadata and bounds == keys.message_sk_bounds(None, None)
-        if whole_thread and pagination.limit:
-            page_items, total = self._thread_page(threads[0], resource_id, ascending=ascending,
+        whole_thread = single is not None and not metadata and bounds == keys.message_sk_bounds(None, None)
+        if single is not None and whole_thread and pagination.limit:
+            page_items, total = self._thread_page(single, resource_id, ascending=ascending,
                                                   offset=pagination.offset, limit=pagination.limit,
                                                   include_total=include_total)
         elif pagination.limit != 0:
@@ -155,12 +158,21 @@ class HistoryOps(MessageOps):
         if has_more:
             candidates = len(page_ids) + sum(
                 1 for mid, item in by_id.items()
-                if mid not in page_ids and self._is_candidate(item, threads, resource_id, bounds, metadata)
+                if mid not in page_ids and self._is_candidate(item, pks, resource_id, bounds, metadata)
             )
             if candidates >= total:
                 has_more = False
         return MessagePage(messages=messages, total=total, page=pagination.page, per_page=pagination.per_page,
                            has_more=has_more)
+
+    @staticmethod
+    def _includes(include: Sequence[IncludeItem | Mapping[str, Any]] | None) -> list[IncludeItem]:
+        if include is not None and not is_list(include):
+            raise ValidationError("include must be a list", code="INVALID_INPUT")
+        includes = [coerce(IncludeItem, raw, what="include[]") for raw in (include or [])]
+        for inc in includes:
+            require_id(inc.id, field="include[].id")
+        return includes
 
     def _thread_page(self, thread_id: str, resource_id: str | None, *, ascending: bool, offset: int, limit: int,
                      include_total: bool) -> tuple[list[Item], int]:
@@ -205,9 +217,9 @@ class HistoryOps(MessageOps):
         # a concurrent write can land between the page and the total: never report fewer than were seen
         return page, max(total, len(messages))
 
-    def _is_candidate(self, item: Item, threads: list[str], resource_id: str | None,
+    def _is_candidate(self, item: Item, pks: list[str], resource_id: str | None,
                       bounds: tuple[str, str], metadata: dict[str, Any]) -> bool:
-        if _thread_of(item) not in threads:
+        if MemoryItem.key_of(item).pk not in pks:
             return False
         if resource_id is not None and _resource_of(item) != resource_id:
             return False
@@ -250,47 +262,28 @@ class HistoryOps(MessageOps):
         self,
         *,
         resource_id: str,
+        include: Sequence[IncludeItem | Mapping[str, Any]] | None = None,
         per_page: PerPage | None = None,
         page: int = 0,
         filter: MessageFilter | Mapping[str, Any] | None = None,
         order_by: Any = None,
+        include_total: bool = True,
     ) -> MessagePage:
-        """All messages of a resource across its threads (gsi5 entries, then the messages themselves)."""
+        """All messages of a resource across threads: the threads linked to the resource (one Query of their
+        gsi5 link entries), then their histories as one listing filtered by the resource."""
         require_id(resource_id, field="resource_id")
         flt = coerce(MessageFilter, filter or {}, what="filter")
         metadata = check_metadata_filter(flt.metadata, scalar_values=True)
         pagination = paginate(page, per_page, default=DEFAULT_MESSAGES_PER_PAGE)
+        includes = self._includes(include)
         _, direction = resolve_order(order_by, allowed=("createdAt",), default_field="createdAt",
                                      default_direction="ASC", strict=False)
-        rng = flt.date_range
-        low, high = _time_bounds(rng.start if rng else None, rng.end if rng else None,
-                                 bool(rng and rng.start_exclusive), bool(rng and rng.end_exclusive))
-        query = listing.PartitionQuery("gsi5", "gsi5pk", "gsi5sk", keys.messages_by_resource_pk(resource_id),
-                                       sk_between=(low, high))
-        ascending = direction == "ASC"
-        if metadata:  # the filter reads content, which the index does not hold: every candidate is read
-            entries = listing.collect(self.table, [query], ascending=ascending, filter_builder=self._alive_filter(),
-                                      offset=0, limit=None)
-            items = [i for i in self._messages_at(entries) if matches_metadata(_content_metadata(i), metadata)]
-            total = len(items)
-            end = None if pagination.limit is None else pagination.offset + pagination.limit
-            items = items[pagination.offset:end]
-        else:
-            entries, counted = listing.page_with_total(self.table, [query], ascending=ascending,
-                                                       filter_builder=self._alive_filter(), offset=pagination.offset,
-                                                       limit=pagination.limit, with_total=pagination.limit != 0)
-            items = self._messages_at(entries)
-            total = counted or 0
-        return MessagePage(messages=[MessageItem.record_from_raw(i) for i in items], total=total, page=pagination.page,
-                           per_page=pagination.per_page, has_more=pagination.has_more(total))
-
-    def _messages_at(self, entries: list[Item]) -> list[Item]:
-        return listing.records_of(self.table, entries, consistent=True, alive=self.alive)
-
-
-def _time_bounds(start: datetime | None, end: datetime | None, start_exclusive: bool,
-                 end_exclusive: bool) -> tuple[str, str]:
-    """BETWEEN bounds on ``<ts>#<id>`` index sort keys (see keys.message_sk_bounds)."""
-    low = "0" if start is None else keys.ts(start) + ("$" if start_exclusive else "")
-    high = "~" if end is None else keys.ts(end) + ("" if end_exclusive else "$")
-    return low, high
+        links = listing.PartitionQuery("gsi5", "gsi5pk", "gsi5sk", keys.messages_by_resource_pk(resource_id))
+        entries = listing.collect(self.table, [links], ascending=True, filter_builder=_no_filter, offset=0,
+                                  limit=None)
+        pks = list(dict.fromkeys(string_of(e, ResourceLinkItem.gsi5sk.attr_name) for e in entries))
+        if not pks:  # no thread ever held a message of the resource
+            return MessagePage(messages=[], total=0, page=pagination.page, per_page=pagination.per_page,
+                               has_more=False)
+        return self._history(pks, resource_id, includes, flt, metadata, pagination, direction == "ASC",
+                             include_total, single=None)

@@ -31,8 +31,10 @@ from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.stores.base import MAX_CONFLICT_RETRIES, contention_pause
 from mastra_dynamo.stores.memory import counts
 from mastra_dynamo.stores.memory.actions import (
+    Links,
     absent_thread_check,
     delete_action,
+    link_put,
     put_action,
     touch_action,
     unchanged,
@@ -150,11 +152,11 @@ class MessageOps(MemoryDomain):
 
     # ------------------------------------------------------------------ writes
     def _thread_touch(self, thread_id: str, thread_item: Item, when: datetime,
-                      deltas: counts.Deltas) -> dict[str, Any]:
+                      deltas: counts.Deltas, links: Links) -> dict[str, Any]:
         """Update action: thread updatedAt := ``when`` (strictly later than what was read), message
-        counters adjusted by ``deltas``."""
+        counters adjusted by ``deltas``, resource links recorded by ``links``."""
         return touch_action(self.table.table_name, thread_id, when,
-                            counts.update(counts.read(thread_item), deltas))
+                            counts.update(counts.read(thread_item), deltas), links=links)
 
     def _absent_thread(self, thread_id: str) -> dict[str, Any]:
         """ConditionCheck: the thread the plan read as absent (or expired) is still so."""
@@ -205,6 +207,7 @@ class MessageOps(MemoryDomain):
         before a cancellation (raised as TransactionCancelled with ``applied`` in details)."""
         applied = 0
         touched: dict[str, datetime] = {}
+        linked_now: dict[str, frozenset[str]] = {}
         chunk: list[Change] = []
 
         def flush() -> None:
@@ -215,6 +218,8 @@ class MessageOps(MemoryDomain):
             threads = sorted({t for change in chunk for t in change.threads if t in plan.thread_items})
             stamps: dict[str, datetime] = {}
             deltas: dict[str, counts.Deltas] = {}
+            links: dict[str, Links] = {}
+            entering = _entering(chunk)
             for thread_id in threads:
                 previous = touched.get(thread_id)
                 if previous is None:
@@ -224,8 +229,14 @@ class MessageOps(MemoryDomain):
                 deltas[thread_id] = counts.Deltas(
                     [(ref, d) for change in chunk for (t, ref, d) in change.moves if t == thread_id],
                     any(change.expiring and thread_id in change.threads for change in chunk))
+                known = counts.linked(plan.thread_items[thread_id]) | linked_now.get(thread_id, frozenset())
+                links[thread_id] = Links.plan(entering.get(thread_id, ()), known)
                 actions.append(self._thread_touch(thread_id, plan.thread_items[thread_id], stamps[thread_id],
-                                                  deltas[thread_id]))
+                                                  deltas[thread_id], links[thread_id]))
+            for thread_id, resources in sorted(entering.items()):
+                # a thread without an item read (absent, or created by this plan) records nothing: link anyway
+                added = links[thread_id].add if thread_id in links else sorted(resources)
+                actions.extend(link_put(self.table.table_name, thread_id, r) for r in added)
             if plan.guard_absent:
                 absent = sorted({t for change in chunk for t in change.threads} - set(plan.thread_items))
                 actions.extend(self._absent_thread(t) for t in absent)
@@ -236,8 +247,9 @@ class MessageOps(MemoryDomain):
                 raise
             touched.update(stamps)
             for thread_id in threads:
+                linked_now[thread_id] = linked_now.get(thread_id, frozenset()) | frozenset(links[thread_id].add)
                 self.hints.note(thread_id, counts.applied(counts.read(plan.thread_items[thread_id]),
-                                                          deltas[thread_id]))
+                                                          deltas[thread_id]), links[thread_id].add)
             for thread_id, thread_deltas in deltas.items():  # counters removed here stay removed
                 if thread_deltas.invalidates:
                     plan.thread_items[thread_id] = counts.without(plan.thread_items[thread_id])
@@ -247,7 +259,8 @@ class MessageOps(MemoryDomain):
         def width(changes: list[Change]) -> int:
             actions = sum(len(c.actions) for c in changes)
             threads = {t for c in changes for t in c.threads if plan.guard_absent or t in plan.thread_items}
-            return actions + len(threads)
+            links = sum(len(resources) for resources in _entering(changes).values())  # at most
+            return actions + len(threads) + links
 
         for change in plan.changes:
             candidate = [*chunk, change]
@@ -335,7 +348,9 @@ class MessageOps(MemoryDomain):
             if not self.hints.known(message.thread_id):
                 return False
             by_thread.setdefault(message.thread_id, []).append(message)
-        if 2 * len(messages) + len(by_thread) > transaction_capacity():
+        links = {thread_id: Links.plan((m.resource_id for m in group if m.resource_id), self.hints.linked(thread_id))
+                 for thread_id, group in by_thread.items()}
+        if 2 * len(messages) + len(by_thread) + sum(len(x.add) for x in links.values()) > transaction_capacity():
             return False
         table = self.table.table_name
         actions: list[dict[str, Any]] = []
@@ -357,7 +372,9 @@ class MessageOps(MemoryDomain):
             seen = self.hints.get(thread_id)
             deltas = counts.Deltas([(counts.ref_of(m.resource_id), 1) for m in group])
             after[thread_id] = counts.applied(seen, deltas)
-            actions.append(touch_action(table, thread_id, now, counts.update(seen, deltas), alive_at=now_epoch))
+            actions.append(touch_action(table, thread_id, now, counts.update(seen, deltas), alive_at=now_epoch,
+                                        links=links[thread_id]))
+            actions.extend(link_put(table, thread_id, r) for r in links[thread_id].add)
         try:
             self.table.transact_write(actions)
         except TransactionCancelled as exc:
@@ -367,7 +384,7 @@ class MessageOps(MemoryDomain):
                 return False
             raise
         for thread_id, counters in after.items():
-            self.hints.note(thread_id, counters)
+            self.hints.note(thread_id, counters, links[thread_id].add)
         return True
 
     def update_messages(self, *, messages: Sequence[MessageUpdate | Mapping[str, Any]]) -> list[Message]:
@@ -427,6 +444,16 @@ class MessageOps(MemoryDomain):
             return plan, list(locations)
 
         self._run(build, list(dict.fromkeys(message_ids)), "delete_messages")
+
+
+def _entering(changes: Iterable[Change]) -> dict[str, set[str]]:
+    """Per thread, the resources of the messages these changes write into it (their links)."""
+    out: dict[str, set[str]] = {}
+    for change in changes:
+        for thread_id, ref, delta in change.moves:
+            if delta > 0 and isinstance(ref, str) and ref:
+                out.setdefault(thread_id, set()).add(ref)
+    return out
 
 
 def _lost_race(exc: TransactionCancelled) -> bool:

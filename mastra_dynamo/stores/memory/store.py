@@ -134,9 +134,10 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps, ObservationalMemoryO
     def delete_thread(self, *, thread_id: str) -> None:
         """Delete the thread and every message in its item collection (idempotent; thread item last)."""
         require_id(thread_id, field="thread_id")
+        # resource links (``L#``) and messages (``M#``): the thread's item collection before its item (``T``)
         params = query_params((MessageItem.pk == keys.thread_pk(thread_id))
-                              & MessageItem.sk.startswith(keys.MESSAGE_SK_PREFIX), consistent=True,
-                              projection=(MessageItem.pk, MessageItem.sk, MessageItem.id))
+                              & MessageItem.sk.between(keys.LINK_SK_PREFIX, keys.message_sk_bounds(None, None)[1]),
+                              consistent=True, projection=(MessageItem.pk, MessageItem.sk, MessageItem.id))
         batch: list[Item] = []
         frozen = False
         for item in self.table.query_items(params):
@@ -291,7 +292,11 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps, ObservationalMemoryO
         size = 1000 + sum(change.size for change in messages)
         one_transaction = actions <= MAX_TRANSACT_ITEMS and size <= MAX_TRANSACTION_BYTES
         # thread and messages in one transaction: the counters start exact
-        counters = counts.initial(m.resource_id for m in cloned) if one_transaction and expires is None else None
+        counters = counts.initial(m.resource_id for m in cloned) if one_transaction and expires is None else {}
+        # the messages' transactions write the link items of their resources (the thread is not read)
+        linked = {m.resource_id for m in cloned if m.resource_id}
+        if linked:
+            counters["linked_resources"] = linked
         thread_item = ThreadItem.new(thread, expires_at=thread_expires, revision=1, counters=counters).serialize()
         create = put_action(self.table.table_name, thread_item, "absent_or_expired",
                             now=epoch_datetime(self.ttl.now_epoch()))
