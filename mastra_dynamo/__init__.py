@@ -37,6 +37,13 @@ _EXPORTS: dict[str, str] = {
     "TableSpec": "mastra_dynamo.schema.table",
     "DynamoDBStore": "mastra_dynamo.store",
     "EntityTtl": "mastra_dynamo.ttl",
+    "RunFenceConflictError": "mastra_dynamo.errors",
+    "RunFence": "mastra_dynamo.records.run_fencing",
+    "run_fence_scope": "mastra_dynamo.fence_scope",
+    "run_outside_run_fence_scope": "mastra_dynamo.fence_scope",
+    "resolve_run_fence": "mastra_dynamo.fence_scope",
+    "matches_run_fence": "mastra_dynamo.fence_scope",
+    "is_run_fence_conflict_error": "mastra_dynamo.fence_scope",
 }
 
 __all__ = [
@@ -56,6 +63,8 @@ __all__ = [
     "NotFoundError",
     "Resource",
     "RetryableError",
+    "RunFence",
+    "RunFenceConflictError",
     "StorageError",
     "TableMismatchError",
     "TableNotFoundError",
@@ -65,6 +74,11 @@ __all__ = [
     "ThrottledError",
     "UnsupportedError",
     "ValidationError",
+    "is_run_fence_conflict_error",
+    "matches_run_fence",
+    "resolve_run_fence",
+    "run_fence_scope",
+    "run_outside_run_fence_scope",
 ]
 
 
@@ -90,12 +104,20 @@ if TYPE_CHECKING:
         ItemTooLargeError,
         NotFoundError,
         RetryableError,
+        RunFenceConflictError,
         StorageError,
         TableMismatchError,
         TableNotFoundError,
         ThrottledError,
         UnsupportedError,
         ValidationError,
+    )
+    from mastra_dynamo.fence_scope import (
+        is_run_fence_conflict_error,
+        matches_run_fence,
+        resolve_run_fence,
+        run_fence_scope,
+        run_outside_run_fence_scope,
     )
     from mastra_dynamo.records import (
         CloneThreadResult,
@@ -106,6 +128,7 @@ if TYPE_CHECKING:
         Thread,
         ThreadPage,
     )
+    from mastra_dynamo.records.run_fencing import RunFence
     from mastra_dynamo.schema.table import TABLE_SPEC, TableSpec
     from mastra_dynamo.store import DynamoDBStore
     from mastra_dynamo.ttl import EntityTtl

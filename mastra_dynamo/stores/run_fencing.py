@@ -22,6 +22,7 @@ from pynamodb.constants import ALL_NEW
 from mastra_dynamo.dynamo.client import ACTIVE_FENCE, ActiveFence, TransactionCancelled
 from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.errors import BackendError, ConflictError, RunFenceConflictError
+from mastra_dynamo.fence_scope import notify_conflict, resolve_run_fence
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.run_fencing import MemoryRunFenceItem, RunOwnerItem
 from mastra_dynamo.records.base import coerce, coerce_input
@@ -54,11 +55,12 @@ def as_fence(fence: RunFence | Mapping[str, Any] | None) -> RunFence | None:
 
 
 def conflict(fence: RunFence, operation: str) -> RunFenceConflictError:
-    return RunFenceConflictError(
+    """The conflict error of a fenced write (the current run fence scope is told, see fence_scope.py)."""
+    return notify_conflict(RunFenceConflictError(
         f"Rejected {operation} for run {fence.run_id}: generation {fence.generation} held by {fence.owner_id} is "
         "no longer the run's current claim; nothing was written",
         details={"run_id": fence.run_id, "generation": fence.generation, "owner_id": fence.owner_id,
-                 "operation": operation})
+                 "operation": operation}))
 
 
 def _epoch_ms(at: datetime) -> int:
@@ -108,9 +110,10 @@ class FenceChecks(DynamoDomain):
 
     @contextmanager
     def fencing(self, fence: RunFence | Mapping[str, Any] | None, operation: str) -> Iterator[None]:
-        """Within the block every write of this store carries ``fence`` (TableClient's :data:`ACTIVE_FENCE`);
-        a block that wrote nothing checks the fence afterwards, as its write would have. No fence: no change."""
-        current = as_fence(fence)
+        """Within the block every write of this store carries ``fence`` (or, without one, the ambient fence
+        of fence_scope.py) (TableClient's :data:`ACTIVE_FENCE`); a block that wrote nothing checks the fence
+        afterwards, as its write would have. No fence: no change."""
+        current = as_fence(resolve_run_fence(self, fence))
         if current is None:
             yield
             return

@@ -48,6 +48,7 @@ from mastra_dynamo.errors import (
     RetryableError,
     ValidationError,
 )
+from mastra_dynamo.fence_scope import ambient_fence
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.workflow_requests import encode_values, shaped_filter, slot, ttl_value
 from mastra_dynamo.models.workflows import (
@@ -340,9 +341,10 @@ class DynamoWorkflowsStore(RunOwnershipOps):
     # ------------------------------------------------------------------ fencing
     @contextmanager
     def _fenced_call(self, fence: RunFence | Mapping[str, Any] | None, operation: str, run_id: str) -> Iterator[None]:
-        """Within the block, every head write carries ``fence`` (a fence of another run is refused)."""
-        current = as_fence(fence)
-        if current is not None and current.run_id != run_id:
+        """Within the block, every head write carries ``fence`` (an explicit fence of another run is refused)
+        or, without one, the ambient fence of fence_scope.py for this run (a parent run's fence may cover it)."""
+        current = as_fence(fence if fence is not None else ambient_fence(self, run_id))
+        if fence is not None and current is not None and current.run_id != run_id:
             raise ValidationError(f"{operation}: the fence is for run {current.run_id!r}, not {run_id!r}",
                                   code="INVALID_FENCE", details={"run_id": run_id})
         token = _FENCE.set(None if current is None else (current, operation))
