@@ -150,17 +150,17 @@ class Source:
             yield [item["pk"]["S"], item["sk"]["S"]], ScoreItem.record_from_raw(item).to_mastra()
 
     def agents_(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
-        from mastra_dynamo.stores.agents import ENTITY_AGENT
+        from mastra_dynamo.models.agents import ENTITY_AGENT, AgentItem
 
         for sk, item in self.global_stream("gsi3", keys.agents_global_pk, ENTITY_AGENT, _first(after)):
-            yield [sk], self.agents._decode_agent(item).to_mastra()
+            yield [sk], AgentItem.record_from_raw(item).to_mastra()
 
     def agent_versions(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
-        from mastra_dynamo.stores.agents import ENTITY_AGENT
+        from mastra_dynamo.models.agents import ENTITY_AGENT, AgentVersionItem
 
         parents = self.global_stream("gsi3", keys.agents_global_pk, ENTITY_AGENT, _first(after), inclusive=True)
         yield from self.children(parents, after, lambda a: (a["pk"]["S"], "V#"),
-                                 lambda _a, v: self.agents._decode_version(v).to_mastra())
+                                 lambda _a, v: AgentVersionItem.record_from_raw(v).to_mastra())
 
     def datasets_(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
         from mastra_dynamo.models import datasets as di

@@ -81,19 +81,22 @@ class Target:
 
     # ------------------------------------------------------------ agents
     def agents_(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.models.agents import AgentItem
         from mastra_dynamo.records.agents import Agent
 
         expires = self.agents.ttl.expires_at("agent")
-        self._put([self.agents._agent_item(Agent.model_validate(raw), expires) for raw in records])
+        self._put([AgentItem.encode(Agent.model_validate(raw), expires_at=expires) for raw in records])
 
     def agent_versions(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.models.agents import AgentVersionItem, AgentVersionRefItem
         from mastra_dynamo.records.agents import AgentVersion
 
         items: list[Item] = []
         for raw in records:
             version = AgentVersion.model_validate(raw)
             expires = self._ttl_of(keys.agent_key(version.agent_id), "agent", version.agent_id)
-            items += [self.agents._version_item(version, expires), self.agents._ref_item(version, expires)]
+            items += [AgentVersionItem.encode(version, expires_at=expires),
+                      AgentVersionRefItem.encode(version, expires_at=expires)]
         self._put(items)
 
     # ------------------------------------------------------------ datasets
