@@ -280,20 +280,11 @@ class _Slot:
 
 
 def score_item(scores: Any, raw: Mapping[str, Any]) -> Item:
-    """The item ``save_score`` would store for this score, keeping its id and both timestamps."""
-    from mastra_dynamo.clock import parse_datetime
+    """The item of a score in Mastra's JSON shape, keeping its id and both timestamps (``ScoreItem.from_mastra``),
+    with the retention of ``scores`` (a scores store). Raises ItemTooLargeError when it does not fit."""
     from mastra_dynamo.models.scores import ScoreItem
-    from mastra_dynamo.records.base import coerce
-    from mastra_dynamo.records.scores import ScorePayload
 
-    created = parse_datetime(raw["createdAt"])
-    updated = raw.get("updatedAt")
-    payload = coerce(ScorePayload, {k: v for k, v in raw.items() if k not in ("createdAt", "updatedAt")},
-                     what="score")
-    data = payload.model_dump(by_alias=True, exclude_unset=True, mode="json")
-    data["id"] = str(raw["id"])
-    score = ScoreItem.new(data["id"], data, created_at=created, expires_at=scores.ttl.expires_at("score"))
-    score.updated_at = None if updated is None else parse_datetime(updated)
+    score = ScoreItem.from_mastra(raw, expires_at=scores.ttl.expires_at("score"))
     item = score.serialize()
-    check_item_size(item, entity="score", entity_id=data["id"])
+    check_item_size(item, entity="score", entity_id=str(raw["id"]))
     return item
