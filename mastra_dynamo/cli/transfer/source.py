@@ -24,10 +24,6 @@ class Source:
         self.table = store.table
         self.memory = store.get_store("memory")
         self.workflows = store.get_store("workflows")
-        self.scores = store.get_store("scores")
-        self.agents = store.get_store("agents")
-        self.datasets = store.get_store("datasets")
-        self.experiments = store.get_store("experiments")
         self.spec = self.memory.spec
 
     def _filter(self, entity: str | None) -> listing.FilterBuilder:
@@ -190,18 +186,18 @@ class Source:
                                  lambda _d, v: di.DatasetVersionModel.record_from_raw(v).to_mastra())
 
     def experiments_(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
-        from mastra_dynamo.stores.experiments import ENTITY_EXPERIMENT
+        from mastra_dynamo.models.experiments import ENTITY_EXPERIMENT, ExperimentItem
 
         for sk, item in self.global_stream("gsi3", keys.experiments_global_pk, ENTITY_EXPERIMENT, _first(after)):
-            yield [sk], self.experiments._decode_experiment(item).to_mastra()
+            yield [sk], ExperimentItem.record_from_raw(item).to_mastra()
 
     def experiment_results(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
-        from mastra_dynamo.stores.experiments import ENTITY_EXPERIMENT
+        from mastra_dynamo.models.experiments import ENTITY_EXPERIMENT, ExperimentResultItem
 
         parents = self.global_stream("gsi3", keys.experiments_global_pk, ENTITY_EXPERIMENT, _first(after),
                                      inclusive=True)
         yield from self.children(parents, after, lambda e: (e["pk"]["S"], keys.EXPERIMENT_RESULT_PREFIX),
-                                 lambda _e, r: self.experiments._decode_result(r).to_mastra())
+                                 lambda _e, r: ExperimentResultItem.record_from_raw(r).to_mastra())
 
     def background_tasks(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
         """Every task, status partition by status partition of the status index (records read 100 at a time)."""

@@ -185,13 +185,13 @@ class Target:
 
     # ------------------------------------------------------------ experiments
     def experiments_(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.models.experiments import ExperimentItem
         from mastra_dynamo.records.experiments import Experiment
 
         expires = self.experiments.ttl.expires_at("experiment")
         items = []
         for raw in records:
-            item = self.experiments._experiment_item(Experiment.model_validate(raw), expires_at=expires)
-            check_item_size(item, entity="experiment", entity_id=str(raw.get("id")))
+            item = ExperimentItem.serialized(Experiment.model_validate(raw), expires_at=expires)
             items.append(item)
             self._parent_ttl.pop((item["pk"]["S"], item["sk"]["S"]), None)
         self._put(items)
@@ -202,8 +202,8 @@ class Target:
         return self._pointer[1]
 
     def experiment_results(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.models import experiments as ex
         from mastra_dynamo.records.experiments import ExperimentResult
-        from mastra_dynamo.stores import experiments as ex
 
         items: list[Item] = []
         for raw in records:
@@ -211,17 +211,18 @@ class Target:
             expires = self._ttl_of(keys.experiment_key(result.experiment_id), "experiment", result.experiment_id)
             pointer = self._dataset_pointer(result.item_id)
             link_dataset = pointer["datasetId"]["S"] if pointer is not None and "datasetId" in pointer else None
-            items.append(self.experiments._result_item(result, rev=1, link_dataset_id=link_dataset,
-                                                       expires_at=expires))
-            items.append(ex.ExperimentResultRefItem.new(result, expires_at=expires).serialize())
+            items.append(ex.ExperimentResultItem.serialized(result, rev=1, link_dataset_id=link_dataset,
+                                                            expires_at=expires))
+            items.append(ex.ExperimentResultRefItem.serialized(result, expires_at=expires))
             if pointer is not None and link_dataset is not None and not pointer.get("purged", {}).get("BOOL"):
                 pointer_ttl = pointer.get(self.spec.ttl_attribute)
-                items.append(ex.DatasetItemLinkItem.new(
-                    link_dataset, result, expires_at=int(pointer_ttl["N"]) if pointer_ttl else None).serialize())
+                items.append(ex.DatasetItemLinkItem.serialized(
+                    link_dataset, result, expires_at=int(pointer_ttl["N"]) if pointer_ttl else None))
         self._put(items)
 
     def experiment_counters(self, records: Sequence[Record]) -> None:
         """Review counters and result slots ((item, attempt) -> newest result) from the stored results."""
+        from mastra_dynamo.models.experiments import ExperimentResultSlotItem
         from mastra_dynamo.stores import experiments as ex
 
         for raw in records:
@@ -241,7 +242,7 @@ class Target:
                 slot.add(item["createdAt"]["S"], item["id"]["S"])
             slot_items = []
             for (item_id, attempt), slot in slots.items():
-                slot_items.append(ex.ExperimentResultSlotItem.new(
+                slot_items.append(ExperimentResultSlotItem.new(
                     experiment_id, item_id, attempt, result_id=slot.newest[1], result_ids=slot.ids,
                     expires_at=expires).serialize())
             self._put(slot_items)
