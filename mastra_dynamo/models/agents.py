@@ -16,9 +16,10 @@ An agent and its versions share one item collection ``A#<agentId>``:
 Every item has ``_sv`` and, under the ``agent`` retention, ``ttl``: versions and pointers copy their agent's.
 ``data`` is JSON text, or compressed JSON from 16 KB (``JsonAttribute``); timestamps are ``keys.ts`` strings.
 
-Reads decode only the attributes a record is made of (``TableItem.decode_attributes``); writes serialize an
-item's values with the model's attributes (:func:`mastra_dynamo.models.agents_requests.serialize_values`,
-equal to ``Model(**values).serialize()``; ``AgentItem.encode``).
+Reads decode only the attributes a record is made of (``TableItem.decode_attributes``; ``record_from_raw``);
+writes serialize an item's values with the model's attributes
+(:func:`mastra_dynamo.models.agents_requests.serialize_values`, equal to ``Model(**values).serialize()``;
+``encode``, which also refuses an item too large to store).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Value
 
-from mastra_dynamo.dynamo.codec import Item
+from mastra_dynamo.dynamo.codec import Item, check_item_size
 from mastra_dynamo.models.agents_requests import decode_one, serialize_values
 from mastra_dynamo.models.attributes import JsonAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
@@ -92,9 +93,14 @@ class AgentItem(TableItem, discriminator=ENTITY_AGENT):
     @classmethod
     def encode(cls, agent: Agent, *, expires_at: int | None, revision: int | None = None) -> Item:
         """``serialize_values(AgentItem, AgentItem.values(...))``: the serialized item, each timestamp formatted
-        once (for its attribute and for the index sort keys that start with it)."""
+        once (for its attribute and for the index sort keys that start with it). What the store writes and
+        ``mastra-dynamo import`` restores.
+
+        Raises: ItemTooLargeError when the item does not fit in a DynamoDB item."""
         values, timestamps = cls._values(agent, revision)
-        return _encode(cls, values, expires_at, timestamps)
+        item = _encode(cls, values, expires_at, timestamps)
+        check_item_size(item, entity="agent", entity_id=agent.id)
+        return item
 
     @classmethod
     def _values(cls, agent: Agent, revision: int | None) -> tuple[Values, dict[str, str]]:
@@ -152,8 +158,12 @@ class AgentVersionItem(TableItem, discriminator=ENTITY_VERSION):
 
     @classmethod
     def encode(cls, version: AgentVersion, *, expires_at: int | None) -> Item:
-        """``serialize_values(AgentVersionItem, AgentVersionItem.values(...))``."""
-        return _encode(cls, cls.values(version, expires_at=None), expires_at, {})
+        """``serialize_values(AgentVersionItem, AgentVersionItem.values(...))``.
+
+        Raises: ItemTooLargeError when the row does not fit in a DynamoDB item."""
+        item = _encode(cls, cls.values(version, expires_at=None), expires_at, {})
+        check_item_size(item, entity="agent version", entity_id=version.id)
+        return item
 
     @classmethod
     def record_from_raw(cls, raw: Item) -> AgentVersion:

@@ -34,7 +34,7 @@ from typing import Any, ClassVar, cast
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
 from pynamodb.expressions.condition import Condition
 
-from mastra_dynamo.dynamo.codec import Item
+from mastra_dynamo.dynamo.codec import Item, check_item_size
 from mastra_dynamo.models.attributes import JsonAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
 from mastra_dynamo.models.experiment_attributes import (
@@ -127,9 +127,14 @@ class ExperimentItem(TableItem, discriminator=ENTITY_EXPERIMENT):
 
     @classmethod
     def serialized(cls, record: Experiment, *, expires_at: int | None) -> Item:
-        """``new(record, expires_at=...).serialize()``, serialized attribute by attribute."""
+        """``new(record, expires_at=...).serialize()``, serialized attribute by attribute: what the store writes
+        for a new experiment and ``mastra-dynamo import`` restores.
+
+        Raises: ItemTooLargeError when the item does not fit in a DynamoDB item."""
         key, values = cls._values(record, expires_at)
-        return serialize_values(cls, key, values)
+        item = serialize_values(cls, key, values)
+        check_item_size(item, entity="experiment", entity_id=record.id)
+        return item
 
     @classmethod
     def _values(cls, record: Experiment, expires_at: int | None) -> tuple[Key, dict[str, Any]]:
@@ -213,9 +218,14 @@ class ExperimentResultItem(TableItem, discriminator=ENTITY_RESULT):
     @classmethod
     def serialized(cls, record: ExperimentResult, *, rev: int, link_dataset_id: str | None,
                    expires_at: int | None) -> Item:
-        """``new(...).serialize()``, serialized attribute by attribute."""
+        """``new(...).serialize()``, serialized attribute by attribute: what the store writes for a result and
+        ``mastra-dynamo import`` restores.
+
+        Raises: ItemTooLargeError when the item does not fit in a DynamoDB item."""
         key, values = cls._values(record, rev, link_dataset_id, expires_at)
-        return serialize_values(cls, key, values)
+        item = serialize_values(cls, key, values)
+        check_item_size(item, entity="experiment result", entity_id=record.id)
+        return item
 
     @classmethod
     def _values(cls, record: ExperimentResult, rev: int, link_dataset_id: str | None,

@@ -21,11 +21,13 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Value
 
-from mastra_dynamo.clock import to_utc
+from mastra_dynamo.clock import parse_datetime, to_utc
 from mastra_dynamo.dynamo.codec import Item
+from mastra_dynamo.errors import ValidationError
 from mastra_dynamo.models.attributes import JsonAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
-from mastra_dynamo.records.scores import Score
+from mastra_dynamo.records.base import coerce
+from mastra_dynamo.records.scores import Score, ScorePayload
 from mastra_dynamo.schema import keys
 
 ENTITY = "score"
@@ -97,6 +99,25 @@ class ScoreItem(TableItem, discriminator=ENTITY):
             values["write_id"] = write_id
             values["write_time"] = keys.ts(to_utc(write_time))
         return cls(key.pk, key.sk, **values)
+
+    @classmethod
+    def from_mastra(cls, record: Mapping[str, Any], *, expires_at: int | None = None) -> ScoreItem:
+        """The item of a stored score given in Mastra's JSON shape (a line of ``mastra-dynamo export``, a score of
+        another store), keeping its ``id``, ``createdAt`` and ``updatedAt`` (absent or null: none). The other
+        fields are validated as ``save_score`` validates its payload and stored as given. No write id or time:
+        any later save of the id replaces the item.
+
+        Raises: ValidationError when the record is not a score or lacks ``id`` or ``createdAt``."""
+        if not isinstance(record.get("id"), str) or record.get("createdAt") is None:
+            raise ValidationError("a stored score needs its id and createdAt", code="INVALID_INPUT",
+                                  details={"what": "score"})
+        payload = coerce(ScorePayload, {k: v for k, v in record.items() if k not in ("createdAt", "updatedAt")},
+                         what="score")
+        data = payload.model_dump(by_alias=True, exclude_unset=True, mode="json")
+        score = cls.new(record["id"], data, created_at=parse_datetime(record["createdAt"]), expires_at=expires_at)
+        updated = record.get("updatedAt")
+        score.updated_at = None if updated is None else parse_datetime(updated)
+        return score
 
     @classmethod
     def upsert_condition(cls, now: int | Value, serialized: Item) -> Condition:

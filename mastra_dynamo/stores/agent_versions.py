@@ -18,7 +18,7 @@ from typing import Any
 from pydantic.alias_generators import to_camel
 
 from mastra_dynamo.dynamo.client import TransactionCancelled
-from mastra_dynamo.dynamo.codec import Item, check_item_size
+from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.errors import ConflictError, ValidationError
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.agents import AgentVersionItem, AgentVersionRefItem, expiry_of, key_of
@@ -79,27 +79,11 @@ class AgentVersions(DynamoDomain):
         """The transaction Put of a new item, conditioned on its key being ``free`` (``ABSENT_OR_EXPIRED``)."""
         return requests.transact("Put", free.put(self.table.table_name, serialized))
 
-    @staticmethod
-    def _version_item(version: AgentVersion, expires_at: int | None) -> Item:
-        """The serialized row of ``version`` (raises ItemTooLargeError when it does not fit in an item)."""
-        item = AgentVersionItem.encode(version, expires_at=expires_at)
-        check_item_size(item, entity="agent version", entity_id=version.id)
-        return item
-
-    @staticmethod
-    def _ref_item(version: AgentVersion, expires_at: int | None) -> Item:
-        """The serialized pointer of ``version``."""
-        return AgentVersionRefItem.encode(version, expires_at=expires_at)
-
     def _version_puts(self, version: AgentVersion, expires_at: int | None,
                       free: BoundCondition) -> list[dict[str, Any]]:
         """The Puts of a new version row and its pointer, each conditioned on its key being ``free``."""
-        return [self._create_put(self._version_item(version, expires_at), free),
-                self._create_put(self._ref_item(version, expires_at), free)]
-
-    @staticmethod
-    def _decode_version(item: Item) -> AgentVersion:
-        return AgentVersionItem.record_from_raw(item)
+        return [self._create_put(AgentVersionItem.encode(version, expires_at=expires_at), free),
+                self._create_put(AgentVersionRefItem.encode(version, expires_at=expires_at), free)]
 
     def _free(self) -> BoundCondition:
         """The condition of a create now: the key holds no item, or an expired one."""

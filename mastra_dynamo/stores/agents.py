@@ -23,7 +23,6 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Value
 
 from mastra_dynamo.dynamo.client import TransactionCancelled
-from mastra_dynamo.dynamo.codec import Item, check_item_size
 from mastra_dynamo.errors import ConflictError, NotFoundError, UnsupportedError, ValidationError
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.agents import (
@@ -98,18 +97,6 @@ LISTING = TemplateCache(_listing_template)
 class DynamoAgentsStore(AgentVersions):
     """Stored agents and versions. See docs/access-patterns.md for the requests behind each method."""
 
-    @staticmethod
-    def _decode_agent(item: Item) -> Agent:
-        """The record of a stored agent item."""
-        return AgentItem.record_from_raw(item)
-
-    @staticmethod
-    def _agent_item(agent: Agent, expires_at: int | None, revision: int | None = None) -> Item:
-        """The serialized agent item (raises ItemTooLargeError when it does not fit in an item)."""
-        item = AgentItem.encode(agent, expires_at=expires_at, revision=revision)
-        check_item_size(item, entity="agent", entity_id=agent.id)
-        return item
-
     # ------------------------------------------------------------------ agents
     def create(self, *, agent: Mapping[str, Any]) -> Agent:
         """Create an agent (status draft) and its version 1 from the snapshot fields given.
@@ -138,7 +125,7 @@ class DynamoAgentsStore(AgentVersions):
                                   code="INVALID_INPUT") from None
         expires = self.ttl.expires_at("agent")
         free = self._free()
-        agent_put = self._create_put(self._agent_item(record, expires), free)
+        agent_put = self._create_put(AgentItem.encode(record, expires_at=expires), free)
         try:
             self.table.transact_write([agent_put, *self._version_puts(version, expires, free)])
         except TransactionCancelled as exc:
@@ -209,7 +196,7 @@ class DynamoAgentsStore(AgentVersions):
                 raise ValidationError(f"invalid agent update: {describe_errors(exc, what='agent')}",
                                       code="INVALID_INPUT") from None
             rev = revision_of(item)
-            new_item = self._agent_item(updated, expiry_of(item), revision=(rev or 0) + 1)
+            new_item = AgentItem.encode(updated, expires_at=expiry_of(item), revision=(rev or 0) + 1)
             unchanged = REVISION(rev is not None).bind(rev=rev)  # its _rev is still the one read
             try:
                 self.table.call("PutItem", **unchanged.put(self.table.table_name, new_item))

@@ -7,6 +7,8 @@ read back identically.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 
 from mastra_dynamo.dynamo.codec import COMPRESS_MIN_BYTES, FieldKind, Item, decode_json, encode_value
-from mastra_dynamo.errors import ValidationError
+from mastra_dynamo.errors import ItemTooLargeError, ValidationError
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.base import TableItem, epoch_datetime
 from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS, decoder
@@ -294,6 +296,19 @@ def test_serializing_attribute_by_attribute_equals_the_models_serialize(expires_
             result, expires_at=expires_at).serialize()
         assert DatasetItemLinkItem.serialized("ds", result, expires_at=expires_at) == DatasetItemLinkItem.new(
             "ds", result, expires_at=expires_at).serialize()
+
+
+def test_an_item_too_large_to_store_is_refused_by_its_model() -> None:
+    noise = base64.b64encode(b"".join(hashlib.sha256(str(n).encode()).digest() for n in range(20_000))).decode()
+    with pytest.raises(ItemTooLargeError) as info:
+        ExperimentItem.serialized(Experiment(id="e1", metadata={"blob": noise}, created_at=NOW, updated_at=NOW),
+                                  expires_at=None)
+    assert (info.value.details["entity"], info.value.details["id"]) == ("experiment", "e1")
+    result = ExperimentResult(id="r1", experiment_id="e1", item_id="i1", started_at=NOW, completed_at=NOW,
+                              output=noise, created_at=NOW)
+    with pytest.raises(ItemTooLargeError) as info:
+        ExperimentResultItem.serialized(result, rev=1, link_dataset_id=None, expires_at=None)
+    assert (info.value.details["entity"], info.value.details["id"]) == ("experiment result", "r1")
 
 
 def test_a_bound_shape_is_the_request_pynamodb_builds() -> None:

@@ -13,6 +13,7 @@ from pynamodb.constants import ALL_NEW
 
 from mastra_dynamo.dynamo.codec import COMPRESS_MIN_BYTES, Item, decode_json, encode_json
 from mastra_dynamo.dynamo.expressions import Expr
+from mastra_dynamo.errors import ValidationError
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.base import UNBOUND_TABLE_NAME, TableItem, UnboundModelError
 from mastra_dynamo.models.scores import IS_SCORE, ScoreItem
@@ -112,6 +113,33 @@ def test_a_save_adds_its_write_id_and_write_time() -> None:
     assert (loaded.write_id, loaded.write_time) == ("w-1", keys.ts(later))
     assert ScoreItem.written_by(raw) == ("w-1", keys.ts(later))
     assert ScoreItem.record_from_raw(raw) == ScoreItem.new(data["id"], data, created_at=NOW).record()
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_a_score_in_mastras_shape_becomes_the_item_of_that_score(shape: str) -> None:
+    data = SHAPES[shape]
+    later = NOW.replace(day=3)
+    record = ScoreItem.new(data["id"], data, created_at=NOW).record().to_mastra()
+    record["updatedAt"] = keys.ts(later)
+    raw = ScoreItem.from_mastra(record, expires_at=1_900_000_000).serialize()
+    expected = reference_item(data["id"], data, keys.ts(NOW), 1_900_000_000)
+    assert decode_json(raw.pop("data")) == decode_json(expected.pop("data")) == data  # (the text orders keys by field)
+    assert raw == {**expected, "updatedAt": {"S": keys.ts(later)}}
+    item = ScoreItem.from_mastra(record)
+    assert ScoreItem.record_from_raw(item.serialize()).to_mastra() == record
+    record["updatedAt"] = None  # a score without updatedAt
+    assert "updatedAt" not in ScoreItem.from_mastra(record).serialize()
+    assert ScoreItem.record_from_raw(ScoreItem.from_mastra(record).serialize()).updated_at is None
+
+
+def test_a_score_without_id_or_created_at_is_not_a_stored_score() -> None:
+    for missing in ("id", "createdAt"):
+        record = {**score_data(), "createdAt": "2026-01-02T03:04:05Z"}
+        del record[missing]
+        with pytest.raises(ValidationError):
+            ScoreItem.from_mastra(record)
+    with pytest.raises(ValidationError):
+        ScoreItem.from_mastra({**score_data(), "createdAt": "2026-01-02T03:04:05Z", "score": "high"})
 
 
 def test_large_records_are_stored_compressed_and_read_back() -> None:

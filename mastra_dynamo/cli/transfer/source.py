@@ -24,10 +24,6 @@ class Source:
         self.table = store.table
         self.memory = store.get_store("memory")
         self.workflows = store.get_store("workflows")
-        self.scores = store.get_store("scores")
-        self.agents = store.get_store("agents")
-        self.datasets = store.get_store("datasets")
-        self.experiments = store.get_store("experiments")
         self.spec = self.memory.spec
 
     def _filter(self, entity: str | None) -> listing.FilterBuilder:
@@ -150,17 +146,17 @@ class Source:
             yield [item["pk"]["S"], item["sk"]["S"]], ScoreItem.record_from_raw(item).to_mastra()
 
     def agents_(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
-        from mastra_dynamo.stores.agents import ENTITY_AGENT
+        from mastra_dynamo.models.agents import ENTITY_AGENT, AgentItem
 
         for sk, item in self.global_stream("gsi3", keys.agents_global_pk, ENTITY_AGENT, _first(after)):
-            yield [sk], self.agents._decode_agent(item).to_mastra()
+            yield [sk], AgentItem.record_from_raw(item).to_mastra()
 
     def agent_versions(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
-        from mastra_dynamo.stores.agents import ENTITY_AGENT
+        from mastra_dynamo.models.agents import ENTITY_AGENT, AgentVersionItem
 
         parents = self.global_stream("gsi3", keys.agents_global_pk, ENTITY_AGENT, _first(after), inclusive=True)
         yield from self.children(parents, after, lambda a: (a["pk"]["S"], "V#"),
-                                 lambda _a, v: self.agents._decode_version(v).to_mastra())
+                                 lambda _a, v: AgentVersionItem.record_from_raw(v).to_mastra())
 
     def datasets_(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
         from mastra_dynamo.models import datasets as di
@@ -190,18 +186,18 @@ class Source:
                                  lambda _d, v: di.DatasetVersionModel.record_from_raw(v).to_mastra())
 
     def experiments_(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
-        from mastra_dynamo.stores.experiments import ENTITY_EXPERIMENT
+        from mastra_dynamo.models.experiments import ENTITY_EXPERIMENT, ExperimentItem
 
         for sk, item in self.global_stream("gsi3", keys.experiments_global_pk, ENTITY_EXPERIMENT, _first(after)):
-            yield [sk], self.experiments._decode_experiment(item).to_mastra()
+            yield [sk], ExperimentItem.record_from_raw(item).to_mastra()
 
     def experiment_results(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
-        from mastra_dynamo.stores.experiments import ENTITY_EXPERIMENT
+        from mastra_dynamo.models.experiments import ENTITY_EXPERIMENT, ExperimentResultItem
 
         parents = self.global_stream("gsi3", keys.experiments_global_pk, ENTITY_EXPERIMENT, _first(after),
                                      inclusive=True)
         yield from self.children(parents, after, lambda e: (e["pk"]["S"], keys.EXPERIMENT_RESULT_PREFIX),
-                                 lambda _e, r: self.experiments._decode_result(r).to_mastra())
+                                 lambda _e, r: ExperimentResultItem.record_from_raw(r).to_mastra())
 
     def background_tasks(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
         """Every task, status partition by status partition of the status index (records read 100 at a time)."""

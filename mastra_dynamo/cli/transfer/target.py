@@ -81,19 +81,22 @@ class Target:
 
     # ------------------------------------------------------------ agents
     def agents_(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.models.agents import AgentItem
         from mastra_dynamo.records.agents import Agent
 
         expires = self.agents.ttl.expires_at("agent")
-        self._put([self.agents._agent_item(Agent.model_validate(raw), expires) for raw in records])
+        self._put([AgentItem.encode(Agent.model_validate(raw), expires_at=expires) for raw in records])
 
     def agent_versions(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.models.agents import AgentVersionItem, AgentVersionRefItem
         from mastra_dynamo.records.agents import AgentVersion
 
         items: list[Item] = []
         for raw in records:
             version = AgentVersion.model_validate(raw)
             expires = self._ttl_of(keys.agent_key(version.agent_id), "agent", version.agent_id)
-            items += [self.agents._version_item(version, expires), self.agents._ref_item(version, expires)]
+            items += [AgentVersionItem.encode(version, expires_at=expires),
+                      AgentVersionRefItem.encode(version, expires_at=expires)]
         self._put(items)
 
     # ------------------------------------------------------------ datasets
@@ -182,13 +185,13 @@ class Target:
 
     # ------------------------------------------------------------ experiments
     def experiments_(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.models.experiments import ExperimentItem
         from mastra_dynamo.records.experiments import Experiment
 
         expires = self.experiments.ttl.expires_at("experiment")
         items = []
         for raw in records:
-            item = self.experiments._experiment_item(Experiment.model_validate(raw), expires_at=expires)
-            check_item_size(item, entity="experiment", entity_id=str(raw.get("id")))
+            item = ExperimentItem.serialized(Experiment.model_validate(raw), expires_at=expires)
             items.append(item)
             self._parent_ttl.pop((item["pk"]["S"], item["sk"]["S"]), None)
         self._put(items)
@@ -199,8 +202,8 @@ class Target:
         return self._pointer[1]
 
     def experiment_results(self, records: Sequence[Record]) -> None:
+        from mastra_dynamo.models import experiments as ex
         from mastra_dynamo.records.experiments import ExperimentResult
-        from mastra_dynamo.stores import experiments as ex
 
         items: list[Item] = []
         for raw in records:
@@ -208,17 +211,18 @@ class Target:
             expires = self._ttl_of(keys.experiment_key(result.experiment_id), "experiment", result.experiment_id)
             pointer = self._dataset_pointer(result.item_id)
             link_dataset = pointer["datasetId"]["S"] if pointer is not None and "datasetId" in pointer else None
-            items.append(self.experiments._result_item(result, rev=1, link_dataset_id=link_dataset,
-                                                       expires_at=expires))
-            items.append(ex.ExperimentResultRefItem.new(result, expires_at=expires).serialize())
+            items.append(ex.ExperimentResultItem.serialized(result, rev=1, link_dataset_id=link_dataset,
+                                                            expires_at=expires))
+            items.append(ex.ExperimentResultRefItem.serialized(result, expires_at=expires))
             if pointer is not None and link_dataset is not None and not pointer.get("purged", {}).get("BOOL"):
                 pointer_ttl = pointer.get(self.spec.ttl_attribute)
-                items.append(ex.DatasetItemLinkItem.new(
-                    link_dataset, result, expires_at=int(pointer_ttl["N"]) if pointer_ttl else None).serialize())
+                items.append(ex.DatasetItemLinkItem.serialized(
+                    link_dataset, result, expires_at=int(pointer_ttl["N"]) if pointer_ttl else None))
         self._put(items)
 
     def experiment_counters(self, records: Sequence[Record]) -> None:
         """Review counters and result slots ((item, attempt) -> newest result) from the stored results."""
+        from mastra_dynamo.models.experiments import ExperimentResultSlotItem
         from mastra_dynamo.stores import experiments as ex
 
         for raw in records:
@@ -238,7 +242,7 @@ class Target:
                 slot.add(item["createdAt"]["S"], item["id"]["S"])
             slot_items = []
             for (item_id, attempt), slot in slots.items():
-                slot_items.append(ex.ExperimentResultSlotItem.new(
+                slot_items.append(ExperimentResultSlotItem.new(
                     experiment_id, item_id, attempt, result_id=slot.newest[1], result_ids=slot.ids,
                     expires_at=expires).serialize())
             self._put(slot_items)
@@ -277,20 +281,11 @@ class _Slot:
 
 
 def score_item(scores: Any, raw: Mapping[str, Any]) -> Item:
-    """The item ``save_score`` would store for this score, keeping its id and both timestamps."""
-    from mastra_dynamo.clock import parse_datetime
+    """The item of a score in Mastra's JSON shape, keeping its id and both timestamps (``ScoreItem.from_mastra``),
+    with the retention of ``scores`` (a scores store). Raises ItemTooLargeError when it does not fit."""
     from mastra_dynamo.models.scores import ScoreItem
-    from mastra_dynamo.records.base import coerce
-    from mastra_dynamo.records.scores import ScorePayload
 
-    created = parse_datetime(raw["createdAt"])
-    updated = raw.get("updatedAt")
-    payload = coerce(ScorePayload, {k: v for k, v in raw.items() if k not in ("createdAt", "updatedAt")},
-                     what="score")
-    data = payload.model_dump(by_alias=True, exclude_unset=True, mode="json")
-    data["id"] = str(raw["id"])
-    score = ScoreItem.new(data["id"], data, created_at=created, expires_at=scores.ttl.expires_at("score"))
-    score.updated_at = None if updated is None else parse_datetime(updated)
+    score = ScoreItem.from_mastra(raw, expires_at=scores.ttl.expires_at("score"))
     item = score.serialize()
-    check_item_size(item, entity="score", entity_id=data["id"])
+    check_item_size(item, entity="score", entity_id=str(raw["id"]))
     return item

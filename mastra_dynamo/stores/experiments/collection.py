@@ -1,6 +1,6 @@
-"""The item collection ``E#<experimentId>`` bound to the store: building and decoding experiment and result
-items (``models/experiments.py``), single-item reads, the conditions the domain's writes share, and the
-delete of the items an experiment's results leave (results, slots, pointers, dataset links).
+"""The item collection ``E#<experimentId>`` bound to the store: single-item reads, the conditions the domain's
+writes share, and the delete of the items an experiment's results leave (results, slots, pointers, dataset
+links). The items themselves are built and decoded by their models (``models/experiments.py``).
 """
 
 from __future__ import annotations
@@ -11,12 +11,11 @@ from pynamodb.attributes import Attribute
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.projection import create_projection_expression
 
-from mastra_dynamo.dynamo.codec import Item, check_item_size
+from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.base import TableItem
 from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS
-from mastra_dynamo.models.experiments import ExperimentItem, ExperimentResultItem
-from mastra_dynamo.records.experiments import Experiment, ExperimentResult
+from mastra_dynamo.models.experiments import ExperimentResultItem
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.stores.base import DynamoDomain
@@ -60,30 +59,7 @@ def live(marks: Marks) -> Condition:
 
 
 class ExperimentCollection(DynamoDomain):
-    """Item building and decoding bound to the store, and the delete of an experiment's children."""
-
-    # ------------------------------------------------------------------ items
-    @staticmethod
-    def _experiment_item(record: Experiment, *, expires_at: int | None) -> Item:
-        """The stored form of a new experiment (``ExperimentItem.new(...).serialize()``)."""
-        return ExperimentItem.serialized(record, expires_at=expires_at)
-
-    @staticmethod
-    def _decode_experiment(item: Item) -> Experiment:
-        return ExperimentItem.record_from_raw(item)
-
-    @staticmethod
-    def _result_item(record: ExperimentResult, *, rev: int, link_dataset_id: str | None,
-                     expires_at: int | None) -> Item:
-        """The stored form of a result at revision ``rev`` (at most the safe item size)."""
-        item = ExperimentResultItem.serialized(record, rev=rev, link_dataset_id=link_dataset_id,
-                                               expires_at=expires_at)
-        check_item_size(item, entity="experiment result", entity_id=record.id)
-        return item
-
-    @staticmethod
-    def _decode_result(item: Item) -> ExperimentResult:
-        return ExperimentResultItem.record_from_raw(item)
+    """Single-item reads bound to the store, and the delete of an experiment's children."""
 
     # ------------------------------------------------------------------ reads and conditions
     def _get(self, key: Key) -> Item | None:

@@ -195,7 +195,8 @@ class ResultWrites(ExperimentCollection):
         link_dataset: str | None = item_pointer.get("dataset_id")
         expires_at = epoch_of(owner.get("ttl"))
         rev = (stored.get("rev") or 0) + 1 if stored is not None else 1
-        serialized = self._result_item(record, rev=rev, link_dataset_id=link_dataset, expires_at=expires_at)
+        serialized = ExperimentResultItem.serialized(record, rev=rev, link_dataset_id=link_dataset,
+                                                     expires_at=expires_at)
         table = self.table.table_name
         at_now = {"now": self._now()}
         actions: list[dict[str, Any]] = []

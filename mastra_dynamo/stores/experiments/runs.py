@@ -11,7 +11,6 @@ from pynamodb.constants import ALL_NEW
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from mastra_dynamo.dynamo.codec import check_item_size
 from mastra_dynamo.errors import ConflictError, NotFoundError, ValidationError
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.base import TableItem
@@ -83,8 +82,7 @@ class ExperimentRuns(ExperimentCollection):
             "target_type": target_type, "target_id": target_id, "scorer_ids": scorer_ids, "status": "pending",
             "total_items": total_items, "agent_version": agent_version, "organization_id": organization_id,
             "project_id": project_id, "created_at": now, "updated_at": now}, what="experiment")
-        serialized = self._experiment_item(record, expires_at=self.ttl.expires_at("experiment"))
-        check_item_size(serialized, entity="experiment", entity_id=experiment_id)
+        serialized = ExperimentItem.serialized(record, expires_at=self.ttl.expires_at("experiment"))
         request = put_shape("experiment", _absent_or_expired_experiment).bind(
             self.table.table_name, {"now": self._now()}, Item=serialized)
         try:
