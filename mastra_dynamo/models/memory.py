@@ -18,6 +18,9 @@ when that is smaller (:class:`JsonAttribute`); times are fixed-width UTC text (:
   its gsi5 entry (``MR#<resource>``) lists a resource's threads for ``list_messages_by_resource_id``. Written
   once per (thread, resource), in the transaction of the first such message; the thread item records the
   linked resources (``_rl``, a string set) so later writes neither repeat it nor read anything to know.
+* **Message content parts** ``MC#<id>`` / ``<generation>#<index>``: the compressed content of a message whose
+  item would pass ~390 KB (files as data URLs), in slices of 350 KB; the message item then holds no content
+  but the generation (``_cg``, a digest of the content) and the part count (``_cn``).
 * **Message pointer** ``MI#<id>`` / ``MI``: the thread (``threadId``) and sort key (``msk``) of the message,
   and its resource (``mr``, ``""`` for none), which keeps the thread's message counters exact when the
   message is later replaced or deleted.
@@ -27,6 +30,7 @@ when that is smaller (:class:`JsonAttribute`); times are fixed-width UTC text (:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,15 +38,15 @@ from functools import cache
 from operator import itemgetter
 from typing import Any, ClassVar, Final, Self
 
-from pynamodb.attributes import Attribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import Attribute, BinaryAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.constants import NULL as NULL_TYPE
 from pynamodb.constants import STRING
 from pynamodb.exceptions import AttributeNullError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path, Value
 
-from mastra_dynamo.dynamo.codec import AttributeValue, Item, encode_json
-from mastra_dynamo.errors import ValidationError
+from mastra_dynamo.dynamo.codec import SAFE_ITEM_BYTES, AttributeValue, Item, compress, encode_json, item_size
+from mastra_dynamo.errors import ItemTooLargeError, ValidationError
 from mastra_dynamo.models.attributes import JsonAttribute, SelfTypedAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
 from mastra_dynamo.records.memory import Message, Resource, Thread
@@ -54,6 +58,7 @@ ENTITY_THREAD = "thread"
 ENTITY_MESSAGE = "message"
 ENTITY_MESSAGE_REF = "message_ref"
 ENTITY_RESOURCE_LINK = "resource_link"
+ENTITY_MESSAGE_PART = "message_part"
 ENTITY_RESOURCE = "resource"
 
 
@@ -375,6 +380,9 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
     content = NullableJsonAttribute(field="message.content", compress_min=CONTENT_COMPRESS_MIN_BYTES)
     shared_text = UnicodeAttribute(null=True, attr_name=SHARED_TEXT)
     revision = UnicodeAttribute(null=True, attr_name="_rev")
+    # content too large for the item: its compressed JSON is in MessagePartItem items of this generation
+    parts_generation = UnicodeAttribute(null=True, attr_name="_cg")
+    parts = NumberAttribute(null=True, attr_name="_cn")
 
 
     RECORD = (("id", "id"), ("role", "role"), ("created_at", "created_at"), ("thread_id", "thread_id"),
@@ -441,14 +449,22 @@ class MessageRefItem(MemoryItem, discriminator=ENTITY_MESSAGE_REF):
     thread_id = UnicodeAttribute(attr_name="threadId")
     message_sk = UnicodeAttribute(attr_name="msk")
     resource_ref = UnicodeAttribute(attr_name="mr")
+    chunked = NumberAttribute(null=True, attr_name="mc")
+    """1 when the message's content is in parts (MessagePartItem): a delete also removes them."""
 
     @classmethod
     def new(cls, message_id: str, thread_id: str, message_sk: str, resource_id: str | None, *,
-            expires_at: int | None = None) -> MessageRefItem:
+            expires_at: int | None = None, chunked: bool = False) -> MessageRefItem:
         key = keys.message_ref_key(message_id)
         values: dict[str, Any] = {"thread_id": thread_id, "message_sk": message_sk,
                                   "resource_ref": resource_id or "", **_expiry(expires_at)}
+        if chunked:
+            values["chunked"] = 1
         return cls.build(key, values)
+
+    @classmethod
+    def is_chunked(cls, raw: Item) -> bool:
+        return _CHUNKED_NAME in raw
 
     @classmethod
     def location(cls, raw: Item) -> tuple[str, str] | None:
@@ -456,6 +472,86 @@ class MessageRefItem(MemoryItem, discriminator=ENTITY_MESSAGE_REF):
         values = cls.present(raw, (("thread", "thread_id"), ("sk", "message_sk")))
         thread_id, sk = values.get("thread"), values.get("sk")
         return None if thread_id is None or sk is None else (thread_id, sk)
+
+
+_CHUNKED_NAME = MessageRefItem.chunked.attr_name
+
+
+# ---------------------------------------------------------------------------- message content parts
+PART_BYTES = 350 * 1024
+"""Compressed content bytes per part of a message too large for one item."""
+MAX_PARTS = 48
+"""At most ~16 MB of compressed content per message (images as data URLs included)."""
+
+
+class MessagePartItem(MemoryItem, discriminator=ENTITY_MESSAGE_PART):
+    """A slice of the compressed content JSON of a message too large for one item (``MC#<id>`` /
+    ``<generation>#<index>``). The generation is a digest of the compressed content: writing the same content
+    again writes the same parts, and a message item names the one generation it reads."""
+
+    data = BinaryAttribute(legacy_encoding=False)
+
+
+def split_large(item: Item, message_id: str) -> tuple[Item, list[Item]]:
+    """A serialized message item that fits one item as is, or the item without its content (naming the part
+    generation) and the part items holding the content. ItemTooLargeError beyond :data:`MAX_PARTS`."""
+    if item_size(item) <= SAFE_ITEM_BYTES:
+        return item, []
+    content = item[_CONTENT_NAME]
+    packed = bytes(content["B"]) if "B" in content else compress(content["S"].encode("utf-8"))
+    count = -(-len(packed) // PART_BYTES)
+    if count > MAX_PARTS:
+        raise ItemTooLargeError(
+            f"message {message_id!r} content is {len(packed)} bytes after compression; the limit is "
+            f"{MAX_PARTS * PART_BYTES} bytes", details={"entity": "message", "id": message_id,
+                                                       "size": len(packed), "limit": MAX_PARTS * PART_BYTES})
+    generation = hashlib.sha256(packed).hexdigest()[:20]
+    expiry = item.get(TableItem.ttl.attr_name)
+    parts: list[Item] = []
+    for index in range(count):
+        key = keys.message_part_key(message_id, generation, index)
+        part = MessagePartItem.build(key, {"data": packed[index * PART_BYTES:(index + 1) * PART_BYTES]}).serialize()
+        if expiry is not None:
+            part[TableItem.ttl.attr_name] = expiry
+        parts.append(part)
+    head = {name: value for name, value in item.items() if name != _CONTENT_NAME}
+    head[MessageItem.parts_generation.attr_name] = {"S": generation}
+    head[MessageItem.parts.attr_name] = {"N": str(count)}
+    return head, parts
+
+
+def part_keys(head: Item) -> list[Key]:
+    """The keys of the parts a chunked message item names (none for a message stored whole)."""
+    generation = head.get(MessageItem.parts_generation.attr_name)
+    if generation is None:
+        return []
+    message_id = MessageItem.id_of(head)
+    assert message_id is not None
+    count = int(head[MessageItem.parts.attr_name]["N"])
+    return [keys.message_part_key(message_id, generation["S"], i) for i in range(count)]
+
+
+def join_parts(head: Item, parts: list[Item]) -> Item:
+    """The message item with its content put back from its parts (in key order)."""
+    data = b"".join(bytes(part[_DATA_NAME]["B"]) for part in parts)
+    out = {name: value for name, value in head.items()
+           if name not in (MessageItem.parts_generation.attr_name, MessageItem.parts.attr_name)}
+    out[_CONTENT_NAME] = {"B": data}
+    return out
+
+
+def part_generation(part_or_head: Item) -> str | None:
+    """The generation of a part item (from its sort key) or the one a message item names."""
+    named = part_or_head.get(MessageItem.parts_generation.attr_name)
+    if named is not None:
+        return str(named["S"])
+    if _DATA_NAME in part_or_head or part_or_head.get("_et", {}).get("S") == ENTITY_MESSAGE_PART:
+        return MemoryItem.sort_key(part_or_head).split("#", 1)[0]
+    return None
+
+
+_CONTENT_NAME = MessageItem.content.attr_name
+_DATA_NAME = MessagePartItem.data.attr_name
 
 
 # ---------------------------------------------------------------------------- resource link
@@ -510,4 +606,5 @@ class ResourceItem(MemoryItem, discriminator=ENTITY_RESOURCE):
 
 IS_THREAD: Condition = ThreadItem.item_type == ThreadItem
 """Filter condition: the item is a thread (``_et = thread``)."""
-MEMORY_ENTITIES = (ENTITY_THREAD, ENTITY_MESSAGE, ENTITY_MESSAGE_REF, ENTITY_RESOURCE_LINK, ENTITY_RESOURCE)
+MEMORY_ENTITIES = (ENTITY_THREAD, ENTITY_MESSAGE, ENTITY_MESSAGE_PART, ENTITY_MESSAGE_REF, ENTITY_RESOURCE_LINK,
+                   ENTITY_RESOURCE)

@@ -94,6 +94,15 @@ def message_sk_bounds(
     return low, high
 
 
+def message_parts_pk(message_id: str) -> str:
+    """The content parts of a message too large for one item (every generation of them)."""
+    return f"MC#{component(message_id)}"
+
+
+def message_part_key(message_id: str, generation: str, index: int) -> Key:
+    return Key(message_parts_pk(message_id), f"{generation}#{index:04d}")
+
+
 def message_ref_key(message_id: str) -> Key:
     """Pointer item: message id -> (thread, sort key). Strongly consistent by-id lookups."""
     return Key(f"MI#{component(message_id)}", "MI")

@@ -106,8 +106,11 @@ class Source:
         from mastra_dynamo.models.memory import ENTITY_THREAD, MessageItem
 
         parents = self.global_stream("gsi6", keys.threads_global_pk, ENTITY_THREAD, _first(after), inclusive=True)
-        yield from self.children(parents, after, lambda t: (t["pk"]["S"], keys.MESSAGE_SK_PREFIX),
-                                 lambda _t, m: MessageItem.record_from_raw(m).to_mastra())
+        def message(_thread: Item, item: Item) -> Record | None:
+            whole = self.memory.complete([item])  # content parts of a large message put back
+            return MessageItem.record_from_raw(whole[0]).to_mastra() if whole else None
+
+        yield from self.children(parents, after, lambda t: (t["pk"]["S"], keys.MESSAGE_SK_PREFIX), message)
 
     def resources(self, after: Position | None) -> Iterator[tuple[Position, Record]]:
         from mastra_dynamo.models.memory import ENTITY_RESOURCE, ResourceItem

@@ -152,7 +152,7 @@ class HistoryOps(MessageOps):
         for item in self._include_windows(includes, resource_id):
             by_id.setdefault(MessageItem.id_of(item), item)
         ordered = sorted(by_id.values(), key=MemoryItem.sort_key, reverse=not ascending)
-        messages = [MessageItem.record_from_raw(item) for item in ordered]
+        messages = [MessageItem.record_from_raw(item) for item in self.complete(ordered)]
 
         has_more = pagination.has_more(total)
         if has_more:

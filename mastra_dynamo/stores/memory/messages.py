@@ -19,11 +19,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mastra_dynamo.dynamo.client import TransactionCancelled, transaction_capacity
+from mastra_dynamo.dynamo.client import ACTIVE_FENCE, TransactionCancelled, transaction_capacity
 from mastra_dynamo.dynamo.codec import Item, check_item_size, item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
 from mastra_dynamo.models.base import epoch_datetime
-from mastra_dynamo.models.memory import MemoryItem, MessageItem, MessageRefItem, ThreadItem
+from mastra_dynamo.models.memory import (
+    MemoryItem,
+    MessageItem,
+    MessagePartItem,
+    MessageRefItem,
+    ThreadItem,
+    join_parts,
+    part_generation,
+    part_keys,
+    split_large,
+)
 from mastra_dynamo.records.base import coerce, describe_errors
 from mastra_dynamo.records.memory import Message, MessageUpdate
 from mastra_dynamo.schema import keys
@@ -40,6 +50,7 @@ from mastra_dynamo.stores.memory.actions import (
     unchanged,
 )
 from mastra_dynamo.stores.memory.domain import MemoryDomain
+from mastra_dynamo.stores.memory.queries import query_params
 from mastra_dynamo.validate import is_list, require_id
 
 MAX_TRANSACTION_BYTES = 3_500_000
@@ -68,6 +79,10 @@ class Change:
     """(thread, resource, +1/-1) per message added to or removed from a thread's history."""
     expiring: bool = False
     """The change writes a message with a TTL."""
+    parts: list[Item] = field(default_factory=list)
+    """Content parts of the message it writes (written before the transaction that names them)."""
+    sweep: dict[str, str | None] = field(default_factory=dict)
+    """Message id -> the part generation it keeps (None: none) for messages whose older parts go afterwards."""
 
 
 @dataclass
@@ -146,9 +161,63 @@ class MessageOps(MemoryDomain):
             require_id(message_id, field="message_ids[]")
         if not message_ids:
             return []
-        items = self.fetch(self.locate(message_ids))
-        ordered = sorted(items.values(), key=MemoryItem.sort_key)
+        items = self.complete(list(self.fetch(self.locate(message_ids)).values()))
+        ordered = sorted(items, key=MemoryItem.sort_key)
         return [MessageItem.record_from_raw(item) for item in ordered]
+
+    def complete(self, items: list[Item]) -> list[Item]:
+        """The message items with the content of chunked ones put back from their parts (one consistent
+        BatchGetItem for all of them). A message rewritten or deleted since it was read is read again (and left
+        out when it is gone)."""
+        heads = [item for item in items if part_keys(item)]
+        if not heads:
+            return items
+        found = self.table.batch_get([k for head in heads for k in part_keys(head)])
+        out: list[Item] = []
+        for item in items:
+            wanted = part_keys(item)
+            if not wanted:
+                out.append(item)
+                continue
+            parts = [found.get((k.pk, k.sk)) for k in wanted]
+            if all(p is not None for p in parts):
+                out.append(join_parts(item, [p for p in parts if p is not None]))
+                continue
+            again = self.alive(self.table.get_item(MemoryItem.key_of(item), consistent=True))
+            if again is None:
+                continue  # deleted meanwhile
+            if part_generation(again) == part_generation(item):
+                raise ConflictError(f"message {MessageItem.id_of(item)!r}: its content parts are missing",
+                                    code="MESSAGE_PARTS_MISSING", details={"message_id": MessageItem.id_of(item)})
+            out.extend(self.complete([again]))
+        return out
+
+    def write_parts(self, parts: list[Item]) -> None:
+        """Write content parts before the transaction that names them. No message refers to them yet, so they
+        need no run fence (and a fenced batch would not fit a transaction)."""
+        if parts:
+            token = ACTIVE_FENCE.set(None)
+            try:
+                self.table.batch_write(puts=parts)
+            finally:
+                ACTIVE_FENCE.reset(token)
+
+    def sweep_parts(self, keep: Mapping[str, str | None]) -> None:
+        """Delete the content parts of each message id except the generation it keeps (None: all), after the
+        write that stopped naming them. One Query per message: parts left by an interrupted earlier call go
+        too."""
+        stale: list[Key] = []
+        for message_id, generation in keep.items():
+            params = query_params(MessagePartItem.pk == keys.message_parts_pk(message_id), consistent=True,
+                                  projection=(MessagePartItem.pk, MessagePartItem.sk))
+            stale += [MemoryItem.key_of(p) for p in self.table.query_items(params)
+                      if generation is None or MemoryItem.sort_key(p).split("#", 1)[0] != generation]
+        if stale:
+            token = ACTIVE_FENCE.set(None)
+            try:
+                self.table.batch_write(deletes=stale)
+            finally:
+                ACTIVE_FENCE.reset(token)
 
     # ------------------------------------------------------------------ writes
     def _thread_touch(self, thread_id: str, thread_item: Item, when: datetime,
@@ -168,11 +237,12 @@ class MessageOps(MemoryDomain):
         computed from (updates): the write then requires that item to be unchanged (no lost update)."""
         assert message.thread_id is not None
         table = self.table.table_name
-        item = MessageItem.new(message, expires_at=expires_at, revision=uuid.uuid4().hex).serialize()
+        item, parts = split_large(MessageItem.new(message, expires_at=expires_at, revision=uuid.uuid4().hex)
+                                  .serialize(), message.id)
         check_item_size(item, entity="message", entity_id=message.id)
         sk = MemoryItem.sort_key(item)
         ref = MessageRefItem.new(message.id, message.thread_id, sk, message.resource_id,
-                                 expires_at=expires_at).serialize()
+                                 expires_at=expires_at, chunked=bool(parts)).serialize()
         if old is None:
             ref_put = put_action(table, ref, "absent_or_expired", now=epoch_datetime(self.ttl.now_epoch()))
         else:
@@ -193,14 +263,19 @@ class MessageOps(MemoryDomain):
             else:
                 actions.append(delete_action(table, old.key))
             threads.add(old.thread_id)
-        return Change(actions, threads, item_size(item) + item_size(ref) + 200, moves, expires_at is not None)
+        sweep: dict[str, str | None] = {}
+        if parts or (old is not None and MessageRefItem.is_chunked(old.item)):
+            sweep[message.id] = part_generation(item)
+        return Change(actions, threads, item_size(item) + item_size(ref) + 200, moves, expires_at is not None,
+                      parts, sweep)
 
     def _delete_with_ref(self, message_id: str, loc: Location) -> Change:
         table = self.table.table_name
         ref_delete = delete_action(table, keys.message_ref_key(message_id), "pointing_at", msk=loc.sk,
                                    thread=loc.thread_id)
+        sweep: dict[str, str | None] = {message_id: None} if MessageRefItem.is_chunked(loc.item) else {}
         return Change([delete_action(table, loc.key), ref_delete], {loc.thread_id}, 200,
-                      [(loc.thread_id, counts.ref_of_pointer(loc.item), -1)])
+                      [(loc.thread_id, counts.ref_of_pointer(loc.item), -1)], sweep=sweep)
 
     def _execute(self, plan: Plan) -> int:
         """Run the plan as few transactions as the limits allow. Returns how many changes were applied
@@ -240,11 +315,13 @@ class MessageOps(MemoryDomain):
             if plan.guard_absent:
                 absent = sorted({t for change in chunk for t in change.threads} - set(plan.thread_items))
                 actions.extend(self._absent_thread(t) for t in absent)
+            self.write_parts([p for change in chunk for p in change.parts])
             try:
                 self.table.transact_write(actions)
             except TransactionCancelled as exc:
                 exc.details["applied"] = applied
                 raise
+            self.sweep_parts({m: g for change in chunk for m, g in change.sweep.items()})
             touched.update(stamps)
             for thread_id in threads:
                 linked_now[thread_id] = linked_now.get(thread_id, frozenset()) | frozenset(links[thread_id].add)
@@ -295,7 +372,7 @@ class MessageOps(MemoryDomain):
         if not is_list(messages):
             raise ValidationError("messages must be a list", code="INVALID_INPUT")
         records: list[Message] = []
-        built: dict[str, tuple[Item, int]] = {}
+        built: dict[str, tuple[Item, int, list[Item]]] = {}
         for index, raw in enumerate(messages):
             message = coerce(Message, raw, what=f"messages[{index}]")
             require_id(message.id, field=f"messages[{index}].id")
@@ -311,10 +388,10 @@ class MessageOps(MemoryDomain):
             # Size/JSON validation before any write: a bad message rejects the whole call. The item (with the
             # revision of this write) is what the one-transaction path writes.
             model = MessageItem.new(message)
-            item = model.serialize()
+            item, parts = split_large(model.serialize(), message.id)
             size = check_item_size(item, entity="message", entity_id=message.id)
             item[_REVISION] = model.serialize_attribute("revision", uuid.uuid4().hex)  # this write's
-            built[message.id] = (item, size)
+            built[message.id] = (item, size, parts)
             records.append(message)
         if not records:
             return []
@@ -334,7 +411,7 @@ class MessageOps(MemoryDomain):
         self._run(build, list(latest.values()), "save_messages")
         return records
 
-    def _save_new(self, messages: list[Message], items: Mapping[str, tuple[Item, int]]) -> bool:
+    def _save_new(self, messages: list[Message], items: Mapping[str, tuple[Item, int, list[Item]]]) -> bool:
         """Save messages that are new to threads this process has seen, as ONE transaction planned without
         reading: each message and its pointer are created (conditioned on their absence) and each thread's
         Update moves ``updatedAt`` to now and adds to the message counters, conditioned on the thread
@@ -355,11 +432,13 @@ class MessageOps(MemoryDomain):
         table = self.table.table_name
         actions: list[dict[str, Any]] = []
         size = 0
+        parts: list[Item] = []
         for message in messages:
             assert message.thread_id is not None
-            item, item_bytes = items[message.id]
+            item, item_bytes, message_parts = items[message.id]
+            parts += message_parts
             ref = MessageRefItem.new(message.id, message.thread_id, MemoryItem.sort_key(item),
-                                     message.resource_id).serialize()
+                                     message.resource_id, chunked=bool(message_parts)).serialize()
             actions.append(put_action(table, item, "absent"))
             actions.append(put_action(table, ref, "absent"))
             size += item_bytes + item_size(ref)
@@ -375,13 +454,14 @@ class MessageOps(MemoryDomain):
             actions.append(touch_action(table, thread_id, now, counts.update(seen, deltas), alive_at=now_epoch,
                                         links=links[thread_id]))
             actions.extend(link_put(table, thread_id, r) for r in links[thread_id].add)
+        self.write_parts(parts)
         try:
             self.table.transact_write(actions)
         except TransactionCancelled as exc:
             if _lost_race(exc):
                 for thread_id in by_thread:
                     self.hints.forget(thread_id)
-                return False
+                return False  # the general path writes the same parts again (same keys) and sweeps
             raise
         for thread_id, counters in after.items():
             self.hints.note(thread_id, counters, links[thread_id].add)
@@ -401,7 +481,7 @@ class MessageOps(MemoryDomain):
 
         def build(pending: list[MessageUpdate]) -> tuple[Plan, list[str]]:
             locations = self.locate(u.id for u in pending)
-            current = self.fetch(locations)
+            current = {MessageItem.id_of(i) or "": i for i in self.complete(list(self.fetch(locations).values()))}
             merged: dict[str, Message] = {}
             for update in pending:
                 item = current.get(update.id)

@@ -161,14 +161,18 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps, ObservationalMemoryO
         ids = [i for i in (MessageItem.id_of(item) for item in items) if i is not None]
         refs = self.table.batch_get([keys.message_ref_key(i) for i in ids])
         pointers: list[Key] = []
+        chunked: dict[str, str | None] = {}
         for message_id in ids:
             ref_key = keys.message_ref_key(message_id)
             ref = refs.get((ref_key.pk, ref_key.sk))
             where = None if ref is None else MessageRefItem.present(ref, (("thread", "thread_id"),))
-            if where is not None and where.get("thread") == thread_id:
+            if ref is not None and where is not None and where.get("thread") == thread_id:
                 pointers.append(ref_key)
+                if MessageRefItem.is_chunked(ref):
+                    chunked[message_id] = None
         self.table.batch_write(deletes=pointers)
         self.table.batch_write(deletes=[MemoryItem.key_of(item) for item in items])
+        self.sweep_parts(chunked)  # after their messages: no reader finds a message without its parts
 
     # ------------------------------------------------------------------ messages (facade signatures)
     def list_messages_by_id(self, *, message_ids: Sequence[str]) -> MessageList:  # type: ignore[override]
