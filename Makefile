@@ -26,7 +26,7 @@ CDK_ENV := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_VERSION_
 	CDK_DISABLE_CLI_TELEMETRY=true PATH="$(CURDIR)/$(VENV_SYNTH)/bin:$$PATH"
 
 .PHONY: demo test soak install-test install-demo install-versions ddb-local cdk-cli ts-peer wheelhouse synth lint \
-	typecheck pytest test-versions clean
+	typecheck pytest test-versions clean layer-report
 
 demo: install-demo ddb-local
 	scripts/with-dynamodb-local.sh $(VENV_DEMO)/bin/mastra-dynamo demo
@@ -151,7 +151,9 @@ bench: install-test ddb-local
 
 # The app is environment-agnostic and stages the Lambda assets without Docker (see infra/): the layer is
 # `pip install`ed from the lock for mastra:lambdaPython (3.13 by default) out of the wheelhouse, so synth itself
-# needs no network. Its virtualenv holds only what synth needs (the `cdk` group: CDK, cdk-nag, cfn-lint).
+# needs no network. It leaves boto3/botocore to the Lambda runtime (CDK_ARGS="-c mastra:lambda=true
+# -c mastra:layerBoto=true" bundles the lock's). Its virtualenv holds only what synth needs (the `cdk` group: CDK,
+# cdk-nag, cfn-lint).
 STAMP_SYNTH := $(VENV_SYNTH)/.installed
 $(STAMP_SYNTH): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV_SYNTH)
@@ -164,6 +166,13 @@ synth: $(STAMP_SYNTH) cdk-cli
 	$(CDK_ENV) $(CDK) synth --no-notices --quiet \
 		-c mastra:wheelhouse=$(abspath $(WHEELHOUSE)) $(CDK_ARGS)
 	$(VENV_SYNTH)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
+
+# The example function's assets: files, unzipped and zipped size of the function code and of both layer variants
+# (the AWS SDK left to the runtime, the default; -c mastra:layerBoto=true), and the handler's cold import with
+# each (README, "The Lambda"). Offline: the layer is installed from the wheelhouse. Options: LAYER_REPORT_ARGS,
+# e.g. "--python 3.11 --runs 20 --importtime".
+layer-report: install-test wheelhouse
+	$(VENV_TEST)/bin/python -m infra.measure_cold_start $(LAYER_REPORT_ARGS)
 
 lint:
 	$(VENV_TEST)/bin/ruff check mastra_dynamo composite infra tests

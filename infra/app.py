@@ -41,6 +41,9 @@ Context keys (all optional):
                                   Python and platform), ``vendor`` (copy the running interpreter's installed
                                   dependencies; the interpreter must be that Python) or a directory prepared
                                   with ``pip install --target DIR/python --platform ...``
+``mastra:layerBoto``              bundle the lock's boto3/botocore (and their requirements) in the layer; default
+                                  ``false``: the layer leaves them to the Lambda runtime, which ships them (the
+                                  handler refuses, at import, a runtime botocore outside the library's range)
 ``mastra:wheelhouse``             a directory of wheels for ``lock`` (offline: ``pip --no-index --find-links``);
                                   ``make wheelhouse`` fills ``.tools/wheelhouse``; default: the package index
 ``mastra:layerCache``             where ``lock``/``vendor`` stage the layer (reused while its inputs are
@@ -124,6 +127,7 @@ class Settings:
     with_lambda: bool = False
     lambda_python: str = DEFAULT_PYTHON
     lambda_dependencies: str = "lock"
+    layer_boto: bool = False
     wheelhouse: str | None = None
     layer_cache: str | None = None
     ttl: Mapping[str, Any] | None = None
@@ -188,6 +192,7 @@ class Settings:
             lambda_python=_choice("mastra:lambdaPython", _python(get("lambdaPython")), DEFAULT_PYTHON,
                                   SUPPORTED_PYTHONS),
             lambda_dependencies=str(get("lambdaDependencies") or "lock"),
+            layer_boto=_bool("mastra:layerBoto", get("layerBoto"), False),
             wheelhouse=get("wheelhouse") or None,
             layer_cache=get("layerCache") or None,
             ttl=ttl,
@@ -371,6 +376,9 @@ def build_app(
         if deps not in SOURCES and not (Path(deps) / "python").is_dir():
             raise ConfigError(f"mastra:lambdaDependencies: {deps!r} is neither 'lock', 'vendor' nor a layer "
                               "directory with a python/ folder")
+        if settings.layer_boto and deps not in SOURCES:
+            raise ConfigError("mastra:layerBoto: applies to the layers synth stages (mastra:lambdaDependencies=lock "
+                              f"or vendor); install boto3 into {deps} yourself instead")
         function = MemoryFunctionStack(
             app,
             FUNCTION_STACK,
@@ -383,10 +391,12 @@ def build_app(
             dependencies_dir=(
                 stage_dependencies(Path(settings.layer_cache or staging / "dependencies"),
                                    python=settings.lambda_python, source=deps,
-                                   wheelhouse=Path(settings.wheelhouse) if settings.wheelhouse else None)
+                                   wheelhouse=Path(settings.wheelhouse) if settings.wheelhouse else None,
+                                   include_boto=settings.layer_boto)
                 if deps in SOURCES
                 else Path(deps)
             ),
+            bundles_sdk=settings.layer_boto if deps in SOURCES else None,
             ttl_config=settings.ttl,
             timeout=cdk.Duration.seconds(settings.lambda_timeout_seconds),
             alarms=settings.alarms,
@@ -400,8 +410,8 @@ def build_app(
 
 _KEYS = (
     "tableName", "billing", "capacity", "encryption", "kmsKeyArn", "pointInTimeRecovery", "deletionProtection",
-    "removalPolicy", "lambda", "lambdaPython", "lambdaDependencies", "wheelhouse", "layerCache", "ttl", "nag",
-    "maxThroughput", "replicaRegions", "globalTableConsistency", "replicaKmsKeyArns", "region",
+    "removalPolicy", "lambda", "lambdaPython", "lambdaDependencies", "layerBoto", "wheelhouse", "layerCache", "ttl",
+    "nag", "maxThroughput", "replicaRegions", "globalTableConsistency", "replicaKmsKeyArns", "region",
     "contributorInsights", "alarms", "alarmTopicArn", "backupPlan", "parameterPrefix", "lambdaTimeoutSeconds",
 )
 

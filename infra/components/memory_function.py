@@ -36,6 +36,11 @@ RUNTIMES = {
 """Lambda runtime per Python version the library supports (``requires-python``)."""
 RUNTIME = RUNTIMES[DEFAULT_PYTHON]
 """The default runtime (``mastra:lambdaPython``'s default)."""
+_LAYER_CONTENT = {
+    False: " (constraints/lock.txt; boto3/botocore from the runtime)",
+    True: " (constraints/lock.txt, with boto3/botocore)",
+    None: "",
+}
 
 
 class MemoryApiFunction(Construct):
@@ -49,6 +54,8 @@ class MemoryApiFunction(Construct):
         code_dir: staged function code (``infra.packaging.stage_function_code``).
         dependencies_dir: staged layer directory with ``python/`` (``infra.packaging.stage_dependencies`` or
             a ``pip install --target DIR/python --platform ...`` build).
+        bundles_sdk: whether that layer holds boto3/botocore (``infra.packaging.stage_dependencies``'s
+            ``include_boto``) or leaves them to the runtime; None when unknown. Goes into the layer's description.
         table_name: the table, passed to the handler as ``MASTRA_TABLE_NAME``.
         ttl_config: per-entity retention (Mastra's shape), passed as JSON in ``MASTRA_TTL``; None keeps items.
         memory_size: MiB (CPU scales with it, which also shortens the cold start).
@@ -64,6 +71,7 @@ class MemoryApiFunction(Construct):
         python_version: str = DEFAULT_PYTHON,
         code_dir: Path,
         dependencies_dir: Path,
+        bundles_sdk: bool | None = False,
         table_name: str,
         ttl_config: Mapping[str, Any] | None = None,
         memory_size: int = 512,
@@ -88,7 +96,7 @@ class MemoryApiFunction(Construct):
             code=lambda_.Code.from_asset(str(dependencies_dir)),
             compatible_runtimes=[runtime],
             compatible_architectures=[lambda_.Architecture.X86_64],
-            description=f"mastra-dynamo runtime dependencies for python{python_version} (constraints/lock.txt)",
+            description=f"mastra-dynamo runtime dependencies for python{python_version}" + _LAYER_CONTENT[bundles_sdk],
         )
         self.timeout = timeout or DEFAULT_TIMEOUT
         environment = {TABLE_ENV: table_name, TIMEOUT_ENV: str(int(self.timeout.to_seconds()))}

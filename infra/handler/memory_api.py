@@ -2,7 +2,15 @@
 
 Deployed by ``infra/stacks/memory_function_stack.py`` as the top-level module ``memory_api`` next to the
 ``mastra_dynamo`` package, behind a function URL with ``AWS_IAM`` authentication (API Gateway works too);
-imports nothing but the library, its dependencies (botocore, pydantic) and the standard library.
+imports nothing but the library, its dependencies (botocore, pynamodb, pydantic) and the standard library.
+
+**botocore.** The dependency layer leaves the AWS SDK to the runtime by default (``infra/packaging.py``:
+``RUNTIME_PROVIDED``), whose version AWS does not fix. Before the library (and pynamodb) import the rest of
+botocore, :func:`check_botocore` compares the botocore on ``sys.path`` with the library's range
+(``BOTOCORE_RANGE``, pyproject.toml's ``botocore`` requirement) and, outside it, fails the import (the function's
+INIT) with a ``ConfigurationError`` (``UNSUPPORTED_BOTOCORE``) that says to deploy with
+``-c mastra:layerBoto=true``. boto3 is not imported here (the client comes from a botocore session), so its
+version does not matter.
 
 **Who is calling.** The caller is taken from the request's authorizer context, never from the body:
 ``requestContext.authorizer.iam.userArn`` (function URL or HTTP API with IAM auth), ``...authorizer.jwt.claims.sub``
@@ -49,19 +57,44 @@ import base64
 import binascii
 import json
 import os
+import re
 import time
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import botocore
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from pydantic import ValidationError as PydanticValidationError
 
-from mastra_dynamo import DynamoDBStore, Message, StorageError
-from mastra_dynamo.dynamo.session import create_dynamodb_client
-from mastra_dynamo.errors import ValidationError
+from mastra_dynamo.errors import ConfigurationError, StorageError, ValidationError
+
+BOTOCORE_RANGE = ((1, 34, 0), (2,))
+"""botocore versions the library supports: at least the first, below the second (pyproject.toml's
+``botocore>=1.34.0,<2``; a test keeps the two equal)."""
+
+
+def check_botocore(version: str = botocore.__version__) -> None:
+    """Raise ``ConfigurationError`` (``UNSUPPORTED_BOTOCORE``) unless ``version`` is within ``BOTOCORE_RANGE``."""
+    numbers = tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+    lowest, below = BOTOCORE_RANGE
+    if lowest <= numbers < below:
+        return
+    supported = f">={'.'.join(map(str, lowest))},<{'.'.join(map(str, below))}"
+    raise ConfigurationError(
+        f"botocore {version} (from {os.path.dirname(botocore.__file__ or '?')}) is outside the range mastra-dynamo "
+        f"supports ({supported}). The Lambda runtime's own SDK is used unless the dependency layer bundles one: "
+        "deploy with `cdk deploy -c mastra:layerBoto=true` (the layer then holds constraints/lock.txt's "
+        "boto3/botocore), or use a newer runtime (mastra:lambdaPython).",
+        code="UNSUPPORTED_BOTOCORE", details={"botocore": version, "supported": supported})
+
+
+check_botocore()  # before the library's modules (and pynamodb) import more of botocore
+
+from mastra_dynamo import DynamoDBStore, Message  # noqa: E402
+from mastra_dynamo.dynamo.session import create_dynamodb_client  # noqa: E402
 
 TABLE_ENV = "MASTRA_TABLE_NAME"
 TTL_ENV = "MASTRA_TTL"

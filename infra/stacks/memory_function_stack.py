@@ -26,6 +26,8 @@ class MemoryFunctionStack(Stack):
         customer_managed_key: the table is encrypted with a customer-managed key (its ARN is a parameter too).
         python_version: Python of the Lambda runtime (``3.11``-``3.13``); the staged layer must match it.
         code_dir / dependencies_dir: staged assets (see ``infra.packaging``).
+        bundles_sdk: whether the layer holds boto3/botocore (``mastra:layerBoto``); None when unknown (a layer
+            directory prepared by hand). Only the layer's description says it.
         ttl_config: per-entity retention for the library (Mastra's ``{entity: {enabled, defaultTtlSeconds}}``).
         timeout: the function's timeout; the handler derives its DynamoDB client's timeouts and attempts from it.
         alarms: thresholds for the function's alarms (errors, duration); they publish to the topic whose ARN
@@ -43,6 +45,7 @@ class MemoryFunctionStack(Stack):
         python_version: str = DEFAULT_PYTHON,
         code_dir: Path,
         dependencies_dir: Path,
+        bundles_sdk: bool | None = False,
         ttl_config: Mapping[str, Any] | None = None,
         timeout: Duration | None = None,
         alarms: AlarmThresholds | None = None,
@@ -57,6 +60,7 @@ class MemoryFunctionStack(Stack):
             python_version=python_version,
             code_dir=code_dir,
             dependencies_dir=dependencies_dir,
+            bundles_sdk=bundles_sdk,
             table_name=self.storage.table_name,
             ttl_config=ttl_config,
             timeout=timeout,

@@ -17,6 +17,7 @@ from infra.packaging import (
     IncompatibleDependencies,
     _runs_on_lambda,
     dependency_closure,
+    layer_requirements,
     lock_pins,
     pip_layer_arguments,
     runtime_requirements,
@@ -33,6 +34,7 @@ def test_cdk_json_defaults_are_the_secure_defaults() -> None:
     assert settings.point_in_time_recovery and settings.deletion_protection
     assert settings.removal_policy == cdk.RemovalPolicy.RETAIN
     assert settings.lambda_python == DEFAULT_PYTHON == "3.13" and settings.lambda_dependencies == "lock"
+    assert settings.layer_boto is False  # the layer leaves boto3/botocore to the runtime
 
 
 def test_context_values_from_the_command_line_are_strings() -> None:
@@ -44,8 +46,9 @@ def test_context_values_from_the_command_line_are_strings() -> None:
         "mastra:lambda": "false",
         "mastra:ttl": '{"thread": {"enabled": true, "defaultTtlSeconds": 60}}',
         "mastra:lambdaPython": "3.11",
+        "mastra:layerBoto": "true",
     })
-    assert settings.lambda_python == "3.11"
+    assert settings.lambda_python == "3.11" and settings.layer_boto is True
     assert settings.capacity == ProvisionedCapacity(read_min=1, read_max=10, write_min=1, write_max=20)
     assert settings.customer_managed_key and settings.kms_key_arn
     assert settings.deletion_protection is False and settings.with_lambda is False
@@ -62,6 +65,7 @@ def test_context_values_from_the_command_line_are_strings() -> None:
     ({"mastra:ttl": "{oops"}, "mastra:ttl"),
     ({"mastra:lambdaPython": "3.10"}, "mastra:lambdaPython"),
     ({"mastra:lambdaPython": "3.14"}, "mastra:lambdaPython"),
+    ({"mastra:layerBoto": "yes"}, "mastra:layerBoto"),
 ])
 def test_invalid_context_is_rejected_with_the_key_named(context: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -80,6 +84,15 @@ def test_invalid_context_is_rejected_with_the_key_named(context: dict[str, Any],
 def test_app_level_combinations_are_refused(tmp_path: Path, context: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         build_app(context={"mastra:nag": False, **context}, outdir=str(tmp_path), environ={})
+
+
+def test_layer_boto_applies_to_the_layers_synth_stages(tmp_path: Path) -> None:
+    prepared = tmp_path / "prepared"
+    (prepared / "python").mkdir(parents=True)
+    context = {"mastra:nag": False, "mastra:lambda": True, "mastra:layerBoto": True,
+               "mastra:lambdaDependencies": str(prepared)}
+    with pytest.raises(ConfigError, match="mastra:layerBoto"):
+        build_app(context=context, outdir=str(tmp_path / "out"), environ={})
 
 
 def test_table_only_app_has_no_lambda_stack(tmp_path: Path) -> None:
@@ -131,7 +144,11 @@ def test_the_layer_is_installed_from_the_lock_for_the_runtime_python(tmp_path: P
     assert arguments[arguments.index("-c") + 1] == str(ROOT / "constraints" / "lock.txt")
     assert "manylinux_2_34_x86_64" in arguments and "manylinux_2_35_x86_64" not in arguments
     assert {"--only-binary=:all:", "--no-index", "--no-compile"} <= set(arguments)
-    assert arguments[-len(runtime_requirements()):] == [str(r) for r in runtime_requirements()]
+    assert arguments[-len(layer_requirements()):] == [str(r) for r in layer_requirements()]
+    assert not {a for a in arguments if a.startswith(("boto3", "botocore", "jsonschema"))}
+    with_sdk = pip_layer_arguments("3.12", tmp_path / "python", include_boto=True)
+    sdk = [str(r) for r in runtime_requirements() if r.name in {"boto3", "botocore"}]
+    assert len(sdk) == 2 and set(sdk) <= set(with_sdk)
 
 
 def test_the_function_layer_has_the_lock_versions_for_python_3_13(variant_synth: Synth,
@@ -142,9 +159,9 @@ def test_the_function_layer_has_the_lock_versions_for_python_3_13(variant_synth:
     pins = lock_pins()
     dists = {canonicalize_name(d.metadata["Name"]): d
              for d in metadata.distributions(path=[str(layer_cache / "python")])}
-    assert set(dists) >= {"boto3", "botocore", "pydantic", "pydantic-core", "pynamodb", "jsonschema"}
+    assert set(dists) >= {"pydantic", "pydantic-core", "pynamodb"}
     assert {name: d.version for name, d in dists.items()} == {name: pins[name] for name in dists}
-    core = dists["pydantic-core"]
+    core = dists[canonicalize_name("pydantic-core")]
     assert "cp313-cp313" in (core.read_text("WHEEL") or "")
     layer = single(variant_synth.function, "AWS::Lambda::LayerVersion")
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]

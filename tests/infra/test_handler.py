@@ -1,5 +1,6 @@
 """The Lambda handler on moto and DynamoDB Local: callers from the authorizer context, ownership on every read
-and write, the store built once at import with no Describe* per invocation, retention applied."""
+and write, the store built once at import with no Describe* per invocation, retention applied; the botocore
+versions it accepts (the Lambda runtime ships its own)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ from typing import Any
 
 import boto3
 import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 
 from infra.components.storage_table import STORAGE_ACTIONS
-from infra.packaging import HANDLER_DIR
+from infra.packaging import HANDLER_DIR, runtime_requirements
 from mastra_dynamo import DynamoDBStore
+from mastra_dynamo.errors import ConfigurationError
 from tests.conftest import Backend
 
 TABLE = "mastra-handler"
@@ -189,3 +193,22 @@ def test_storage_errors_become_error_responses(handler_module: ModuleType) -> No
     assert handler_module.MEMORY.list_threads(filter={"resourceId": f"iam:{ALICE}"}).total == 0  # no empty thread
     status, result = append(handler_module, ALICE, message={"role": "user", "content": secrets.token_urlsafe(600_000)})
     assert status == 400 and result["error"]["code"] == "ITEM_TOO_LARGE"
+
+
+def test_the_handler_checks_botocore_against_the_library_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MASTRA_TABLE_NAME", "mastra-range-check")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    module = load_handler("memory_api_range_check")  # only builds its client: no request is sent
+    try:
+        (botocore,) = [r for r in runtime_requirements() if canonicalize_name(r.name) == "botocore"]
+        lowest, below = module.BOTOCORE_RANGE
+        assert botocore.specifier == SpecifierSet(f">={'.'.join(map(str, lowest))},<{'.'.join(map(str, below))}")
+        for version in ("1.34.0", "1.38.36", "1.40.61", "1.99.0"):  # 1.38.36: python3.12/3.13 runtimes, 2025-08
+            module.check_botocore(version)
+        for version in ("1.30.1", "1.33.13", "2.0.0", "unknown"):  # 1.30.1: python3.11 runtime, 2023-11
+            with pytest.raises(ConfigurationError, match="mastra:layerBoto=true") as raised:
+                module.check_botocore(version)
+            assert raised.value.code == "UNSUPPORTED_BOTOCORE" and raised.value.details["botocore"] == version
+    finally:
+        module.STORE.close()
+        sys.modules.pop("memory_api_range_check", None)
