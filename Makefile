@@ -38,7 +38,7 @@ install-test: $(STAMP_TEST)
 $(STAMP_TEST): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV_TEST)
 	$(VENV_TEST)/bin/pip install --quiet --upgrade -c $(LOCK) pip
-	$(VENV_TEST)/bin/pip install --quiet -c $(LOCK) --group dev -e ".[cli,chdb,local]"
+	$(VENV_TEST)/bin/pip install --quiet -c $(LOCK) --group dev -e ".[cli,chdb,local,async]"
 	touch $@
 
 install-demo: $(STAMP_DEMO)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -12,6 +11,7 @@ from mastra_dynamo import global_table as global_tables
 from mastra_dynamo.clock import Clock, utc_now
 from mastra_dynamo.domains import Domain
 from mastra_dynamo.dynamo import session as client_session
+from mastra_dynamo.dynamo.bridge import pause
 from mastra_dynamo.dynamo.client import TableClient
 from mastra_dynamo.errors import (
     StorageError,
@@ -138,6 +138,13 @@ class DynamoDBStore:
         self._initialized = False
         self._stores: dict[str, Any] = {}
 
+    def settings(self) -> dict[str, Any]:
+        """The arguments that build a store like this one on another client (the async API copies them)."""
+        return {"id": self.id, "table_name": self.table_name, "region": self.region,
+                "endpoint_url": self.endpoint_url, "ttl": self.ttl.config, "disable_init": self.disable_init,
+                "clock": self.clock, "max_snapshot_bytes": self.max_snapshot_bytes,
+                "consistent_reads": self.consistent_reads, "global_table": self.global_table}
+
     # ------------------------------------------------------------------ domains
     @property
     def stores(self) -> dict[str, Any]:
@@ -180,6 +187,25 @@ class DynamoDBStore:
             store.owner_init = self.init
             self._stores[name] = store
         return store
+
+    @staticmethod
+    def domain_class(name: str) -> type[Any] | None:
+        """The class of the domain store ``name`` serves (None when not served), without building one."""
+        name = _DOMAIN_ALIASES.get(name, name)
+        modules = {Domain.MEMORY: ("mastra_dynamo.stores.memory", "DynamoMemoryStore"),
+                   Domain.WORKFLOWS: ("mastra_dynamo.stores.workflows", "DynamoWorkflowsStore"),
+                   Domain.SCORES: ("mastra_dynamo.stores.scores", "DynamoScoresStore"),
+                   Domain.AGENTS: ("mastra_dynamo.stores.agents", "DynamoAgentsStore"),
+                   Domain.DATASETS: ("mastra_dynamo.stores.datasets", "DynamoDatasetsStore"),
+                   Domain.EXPERIMENTS: ("mastra_dynamo.stores.experiments", "DynamoExperimentsStore"),
+                   Domain.BACKGROUND_TASKS: ("mastra_dynamo.stores.background_tasks", "DynamoBackgroundTasksStore")}
+        found = next((v for k, v in modules.items() if k.value == name), None)
+        if found is None:
+            return None
+        import importlib
+
+        cls: type[Any] = getattr(importlib.import_module(found[0]), found[1])
+        return cls
 
     def _make(self, name: str) -> Any:
         if name == Domain.MEMORY:
@@ -267,7 +293,7 @@ class DynamoDBStore:
             status = self.table.call("DescribeTable", TableName=self.table_name)["Table"].get("TableStatus")
             if status == "ACTIVE":
                 break
-            time.sleep(_CREATE_TABLE_POLL_SECONDS)
+            pause(_CREATE_TABLE_POLL_SECONDS)
         else:
             raise TableNotFoundError(f"table {self.table_name!r} did not become ACTIVE in time",
                                      code="TABLE_NOT_ACTIVE", details={"table": self.table_name})

@@ -57,6 +57,11 @@ class TtlPolicy:
                 )
             self._entities[entity] = self._parse(entity, raw)
 
+    @property
+    def config(self) -> dict[str, EntityTtl]:
+        """The retention of each configured entity (what built this policy)."""
+        return dict(self._entities)
+
     def _parse(self, entity: str, raw: EntityTtl | Mapping[str, Any]) -> EntityTtl:
         if isinstance(raw, EntityTtl):
             return raw

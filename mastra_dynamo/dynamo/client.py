@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,6 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from mastra_dynamo.dynamo.bridge import pause
 from mastra_dynamo.dynamo.codec import AttributeValue, Item
 from mastra_dynamo.errors import (
     ConflictError,
@@ -88,7 +88,7 @@ class TableClient:
         client: Any,
         table_name: str,
         max_batch_attempts: int = 10,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = pause,
     ) -> None:
         self._client = client
         self.table_name = table_name

@@ -108,7 +108,7 @@ def client_config(boto_config: Config | None, *, retries_configured: bool, local
     return merged
 
 
-def _retries_configured(botocore_session: Any) -> bool:
+def retries_configured(botocore_session: Any) -> bool:
     """Whether the environment or the session's profile configures retries."""
     if any(os.environ.get(name) for name in RETRY_ENVIRONMENT):
         return True
@@ -119,7 +119,7 @@ def _retries_configured(botocore_session: Any) -> bool:
     return any(key in scoped for key in RETRY_PROFILE_KEYS)
 
 
-def _resolved_region(region: str | None, botocore_session: Any) -> str:
+def resolved_region(region: str | None, botocore_session: Any) -> str:
     region = region or os.environ.get("AWS_REGION") or botocore_session.get_config_variable("region")
     if not region:
         raise ConfigurationError(
@@ -138,15 +138,15 @@ def create_dynamodb_client(*, region: str | None, endpoint_url: str | None, boto
             raise ConfigurationError(
                 f"boto3_session must be a boto3.session.Session, not {type(boto3_session).__name__}",
                 code="INVALID_BOTO3_SESSION")
-        config = client_config(boto_config, retries_configured=_retries_configured(botocore_session),
+        config = client_config(boto_config, retries_configured=retries_configured(botocore_session),
                                local_endpoint=endpoint_url is not None)
-        resolved = region or boto3_session.region_name or _resolved_region(None, botocore_session)
+        resolved = region or boto3_session.region_name or resolved_region(None, botocore_session)
         with _lock:
             return boto3_session.client("dynamodb", region_name=resolved, endpoint_url=endpoint_url, config=config)
     session = new_session()
-    config = client_config(boto_config, retries_configured=_retries_configured(session),
+    config = client_config(boto_config, retries_configured=retries_configured(session),
                            local_endpoint=endpoint_url is not None)
-    resolved = _resolved_region(region, session)
+    resolved = resolved_region(region, session)
     with _lock:
         return session.create_client("dynamodb", region_name=resolved, endpoint_url=endpoint_url, config=config)
 

@@ -170,7 +170,7 @@ class DynamoAgentsStore(AgentVersions):
             return None
         return self._resolve(agent, status=status, version_id=version_id)
 
-    def update(self, *, id: str, **fields: Any) -> Agent:
+    def update(self, /, *, id: str, **fields: Any) -> Agent:
         """Update entity-level fields (author_id, visibility, active_version_id, metadata (shallow merge),
         status); snapshot config fields are ignored here (config changes are new versions).
 

@@ -160,7 +160,7 @@ class DynamoBackgroundTasksStore(DynamoDomain):
         self.table.call("DeleteItem", **requests.delete_item(self.table.table_name,
                                                              keys.background_task_key(task_id)))
 
-    def delete_tasks(self, filter: TaskFilter | Mapping[str, Any] | None = None, **criteria: Any) -> None:
+    def delete_tasks(self, /, filter: TaskFilter | Mapping[str, Any] | None = None, **criteria: Any) -> None:
         """Delete the tasks ``list_tasks(filter)`` returns (paging included; an empty filter deletes every
         task, as in Mastra's reference store). BatchWriteItem, 25 keys per request."""
         tasks = self.list_tasks(filter, **criteria).tasks
@@ -193,7 +193,7 @@ class DynamoBackgroundTasksStore(DynamoDomain):
         query = self._status_query("running", agent_id)
         return listing.count(self.table, [query], filter_builder=self._live_entries())
 
-    def list_tasks(self, filter: TaskFilter | Mapping[str, Any] | None = None, **criteria: Any) -> TaskListResult:
+    def list_tasks(self, /, filter: TaskFilter | Mapping[str, Any] | None = None, **criteria: Any) -> TaskListResult:
         """Tasks matching every given field of ``filter`` (or the keyword criteria), ordered by ``order_by``
         (``createdAt`` by default, a missing date first in ascending order), with the total before paging:
         ``page`` and ``per_page`` cut one page, ``per_page`` alone the first ``per_page``, neither: all."""

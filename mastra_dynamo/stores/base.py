@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from mastra_dynamo.clock import Clock
+from mastra_dynamo.dynamo.bridge import pause
 from mastra_dynamo.dynamo.client import TableClient
 from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.dynamo.expressions import Expr
@@ -21,7 +21,7 @@ MIN_BUMP = timedelta(milliseconds=1)
 def contention_pause(attempt: int) -> None:
     """Jittered exponential pause before re-reading after a lost race (2 ms .. 250 ms), so that writers of one
     hot item spread out instead of colliding again at once."""
-    time.sleep(random.uniform(0, min(0.25, 0.002 * (2 ** min(attempt, 7)))))
+    pause(random.uniform(0, min(0.25, 0.002 * (2 ** min(attempt, 7)))))
 
 
 class DynamoDomain:

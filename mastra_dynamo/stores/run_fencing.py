@@ -158,7 +158,7 @@ class RunOwnershipOps(FenceChecks):
     def _current(self, run_id: str) -> RunOwnershipRecord | None:
         return self._claim_record(run_id, self._read_claim(run_id))
 
-    def get_run_ownership(self, input: RunRef | Mapping[str, Any] | None = None,
+    def get_run_ownership(self, /, input: RunRef | Mapping[str, Any] | None = None,
                           **fields: Any) -> RunOwnershipRecord | None:
         """The run's claim (``{runId}``), read strongly consistent, or None."""
         run_id = coerce_input(RunRef, input, fields, what="get_run_ownership").run_id
@@ -170,7 +170,7 @@ class RunOwnershipOps(FenceChecks):
             self.table.table_name, keys.run_owner_key(run_id), consistent=True)).get("Item")
         return raw
 
-    def claim_run_ownership(self, input: ClaimInput | Mapping[str, Any] | None = None,
+    def claim_run_ownership(self, /, input: ClaimInput | Mapping[str, Any] | None = None,
                             **fields: Any) -> ClaimResult:
         """Claim the run for ``owner_id`` for ``lease_ms``: a run nobody holds (never claimed, released, or whose
         lease expired), or any run with ``force``; ``expected_generation`` makes the claim conditional on the
@@ -207,7 +207,7 @@ class RunOwnershipOps(FenceChecks):
             return ClaimResult(acquired=False, record=self._current(data.run_id))
         return ClaimResult(acquired=True, record=self._claim_record(data.run_id, stored))
 
-    def renew_run_ownership(self, input: RenewInput | Mapping[str, Any] | None = None,
+    def renew_run_ownership(self, /, input: RenewInput | Mapping[str, Any] | None = None,
                             **fields: Any) -> RenewResult:
         """Extend the lease of the current claim (also after it expired, while nobody claimed the run since;
         not after a release)."""

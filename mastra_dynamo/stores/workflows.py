@@ -40,6 +40,7 @@ from typing import Any, Literal
 from pynamodb.expressions.condition import Condition
 
 from mastra_dynamo.clock import Clock
+from mastra_dynamo.dynamo.bridge import pause
 from mastra_dynamo.dynamo.client import TableClient
 from mastra_dynamo.dynamo.codec import AttributeValue, Item, dumps_json
 from mastra_dynamo.errors import (
@@ -136,7 +137,7 @@ class DynamoWorkflowsStore(RunOwnershipOps):
 
     def __init__(self, *, table: TableClient, ttl: TtlPolicy, clock: Clock,
                  max_snapshot_bytes: int = DEFAULT_MAX_SNAPSHOT_BYTES,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = pause) -> None:
         super().__init__(table=table, ttl=ttl, clock=clock)
         self.max_snapshot_bytes = max_snapshot_bytes
         self._sleep = sleep

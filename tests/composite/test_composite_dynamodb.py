@@ -87,7 +87,8 @@ def test_missing_table_fails_init_and_is_retried(backend: Backend) -> None:
     composite.close()
 
 
-def test_async_dynamodb_store_as_default(store: DynamoDBStore) -> None:
+def test_async_dynamodb_store_as_default(http_store: DynamoDBStore) -> None:
+    store = http_store
     default = AsyncDynamoDBStore(store)
     composite = MastraCompositeStore(id="app", default=default)
 
@@ -96,5 +97,6 @@ def test_async_dynamodb_store_as_default(store: DynamoDBStore) -> None:
         memory = composite.get_store("memory")
         await memory.save_thread(thread=thread("t3"))
         assert (await memory.get_thread_by_id(thread_id="t3")) is not None
+        await default.close()
 
     asyncio.run(main())

@@ -9,7 +9,8 @@ from mastra_dynamo import DynamoDBStore
 from mastra_dynamo.aio import AsyncDynamoDBStore
 
 
-def test_async_background_tasks_observational_memory_and_fencing(store: DynamoDBStore) -> None:
+def test_async_background_tasks_observational_memory_and_fencing(http_store: DynamoDBStore) -> None:
+    store = http_store
     async def scenario() -> None:
         astore = AsyncDynamoDBStore(store)
         tasks = astore.get_store("backgroundTasks")
@@ -26,6 +27,7 @@ def test_async_background_tasks_observational_memory_and_fencing(store: DynamoDB
         workflows = astore.get_store("workflows")
         claim = await workflows.claim_run_ownership(run_id="run", owner_id="o", lease_ms=1000)
         assert claim.acquired and await memory.raise_run_fence({"runId": "run", "generation": 1, "ownerId": "o"})
+        await astore.close()
 
     asyncio.run(scenario())
     assert store.get_store("backgroundTasks").get_task("t1").status == "running"  # type: ignore[union-attr]

@@ -107,8 +107,9 @@ def test_unreachable_endpoint_raises_a_typed_retryable_error() -> None:
     assert info.value.retryable and info.value.__cause__ is not None
 
 
-def test_async_facade_runs_the_same_implementation(backend: Backend, store: DynamoDBStore) -> None:
-    require(backend, "concurrent_clients")
+def test_async_facade_runs_the_same_implementation(http_backend: Backend, http_store: DynamoDBStore) -> None:
+    require(http_backend, "concurrent_clients")
+    store = http_store
     async def scenario() -> None:
         astore = AsyncDynamoDBStore(store)
         memory = astore.get_store("memory")
@@ -126,6 +127,7 @@ def test_async_facade_runs_the_same_implementation(backend: Backend, store: Dyna
         assert workflows.supports_concurrent_updates is not None
         await workflows.persist_workflow_snapshot(workflow_name="wf", run_id="r", snapshot={"status": "running"})
         assert await workflows.load_workflow_snapshot(workflow_name="wf", run_id="r") == {"status": "running"}
+        await astore.close()
 
     asyncio.run(scenario())
 

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +47,7 @@ from typing import Any, TypeVar
 
 from pynamodb.expressions.condition import Condition
 
+from mastra_dynamo.dynamo.bridge import pause
 from mastra_dynamo.dynamo.client import MAX_TRANSACT_ITEMS, TransactionCancelled
 from mastra_dynamo.dynamo.codec import Item, check_item_size, item_size
 from mastra_dynamo.errors import ConflictError, NotFoundError, StorageError
@@ -222,7 +222,7 @@ class DatasetMutations(DynamoDomain):
     """Re-reads (with backoff) while another call holds the dataset's lock, before DATASET_BUSY."""
 
     def _sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
+        pause(seconds)
 
     def _backoff(self, attempt: int) -> None:
         self._sleep(random.uniform(0, min(0.25, 0.004 * (2 ** min(attempt, 8)))))

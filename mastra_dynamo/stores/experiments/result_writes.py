@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -16,6 +15,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 
+from mastra_dynamo.dynamo.bridge import pause
 from mastra_dynamo.dynamo.client import TransactionCancelled
 from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.errors import ConflictError, NotFoundError, ValidationError
@@ -54,7 +54,7 @@ class ResultWrites(ExperimentCollection):
     """Result writes, serialised with the experiment's counters (see the module docstring)."""
 
     def _sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
+        pause(seconds)
 
     def _backoff(self, attempt: int) -> None:
         """Jittered pause after a lost race (every result write also updates its experiment's counters)."""

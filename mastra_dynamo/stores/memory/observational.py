@@ -336,7 +336,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
         self._om_refs[record.id] = (pk, prefix)
         return record
 
-    def initialize_observational_memory(self, input: InitializeInput | Mapping[str, Any] | None = None,
+    def initialize_observational_memory(self, /, input: InitializeInput | Mapping[str, Any] | None = None,
                                         **fields: Any) -> ObservationalMemoryRecord:
         """Generation 0 of a key: empty observations, counters 0, flags false (``input``: ``{threadId,
         resourceId, scope, config, observedTimezone?}``, or the same as keywords)."""
@@ -351,7 +351,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
         """Store a complete record as given (e.g. copied from another thread), with its buffered chunks."""
         self._put_record(coerce(ObservationalMemoryRecord, record, what="observational memory record"))
 
-    def create_reflection_generation(self, input: ReflectionInput | Mapping[str, Any] | None = None,
+    def create_reflection_generation(self, /, input: ReflectionInput | Mapping[str, Any] | None = None,
                                      *, fence: RunFence | Mapping[str, Any] | None = None,
                                      **fields: Any) -> ObservationalMemoryRecord:
         """A new generation from ``currentRecord``: ``reflection`` becomes its observations; the previous
@@ -371,7 +371,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
             config=current.config, observed_timezone=current.observed_timezone, metadata={}))
 
     # ------------------------------------------------------------------ single-update writes
-    def update_active_observations(self, input: UpdateActiveInput | Mapping[str, Any] | None = None,
+    def update_active_observations(self, /, input: UpdateActiveInput | Mapping[str, Any] | None = None,
                                    *, fence: RunFence | Mapping[str, Any] | None = None,
                                    **fields: Any) -> None:
         """Replace the observations; ``totalTokensObserved`` grows by ``tokenCount``, pending tokens reset."""
@@ -423,7 +423,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
         self._set(id, pending_message_tokens=round(token_count))
 
     # ------------------------------------------------------------------ buffered observations
-    def update_buffered_observations(self, input: UpdateBufferedInput | Mapping[str, Any] | None = None,
+    def update_buffered_observations(self, /, input: UpdateBufferedInput | Mapping[str, Any] | None = None,
                                      *, fence: RunFence | Mapping[str, Any] | None = None,
                                      **fields: Any) -> None:
         """Append a chunk (a chunk of the same ``cycleId`` already there: nothing changes)."""
@@ -453,7 +453,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
                                                                      Key(pk, item.sk)))
                 raise
 
-    def swap_buffered_to_active(self, input: SwapInput | Mapping[str, Any] | None = None,
+    def swap_buffered_to_active(self, /, input: SwapInput | Mapping[str, Any] | None = None,
                                 **fields: Any) -> SwapResult:
         """Activate the leading buffered chunks (spec 3.10.5): their text joins the observations, they leave
         the buffer. No chunks: the zero result, nothing written."""
@@ -540,7 +540,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
         raise ConflictError(f"observational memory record {record_id!r} kept changing; retry the call",
                             code="CONFLICT", details={"id": record_id})
 
-    def update_buffered_reflection(self, input: BufferedReflectionInput | Mapping[str, Any] | None = None,
+    def update_buffered_reflection(self, /, input: BufferedReflectionInput | Mapping[str, Any] | None = None,
                                    **fields: Any) -> None:
         """Add to the buffered reflection (joined by a blank line) and its token counts."""
         data = coerce_input(BufferedReflectionInput, input, fields, what="update_buffered_reflection")
@@ -556,7 +556,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
 
         self._rewrite(data.id, change)
 
-    def swap_buffered_reflection_to_active(self, input: SwapReflectionInput | Mapping[str, Any] | None = None,
+    def swap_buffered_reflection_to_active(self, /, input: SwapReflectionInput | Mapping[str, Any] | None = None,
                                            **fields: Any) -> ObservationalMemoryRecord:
         """A new generation made of the buffered reflection and the observations it did not cover; the buffered
         reflection is cleared on the previous generation."""
@@ -576,7 +576,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
             OMItem.updated_at.set(self.now()), OMItem.revision.add(1)])
         return created
 
-    def update_observational_memory_config(self, input: ConfigInput | Mapping[str, Any] | None = None,
+    def update_observational_memory_config(self, /, input: ConfigInput | Mapping[str, Any] | None = None,
                                            **fields: Any) -> None:
         """Deep-merge ``config`` into the record's config."""
         data = coerce_input(ConfigInput, input, fields, what="update_observational_memory_config")

@@ -324,7 +324,7 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps, ObservationalMemoryO
             raise
         return CloneThreadResult(thread=thread, cloned_messages=cloned, message_id_map=id_map)
 
-    def copy_thread(self, **kwargs: Any) -> CloneThreadResult:
+    def copy_thread(self, /, **kwargs: Any) -> CloneThreadResult:
         """Alias of :meth:`clone_thread` (Mastra names it both ways)."""
         return self.clone_thread(**kwargs)
 

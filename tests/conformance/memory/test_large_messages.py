@@ -111,6 +111,7 @@ def test_beyond_the_limit_is_refused_and_nothing_is_written(store: DynamoDBStore
     assert _parts(store, "m-huge") == []
 
 
+@pytest.mark.sync_internals("patches the domain's sweep_parts")
 def test_an_interrupted_write_is_completed_by_running_it_again(store: DynamoDBStore, memory: MemoryStorage,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Parts go first, then the transaction that names them, then the sweep of older generations: cut after

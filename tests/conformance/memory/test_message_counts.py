@@ -189,6 +189,7 @@ def test_pointer_without_resource_invalidates_instead_of_guessing(store: DynamoD
     assert counts.read(thread_item(store, thread.id)) == counts.Counters(3, RESOURCE, 0)
 
 
+@pytest.mark.sync_internals("calls counts.freeze on the domain")
 def test_delete_thread_freezes_counters_before_the_cascade(store: DynamoDBStore, memory: MemoryStorage) -> None:
     thread = save_thread(memory, id=new_id("t"))
     seed_messages(memory, thread.id, 4)
@@ -214,6 +215,7 @@ def test_clone_starts_with_exact_counters(store: DynamoDBStore, memory: MemorySt
     assert page.total == 5
 
 
+@pytest.mark.sync_internals("calls counts.rebuild on the domain")
 def test_rebuild_loses_to_a_concurrent_write(store: DynamoDBStore, memory: MemoryStorage) -> None:
     thread = save_thread(memory, id=new_id("t"))
     seed_messages(memory, thread.id, 3)

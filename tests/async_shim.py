@@ -1,0 +1,137 @@
+"""The async API behind the sync API's face, so that the conformance suites run their same bodies against it.
+
+``SyncOverAsyncStore`` wraps a :class:`~mastra_dynamo.aio.AsyncDynamoDBStore` on the table of a sync store: its
+domain stores answer every method by running the awaitable one on an event loop that lives on a thread of the
+harness (``asyncio.run_coroutine_threadsafe``, so tests that call from several threads work too). What is not a
+domain method (the table, the raw client, settings) comes from the sync store, which serves the same table: raw
+checks of the stored items see what the async API wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from mastra_dynamo import DynamoDBStore
+from mastra_dynamo.aio import AsyncDomainStore, AsyncDynamoDBStore
+from mastra_dynamo.dynamo.bridge import in_bridge
+
+T = TypeVar("T")
+
+
+class _Loop:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="async-api-under-test", daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+
+class SyncOverAsyncDomain:
+    """A domain store whose methods are the async API's, run to completion."""
+
+    def __init__(self, domain: AsyncDomainStore, loop: _Loop, fallback: Any) -> None:
+        self._domain = domain
+        self._loop = loop
+        self._fallback = fallback
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or not hasattr(type(self._domain), name):
+            return getattr(self._fallback(), name)  # internals of the domain the async API runs
+        attr = getattr(self._domain, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._loop.run(attr(*args, **kwargs))
+
+        return call
+
+
+class _TableView:
+    """The async API's TableClient (so a test that patches ``store.table.transact_write`` patches the requests the
+    async API sends). A method the test calls itself (a raw check, outside the bridge) runs on the sync store's
+    TableClient, which serves the same table; ``raw`` is the sync store's botocore client."""
+
+    def __init__(self, table: Any, sync_table: Any) -> None:
+        object.__setattr__(self, "_table", table)
+        object.__setattr__(self, "_sync", sync_table)
+
+    @property
+    def raw(self) -> Any:
+        return object.__getattribute__(self, "_sync").raw
+
+    def __getattr__(self, name: str) -> Any:
+        in_async = getattr(object.__getattribute__(self, "_table"), name)
+        if not callable(in_async):
+            return in_async
+        in_sync = getattr(object.__getattribute__(self, "_sync"), name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return (in_async if in_bridge() else in_sync)(*args, **kwargs)
+
+        return call
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(object.__getattribute__(self, "_table"), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(object.__getattribute__(self, "_table"), name)
+
+
+class SyncOverAsyncStore:
+    def __init__(self, store: DynamoDBStore) -> None:
+        self._sync = store
+        self._loop = _Loop()
+        self._async = AsyncDynamoDBStore(store)
+        self._loop.run(self._async.open())
+        self._domains: dict[str, SyncOverAsyncDomain] = {}
+
+    def __enter__(self) -> SyncOverAsyncStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._loop.run(self._async.close())
+        finally:
+            self._loop.stop()
+
+    @property
+    def async_store(self) -> AsyncDynamoDBStore:
+        return self._async
+
+    def get_store(self, name: str) -> Any:
+        domain = self._async.get_store(name)
+        if domain is None:
+            return None
+        wrapped = self._domains.get(name)
+        if wrapped is None:
+            wrapped = SyncOverAsyncDomain(domain, self._loop, lambda: self._async.sync.get_store(name))
+            self._domains[name] = wrapped
+        return wrapped
+
+    @property
+    def stores(self) -> dict[str, Any]:
+        return {name: self.get_store(name) for name in self._sync.stores}
+
+    def init(self) -> None:
+        self._loop.run(self._async.init())
+
+    @property
+    def table(self) -> _TableView:
+        return _TableView(self._async.sync.table, self._sync.table)
+
+    def request_counts(self) -> dict[str, int]:
+        return self._async.request_counts()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sync, name)
