@@ -286,9 +286,9 @@ class ConditionTemplate:
 
     __slots__ = ("expression", "names", "values")
 
-    def __init__(self, build: Callable[[Slots], Condition], attributes: Mapping[str, Attribute[Any] | None]
-                 | None = None) -> None:
-        slots = Slots(attributes)
+    def __init__(self, build: Callable[[Slots], Condition], slots: Slots | None = None) -> None:
+        """``slots``: the slots ``build`` uses (a fresh :class:`Slots` when None)."""
+        slots = Slots() if slots is None else slots
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         self.expression: str = build(slots).serialize(names, values)
