@@ -41,8 +41,8 @@ from mastra_dynamo.models.templates import (
     Stored,
     Template,
     TemplateCache,
+    key_item,
 )
-from mastra_dynamo.models.templates import key_item as key_item
 from mastra_dynamo.schema.keys import Key
 
 __all__ = ["MARK_KEY", "FilterShape", "Shape", "Slots", "Stored", "filter_shape", "get_request", "put_shape",
