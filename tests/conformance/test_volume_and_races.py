@@ -52,9 +52,9 @@ def test_incompressible_oversized_message_is_rejected_and_nothing_is_written(
     store: DynamoDBStore, memory: DynamoMemoryStore
 ) -> None:
     ok = _messages("t", 1, 100)
-    # random bytes in base64: stored once and compressed, it still exceeds the item limit
+    # random bytes in base64: stored once and compressed, it still exceeds the message limit (~16 MB compressed)
     too_big = {"id": "too-big", "threadId": "t", "role": "user",
-               "content": base64.b64encode(os.urandom(450_000)).decode()}
+               "content": base64.b64encode(os.urandom(17_500_000)).decode()}
     with pytest.raises(ItemTooLargeError) as info:
         memory.save_messages(messages=[*ok, too_big])
     assert info.value.details["id"] == "too-big"

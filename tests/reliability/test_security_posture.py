@@ -62,7 +62,7 @@ def _failing_calls(store: DynamoDBStore) -> list[tuple[str, Callable[[], Any]]]:
     agents, datasets = store.get_store("agents"), store.get_store("datasets")
     experiments = store.get_store("experiments")
     big = PAYLOAD + os.urandom(300_000).hex()
-    huge = PAYLOAD + base64.b64encode(os.urandom(450_000)).decode()  # over the item limit even compressed
+    huge = PAYLOAD + base64.b64encode(os.urandom(17_500_000)).decode()  # over the message limit compressed
     memory.save_thread(thread={"id": "t", "resourceId": "r"})
     datasets.create_dataset(id="typed", name="typed", input_schema={"type": "integer"})
     datasets.add_item(dataset_id="typed", input=1, external_id="x")

@@ -96,7 +96,7 @@ def test_rejected_batch_persists_nothing(memory: MemoryStorage, bad: dict[str, A
 
 def test_failure_mid_batch_rolls_back(memory: MemoryStorage) -> None:
     thread = save_thread(memory)
-    huge = base64.b64encode(os.urandom(600_000)).decode()  # ~800 KB, incompressible: cannot fit in one item
+    huge = base64.b64encode(os.urandom(17_500_000)).decode()  # ~23 MB, incompressible: over the message limit
     first = message_data(thread.id, "first", created_at=at(seconds=1))
     too_big = message_data(thread.id, huge, created_at=at(seconds=2))
     with pytest.raises(ItemTooLargeError):
