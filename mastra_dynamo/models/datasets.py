@@ -50,11 +50,11 @@ from mastra_dynamo.clock import to_utc
 from mastra_dynamo.dynamo.codec import AttributeValue, Item
 from mastra_dynamo.models.attributes import JsonAttribute, SelfTypedAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
+from mastra_dynamo.models.templates import Stored, stamp
 from mastra_dynamo.records.base import json_data
 from mastra_dynamo.records.datasets import Dataset, DatasetItem, DatasetItemRow, DatasetVersion
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
-from mastra_dynamo.schema.table import TABLE_SPEC
 
 ENTITY_DATASET = "dataset"
 ENTITY_ROW = "dataset_item_row"
@@ -100,27 +100,6 @@ def _expires(expires_at: int | None) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- cheap serialization
-class Stored:
-    """A value exactly as it is stored (a DynamoDB attribute value read from an item): encoded as is."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: AttributeValue) -> None:
-        self.value = value
-
-    @classmethod
-    def read(cls, attr: Attribute[Any], raw: Item) -> Stored:
-        """Attribute ``attr`` of a stored item, as stored (to carry it over unchanged)."""
-        return cls(raw[attr.attr_name])
-
-    @classmethod
-    def of(cls, attr: Attribute[Any], value: Any) -> Stored:
-        """``value`` serialized once by ``attr`` (to encode into many items)."""
-        serialized = typed(attr, value)
-        assert serialized is not None
-        return cls(serialized)
-
-
 def typed(attr: Attribute[Any], value: Any) -> AttributeValue | None:
     """``value`` serialized by ``attr`` as a typed attribute value (None when it serializes to nothing), as
     ``Model.serialize()`` stores it."""
@@ -175,16 +154,6 @@ def stored_text(attr: Attribute[Any], raw: Item) -> Any:
     return attr.get_value(value) if value and "NULL" not in value else None
 
 
-@cache
-def _stamp(model: type[TableItem]) -> Item:
-    stamp: Item = {}
-    for attr, value in ((TableItem.item_type, model), (TableItem.schema_version, TABLE_SPEC.schema_version)):
-        av = typed(attr, value)
-        assert av is not None
-        stamp[attr.attr_name] = av
-    return stamp
-
-
 def encode(model: type[TableItem], values: Mapping[str, Any], *, stamped: bool = True) -> Item:
     """``model(**values).serialize()`` (``values`` by Python attribute name, keys included) without building
     the model instance (PynamoDB's ``serialize`` visits every declared attribute: several times the cost).
@@ -204,7 +173,7 @@ def encode(model: type[TableItem], values: Mapping[str, Any], *, stamped: bool =
         if serialized is not None:
             out[attr_name] = {attr_type: serialized}
     if stamped:
-        out.update(_stamp(model))
+        out.update(stamp(model))
     return out
 
 
@@ -215,13 +184,6 @@ def _encoders(model: type[TableItem]) -> dict[str, tuple[str, str | None, Callab
             for name, attr in model.get_attributes().items()}
 
 
-def key_item(key: Key) -> Item:
-    """A ``Key`` as the key attributes of a request."""
-    return {_PK: {_PK_TYPE: TableItem.pk.serialize(key.pk)}, _SK: {_SK_TYPE: TableItem.sk.serialize(key.sk)}}
-
-
-_PK, _PK_TYPE = TableItem.pk.attr_name, TableItem.pk.attr_type
-_SK, _SK_TYPE = TableItem.sk.attr_name, TableItem.sk.attr_type
 
 
 # ---------------------------------------------------------------------------- dataset

@@ -22,6 +22,7 @@ from pynamodb.constants import NULL, NUMBER
 from mastra_dynamo.dynamo.codec import Item, encode_number
 from mastra_dynamo.models.attributes import SelfTypedAttribute
 from mastra_dynamo.models.base import TableItem
+from mastra_dynamo.models.templates import key_item, stamp
 from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.schema.table import TABLE_SPEC
 from mastra_dynamo.validate import utf8_size
@@ -72,9 +73,8 @@ def serialize_values(model: type[TableItem], key: Key, values: Mapping[str, Any]
     serialized by its attribute, None values are absent, ``_et`` and ``_sv`` are the model's. An ``int``
     ``ttl`` is taken as epoch seconds (``epoch_datetime(ttl)``)."""
     plan = _serializers(model)
-    item: Item = {}
-    for name, value in ((_PK, key.pk), (_SK, key.sk), (_ET, model), (_SV, TABLE_SPEC.schema_version),
-                        *values.items()):
+    item: Item = {**key_item(key), **stamp(model)}
+    for name, value in values.items():
         if value is None:
             continue
         attr_name, attr_type, serialize = plan[name]
@@ -86,7 +86,6 @@ def serialize_values(model: type[TableItem], key: Key, values: Mapping[str, Any]
     return item
 
 
-_PK, _SK, _ET, _SV = "pk", "sk", "item_type", "schema_version"
 _Serializer = tuple[str, str | None, Callable[[Any], Any]]
 
 

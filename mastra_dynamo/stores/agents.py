@@ -90,8 +90,8 @@ def _listing_template(visibility: bool, status: bool) -> ConditionTemplate:
     return ConditionTemplate(build, **slots)
 
 
-REVISION = TemplateCache(_revision_template)
-LISTING = TemplateCache(_listing_template)
+REVISION: TemplateCache[ConditionTemplate] = TemplateCache(_revision_template)
+LISTING: TemplateCache[ConditionTemplate] = TemplateCache(_listing_template)
 
 
 class DynamoAgentsStore(AgentVersions):

@@ -23,7 +23,6 @@ from mastra_dynamo.models.datasets import (
     ItemPayloadModel,
     ItemPointerModel,
     ItemRowModel,
-    Stored,
     decode,
     encode,
     key_of,
@@ -31,6 +30,7 @@ from mastra_dynamo.models.datasets import (
     typed,
 )
 from mastra_dynamo.models.table import model_schema
+from mastra_dynamo.models.templates import Stored
 from mastra_dynamo.records.base import json_data
 from mastra_dynamo.records.datasets import Dataset, DatasetItem, DatasetItemRow, DatasetVersion
 from mastra_dynamo.schema import keys

@@ -21,12 +21,12 @@ from mastra_dynamo.models.datasets import (
     ItemPayloadModel,
     ItemPointerModel,
     ItemRowModel,
-    Stored,
     decode,
     encode,
     key_of,
     link_of,
 )
+from mastra_dynamo.models.templates import Stored
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.datasets import (
     UNSET,

@@ -60,12 +60,12 @@ from mastra_dynamo.models.datasets import (
     ItemCurrentModel,
     ItemPayloadModel,
     ItemRowModel,
-    Stored,
     decode,
     encode,
     expires_of,
     key_of,
 )
+from mastra_dynamo.models.templates import Stored
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.datasets import DatasetTenancyFilters
 from mastra_dynamo.schema import keys

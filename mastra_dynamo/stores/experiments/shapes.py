@@ -1,185 +1,105 @@
-"""Request and filter shapes: built by PynamoDB once, bound to each call's values.
+"""Request and filter shapes of the experiments domain: built by PynamoDB once, bound to each call's values.
 
 Building and serializing PynamoDB conditions and update actions costs tens of microseconds per request
-(a result write sends five of them), several times what the whole hand-built request cost. Most of a
-request does not depend on the call: only a few values do (the key, ``now``, a revision, a counter delta).
-A :class:`Shape` is the request ``models/requests.py`` builds with *marked* values in their place (a
-``Value`` whose text is ``NUL + name``, typed like the attribute it stands for); PynamoDB builds it once per
-shape, and :meth:`Shape.bind` puts the call's values, serialized by the marked attributes, in the
-placeholders PynamoDB chose. The bound request equals the one PynamoDB builds with the values themselves
-(tests/unit/test_experiments_items.py compares them).
+(a result write sends five of them), several times what the whole hand-built request cost. A :class:`Shape`
+is a ``models.templates`` template of a request of ``models/requests.py``, built with :class:`Marks` (slots
+named by the call's values, typed like the attribute they stand for) for :data:`KEY_MARK`; :meth:`Shape.bind`
+takes the call's values in one mapping, the key's as ``pk`` and ``sk``. The bound request equals the one
+PynamoDB builds with the values themselves (tests/unit/test_experiments_items.py compares them).
 
-A :class:`BoundFilter` does the same for a listing filter: the condition is serialized once per shape and
-each Query of the listing copies its expression, names and bound values.
+A filter shape (:func:`filter_shape`) does the same for a listing filter: the condition is serialized once
+per shape and each listing gets it bound, a PynamoDB ``Condition`` for ``requests.condition_filter``.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import Attribute
-from pynamodb.constants import STRING_SET
 from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.operand import Path, Value
+from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 
 from mastra_dynamo.models import requests
-from mastra_dynamo.models.attributes import SelfTypedAttribute
-from mastra_dynamo.models.base import UNBOUND_TABLE_NAME, TableItem
+from mastra_dynamo.models.base import UNBOUND_TABLE_NAME
+from mastra_dynamo.models.templates import (
+    MARKER_ITEM,
+    MARKER_KEY,
+    MARKER_SERIALIZED,
+    MAX_CACHED,
+    BoundCondition,
+    ConditionTemplate,
+    Slots,
+    Template,
+    TemplateCache,
+)
 from mastra_dynamo.schema.keys import Key
 
-_MARK = "\x00"  # attribute values of the table never start with NUL
-_SECTIONS = ("Key", "ExpressionAttributeValues")
-KEY_MARK = Key(_MARK + "pk", _MARK + "sk")
+__all__ = ["KEY_MARK", "MAX_CACHED", "UNBOUND", "BoundCondition", "FilterShape", "Marks", "Shape", "filter_shape",
+           "key_values", "put_shape", "shape"]
+
+KEY_MARK = MARKER_KEY
 """The key a shape is built for: :meth:`Shape.bind` fills in the call's key (values ``pk`` and ``sk``)."""
 UNBOUND = UNBOUND_TABLE_NAME
 """The table name a shape is built for; :meth:`Shape.bind` names the store's table."""
+FilterShape = ConditionTemplate
 
 
-class Marks:
+class Marks(Slots):
     """The marked values of one shape: ``marks("now", TableItem.ttl)`` stands for the call's value ``now``."""
-
-    def __init__(self) -> None:
-        self.attributes: dict[str, Attribute[Any]] = {"pk": TableItem.pk, "sk": TableItem.sk}
-
-    def __call__(self, name: str, attribute: Attribute[Any]) -> Value:
-        self.attributes[name] = attribute
-        marker = _MARK + name
-        return Value({attribute.attr_type: [marker] if attribute.attr_type == STRING_SET else marker})
 
     def set(self, name: str, attribute: Attribute[Any]) -> Action:
         """SET ``attribute`` to the call's value ``name``."""
         return Path(attribute).set(self(name, attribute))
 
 
-@dataclass(frozen=True)
-class _Slot:
-    section: str
-    placeholder: str
-    name: str
-    attr_type: str
-
-
-@dataclass(frozen=True)
 class Shape:
     """A request built once with marked values (see the module docstring)."""
 
-    kwargs: dict[str, Any]
-    slots: tuple[_Slot, ...]
-    attributes: Mapping[str, Attribute[Any]]
+    __slots__ = ("template",)
 
-    def bind(self, table_name: str, values: Mapping[str, Any], **parts: Any) -> dict[str, Any]:
-        """The request for ``table_name`` with ``values`` (by mark name; ``pk``/``sk`` for a keyed request)
-        in place of the marks, and ``parts`` (e.g. ``Item``) replacing whole parameters."""
-        request = {**self.kwargs, "TableName": table_name, **parts}
-        sections = {section: dict(self.kwargs[section]) for section in _SECTIONS if section in self.kwargs}
-        for slot in self.slots:
-            attribute = self.attributes[slot.name]
-            serialized = attribute.serialize(values[slot.name])
-            sections[slot.section][slot.placeholder] = (
-                serialized if isinstance(attribute, SelfTypedAttribute) else {slot.attr_type: serialized})
-        request.update(sections)
-        return request
+    def __init__(self, template: Template) -> None:
+        self.template = template
+
+    def bind(self, table_name: str, values: Mapping[str, Any], *, Item: Any = None) -> dict[str, Any]:
+        """The request for ``table_name`` with ``values`` (by mark name; ``pk``/``sk`` for a keyed request) in
+        place of the marks, and the whole ``Item`` of a PutItem."""
+        key = Key(values["pk"], values["sk"]) if self.template.target == "Key" else None
+        return self.template.bind(table_name, key=key, item=Item, values=values)
 
 
-def _slots(kwargs: Mapping[str, Any]) -> tuple[_Slot, ...]:
-    slots: list[_Slot] = []
-    for section in _SECTIONS:
-        for placeholder, typed in kwargs.get(section, {}).items():
-            ((attr_type, value),) = typed.items()
-            marker = value[0] if isinstance(value, list) and len(value) == 1 else value
-            if isinstance(marker, str) and marker.startswith(_MARK):
-                slots.append(_Slot(section, placeholder, marker[len(_MARK):], attr_type))
-    return tuple(slots)
+_shapes: TemplateCache[Shape] = TemplateCache()
+_filters: TemplateCache[ConditionTemplate] = TemplateCache()
 
 
-_shapes: dict[Hashable, Shape] = {}
-_lock = threading.Lock()
-MAX_CACHED = 4096
-"""Shapes kept per cache; beyond it (e.g. listings with ever more tags) a shape is built for its call only."""
+def _build(build: Callable[[Marks], dict[str, Any]]) -> Shape:
+    marks = Marks()
+    return Shape(Template(build(marks), marks))
 
 
 def shape(key: Hashable, build: Callable[[Marks], dict[str, Any]]) -> Shape:
     """The shape cached under ``key``, built by ``build(marks)`` (a request of models/requests.py for
     :data:`UNBOUND` and :data:`KEY_MARK`, with ``marks(...)`` for every value of the call) the first time."""
-    found = _shapes.get(key)
-    if found is None:
-        marks = Marks()
-        kwargs = build(marks)
-        found = Shape(kwargs, _slots(kwargs), marks.attributes)
-        with _lock:
-            if len(_shapes) < MAX_CACHED:
-                _shapes.setdefault(key, found)
-    return found
+    return _shapes.get(key, lambda: _build(build))
 
 
-class BoundFilter(Condition):
-    """A filter condition serialized once per shape, with the call's values bound: its ``serialize`` copies
-    the expression, names and values into the (empty) dictionaries ``requests.condition_filter`` passes."""
-
-    def __init__(self, expression: str, names: Mapping[str, str], values: Mapping[str, Any]) -> None:
-        super().__init__("BOUND")
-        self.expression = expression
-        self.names = names
-        self.values_by_placeholder = values
-
-    def serialize(self, placeholder_names: dict[str, str], expression_attribute_values: dict[str, Any]) -> str:
-        assert not placeholder_names and not expression_attribute_values
-        placeholder_names.update(self.names)
-        expression_attribute_values.update(self.values_by_placeholder)
-        return self.expression
+def _filter(build: Callable[[Marks], Condition]) -> ConditionTemplate:
+    marks = Marks()
+    return ConditionTemplate(lambda _: build(marks), marks)
 
 
-@dataclass(frozen=True)
-class FilterShape:
-    """A filter condition serialized once with marked values."""
-
-    expression: str
-    names: dict[str, str]
-    values: dict[str, Any]
-    slots: tuple[_Slot, ...]
-    attributes: Mapping[str, Attribute[Any]]
-
-    def bind(self, values: Mapping[str, Any]) -> BoundFilter:
-        bound = dict(self.values)
-        for slot in self.slots:
-            attribute = self.attributes[slot.name]
-            serialized = attribute.serialize(values[slot.name])
-            bound[slot.placeholder] = (
-                serialized if isinstance(attribute, SelfTypedAttribute) else {slot.attr_type: serialized})
-        return BoundFilter(self.expression, self.names, bound)
-
-
-_filters: dict[Hashable, FilterShape] = {}
-
-
-def filter_shape(key: Hashable, build: Callable[[Marks], Condition]) -> FilterShape:
-    """The filter shape cached under ``key``, serialized from ``build(marks)`` the first time."""
-    found = _filters.get(key)
-    if found is None:
-        marks = Marks()
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        expression = build(marks).serialize(names, values)
-        found = FilterShape(expression, names, values, _slots({"ExpressionAttributeValues": values}),
-                            marks.attributes)
-        with _lock:
-            if len(_filters) < MAX_CACHED:
-                _filters.setdefault(key, found)
-    return found
-
-
-_MARKED_ITEM = TableItem(KEY_MARK.pk, KEY_MARK.sk)
+def filter_shape(key: Hashable, build: Callable[[Marks], Condition]) -> ConditionTemplate:
+    """The filter shape cached under ``key``, serialized from ``build(marks)`` the first time; its ``bind``
+    gives a ``Condition`` to pass to ``requests.condition_filter``."""
+    return _filters.get(key, lambda: _filter(build))
 
 
 def put_shape(key: Hashable, condition: Callable[[Marks], Condition] | None = None) -> Shape:
     """The shape of a PutItem (conditioned by ``condition(marks)``): bind it with ``Item=`` the item."""
 
     def build(marks: Marks) -> dict[str, Any]:
-        return requests.put_item(UNBOUND, _MARKED_ITEM, serialized=_MARKED_ITEM.serialize(null_check=False),
+        return requests.put_item(UNBOUND, MARKER_ITEM, serialized=MARKER_SERIALIZED,
                                  condition=None if condition is None else condition(marks))
 
     return shape(("put", key), build)

@@ -86,7 +86,7 @@ def put_action(table: str, item: Item, condition: str | None = None, *, typed: I
     template = templates.request(("put", condition), lambda: requests.put_item(
         UNBOUND_TABLE_NAME, MARKER_ITEM, serialized=MARKER_SERIALIZED,
         condition=None if condition is None else _CONDITIONS[condition]()))
-    return requests.transact("Put", template.bind(table, item=item, typed=typed, **values))
+    return requests.transact("Put", template.bind(table, item=item, serialized=typed, values=values))
 
 
 def delete_action(table: str, key: Key, condition: str | None = None, *, typed: Item | None = None,
@@ -94,7 +94,7 @@ def delete_action(table: str, key: Key, condition: str | None = None, *, typed: 
     """Transaction Delete of ``key`` (under the named condition, as :func:`put_action`)."""
     template = templates.request(("delete", condition), lambda: requests.delete_item(
         UNBOUND_TABLE_NAME, MARKER_KEY, condition=None if condition is None else _CONDITIONS[condition]()))
-    return requests.transact("Delete", template.bind(table, key=key, typed=typed, **values))
+    return requests.transact("Delete", template.bind(table, key=key, serialized=typed, values=values))
 
 
 _LINKED_PATH = Path(ThreadItem.linked_resources.attr_name)  # an untyped path: ``contains`` takes a Value
@@ -171,8 +171,8 @@ def touch_action(table: str, thread_id: str, when: datetime, update: counts.Upda
 
     template = templates.request(("touch", alive, update.shape, links.shape), build)
     now = epoch_datetime(alive_at) if alive_at is not None else None
-    return requests.transact("Update", template.bind(table, key=keys.thread_key(thread_id), touched=when, now=now,
-                                                     **update.values(), **links.values()))
+    return requests.transact("Update", template.bind(table, key=keys.thread_key(thread_id), values={
+        "touched": when, "now": now, **update.values(), **links.values()}))
 
 
 def absent_thread_check(table: str, thread_id: str, now_epoch: int) -> dict[str, Any]:
@@ -180,4 +180,4 @@ def absent_thread_check(table: str, thread_id: str, now_epoch: int) -> dict[str,
     template = templates.request(("check", "absent_or_expired"), lambda: requests.condition_check(
         UNBOUND_TABLE_NAME, MARKER_KEY, absent_or_expired()))
     return requests.transact("ConditionCheck", template.bind(table, key=keys.thread_key(thread_id),
-                                                             now=epoch_datetime(now_epoch)))
+                                                             values={"now": epoch_datetime(now_epoch)}))

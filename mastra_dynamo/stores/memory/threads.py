@@ -67,7 +67,8 @@ def upsert_request(table: str, model: type[ThreadItem] | type[ResourceItem], ser
                                    return_values=ALL_NEW)
 
     template = templates.request(("upsert", model, frozenset(serialized)), build)
-    return template.bind(table, key=MemoryItem.key_of(serialized), typed=serialized, now=epoch_datetime(now_epoch))
+    return template.bind(table, key=MemoryItem.key_of(serialized), serialized=serialized,
+                         values={"now": epoch_datetime(now_epoch)})
 
 
 class ThreadOps(MemoryDomain):
@@ -164,8 +165,8 @@ def _in_place_request(table: str, resource_id: str, working_memory: str | None, 
                                    return_values=ALL_NEW)
 
     template = templates.request(("resource in place", with_text), build)
-    return template.bind(table, key=keys.resource_key(resource_id), resource_now=now, working_memory=working_memory,
-                         now=epoch_datetime(now_epoch))
+    return template.bind(table, key=keys.resource_key(resource_id), values={
+        "resource_now": now, "working_memory": working_memory, "now": epoch_datetime(now_epoch)})
 
 
 class ResourceOps(MemoryDomain):
