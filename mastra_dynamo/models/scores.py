@@ -167,12 +167,20 @@ class ScoreItem(TableItem, discriminator=ENTITY):
         values = cls.decode_attributes(raw, _RECORD_ATTRIBUTES)
         return _record(values["data"], values["created_at"], values["updated_at"])
 
+    @classmethod
+    def record_of_write(cls, data: Mapping[str, Any], stored: Item) -> Score:
+        """The record of ``stored``, the item a write of record ``data`` returned (``ALL_NEW``, or the item it
+        put): its ``data`` is ``data`` itself, so only the timestamps are decoded (not the JSON again)."""
+        values = cls.decode_attributes(stored, _TIMESTAMPS)
+        return _record(data, values["created_at"], values["updated_at"])
+
 
 def _record(data: Mapping[str, Any], created_at: datetime, updated_at: datetime | None) -> Score:
     return Score.model_validate({**data, "createdAt": created_at, "updatedAt": updated_at})
 
 
 _RECORD_ATTRIBUTES = ("data", "created_at", "updated_at")
+_TIMESTAMPS = ("created_at", "updated_at")
 _STAMP = ScoreItem.write_stamp.attr_name
 
 _COPIED = tuple((name, ScoreItem.get_attributes()[name].attr_name) for name in ScoreItem.COPIED)

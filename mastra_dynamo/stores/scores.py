@@ -86,7 +86,7 @@ class DynamoScoresStore(DynamoDomain):
                              write_id=secrets.token_hex(_WRITE_ID_BYTES), write_time=self._write_time(now))
         serialized = item.serialize()
         check_item_size(serialized, entity="score", entity_id=score_id)
-        return SaveScoreResult(score=ScoreItem.record_from_raw(self._upsert(score_id, item, serialized)))
+        return SaveScoreResult(score=ScoreItem.record_of_write(data, self._upsert(score_id, item, serialized)))
 
     def _write_time(self, now: datetime) -> datetime:
         """The write time of a save: now, but always after the previous save of this store (a clock that stands

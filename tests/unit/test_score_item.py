@@ -178,6 +178,14 @@ def test_write_stamps_order_by_write_time_then_write_id() -> None:
         NOW.replace(microsecond=123457), "0" * 16)
 
 
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_the_record_of_a_write_is_the_record_read_back(shape: str) -> None:
+    data = SHAPES[shape]
+    stored = ScoreItem.new(data["id"], data, created_at=NOW, write_id="0123456789abcdef", write_time=NOW).serialize()
+    stored["updatedAt"] = {"S": keys.ts(NOW.replace(microsecond=9))}  # an upsert of an existing score
+    assert ScoreItem.record_of_write(data, stored) == ScoreItem.record_from_raw(stored)
+
+
 def test_large_records_are_stored_compressed_and_read_back() -> None:
     data = SHAPES["compressed"]
     raw = ScoreItem.new(data["id"], data, created_at=NOW).serialize()
