@@ -1,8 +1,9 @@
 """PynamoDB attributes for the table's own storage formats (see ``dynamo/codec.py`` and ``schema/keys.py``).
 
 * :class:`JsonAttribute`: a JSON value exactly as ``codec.encode_json`` stores it: compact JSON text (``S``), or
-  zlib-compressed JSON (``B``) at 16 KB and above when that is smaller. Reads also accept native documents
-  (``M``/``L``) written by other tools, as ``codec.decode_json`` does.
+  zlib-compressed JSON (``B``) from the attribute's ``compress_min`` on (16 KB unless the model says otherwise)
+  when that is smaller. Reads also accept native documents (``M``/``L``) written by other tools, as
+  ``codec.decode_json`` does.
 * :class:`TimestampAttribute`: an aware UTC datetime stored as the fixed-width string of ``keys.ts``
   (``2026-01-02T03:04:05.123456Z``), whose lexical order is time order.
 
@@ -24,7 +25,7 @@ from pynamodb.constants import STRING
 from pynamodb.expressions.operand import Path
 
 from mastra_dynamo.clock import parse_datetime, to_utc
-from mastra_dynamo.dynamo.codec import AttributeValue, decode_json, encode_json
+from mastra_dynamo.dynamo.codec import COMPRESS_MIN_BYTES, AttributeValue, decode_json, encode_json
 from mastra_dynamo.schema.keys import ts
 
 if TYPE_CHECKING:
@@ -64,16 +65,19 @@ def _is_operand(value: Any) -> bool:
 
 
 class JsonAttribute(SelfTypedAttribute):
-    """A JSON document, stored as ``codec.encode_json`` stores it (JSON text, or compressed JSON above 16 KB).
+    """A JSON document, stored as ``codec.encode_json`` stores it: JSON text, or compressed JSON when its text
+    has at least ``compress_min`` bytes (UTF-8) and compressing makes it smaller.
 
     ``field`` names the record field in a ValidationError for a value that is not JSON."""
 
-    def __init__(self, *, field: str, null: bool | None = None, attr_name: str | None = None) -> None:
+    def __init__(self, *, field: str, compress_min: int = COMPRESS_MIN_BYTES, null: bool | None = None,
+                 attr_name: str | None = None) -> None:
         super().__init__(null=null, attr_name=attr_name)
         self.field = field
+        self._compress_min = compress_min
 
     def encode(self, value: Any) -> AttributeValue:
-        return encode_json(value, field=self.field)
+        return encode_json(value, field=self.field, compress_min=self._compress_min)
 
     def deserialize(self, value: AttributeValue) -> Any:
         return decode_json(value)

@@ -18,9 +18,10 @@ A run lives in its own partition ``W#<runId>``; every item of it is one of three
 Every item has ``_sv`` and, with ``workflow_snapshot`` retention, the same ``ttl`` (epoch seconds). The
 fields head and entry share are declared once, in :class:`WorkflowRunFields`, which both inherit.
 
-The snapshot encoding (:class:`PackedSnapshot`): the JSON text up to 16 KB as is; longer, zlib level 6,
-kept when smaller. A result of at most 300 KB is stored inline; a larger one is cut into chunks of 350 KB of
-compressed data.
+The snapshot encoding (:class:`PackedSnapshot`): JSON text below 512 bytes as is; from 512 bytes on, zlib level
+6, kept when smaller (a 3 KB snapshot of a run ten steps in is stored in ~0.75 KB, so its head stays within
+one write unit). A result of at most 300 KB is stored inline; a larger one is cut into chunks of 350 KB of compressed
+data. Reads take either form (``S`` text, ``B`` compressed), so heads written with the text form still read.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any
 
 from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute
 
-from mastra_dynamo.dynamo.codec import AttributeValue, Item, decode_json, dumps_json
+from mastra_dynamo.dynamo.codec import AttributeValue, Item, compress, decode_json, dumps_json
 from mastra_dynamo.models.attributes import SelfTypedAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem
 from mastra_dynamo.models.workflow_requests import typed
@@ -43,8 +44,10 @@ ENTITY_RUN = "workflow_run"
 ENTITY_RUN_INDEX = "workflow_run_index"
 ENTITY_CHUNK = "workflow_chunk"
 
-COMPRESS_ABOVE_BYTES = 16 * 1024
-"""JSON text longer than this (UTF-8) is compressed when that makes it smaller."""
+COMPRESS_MIN_BYTES = 512
+"""JSON text of at least this many bytes (UTF-8) is stored compressed when that makes it smaller. The head's
+other attributes take ~0.3 KB, so a snapshot stored as text from ~0.7 KB on would already make the head cost two
+write units; compressed, a snapshot of ~3 KB (a run ten steps in) still fits in a 1 KB head."""
 INLINE_MAX_BYTES = 300 * 1024
 """The largest encoded snapshot kept inline in the head."""
 CHUNK_BYTES = 350 * 1024
@@ -60,13 +63,13 @@ class PackedSnapshot:
     size: int
     """UTF-8 bytes of ``text``."""
     packed: bytes | None
-    """zlib (level 6) of ``text`` when it is longer than :data:`COMPRESS_ABOVE_BYTES`."""
+    """zlib (level 6, ``codec.compress``) of ``text`` when it has at least :data:`COMPRESS_MIN_BYTES`."""
 
     @classmethod
     def of(cls, text: str, raw: bytes | None = None) -> PackedSnapshot:
         """``text`` encoded (``raw``: its UTF-8 bytes, when the caller has them)."""
         raw = text.encode("utf-8") if raw is None else raw
-        return cls(text, len(raw), zlib.compress(raw, 6) if len(raw) > COMPRESS_ABOVE_BYTES else None)
+        return cls(text, len(raw), compress(raw) if len(raw) >= COMPRESS_MIN_BYTES else None)
 
     @property
     def inline(self) -> bool:

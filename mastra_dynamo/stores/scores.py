@@ -14,6 +14,7 @@ requests, conditions and filters (models/requests.py); they are sent through ``s
 
 from __future__ import annotations
 
+import secrets
 import threading
 import uuid
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ from pynamodb.expressions.condition import Condition
 from mastra_dynamo.dynamo.codec import Item, check_item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
 from mastra_dynamo.models import requests
-from mastra_dynamo.models.scores import ENTITY, IS_SCORE, ScoreItem
+from mastra_dynamo.models.scores import ENTITY, IS_SCORE, ScoreItem, stamp_time
 from mastra_dynamo.pagination import MAX_SAFE_INTEGER, paginate
 from mastra_dynamo.records.base import coerce, json_data
 from mastra_dynamo.records.scores import (
@@ -48,6 +49,9 @@ ENTITY_SCORE = ENTITY
 _MAX_ATTEMPTS = 4
 """Upserts of one save at most (each failed one is followed by a replace of an expired item that lost a race)."""
 _WRITE_TIME_STEP = timedelta(microseconds=1)
+_WRITE_ID_BYTES = 8
+"""Random bytes of a save's write id (16 hex digits in its write stamp): it tells a resend of a save from
+another save stamped in the same microsecond."""
 _write_time_lock = threading.Lock()
 Filters = list[tuple[Attribute[str], str | None]]
 """Equality filters of a listing: (model attribute, value); ``None`` values are left out."""
@@ -79,10 +83,10 @@ class DynamoScoresStore(DynamoDomain):
         data["id"] = score_id
         now = self.now()
         item = ScoreItem.new(score_id, data, created_at=now, expires_at=self.ttl.expires_at("score"),
-                             write_id=str(uuid.uuid4()), write_time=self._write_time(now))
+                             write_id=secrets.token_hex(_WRITE_ID_BYTES), write_time=self._write_time(now))
         serialized = item.serialize()
         check_item_size(serialized, entity="score", entity_id=score_id)
-        return SaveScoreResult(score=ScoreItem.record_from_raw(self._upsert(score_id, item, serialized)))
+        return SaveScoreResult(score=ScoreItem.record_of_write(data, self._upsert(score_id, item, serialized)))
 
     def _write_time(self, now: datetime) -> datetime:
         """The write time of a save: now, but always after the previous save of this store (a clock that stands
@@ -101,7 +105,7 @@ class DynamoScoresStore(DynamoDomain):
         (ALL_OLD) tells why: a live item written by a later save raises ConflictError SCORE_NEWER_WRITE and
         nothing is written; an expired item is replaced by a PutItem conditioned on it still being expired."""
         table = self.table.table_name
-        wid, wt = ScoreItem.written_by(serialized)
+        stamp = ScoreItem.written_by(serialized)
         for _ in range(_MAX_ATTEMPTS):
             now_epoch = self.ttl.now_epoch()
             request = requests.upsert_item(table, item, serialized, now_epoch=now_epoch, return_values=ALL_NEW)
@@ -127,12 +131,13 @@ class DynamoScoresStore(DynamoDomain):
                     return serialized
                 except ConflictError:
                     continue  # written again meanwhile: upsert again
-            old_wid, old_wt = ScoreItem.written_by(old)
-            if old_wid != wid and old_wt is not None and wt is not None and old_wt >= wt:
+            old_stamp = ScoreItem.written_by(old)
+            if stamp is not None and old_stamp is not None and old_stamp != stamp and old_stamp >= stamp:
+                stored_at, written_at = keys.ts(stamp_time(old_stamp)), keys.ts(stamp_time(stamp))
                 raise ConflictError(
-                    f"save_score: score {score_id!r} was saved by a later write (write time {old_wt}, this save "
-                    f"{wt}); nothing was written", code="SCORE_NEWER_WRITE",
-                    details={"id": score_id, "stored_write_time": old_wt, "write_time": wt})
+                    f"save_score: score {score_id!r} was saved by a later write (write time {stored_at}, this save "
+                    f"{written_at}); nothing was written", code="SCORE_NEWER_WRITE",
+                    details={"id": score_id, "stored_write_time": stored_at, "write_time": written_at})
         raise ConflictError(f"save_score: score {score_id!r} kept changing during the save; nothing was written",
                             code="SCORE_WRITE_CONFLICT", details={"id": score_id})
 

@@ -1,9 +1,9 @@
 """Workflows domain (spec 3.2) on the table: run snapshots with atomic, compare-and-set updates.
 
 A run lives in its own partition ``W#<runId>``: the head item ``N#<workflowName>`` holds the run's fields
-and either the snapshot inline (JSON text, or zlib-compressed JSON when large) or the manifest of a chunked
-snapshot (generation id + chunk count). Chunks ``C#<workflowName>#<generation>#<n>`` are written before the
-head switches to their generation (the commit point), so a reader never mixes two writes. Generations are
+and either the snapshot inline (JSON text, or zlib-compressed JSON from 512 bytes on) or the manifest of a
+chunked snapshot (generation id + chunk count). Chunks ``C#<workflowName>#<generation>#<n>`` are written
+before the head switches to their generation (the commit point), so a reader never mixes two writes. Generations are
 ordered (``t`` + write time in ns + random), and every head write carries its own order stamp (``_gen``: the
 generation, or a fresh stamp for an inline snapshot) under the condition that the head's stamp is older: the
 head's stamp only grows, so no generation older than a committed stamp can ever be committed. After a commit

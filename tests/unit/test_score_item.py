@@ -1,9 +1,12 @@
-"""ScoreItem (models/scores.py) stores exactly the item layout v2 stored before the models, and the requests
-built from it (models/requests.py) are PynamoDB's, for the store's table, without PynamoDB's transport."""
+"""ScoreItem (models/scores.py) stores exactly the score layout of access-patterns 2.3 (a small item: createdAt
+as the gsi1 sort key, index sort keys without an id, only the copies listings filter on, one write stamp, the
+JSON compressed from 256 bytes), and the requests built from it (models/requests.py) are PynamoDB's, for the
+store's table, without PynamoDB's transport."""
 
 from __future__ import annotations
 
 import json
+import random
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -11,43 +14,46 @@ from typing import Any
 import pytest
 from pynamodb.constants import ALL_NEW
 
-from mastra_dynamo.dynamo.codec import COMPRESS_MIN_BYTES, Item, decode_json, encode_json
+from mastra_dynamo.dynamo.codec import COMPRESS_MIN_BYTES, Item, decode_json, encode_json, item_size
 from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.errors import ValidationError
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.base import UNBOUND_TABLE_NAME, TableItem, UnboundModelError
-from mastra_dynamo.models.scores import IS_SCORE, ScoreItem
+from mastra_dynamo.models.scores import (
+    DATA_COMPRESS_MIN_BYTES,
+    IS_SCORE,
+    ScoreItem,
+    stamp_time,
+    write_stamp_for,
+)
 from mastra_dynamo.models.table import model_schema
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.table import TABLE_SPEC
 from mastra_dynamo.stores import listing
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
-COPIED = ("scorerId", "entityId", "entityType", "runId", "traceId", "spanId", "source", "organizationId",
-          "projectId")
+COPIED = ("entityId", "entityType", "source", "organizationId", "projectId")
 
 
 def reference_item(score_id: str, data: dict[str, Any], created_ts: str, expires_at: int | None) -> Item:
-    """The score item as ``DynamoScoresStore._item`` + ``stamp`` built it before the models (layout v2)."""
+    """The score item of layout 2.3, built by hand."""
     key = keys.score_key(score_id)
     item: Item = {
         "pk": {"S": key.pk},
         "sk": {"S": key.sk},
-        "data": encode_json(data, field="score"),
-        "createdAt": {"S": created_ts},
+        "data": encode_json(data, field="score", compress_min=DATA_COMPRESS_MIN_BYTES),
         "updatedAt": {"S": created_ts},
     }
     for attr in COPIED:
         value = data.get(attr)
         if isinstance(value, str):
             item[attr] = {"S": value}
-    sk = f"{created_ts}#{keys.component(score_id)}"
     item["gsi1pk"] = {"S": keys.scores_by_scorer_pk(data["scorerId"])}
-    item["gsi1sk"] = {"S": sk}
+    item["gsi1sk"] = {"S": created_ts}
     item["gsi2pk"] = {"S": keys.scores_by_run_pk(data["runId"])}
-    item["gsi2sk"] = {"S": sk}
-    item["gsi3sk"] = {"S": sk}
-    item["gsi4sk"] = {"S": sk}
+    item["gsi2sk"] = {"S": created_ts}
+    item["gsi3sk"] = {"S": created_ts}
+    item["gsi4sk"] = {"S": created_ts}
     if isinstance(data.get("entityType"), str):
         item["gsi3pk"] = {"S": keys.scores_by_entity_pk(data["entityType"], data["entityId"])}
     if isinstance(data.get("traceId"), str) and isinstance(data.get("spanId"), str):
@@ -74,13 +80,16 @@ SHAPES = {
     "span without trace": score_data(spanId="s1"),
     "tenancy": score_data(entityType="WORKFLOW", organizationId="org", projectId="p", traceId="t", spanId="s"),
     "unicode and nesting": score_data(reason="héllo ✓", metadata={"": [1, 1.5, None, True, {"deep": "x"}]}),
+    "typical": score_data(reason="the answer names the right city and cites the tool result", entityType="AGENT",
+                          input={"question": "what is the weather in Paris"}, traceId="t", spanId="s",
+                          output={"text": "It is sunny in Paris, 21 degrees, light wind from the west."}),
     "compressed": score_data(output={"text": "a" * (COMPRESS_MIN_BYTES * 2)}),
 }
 
 
 @pytest.mark.parametrize("expires_at", [None, 1_900_000_000])
 @pytest.mark.parametrize("shape", list(SHAPES))
-def test_a_score_item_serializes_to_the_layout_v2_item(shape: str, expires_at: int | None) -> None:
+def test_a_score_item_serializes_to_the_layout(shape: str, expires_at: int | None) -> None:
     data = SHAPES[shape]
     item = ScoreItem.new(data["id"], data, created_at=NOW, expires_at=expires_at)
     assert item.serialize() == reference_item(data["id"], data, keys.ts(NOW), expires_at)
@@ -91,27 +100,72 @@ def test_the_layout_spelled_out() -> None:
     ts = "2026-01-02T03:04:05.123456Z"
     assert ScoreItem.new("s#1", data, created_at=NOW, expires_at=1_900_000_000).serialize() == {
         "pk": {"S": "S#s%231"}, "sk": {"S": "S"},
-        "data": {"S": json.dumps(data, separators=(",", ":"), ensure_ascii=False)},
-        "createdAt": {"S": ts}, "updatedAt": {"S": ts},
-        "scorerId": {"S": "scorer/1"}, "entityId": {"S": "agent#1"}, "entityType": {"S": "AGENT"},
-        "runId": {"S": "run-1"}, "traceId": {"S": "t"}, "spanId": {"S": "s"}, "source": {"S": "LIVE"},
-        "gsi1pk": {"S": "SC#scorer/1"}, "gsi1sk": {"S": f"{ts}#s%231"},
-        "gsi2pk": {"S": "SR#run-1"}, "gsi2sk": {"S": f"{ts}#s%231"},
-        "gsi3pk": {"S": "SE#AGENT#agent%231"}, "gsi3sk": {"S": f"{ts}#s%231"},
-        "gsi4pk": {"S": "SS#t#s"}, "gsi4sk": {"S": f"{ts}#s%231"},
+        "data": {"S": json.dumps(data, separators=(",", ":"), ensure_ascii=False)},  # below 256 bytes: text
+        "updatedAt": {"S": ts},
+        "entityId": {"S": "agent#1"}, "entityType": {"S": "AGENT"}, "source": {"S": "LIVE"},
+        "gsi1pk": {"S": "SC#scorer/1"}, "gsi1sk": {"S": ts},
+        "gsi2pk": {"S": "SR#run-1"}, "gsi2sk": {"S": ts},
+        "gsi3pk": {"S": "SE#AGENT#agent%231"}, "gsi3sk": {"S": ts},
+        "gsi4pk": {"S": "SS#t#s"}, "gsi4sk": {"S": ts},
         "_et": {"S": "score"}, "_sv": {"N": "2"}, "ttl": {"N": "1900000000"},
     }
 
 
-def test_a_save_adds_its_write_id_and_write_time() -> None:
+def test_the_json_is_compressed_from_256_bytes_when_that_is_smaller() -> None:
+    small = score_data(reason="x" * 40)
+    text = json.dumps(small, separators=(",", ":"), ensure_ascii=False)
+    assert len(text) < DATA_COMPRESS_MIN_BYTES == 256
+    assert ScoreItem.new("s#1", small, created_at=NOW).serialize()["data"] == {"S": text}
+    typical = SHAPES["typical"]
+    raw = ScoreItem.new(typical["id"], typical, created_at=NOW).serialize()
+    assert set(raw["data"]) == {"B"} and decode_json(raw["data"]) == typical
+    assert len(raw["data"]["B"]) < len(json.dumps(typical, separators=(",", ":")))
+    assert ScoreItem.record_from_raw(raw).model_dump(by_alias=True, exclude_none=True) == {
+        **typical, "createdAt": NOW, "updatedAt": NOW}
+
+
+WORDS = ["agent", "memory", "thread", "message", "tool", "call", "result", "weather", "storage", "table", "index",
+         "query", "page", "window", "recall", "working", "user", "assistant", "answer", "question", "context",
+         "token", "model", "stream", "step", "snapshot", "score"]
+
+
+def _text(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words))
+
+
+def bench_score(rng: random.Random, i: int) -> dict[str, Any]:
+    """A score like those of the standard bench workload (bench/plan.py), with a UUID-like id."""
+    scorer, entity = f"scorer-{i % 4}", f"agent-{i % 10}"
+    return {"id": f"2b5c1c3e-3f1c-4b2e-9a44-1c2d3e4f{i:04d}", "scorerId": scorer, "entityId": entity,
+            "entityType": "AGENT", "runId": f"score-run-{i % 20}", "score": round(rng.random(), 3),
+            "reason": _text(rng, 15), "source": "LIVE",
+            "scorer": {"id": scorer, "name": scorer, "description": "bench scorer"},
+            "entity": {"id": entity, "name": entity}, "input": {"question": _text(rng, 10)},
+            "output": {"text": _text(rng, 40)}, "traceId": f"trace-{i}", "spanId": f"span-{i}"}
+
+
+def test_a_typical_score_is_one_write_unit_on_the_table_and_on_each_index() -> None:
+    """A bench score (~0.8 KB of JSON) as a save stores it fits in 1 KB: 1 write unit on the table and on each
+    of the four ALL indexes it is in (5 per save)."""
+    rng = random.Random(7)
+    for i in range(50):
+        data = bench_score(rng, i)
+        raw = ScoreItem.new(data["id"], data, created_at=NOW, expires_at=1_900_000_000,
+                            write_id="0123456789abcdef", write_time=NOW).serialize()
+        assert all(f"gsi{n}pk" in raw for n in (1, 2, 3, 4))
+        assert item_size(raw) <= 1024 - 200, item_size(raw)  # with room for a longer reason or output
+
+
+def test_a_save_adds_its_write_stamp() -> None:
     data = SHAPES["minimal"]
     later = NOW.replace(microsecond=7)
-    raw = ScoreItem.new(data["id"], data, created_at=NOW, write_id="w-1", write_time=later).serialize()
-    assert raw == {**reference_item(data["id"], data, keys.ts(NOW), None),
-                   "_wid": {"S": "w-1"}, "_wt": {"S": "2026-01-02T03:04:05.000007Z"}}
-    loaded = ScoreItem.from_raw_data(raw)
-    assert (loaded.write_id, loaded.write_time) == ("w-1", keys.ts(later))
-    assert ScoreItem.written_by(raw) == ("w-1", keys.ts(later))
+    raw = ScoreItem.new(data["id"], data, created_at=NOW, write_id="0123456789abcdef", write_time=later).serialize()
+    stamp = write_stamp_for(later, "0123456789abcdef")
+    assert raw == {**reference_item(data["id"], data, keys.ts(NOW), None), "_w": {"S": stamp}}
+    micros = ((later.toordinal() - 1) * 86_400 + 3 * 3600 + 4 * 60 + 5) * 1_000_000 + 7  # since 0001-01-01
+    assert stamp == f"{micros:015x}0123456789abcdef" and stamp_time(stamp) == later
+    assert ScoreItem.from_raw_data(raw).write_stamp == stamp
+    assert ScoreItem.written_by(raw) == stamp and ScoreItem.written_by(reference_item("a", data, "t", None)) is None
     assert ScoreItem.record_from_raw(raw) == ScoreItem.new(data["id"], data, created_at=NOW).record()
 
 
@@ -142,11 +196,43 @@ def test_a_score_without_id_or_created_at_is_not_a_stored_score() -> None:
         ScoreItem.from_mastra({**score_data(), "createdAt": "2026-01-02T03:04:05Z", "score": "high"})
 
 
+def test_write_stamps_order_by_write_time_then_write_id() -> None:
+    times = [datetime(1, 1, 1, tzinfo=UTC), datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC), NOW,
+             NOW.replace(microsecond=123457), datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)]
+    stamps = [write_stamp_for(t, "f" * 16) for t in times]
+    assert sorted(stamps) == stamps and {len(s) for s in stamps} == {31}
+    assert [stamp_time(s) for s in stamps] == times
+    assert write_stamp_for(NOW, "0" * 16) < write_stamp_for(NOW, "1" * 16) < write_stamp_for(
+        NOW.replace(microsecond=123457), "0" * 16)
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_the_record_of_a_write_is_the_record_read_back(shape: str) -> None:
+    data = SHAPES[shape]
+    stored = ScoreItem.new(data["id"], data, created_at=NOW, write_id="0123456789abcdef", write_time=NOW).serialize()
+    stored["updatedAt"] = {"S": keys.ts(NOW.replace(microsecond=9))}  # an upsert of an existing score
+    assert ScoreItem.record_of_write(data, stored) == ScoreItem.record_from_raw(stored)
+
+
 def test_large_records_are_stored_compressed_and_read_back() -> None:
     data = SHAPES["compressed"]
     raw = ScoreItem.new(data["id"], data, created_at=NOW).serialize()
     assert set(raw["data"]) == {"B"} and decode_json(raw["data"]) == data
     assert ScoreItem.from_raw_data(raw).data == data
+
+
+def test_an_item_written_before_the_sort_keys_lost_their_id_still_reads() -> None:
+    """Items of this layout written earlier: ``<ts>#<id>`` sort keys, a ``createdAt`` copy, JSON as text."""
+    data = SHAPES["typical"]
+    ts = keys.ts(NOW)
+    earlier = {**reference_item(data["id"], data, ts, None), "data": {"S": json.dumps(data)},
+               "createdAt": {"S": ts}, "scorerId": {"S": data["scorerId"]}, "runId": {"S": data["runId"]},
+               "_wid": {"S": "w-1"}, "_wt": {"S": ts}}
+    for n in (1, 2, 3, 4):
+        earlier[f"gsi{n}sk"] = {"S": f"{ts}#{keys.component(data['id'])}"}
+    record = ScoreItem.record_from_raw(earlier)
+    assert record.created_at == NOW and record.updated_at == NOW and record.id == data["id"]
+    assert ScoreItem.written_by(earlier) is None  # no write stamp: the next save's guard lets it through
 
 
 @pytest.mark.parametrize("shape", list(SHAPES))
@@ -211,8 +297,8 @@ def test_an_upsert_is_the_request_pynamodb_builds(shape: str, expires_at: int | 
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_a_guarded_upsert_is_the_request_pynamodb_builds(shape: str) -> None:
     data = SHAPES[shape]
-    item = ScoreItem.new(data["id"], data, created_at=NOW, expires_at=1_900_000_000, write_id="w-1",
-                         write_time=NOW)
+    item = ScoreItem.new(data["id"], data, created_at=NOW, expires_at=1_900_000_000,
+                         write_id="0123456789abcdef", write_time=NOW)
     serialized = item.serialize()
     for table in ("table-a", "table-b"):
         upsert = requests.upsert_item(table, item, serialized, now_epoch=1_800_000_000, return_values=ALL_NEW)
@@ -223,7 +309,8 @@ def test_a_guarded_upsert_is_the_request_pynamodb_builds(shape: str) -> None:
 
 def test_a_guarded_upsert_is_conditioned_on_the_stored_write() -> None:
     data = SHAPES["minimal"]
-    item = ScoreItem.new(data["id"], data, created_at=NOW, write_id="w-1", write_time=NOW)
+    item = ScoreItem.new(data["id"], data, created_at=NOW, write_id="0123456789abcdef", write_time=NOW)
+    stamp = write_stamp_for(NOW, "0123456789abcdef")
     request = requests.upsert_item("t", item, item.serialize(), now_epoch=1_800_000_000)
     names, values = request["ExpressionAttributeNames"], request["ExpressionAttributeValues"]
 
@@ -232,8 +319,8 @@ def test_a_guarded_upsert_is_conditioned_on_the_stored_write() -> None:
         return names[p] if p.startswith("#") else f"({next(iter(values[p].values()))})"
 
     assert re.sub(r"[#:]\d+", spelled, request["ConditionExpression"]) == (
-        "((attribute_not_exists (pk) OR _wid = (w-1)) OR ((attribute_not_exists (ttl) OR ttl > (1800000000)) AND "
-        f"(attribute_not_exists (_wt) OR _wt < ({keys.ts(NOW)}))))")
+        f"((attribute_not_exists (pk) OR _w = ({stamp})) OR ((attribute_not_exists (ttl) OR ttl > (1800000000)) AND "
+        f"(attribute_not_exists (_w) OR _w < ({stamp}))))")
 
 
 def test_an_upsert_sets_what_the_item_has_and_removes_the_optional_rest() -> None:
@@ -245,11 +332,12 @@ def test_an_upsert_sets_what_the_item_has_and_removes_the_optional_rest() -> Non
     update = request["UpdateExpression"]
     sets, removes = update.removeprefix("SET ").split(" REMOVE ")
     removed = {request["ExpressionAttributeNames"][p.strip()] for p in removes.split(",")}
-    assert removed == {"entityType", "traceId", "spanId", "organizationId", "projectId", "gsi3pk", "gsi4pk", "ttl",
-                       "_wid", "_wt"}  # an item without a write id and time (a save always has them)
-    for attr in ("createdAt", "gsi1sk", "gsi2sk", "gsi3sk", "gsi4sk"):
+    assert removed == {"entityType", "organizationId", "projectId", "gsi3pk", "gsi4pk", "ttl",
+                       "_w"}  # an item without a write stamp (a save always has one)
+    for attr in ("gsi1sk", "gsi2sk", "gsi3sk", "gsi4sk"):  # gsi1sk: createdAt
         assert f"{names[attr]} = if_not_exists ({names[attr]}, " in sets
-    for attr in ("data", "updatedAt", "gsi1pk", "scorerId", "_et", "_sv"):
+    assert {"createdAt", "scorerId", "runId", "traceId", "spanId", "_wid", "_wt"}.isdisjoint(names)
+    for attr in ("data", "updatedAt", "gsi1pk", "entityId", "source", "_et", "_sv"):
         assert f"{names[attr]} = :" in sets
     now = next(p for p, v in values.items() if v == {"N": "1800000000"})
     assert request["ConditionExpression"] == (f"(attribute_not_exists ({names['pk']}) OR "
@@ -297,7 +385,7 @@ def test_key_requests_are_pynamodbs_for_the_stores_table() -> None:
     assert update["ConditionExpression"] == "attribute_exists (#0)"
     assert update["ExpressionAttributeNames"] == {"#0": "pk", "#1": "source"}
     assert update["ExpressionAttributeValues"] == {":0": {"S": "x"}}
-    deleted = requests.delete_item("t1", key, condition=ScoreItem.write_id == "w")
+    deleted = requests.delete_item("t1", key, condition=ScoreItem.write_stamp == "w")
     assert deleted["Key"] == update["Key"] and deleted["ConditionExpression"] == "#0 = :0"
     check = requests.condition_check("t1", key, ScoreItem.pk.exists())
     assert set(check) == {"TableName", "Key", "ConditionExpression", "ExpressionAttributeNames"}

@@ -1,6 +1,7 @@
 """The workflow items as PynamoDB models (models/workflows.py) serialize to exactly the items the store wrote
-before the models (the reference builders below are copied from that code), read back identically, and the
-requests built from cached shapes are the requests PynamoDB builds for the same values."""
+before the models (the reference builders below are copied from that code; the snapshot encoding is the current
+one: compressed from 512 bytes instead of 16 KB), read back identically, and the requests built from cached
+shapes are the requests PynamoDB builds for the same values."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ import pytest
 from pynamodb.constants import ALL_OLD
 from pynamodb.expressions.operand import Value
 
-from mastra_dynamo.dynamo.codec import AttributeValue, Item, decode_json, dumps_json
+from mastra_dynamo.dynamo.codec import AttributeValue, Item, decode_json, dumps_json, item_size
 from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.base import epoch_datetime
 from mastra_dynamo.models.workflow_requests import encode_attributes, key_attributes, shaped_filter, slot
 from mastra_dynamo.models.workflows import (
     CHUNK_BYTES,
+    COMPRESS_MIN_BYTES,
     INLINE_MAX_BYTES,
     PackedSnapshot,
     WorkflowChunkItem,
@@ -45,12 +47,15 @@ STAMP = "t0188e3c0a1b2c3d4deadbeef"
 
 # ---------------------------------------------------------------------------- reference: the code before the models
 def reference_encode(snapshot: Any) -> tuple[AttributeValue | None, list[bytes]]:
-    """``DynamoWorkflowsStore._encode``: (inline attribute, chunks)."""
+    """``DynamoWorkflowsStore._encode``: (inline attribute, chunks). Text below 512 bytes as is; from 512 bytes
+    on zlib level 6 (a 4 KB window up to 4 KB of text, the same size for such payloads), kept when smaller."""
     text = dumps_json(snapshot, field="snapshot")
     raw = text.encode("utf-8")
-    if len(raw) <= 16 * 1024:
+    if len(raw) < 512:
         return {"S": text}, []
-    packed = zlib.compress(raw, 6)
+    window = 12 if len(raw) <= 4096 else 15
+    packer = zlib.compressobj(6, zlib.DEFLATED, window, 4 if window == 12 else 8)
+    packed = packer.compress(raw) + packer.flush()
     if len(packed) <= INLINE_MAX_BYTES:
         return ({"B": packed} if len(packed) < len(raw) else {"S": text}), []
     return None, [packed[i:i + CHUNK_BYTES] for i in range(0, len(packed), CHUNK_BYTES)]
@@ -126,11 +131,24 @@ def state(run_id: str = "r#1", status: str = "running", **extra: Any) -> dict[st
             "activePaths": [0], "timestamp": 1741593600000, **extra}
 
 
+def steps(count: int) -> dict[str, Any]:
+    """A run ``count`` steps in, like the bench's (bench/plan.py): ~0.3 KB of JSON per step."""
+    words = ["agent", "memory", "thread", "message", "tool", "call", "result", "weather", "storage", "table",
+             "index", "query"]
+    return state(context={f"step{i}": {"status": "success", "output": {"text": " ".join(
+        words[(i * 7 + j) % len(words)] for j in range(20)), "n": i}, "startedAt": 1767600000000 + i,
+        "endedAt": 1767600000500 + i} for i in range(count)},
+        serializedStepGraph=[{"type": "step", "step": {"id": f"step{i}"}} for i in range(10)])
+
+
 SNAPSHOTS: dict[str, Any] = {
     "small": state(),
     "null": None,
     "text": "a plain string snapshot",
-    "16 KB exactly": "x" * (16 * 1024 - 2),  # its JSON text is 16384 bytes: not compressed
+    "just below 512 bytes": "x" * (512 - 3),  # its JSON text is 511 bytes: not compressed
+    "512 bytes exactly": "x" * (512 - 2),
+    "ten steps": steps(10),
+    "16 KB exactly": "x" * (16 * 1024 - 2),
     "just above 16 KB": "x" * (16 * 1024 - 1),
     "compressed": state(context={"doc": "abc" * 20_000}),
     "incompressible inline": state(context={"doc": os.urandom(60 * 1024).hex()}),
@@ -153,10 +171,25 @@ def test_a_snapshot_is_encoded_as_before(name: str) -> None:
         assert decode_json(inline) == SNAPSHOTS[name]
     else:
         assert encoded.chunks() == chunks and len(chunks) > 1
-    if name == "16 KB exactly":
-        assert set(inline or {}) == {"S"} and encoded.size == 16 * 1024
-    if name in ("just above 16 KB", "compressed"):
+    if name == "just below 512 bytes":
+        assert set(inline or {}) == {"S"} and encoded.size == COMPRESS_MIN_BYTES - 1 == 511
+    if name in ("512 bytes exactly", "ten steps", "16 KB exactly", "just above 16 KB", "compressed"):
         assert set(inline or {}) == {"B"}
+
+
+def test_a_run_ten_steps_in_has_a_head_of_at_most_1_kb() -> None:
+    """A ~3 KB snapshot is stored compressed: its head costs one write unit per step, not three."""
+    snapshot = SNAPSHOTS["ten steps"]
+    assert 2500 < len(dumps_json(snapshot, field="snapshot")) < 3500
+    case = {"resource_id": "user-00", "expires_at": None, "old_rev": 9, "snapshot": "ten steps"}
+    body = body_of(case)
+    put_head, _ = workflow_writes.head_and_entry_puts(
+        "t", fields_of(case, workflow_name="workflow-1", run_id="run-0001"),
+        HeadBody(snapshot=body.snapshot, generation=None, chunk_count=0, stamp=STAMP, status="running",
+                 updated=LATER, write_id="0" * 32, expires_at=None), current={"_rev": {"N": "9"}})
+    head = put_head["Put"]["Item"]
+    assert set(head["snapshot"]) == {"B"} and item_size(head) <= 1024, item_size(head)
+    assert WorkflowRunItem.from_raw_data(head).snapshot == snapshot
 
 
 @pytest.mark.parametrize("name", ["small", "compressed", "chunked"])

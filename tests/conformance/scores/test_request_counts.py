@@ -1,6 +1,7 @@
 """Scores of one scorer live in one index partition: a page is one Query, plus a COUNT only when more follow.
 
-Also checked: the order (newest first, equal creation times by id) and complete pagination of that partition.
+Also checked: the order (newest first; equal creation times in one order that every page follows) and complete
+pagination of that partition.
 """
 
 from __future__ import annotations
@@ -62,10 +63,18 @@ def test_a_page_with_more_after_it_is_one_query_and_one_count(clocked_store: Dyn
     assert ids(filtered) == newest_first[:5] and filtered.pagination.total == 12
 
 
-def test_equal_creation_times_are_ordered_by_id(clocked_store: DynamoDBStore, sc: DynamoScoresStore) -> None:
+def test_equal_creation_times_keep_one_order_across_pages(clocked_store: DynamoDBStore,
+                                                          sc: DynamoScoresStore) -> None:
+    """Index sort keys are the creation time alone: scores created at the same time share one, and the index
+    keeps them in one order (by table key) that every page of the listing follows."""
     for score_id in ("b", "d", "a", "e", "c"):  # the clock does not move: one creation time
         sc.save_score(score={"id": score_id, "scorerId": "tied", "entityId": "e", "runId": "r", "score": 1,
                              "scorer": {}, "source": "TEST", "entity": {}})
-    pages = [sc.list_scores_by_scorer_id(scorer_id="tied", pagination={"page": p, "per_page": 2}) for p in range(3)]
-    assert [ids(p) for p in pages] == [["e", "d"], ["c", "b"], ["a"]]
-    assert ids(sc.list_scores_by_scorer_id(scorer_id="tied")) == ["e", "d", "c", "b", "a"]
+    everything = ids(sc.list_scores_by_scorer_id(scorer_id="tied"))
+    assert sorted(everything) == ["a", "b", "c", "d", "e"]
+    for per_page in (1, 2, 3):
+        pages = [sc.list_scores_by_scorer_id(scorer_id="tied", pagination={"page": p, "per_page": per_page})
+                 for p in range(-(-5 // per_page))]
+        assert list(itertools.chain.from_iterable(ids(p) for p in pages)) == everything, per_page
+        assert [p.pagination.total for p in pages] == [5] * len(pages)
+    assert ids(sc.list_scores_by_scorer_id(scorer_id="tied")) == everything

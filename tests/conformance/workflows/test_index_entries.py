@@ -1,7 +1,9 @@
 """A run's head is not indexed; a small index entry beside it carries what listings filter and sort on.
 
-Checked here: the requests each kind of write sends, that head and entry always agree, and that heads of the
-older layout (indexed themselves, no entry) are listed, read and migrated by their next write.
+Checked here: the requests each kind of write sends, that head and entry always agree, that heads of the
+older layout (indexed themselves, no entry) are listed, read and migrated by their next write, and that heads
+holding a snapshot of a few KB as text (as they were stored before snapshots were compressed from 512 bytes)
+are read by every path and stored compressed by their next write.
 """
 
 from __future__ import annotations
@@ -134,3 +136,27 @@ def test_heads_of_the_older_layout_are_listed_and_migrated(store: DynamoDBStore,
     wf.persist_workflow_snapshot(workflow_name="wf", run_id="old2", snapshot=snapshot("old2", "running"))
     assert_entry_agrees(store, "old2")  # a persist that keeps the status migrates it too
     assert wf.list_workflow_runs(status="running").total == 2
+
+
+def test_a_head_with_a_text_snapshot_of_a_few_kb_is_read_and_rewritten_compressed(
+        store: DynamoDBStore, wf: DynamoWorkflowsStore) -> None:
+    big = snapshot("r1", context={"input": {}, **{f"step{i}": {"status": "success", "output": {"text": "ok " * 60}}
+                                                  for i in range(10)}})
+    wf.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=big, resource_id="res")
+    head = raw(store, "r1", "N#wf")
+    assert head is not None and set(head["snapshot"]) == {"B"}  # a few KB: stored compressed
+    head["snapshot"] = {"S": json.dumps(big, separators=(",", ":"))}  # the same head with the text form
+    store.table.call("PutItem", TableName=store.table_name, Item=head)
+    assert len(head["snapshot"]["S"]) > 2048
+    assert wf.load_workflow_snapshot(workflow_name="wf", run_id="r1") == big
+    for run in (wf.get_workflow_run_by_id(run_id="r1"), wf.get_workflow_run_by_id(run_id="r1", workflow_name="wf")):
+        assert run is not None and run.snapshot == big
+    for kwargs in ({}, {"workflow_name": "wf"}, {"resource_id": "res"}, {"status": "running"}):
+        assert [r.snapshot for r in wf.list_workflow_runs(**kwargs).runs] == [big], kwargs  # type: ignore[arg-type]
+    merged = wf.update_workflow_results(workflow_name="wf", run_id="r1", step_id="step10",
+                                        result={"status": "success"}, request_context={})
+    assert merged["step10"] == {"status": "success"}
+    rewritten = raw(store, "r1", "N#wf")
+    assert rewritten is not None and set(rewritten["snapshot"]) == {"B"}
+    assert wf.load_workflow_snapshot(workflow_name="wf", run_id="r1") == {
+        **big, "context": {**big["context"], "step10": {"status": "success"}}}
