@@ -57,7 +57,7 @@ class AsyncDomainStore:
         """The synchronous domain store the calls run (after the client is open)."""
         return self._ref.resolve()
 
-    async def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+    async def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
         owner = self._ref.owner
         await owner.open()
         if name == "init":  # one task at a time through the owner's lock
@@ -294,7 +294,11 @@ class AsyncDynamoDBStore:
                     max_pool_connections=self._pool)
             for name in ("region", "endpoint_url", "boto3_session", "boto_config"):
                 settings.pop(name, None)
-            self._sync = DynamoDBStore(client=AsyncClientAdapter(client), **settings)
+            try:
+                self._sync = DynamoDBStore(client=AsyncClientAdapter(client), **settings)
+            except BaseException:
+                await self.close()
+                raise
 
     @property
     def sync(self) -> DynamoDBStore:

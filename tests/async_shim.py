@@ -10,6 +10,7 @@ checks of the stored items see what the async API wrote.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -39,12 +40,18 @@ class _Loop:
 class SyncOverAsyncDomain:
     """A domain store whose methods are the async API's, run to completion."""
 
-    def __init__(self, domain: AsyncDomainStore, loop: _Loop, fallback: Any) -> None:
-        self._domain = domain
-        self._loop = loop
-        self._fallback = fallback
+    def __init__(self, domain: AsyncDomainStore, loop: _Loop, fallback: Any, sync_table: Any) -> None:
+        object.__setattr__(self, "_domain", domain)
+        object.__setattr__(self, "_loop", loop)
+        object.__setattr__(self, "_fallback", fallback)
+        object.__setattr__(self, "_sync_table", sync_table)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._fallback(), name, value)  # a setting of the domain the async API runs
 
     def __getattr__(self, name: str) -> Any:
+        if name == "table":
+            return _TableView(self._fallback().table, self._sync_table)
         if name.startswith("_") or not hasattr(type(self._domain), name):
             return getattr(self._fallback(), name)  # internals of the domain the async API runs
         attr = getattr(self._domain, name)
@@ -88,22 +95,46 @@ class _TableView:
         delattr(object.__getattribute__(self, "_table"), name)
 
 
+_shared: dict[str | None, tuple[_Loop, Any, Any]] = {}
+_shared_lock = threading.Lock()
+
+
+def _shared_client(endpoint_url: str | None, region: str | None) -> tuple[_Loop, Any]:
+    """One event loop and one aiobotocore client per endpoint for the whole test run (opening a client costs
+    ~0.1-0.3 s; the tables differ per test, the client does not need to)."""
+    with _shared_lock:
+        found = _shared.get(endpoint_url)
+        if found is None:
+            from mastra_dynamo.dynamo.aio_session import open_async_client
+
+            loop = _Loop()
+            context, client = loop.run(open_async_client(region=region, endpoint_url=endpoint_url))
+            found = _shared[endpoint_url] = (loop, context, client)
+            if len(_shared) == 1:
+                atexit.register(_close_shared)
+        return found[0], found[2]
+
+
+def _close_shared() -> None:
+    for loop, context, _ in _shared.values():
+        loop.run(context.__aexit__(None, None, None))
+        loop.stop()
+    _shared.clear()
+
+
 class SyncOverAsyncStore:
     def __init__(self, store: DynamoDBStore) -> None:
         self._sync = store
-        self._loop = _Loop()
-        self._async = AsyncDynamoDBStore(store)
-        self._loop.run(self._async.open())
-        self._domains: dict[str, SyncOverAsyncDomain] = {}
+        self._loop, client = _shared_client(store.endpoint_url, store.region)
+        self._async = AsyncDynamoDBStore(store, client=client)
+        self._loop.run(self._async.init())  # as the sync store the fixture initialised
+        self._domains: dict[int, SyncOverAsyncDomain] = {}
 
     def __enter__(self) -> SyncOverAsyncStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
-            self._loop.run(self._async.close())
-        finally:
-            self._loop.stop()
+        self._loop.run(self._async.close())  # the shared client stays open
 
     @property
     def async_store(self) -> AsyncDynamoDBStore:
@@ -113,10 +144,11 @@ class SyncOverAsyncStore:
         domain = self._async.get_store(name)
         if domain is None:
             return None
-        wrapped = self._domains.get(name)
+        wrapped = self._domains.get(id(domain))
         if wrapped is None:
-            wrapped = SyncOverAsyncDomain(domain, self._loop, lambda: self._async.sync.get_store(name))
-            self._domains[name] = wrapped
+            wrapped = SyncOverAsyncDomain(domain, self._loop, lambda: self._async.sync.get_store(name),
+                                          self._sync.table)
+            self._domains[id(domain)] = wrapped
         return wrapped
 
     @property

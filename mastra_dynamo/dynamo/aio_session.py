@@ -26,6 +26,7 @@ async def open_async_client(*, region: str | None, endpoint_url: str | None, aio
     sync_session.check_endpoint(endpoint_url)
     if aio_session is None:
         aio_session = AioSession()
+        sync_session.share_loader(aio_session)  # the parsed service model is loaded once per process
     elif not isinstance(aio_session, AioSession):
         raise ConfigurationError(f"aio_session must be an aiobotocore AioSession, not {type(aio_session).__name__}",
                                  code="INVALID_AIO_SESSION")

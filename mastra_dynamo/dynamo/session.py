@@ -62,9 +62,13 @@ def new_session() -> Any:
     """A fresh botocore session wired to the process-wide data loader."""
     import botocore.session
 
+    return share_loader(botocore.session.Session())
+
+
+def share_loader(session: Any) -> Any:
+    """Wire a new (botocore or aiobotocore) session to the process-wide data loader; returns the session."""
     global _loader
     with _lock:
-        session = botocore.session.Session()
         if _loader is None:
             _loader = session.get_component("data_loader")
         else:

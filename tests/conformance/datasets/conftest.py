@@ -17,15 +17,15 @@ DAY = 86400
 
 def datasets_of(store: DynamoDBStore) -> DynamoDatasetsStore:
     wired = store.get_store("datasets")
-    if isinstance(wired, DynamoDatasetsStore):
-        return wired
+    if wired is not None:  # the store's own (with MASTRA_DYNAMO_API=async: the async API's, through the shim)
+        return wired  # type: ignore[no-any-return]
     return DynamoDatasetsStore(table=store.table, ttl=store.ttl, clock=store.clock)
 
 
 def experiments_of(store: DynamoDBStore) -> DynamoExperimentsStore:
     wired = store.get_store("experiments")
-    if isinstance(wired, DynamoExperimentsStore):
-        return wired
+    if wired is not None:
+        return wired  # type: ignore[no-any-return]
     return DynamoExperimentsStore(table=store.table, ttl=store.ttl, clock=store.clock)
 
 
