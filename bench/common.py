@@ -104,7 +104,8 @@ def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out: dict[str, str] = {}
-    for name in ("mastra-dynamo", "boto3", "botocore", "pydantic", "chdb", "clickhouse-connect", "moto"):
+    for name in ("mastra-dynamo", "boto3", "botocore", "pydantic", "chdb", "clickhouse-connect", "moto", "aiobotocore",
+                 "aiohttp", "greenlet"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:

@@ -56,7 +56,9 @@ def header(r: dict[str, Any]) -> list[str]:
         f"thread sizes {c['thread_sizes']}, delete_thread {c['delete_messages']:,} messages, runs {c['run_sizes']}, "
         f"{c['scale_repeats']} repeats per scale call; chDB {c['spans']:,} spans, {c['chdb_repeats']} repeats per "
         f"query{' (BENCH_FULL=1)' if c.get('full') else ''}"
-        + (f"; agent turns: {c['turns']} per thread of {c['turn_lengths']} messages" if "turns" in c else "") + ".",
+        + (f"; agent turns: {c['turns']} per thread of {c['turn_lengths']} messages" if "turns" in c else "")
+        + (f"; async: {c['async_calls']} calls per phase × {c['async_rounds']} rounds, CPU {c['async_cpu_calls']} "
+           f"calls × {c['async_cpu_rounds']} rounds" if "async_calls" in c else "") + ".",
     ]
     return lines
 
@@ -314,6 +316,71 @@ def turns_table(t: dict[str, Any]) -> list[str]:
     return [*out, *_differences_note(t), "", _goal_sentence(t), ""]
 
 
+def _goal(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def _lag(lag: dict[str, float]) -> str:
+    return f"{fmt(lag['p50'], 1)} / {fmt(lag['p99'], 1)} / {fmt(lag['max'], 1)} ({lag['ticks']:.0f})"
+
+
+def async_table(a: dict[str, Any], v: dict[str, str]) -> list[str]:
+    pool = a["pool"]
+    out = ["### 7. Async API", "",
+           f"{a['calls']} calls per phase on one event loop, {a['threads']} (seeded beforehand); {a['rounds']} rounds,"
+           " each variant in its own `asyncio.run` with a fresh store, the order rotated per round; DynamoDB Local "
+           "called directly (no proxy). *gather*: the async store (`mastra_dynamo.aio`), all calls under "
+           "`asyncio.gather`; *sequential*: the same async store, the calls awaited one after another; *to_thread*: "
+           "the sync store's method in `asyncio.to_thread` (the loop's default executor, "
+           f"{a['executor_workers']} workers on {a['cpus']} CPUs). `max_pool_connections`: {pool['gather']} "
+           f"(async store), {pool['to_thread']} (sync store)"
+           + (" (set by `--async-pool`)" if a.get("max_pool_connections") is not None else " (the stores' default)")
+           + f". aiobotocore {v.get('aiobotocore')}, aiohttp {v.get('aiohttp')}, greenlet {v.get('greenlet')}.", "",
+           "Wall ms: median (min–max) over rounds. Client CPU: `time.process_time` of the process over the phase "
+           "(all its threads, the sampler and the ticker included) per call; client cores: that CPU over the wall "
+           "time; machine cores: busy CPU time of the whole machine (/proc/stat, every process) over the wall time. "
+           "Outstanding: the most requests handed to the HTTP layer and not yet answered (waiting for a pool "
+           "connection included). Threads: the peak of `Threads:` in /proc/self/status (kernel threads of the "
+           "process) beyond those alive before the variant started and beyond the sampler; in brackets the same "
+           "from `threading.active_count()` (Python threads). Lag: overshoot of a 5 ms sleep in a loop, p50 / p99 / "
+           "max ms (ticks).", "",
+           "| Phase | Variant | Wall ms | ms per call | Client CPU ms per call | Client cores | Machine cores | "
+           "Outstanding | Threads | Loop lag ms |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for phase, p in a["phases"].items():
+        for kind, x in p["variants"].items():
+            out.append(f"| `{phase}` | {kind} | {_spread(x['wall_ms'], 0)} | {fmt(x['ms_per_call'])} | "
+                       f"{fmt(x['cpu_ms_per_call'])} | {fmt(x['client_cores'])} | {fmt(x['machine_busy_cores'])} | "
+                       f"{x['inflight_peak']} | {x['extra_os_threads']} ({x['extra_py_threads']}) | "
+                       f"{_lag(x['lag_ms'])} |")
+    out += ["", "Ratios per round: median (min–max). Ceiling: a sequential call's wall time over the client CPU of "
+                "a gathered call, the most any concurrency inside one client process could gain while the client's "
+                "own work does not overlap.", "",
+            "| Phase | gather vs sequential (goal ≥ 8×) | ceiling | gather vs to_thread (goal ≥ 3×) | "
+            "Threads gather / to_thread (goal ≤ 2) | Lag p99 ms gather / to_thread (goal ≤ 20) |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for phase, p in a["phases"].items():
+        g, t = p["variants"]["gather"], p["variants"]["to_thread"]
+        seq, thr = p["speedup_vs_sequential"], p["speedup_vs_to_thread"]
+        out.append(f"| `{phase}` | {_spread(seq, 2)}× {_goal(seq['median'] >= 8)} | {fmt(p['speedup_ceiling'])}× | "
+                   f"{_spread(thr, 2)}× {_goal(thr['median'] >= 3)} | {g['extra_os_threads']} "
+                   f"{_goal(g['extra_os_threads'] <= 2)} / {t['extra_os_threads']} | "
+                   f"{fmt(g['lag_ms']['p99'], 1)} {_goal(g['lag_ms']['p99'] <= 20)} / {fmt(t['lag_ms']['p99'], 1)} |")
+    c = a["cpu"]
+    out += ["", f"Client CPU per call: `time.process_time` over {c['calls']} sequential calls, median (min–max) of "
+                f"{c['rounds']} rounds, µs; the async store awaited one by one in `asyncio.run`, the sync store "
+                "called directly (no sampler, no ticker).", "",
+            "| Call | Sync µs | Async µs | Async / sync (goal ≤ 1.2×) |", "|---|---:|---:|---:|"]
+    for op, o in c["ops"].items():
+        out.append(f"| `{op}` | {_spread(o['sync_us'], 0)} | {_spread(o['async_us'], 0)} | "
+                   f"{o['ratio']:.2f}× {_goal(o['ratio'] <= 1.2)} |")
+    seq = a["sequence"]
+    out += ["", f"`request_counts()` equal between the sync and the async store: "
+                f"{'yes' if a['request_counts_equal'] else '**no**'} (the sequence {', '.join(seq['calls'])} on "
+                f"fresh ids: {_types(seq['async'])}; the CPU rounds; every variant and round above: "
+                f"{_types(a['requests']['gather'])} per variant).", ""]
+    return out
+
+
 def render(r: dict[str, Any]) -> str:
     lines = ["## Results", "", *header(r), ""]
     if "side" in r:
@@ -328,6 +395,8 @@ def render(r: dict[str, Any]) -> str:
         lines += chdb_table(r["chdb"])
     if "turns" in r:
         lines += turns_table(r["turns"])
+    if "async" in r:
+        lines += async_table(r["async"], r["versions"])
     return "\n".join(lines) + "\n"
 
 

@@ -7,7 +7,9 @@
 Parts: ``side`` (agent workload: mastra-dynamo vs @mastra/dynamodb through a counting proxy, and requests vs
 the documented minimum), ``turns`` (one agent turn's requests and capacity vs the length of its thread, both
 clients through the counting proxy), ``cpu`` (client CPU per request vs raw botocore), ``cold`` (cold start),
-``scale`` (large thread, delete_thread, many runs), ``chdb`` (spans into chDB, list_traces).
+``scale`` (large thread, delete_thread, many runs), ``chdb`` (spans into chDB, list_traces), ``async`` (the async
+API: concurrent calls on one event loop vs sequential awaits and vs ``asyncio.to_thread``, threads, loop lag,
+CPU per call, request counts; ``--async-pool`` sets ``max_pool_connections``, default the store's).
 
 The endpoint is ``--endpoint`` or ``$MASTRA_DYNAMO_DDB_LOCAL`` (set by scripts/with-dynamodb-local.sh);
 ``--endpoint moto`` starts a moto server on 127.0.0.1 instead (placeholder consumed capacity).
@@ -19,6 +21,7 @@ Scale sizes (defaults keep ``make bench`` under ~10 minutes on 2 cores; BENCH_FU
   BENCH_SPANS          spans batched into chDB                         default 1000000      full 1000000
   BENCH_TURN_LENGTHS   messages of a thread before its measured turns  default 20,200,1000  full 20,200,1000
   BENCH_TURNS          measured agent turns at each thread length      default 5            full 5
+  BENCH_ASYNC_CALLS    concurrent calls per async phase                default 200          full 200
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from typing import Any
 from bench.common import ROOT, credentials, machine, versions, write_json
 
 RESULTS = ROOT / "bench" / "results"
-PARTS = ("side", "turns", "cpu", "cold", "scale", "chdb")
+PARTS = ("side", "turns", "cpu", "cold", "scale", "chdb", "async")
 
 
 def _sizes(name: str, default: str, full: str) -> list[int]:
@@ -88,6 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated subset of " + ",".join(PARTS))
     parser.add_argument("--runs", type=int, default=3, help="repetitions of the side-by-side workload")
     parser.add_argument("--no-peer", action="store_true", help="skip the TypeScript peer")
+    parser.add_argument("--async-pool", type=int, default=None,
+                        help="max_pool_connections of the async part's stores (default: AsyncDynamoDBStore's)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test; numbers mean nothing)")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--md", type=Path, default=None, help="markdown tables (default: --out with .md)")
@@ -97,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         raise SystemExit(f"unknown parts: {sorted(unknown)}")
     credentials()
-    from bench import coldstart, cpu, scale, side_by_side, turns
+    from bench import async_api, coldstart, cpu, scale, side_by_side, turns
     from bench.plan import WorkloadSize
     from bench.report import render
 
@@ -116,6 +121,10 @@ def main(argv: list[str] | None = None) -> None:
         "turn_lengths": [4, 12] if quick else _sizes("BENCH_TURN_LENGTHS", "20,200,1000", "20,200,1000"),
         "turns": 2 if quick else _sizes("BENCH_TURNS", "5", "5")[0],
         "turn_working_memory_every": 2 if quick else 5,
+        "async_calls": 6 if quick else _sizes("BENCH_ASYNC_CALLS", "200", "200")[0],
+        "async_rounds": 1 if quick else 3, "async_cpu_calls": 4 if quick else 200,
+        "async_cpu_rounds": 1 if quick else 3,
+        "async_pool": args.async_pool,
         "full": os.environ.get("BENCH_FULL") == "1",
     }
     started = time.perf_counter()
@@ -160,6 +169,11 @@ def main(argv: list[str] | None = None) -> None:
             elif part == "chdb":
                 log(f"  chdb: {config['spans']:,} spans")
                 results["chdb"] = _chdb(config["spans"], config["chdb_repeats"])
+            elif part == "async":
+                results["async"] = async_api.run(endpoint, calls=config["async_calls"], rounds=config["async_rounds"],
+                                                 cpu_calls=config["async_cpu_calls"],
+                                                 cpu_rounds=config["async_cpu_rounds"],
+                                                 max_pool_connections=config["async_pool"], log=log)
             results["seconds"][part] = time.perf_counter() - t0
             results["loadavg"][part]["after"] = os.getloadavg()
     results["seconds"]["total"] = time.perf_counter() - started

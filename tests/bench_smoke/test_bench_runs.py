@@ -24,7 +24,7 @@ def test_quick_bench_writes_results(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(out.read_text())
-    assert set(results["parts"]) == {"side", "turns", "cpu", "cold", "scale", "chdb"}
+    assert set(results["parts"]) == {"side", "turns", "cpu", "cold", "scale", "chdb", "async"}
 
     side = results["side"]
     assert side["peer"] is None and side["peer_error"]
@@ -67,8 +67,24 @@ def test_quick_bench_writes_results(tmp_path: Path) -> None:
     assert "error" not in chdb, chdb.get("error")
     assert chdb["spans"] == results["config"]["spans"]
 
+    aio = results["async"]  # tiny sizes: the structure and the request counts, not the timings
+    calls = results["config"]["async_calls"]
+    assert aio["calls"] == calls and aio["request_counts_equal"] is True and aio["sequence"]["equal"] is True
+    assert aio["pool"]["gather"] == aio["pool"]["to_thread"] == 32  # the stores' default max_pool_connections
+    for kind, counts in aio["requests"].items():  # one GetItem per read, one transaction per save
+        assert counts == {"GetItem": calls, "TransactWriteItems": calls}, (kind, counts)
+    for phase in ("get_thread_by_id", "save_messages"):
+        variants = aio["phases"][phase]["variants"]
+        assert set(variants) == {"gather", "sequential", "to_thread"}
+        assert variants["sequential"]["inflight_peak"] == 1
+        assert all(v["wall_ms"]["n"] == results["config"]["async_rounds"] for v in variants.values())
+        assert all(v["lag_ms"]["ticks"] >= 1 for v in variants.values())
+    for op in aio["cpu"]["ops"].values():
+        assert op["sync_us"]["median"] > 0 and op["async_us"]["median"] > 0
+
     markdown = out.with_suffix(".md").read_text()
-    for heading in ("### 1.", "### 2.", "### 3.", "### 4.", "### 5.", "### 5d.", "### 6. Agent turn vs thread length"):
+    for heading in ("### 1.", "### 2.", "### 3.", "### 4.", "### 5.", "### 5d.", "### 6. Agent turn vs thread length",
+                    "### 7. Async API"):
         assert heading in markdown
     assert "| Capacity units as DynamoDB Local reports them" in markdown
     assert "| 4 | " in markdown and "| 12 | " in markdown and "Goal (ours at 200 messages" in markdown

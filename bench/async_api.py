@@ -1,0 +1,449 @@
+"""Part ``async``: the async API (``mastra_dynamo.aio``) under concurrency on one event loop.
+
+Every figure is a ratio against a baseline measured in the same process, on the same table and endpoint (called
+directly, not through the counting proxy):
+
+1. Wall time of ``calls`` concurrent ``get_thread_by_id`` and then ``calls`` concurrent ``save_messages`` (2 new
+   messages each) under ``asyncio.gather``, against the same calls awaited one after another on the same
+   async store (*sequential*) and against the old thread wrapper: the sync store's method run with
+   ``asyncio.to_thread`` on the loop's default executor (*to_thread*). Each call reads or writes its own thread
+   (``calls`` distinct threads seeded beforehand): concurrent transactions on one thread item would measure
+   write conflicts, not the client. Every variant runs in its own ``asyncio.run`` with a fresh store (so a
+   default executor and its threads never outlive their variant); rounds rotate the order of the variants.
+2. OS threads of the process while a phase runs, sampled every 2 ms by a sampler thread from
+   ``/proc/self/status`` (``Threads:``: every kernel thread of the process) and ``threading.active_count()``
+   (Python ``Thread`` objects alive). Reported beyond the threads present before the variant started (the main
+   thread when the part runs alone) and beyond the sampler itself.
+3. Event-loop lag: a ticker task sleeps 5 ms in a loop and records by how much each sleep overshot.
+4. Client CPU per call: ``time.process_time`` over ``cpu_calls`` sequential calls of each method, the async store
+   awaited one by one vs the sync store (DynamoDB Local runs in another process; its CPU is not counted).
+5. ``request_counts()``: the sync and the async store on the same sequence of calls (fresh ids each).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.common import create_our_table, credentials, median, percentile, spread
+
+VARIANTS = ("gather", "sequential", "to_thread")
+PHASES = ("get_thread_by_id", "save_messages")
+TICK_SECONDS = 0.005
+SAMPLE_SECONDS = 0.002
+RESOURCE = "user-async"
+TEXT = "a typical assistant answer " * 20
+
+
+def os_threads() -> int:
+    """Kernel threads of this process (``Threads:`` of /proc/self/status); 0 where /proc is missing."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class ThreadSampler:
+    """Peak thread counts of the process, sampled from a thread of its own while a phase runs."""
+
+    def __init__(self) -> None:
+        self.os_peak = 0
+        self.py_peak = 0
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-thread-sampler", daemon=True)
+
+    def _run(self) -> None:
+        while True:
+            self.os_peak = max(self.os_peak, os_threads())
+            self.py_peak = max(self.py_peak, threading.active_count())
+            self.samples += 1
+            if self._stop.wait(SAMPLE_SECONDS):
+                return
+
+    def __enter__(self) -> ThreadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@contextlib.asynccontextmanager
+async def ticker(lags: list[float]) -> AsyncIterator[None]:
+    """A task that sleeps 5 ms in a loop while the body runs; ``lags`` gets each sleep's overshoot (seconds)."""
+    stop = asyncio.Event()
+
+    async def tick() -> None:
+        while not stop.is_set():
+            started = time.perf_counter()
+            await asyncio.sleep(TICK_SECONDS)
+            lags.append(max(0.0, time.perf_counter() - started - TICK_SECONDS))
+
+    task = asyncio.create_task(tick())
+    await asyncio.sleep(0)  # the ticker's first sleep starts before the body
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+def machine_busy_jiffies() -> tuple[int, int]:
+    """(busy, total) clock ticks of all CPUs so far (/proc/stat); (0, 0) where /proc is missing."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+class InFlight:
+    """Requests handed to the HTTP layer and not yet answered (those waiting for one of the pool's connections
+    included), counted by botocore events of the client: ``before-send`` to ``needs-retry``, which both clients
+    emit once per attempt, after the answer or the failure."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.peak = 0
+        self._lock = threading.Lock()  # never held across a request
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register("before-send.dynamodb", self._sent, unique_id="bench-inflight-sent")
+        client.meta.events.register("needs-retry.dynamodb", self._answered, unique_id="bench-inflight-answered")
+
+    def _sent(self, **_: Any) -> None:
+        with self._lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+
+    def _answered(self, **_: Any) -> None:
+        with self._lock:
+            self.now -= 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self.peak = self.now
+
+
+def _messages(thread_id: str, tag: str) -> list[dict[str, Any]]:
+    return [{"id": f"{tag}-{thread_id}-{i}", "threadId": thread_id, "resourceId": RESOURCE, "role": role,
+             "content": {"format": 2, "parts": [{"type": "text", "text": TEXT}], "content": TEXT}}
+            for i, role in enumerate(("user", "assistant"))]
+
+
+def _thread_ids(prefix: str, n: int) -> list[str]:
+    return [f"{prefix}-{i:04d}" for i in range(n)]
+
+
+def _seed(store: Any, thread_ids: list[str]) -> None:
+    memory = store.get_store("memory")
+    for thread_id in thread_ids:
+        memory.save_thread(thread={"id": thread_id, "resourceId": RESOURCE, "title": "async bench"})
+
+
+def _sync_store(endpoint: str, table: str, pool: int | None) -> Any:
+    from botocore.config import Config
+
+    from mastra_dynamo import DynamoDBStore
+
+    return DynamoDBStore(id="bench-async-sync", table_name=table, region="us-east-1", endpoint_url=endpoint,
+                         boto_config=Config(max_pool_connections=pool) if pool is not None else None)
+
+
+def _async_store(endpoint: str, table: str, pool: int | None) -> Any:
+    from mastra_dynamo.aio import AsyncDynamoDBStore
+
+    return AsyncDynamoDBStore(id="bench-async", table_name=table, region="us-east-1", endpoint_url=endpoint,
+                              max_pool_connections=pool)
+
+
+Call = Callable[[str], Awaitable[Any]]
+
+
+async def _phase(calls: Sequence[Callable[[], Awaitable[Any]]], concurrent: bool,
+                 inflight: InFlight) -> dict[str, Any]:
+    """Run the calls (all at once with gather, or one after another) with the sampler and the ticker on."""
+    lags: list[float] = []
+    inflight.reset()
+    with ThreadSampler() as sampler:
+        async with ticker(lags):
+            busy0, total0 = machine_busy_jiffies()
+            cpu0, started = time.process_time(), time.perf_counter()
+            if concurrent:
+                await asyncio.gather(*(call() for call in calls))
+            else:
+                for call in calls:
+                    await call()
+            wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
+            busy1, total1 = machine_busy_jiffies()
+    cpus = os.cpu_count() or 1
+    machine = (busy1 - busy0) / (total1 - total0) * cpus if total1 > total0 else float("nan")
+    return {"wall_s": wall, "cpu_s": cpu, "machine_busy_cores": machine, "inflight_peak": inflight.peak,
+            "os_peak": sampler.os_peak, "py_peak": sampler.py_peak, "samples": sampler.samples, "lags": lags}
+
+
+async def _variant(kind: str, endpoint: str, table: str, thread_ids: list[str], tag: str,
+                   pool: int | None) -> dict[str, Any]:
+    """One variant in a fresh event loop: warm-up, then the get phase and the save phase."""
+    before_os, before_py = os_threads(), threading.active_count()
+    warm = thread_ids[:3]
+    inflight = InFlight()
+    if kind == "to_thread":
+        store = _sync_store(endpoint, table, pool)
+        inflight.attach(store.table.raw)
+        memory = store.get_store("memory")
+
+        def get(thread_id: str) -> Awaitable[Any]:
+            return asyncio.to_thread(memory.get_thread_by_id, thread_id=thread_id)
+
+        def save(thread_id: str) -> Awaitable[Any]:
+            return asyncio.to_thread(memory.save_messages, messages=_messages(thread_id, tag))
+    else:
+        store = _async_store(endpoint, table, pool)
+        await store.open()
+        inflight.attach(store.sync.table.raw.aio)
+        amemory = store.get_store("memory")
+
+        def get(thread_id: str) -> Awaitable[Any]:
+            return amemory.get_thread_by_id(thread_id=thread_id)  # type: ignore[no-any-return]
+
+        def save(thread_id: str) -> Awaitable[Any]:
+            return amemory.save_messages(messages=_messages(thread_id, tag))  # type: ignore[no-any-return]
+    try:
+        for thread_id in warm:  # client, first connection, botocore's loaders
+            await get(thread_id)
+        warm_counts = dict(store.request_counts())
+        out: dict[str, Any] = {"before_os": before_os, "before_py": before_py}
+        for phase, call in (("get_thread_by_id", get), ("save_messages", save)):
+            calls = [functools.partial(call, thread_id) for thread_id in thread_ids]
+            out[phase] = await _phase(calls, concurrent=kind != "sequential", inflight=inflight)
+        counts = store.request_counts()
+        out["requests"] = {op: n - warm_counts.get(op, 0) for op, n in counts.items() if n - warm_counts.get(op, 0)}
+        if kind != "to_thread":
+            out["pool"] = store.sync.table.raw.aio.meta.config.max_pool_connections
+        else:
+            out["pool"] = store.table.raw.meta.config.max_pool_connections
+        return out
+    finally:
+        if kind == "to_thread":
+            store.close()
+        else:
+            await store.close()
+
+
+def _lag_summary(lags: list[float]) -> dict[str, float]:
+    ms = [x * 1000 for x in lags]
+    return {"p50": percentile(ms, 50), "p99": percentile(ms, 99), "max": max(ms) if ms else float("nan"),
+            "ticks": len(ms)}
+
+
+def _concurrency(endpoint: str, table: str, thread_ids: list[str], rounds: int, pool: int | None,
+                 log: Callable[[str], None]) -> dict[str, Any]:
+    raw: dict[str, list[dict[str, Any]]] = {kind: [] for kind in VARIANTS}
+    for r in range(rounds):
+        order = VARIANTS[r % len(VARIANTS):] + VARIANTS[:r % len(VARIANTS)]
+        for kind in order:
+            tag = f"r{r}-{kind}-{uuid.uuid4().hex[:6]}"
+            log(f"  async: round {r + 1}/{rounds}, {kind}")
+            raw[kind].append(asyncio.run(_variant(kind, endpoint, table, thread_ids, tag, pool)))
+    phases: dict[str, Any] = {}
+    for phase in PHASES:
+        variants: dict[str, Any] = {}
+        for kind in VARIANTS:
+            runs = raw[kind]
+            lags = [x for run in runs for x in run[phase]["lags"]]
+            variants[kind] = {
+                "wall_ms": spread([run[phase]["wall_s"] * 1000 for run in runs]),
+                "ms_per_call": median([run[phase]["wall_s"] * 1000 / len(thread_ids) for run in runs]),
+                # client process CPU (every thread of it) per call, and cores busy machine-wide, during the phase
+                "cpu_ms_per_call": median([run[phase]["cpu_s"] * 1000 / len(thread_ids) for run in runs]),
+                "client_cores": median([run[phase]["cpu_s"] / run[phase]["wall_s"] for run in runs]),
+                "machine_busy_cores": median([run[phase]["machine_busy_cores"] for run in runs]),
+                "inflight_peak": max(run[phase]["inflight_peak"] for run in runs),
+                # threads beyond those alive before the variant started and beyond the sampler itself
+                "extra_os_threads": max(run[phase]["os_peak"] - run["before_os"] - 1 for run in runs),
+                "extra_py_threads": max(run[phase]["py_peak"] - run["before_py"] - 1 for run in runs),
+                "os_threads_peak": max(run[phase]["os_peak"] for run in runs),
+                "lag_ms": _lag_summary(lags),
+                "lag_p99_per_round_ms": [percentile([x * 1000 for x in run[phase]["lags"]], 99) for run in runs],
+            }
+        gather = [run[phase]["wall_s"] for run in raw["gather"]]
+        phases[phase] = {
+            "variants": variants,
+            "speedup_vs_sequential": spread([s[phase]["wall_s"] / g for s, g in zip(raw["sequential"], gather,
+                                                                                       strict=True)]),
+            # the most any concurrency of one client process could gain here: a sequential call's wall time
+            # over the client CPU a concurrent call costs (the client's own work does not overlap)
+            "speedup_ceiling": median([s[phase]["wall_s"] / g[phase]["cpu_s"] for s, g in zip(
+                raw["sequential"], raw["gather"], strict=True)]),
+            "speedup_vs_to_thread": spread([t[phase]["wall_s"] / g for t, g in zip(raw["to_thread"], gather,
+                                                                                    strict=True)]),
+        }
+    counts = {kind: raw[kind][0]["requests"] for kind in VARIANTS}
+    return {
+        "phases": phases,
+        "threads_before": {"os": raw["gather"][0]["before_os"], "python": raw["gather"][0]["before_py"]},
+        "pool": {kind: raw[kind][0]["pool"] for kind in VARIANTS},
+        "requests": counts,
+        "requests_equal": all(raw[kind][r]["requests"] == counts["gather"] for kind in VARIANTS
+                              for r in range(rounds)),
+    }
+
+
+# ------------------------------------------------------------------ CPU per call
+def _cpu_sync(endpoint: str, table: str, thread_ids: list[str], tag: str, pool: int | None) -> dict[str, Any]:
+    store = _sync_store(endpoint, table, pool)
+    memory = store.get_store("memory")
+    try:
+        for thread_id in thread_ids[:3]:
+            memory.get_thread_by_id(thread_id=thread_id)
+        base = dict(store.request_counts())
+        out: dict[str, Any] = {}
+        started = time.process_time()
+        for thread_id in thread_ids:
+            memory.get_thread_by_id(thread_id=thread_id)
+        out["get_thread_by_id"] = (time.process_time() - started) / len(thread_ids)
+        started = time.process_time()
+        for thread_id in thread_ids:
+            memory.save_messages(messages=_messages(thread_id, tag))
+        out["save_messages"] = (time.process_time() - started) / len(thread_ids)
+        out["requests"] = {op: n - base.get(op, 0) for op, n in store.request_counts().items()
+                           if n - base.get(op, 0)}
+        return out
+    finally:
+        store.close()
+
+
+async def _cpu_async(endpoint: str, table: str, thread_ids: list[str], tag: str, pool: int | None) -> dict[str, Any]:
+    store = _async_store(endpoint, table, pool)
+    await store.open()
+    memory = store.get_store("memory")
+    try:
+        for thread_id in thread_ids[:3]:
+            await memory.get_thread_by_id(thread_id=thread_id)
+        base = dict(store.request_counts())
+        out: dict[str, Any] = {}
+        started = time.process_time()
+        for thread_id in thread_ids:
+            await memory.get_thread_by_id(thread_id=thread_id)
+        out["get_thread_by_id"] = (time.process_time() - started) / len(thread_ids)
+        started = time.process_time()
+        for thread_id in thread_ids:
+            await memory.save_messages(messages=_messages(thread_id, tag))
+        out["save_messages"] = (time.process_time() - started) / len(thread_ids)
+        out["requests"] = {op: n - base.get(op, 0) for op, n in store.request_counts().items()
+                           if n - base.get(op, 0)}
+        return out
+    finally:
+        await store.close()
+
+
+def _cpu(endpoint: str, table: str, thread_ids: list[str], rounds: int, pool: int | None,
+         log: Callable[[str], None]) -> dict[str, Any]:
+    sync_runs: list[dict[str, Any]] = []
+    async_runs: list[dict[str, Any]] = []
+    for r in range(rounds):
+        log(f"  async: cpu round {r + 1}/{rounds}")
+        tag = uuid.uuid4().hex[:6]
+        if r % 2 == 0:
+            sync_runs.append(_cpu_sync(endpoint, table, thread_ids, f"cpu-s{r}-{tag}", pool))
+            async_runs.append(asyncio.run(_cpu_async(endpoint, table, thread_ids, f"cpu-a{r}-{tag}", pool)))
+        else:
+            async_runs.append(asyncio.run(_cpu_async(endpoint, table, thread_ids, f"cpu-a{r}-{tag}", pool)))
+            sync_runs.append(_cpu_sync(endpoint, table, thread_ids, f"cpu-s{r}-{tag}", pool))
+    ops: dict[str, Any] = {}
+    for op in PHASES:
+        sync_us = [run[op] * 1e6 for run in sync_runs]
+        async_us = [run[op] * 1e6 for run in async_runs]
+        ops[op] = {"sync_us": spread(sync_us), "async_us": spread(async_us),
+                   "ratio": median(async_us) / median(sync_us) if median(sync_us) else float("nan")}
+    return {"calls": len(thread_ids), "rounds": rounds, "ops": ops,
+            "requests": {"sync": sync_runs[0]["requests"], "async": async_runs[0]["requests"]},
+            "requests_equal": all(s["requests"] == a["requests"] for s, a in zip(sync_runs, async_runs,
+                                                                                  strict=True))}
+
+
+# ------------------------------------------------------------------ request counts on one sequence
+def _sequence_calls(prefix: str) -> list[tuple[str, dict[str, Any]]]:
+    """A memory sequence on fresh ids: thread, reads, saves, a listing with total, working memory, deletes."""
+    thread_id = f"{prefix}-thread"
+    first, second = _messages(thread_id, f"{prefix}-a"), _messages(thread_id, f"{prefix}-b")
+    return [
+        ("save_thread", {"thread": {"id": thread_id, "resourceId": f"{prefix}-user", "title": "sequence"}}),
+        ("get_thread_by_id", {"thread_id": thread_id}),
+        ("save_messages", {"messages": [{**m, "resourceId": f"{prefix}-user"} for m in first]}),
+        ("save_messages", {"messages": [{**m, "resourceId": f"{prefix}-user"} for m in second]}),
+        ("list_messages", {"thread_id": thread_id, "per_page": 20,
+                           "order_by": {"field": "createdAt", "direction": "DESC"}}),
+        ("update_thread", {"id": thread_id, "title": "renamed"}),
+        ("update_resource", {"resource_id": f"{prefix}-user", "working_memory": "# notes"}),
+        ("list_threads", {"filter": {"resourceId": f"{prefix}-user"}}),
+        ("delete_messages", {"message_ids": [first[0]["id"]]}),
+        ("delete_thread", {"thread_id": thread_id}),
+    ]
+
+
+def _sequence(endpoint: str, table: str, pool: int | None) -> dict[str, Any]:
+    sync_store = _sync_store(endpoint, table, pool)
+    try:
+        memory = sync_store.get_store("memory")
+        for name, kwargs in _sequence_calls(f"seq-sync-{uuid.uuid4().hex[:6]}"):
+            getattr(memory, name)(**kwargs)
+        sync_counts = sync_store.request_counts()
+    finally:
+        sync_store.close()
+
+    async def run_async() -> dict[str, int]:
+        async with _async_store(endpoint, table, pool) as store:
+            amemory = store.get_store("memory")
+            for name, kwargs in _sequence_calls(f"seq-async-{uuid.uuid4().hex[:6]}"):
+                await getattr(amemory, name)(**kwargs)
+            counts: dict[str, int] = store.request_counts()
+            return counts
+
+    async_counts = asyncio.run(run_async())
+    return {"calls": [name for name, _ in _sequence_calls("x")], "sync": sync_counts, "async": async_counts,
+            "equal": sync_counts == async_counts}
+
+
+def run(endpoint: str, *, calls: int = 200, rounds: int = 3, cpu_calls: int = 200, cpu_rounds: int = 3,
+        max_pool_connections: int | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Measure the async API (see the module docstring). ``max_pool_connections``: the HTTP pool of both
+    stores (None: each store's default)."""
+    credentials()
+    table = f"bench-async-{uuid.uuid4().hex[:8]}"
+    create_our_table(endpoint, table)
+    thread_ids = _thread_ids("async", max(calls, cpu_calls))
+    seeder = _sync_store(endpoint, table, None)
+    log(f"  async: seeding {len(thread_ids)} threads")
+    try:
+        _seed(seeder, thread_ids)
+    finally:
+        seeder.close()
+    concurrency = _concurrency(endpoint, table, thread_ids[:calls], rounds, max_pool_connections, log)
+    cpu = _cpu(endpoint, table, thread_ids[:cpu_calls], cpu_rounds, max_pool_connections, log)
+    sequence = _sequence(endpoint, table, max_pool_connections)
+    return {
+        "calls": calls, "rounds": rounds, "threads": "distinct: each call reads or writes its own thread",
+        "max_pool_connections": max_pool_connections, "pool": concurrency.pop("pool"),
+        # the default executor's size (concurrent.futures.ThreadPoolExecutor: min(32, CPUs + 4))
+        "executor_workers": min(32, (os.cpu_count() or 1) + 4), "cpus": os.cpu_count(),
+        **concurrency,
+        "cpu": cpu,
+        "sequence": sequence,
+        "request_counts_equal": bool(sequence["equal"] and cpu["requests_equal"] and concurrency["requests_equal"]),
+    }
