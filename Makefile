@@ -25,7 +25,7 @@ STAMP_CDK := $(TOOLS)/.cdk-cli-installed
 CDK_ENV := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_VERSION_CHECK=true \
 	CDK_DISABLE_CLI_TELEMETRY=true PATH="$(CURDIR)/$(VENV_SYNTH)/bin:$$PATH"
 
-.PHONY: demo test soak install-test install-demo install-versions ddb-local cdk-cli ts-peer wheelhouse synth lint \
+.PHONY: demo test soak install-test install-demo install-versions ddb-local cdk-cli ts-peer wheelhouse synth lint test-async \
 	typecheck pytest test-versions clean layer-report
 
 demo: install-demo ddb-local
@@ -184,8 +184,22 @@ typecheck:
 	ln -sfn ../../../composite build/mypy-view/mastra_dynamo/composite
 	$(VENV_TEST)/bin/mypy
 
+# The conformance suites also run through the async API (MASTRA_DYNAMO_API=async: tests/async_shim.py, moto's
+# server and DynamoDB Local). `make test` runs ASYNC_TESTS, one module per domain (the whole async pass takes
+# ~15 min on 2 cores, beyond CI's budget next to the sync pass): `make test-async` runs all of it.
+ASYNC_TESTS ?= tests/conformance/memory/test_threads.py tests/conformance/memory/test_messages_list.py \
+	tests/conformance/memory/test_messages_by_resource.py tests/conformance/memory/test_write_paths.py \
+	tests/conformance/workflows/test_snapshots.py tests/conformance/scores/test_scores.py \
+	tests/conformance/agents/test_versions.py tests/conformance/datasets/test_items.py \
+	tests/conformance/experiments tests/conformance/background_tasks/test_tasks.py \
+	tests/conformance/observational_memory/test_observational_memory.py tests/conformance/run_fencing
 pytest:
-	MASTRA_DYNAMO_REQUIRE_ALL_BACKENDS=1 scripts/with-dynamodb-local.sh $(VENV_TEST)/bin/python -m pytest -q $(PYTEST_ARGS)
+	MASTRA_DYNAMO_REQUIRE_ALL_BACKENDS=1 scripts/with-dynamodb-local.sh sh -c '$(VENV_TEST)/bin/python -m pytest -q \
+		$(PYTEST_ARGS) && MASTRA_DYNAMO_API=async $(VENV_TEST)/bin/python -m pytest -q $(ASYNC_TESTS)'
+
+test-async: install-test ddb-local
+	MASTRA_DYNAMO_API=async MASTRA_DYNAMO_REQUIRE_ALL_BACKENDS=1 scripts/with-dynamodb-local.sh \
+		$(VENV_TEST)/bin/python -m pytest -q tests/conformance $(PYTEST_ARGS)
 
 # The long variant of tests/reliability (`make test` runs the bounded one): SOAK_FACTOR times the operations of
 # the fault campaign (>= 100,000 on DynamoDB Local by default), of the concurrency cases and of the hypothesis
