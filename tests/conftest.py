@@ -138,16 +138,8 @@ def http_backend(request: pytest.FixtureRequest) -> Backend:
 @pytest.fixture
 def http_store(http_backend: Backend) -> Iterator[DynamoDBStore]:
     """A sync DynamoDBStore on a fresh table of an HTTP backend (to build an AsyncDynamoDBStore on)."""
-    s = make_store(http_backend)
-    s.create_table()
-    s.init()
-    try:
+    with fresh_store(http_backend, api="sync") as s:
         yield s
-    finally:
-        try:
-            s.delete_table()
-        finally:
-            s.close()
 
 
 def _ddb_local() -> Backend:
@@ -176,14 +168,15 @@ def make_store(backend: Backend, **kwargs: object) -> DynamoDBStore:
 
 
 @contextmanager
-def fresh_store(backend: Backend, **kwargs: object) -> Iterator[DynamoDBStore]:
+def fresh_store(backend: Backend, api: str | None = None, **kwargs: object) -> Iterator[DynamoDBStore]:
     """A DynamoDBStore on a fresh table (created from TABLE_SPEC), initialised, dropped afterwards. With
-    ``MASTRA_DYNAMO_API=async``, the same table served through the async API (``tests/async_shim.py``)."""
+    ``MASTRA_DYNAMO_API=async`` (unless ``api="sync"``), the same table served through the async API
+    (``tests/async_shim.py``)."""
     s = make_store(backend, **kwargs)
     s.create_table()
     s.init()
     try:
-        if ASYNC_API:
+        if ASYNC_API and api != "sync":
             from tests.async_shim import SyncOverAsyncStore
 
             with SyncOverAsyncStore(s) as shim:

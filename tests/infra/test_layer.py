@@ -16,7 +16,6 @@ import re
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -150,17 +149,9 @@ print(json.dumps({
 
 
 @pytest.fixture(scope="module")
-def dynamodb_endpoint() -> Iterator[str]:
-    """A moto server: the child processes reach it through ``AWS_ENDPOINT_URL_DYNAMODB``."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+def dynamodb_endpoint(moto_server: str) -> str:
+    """A moto server (tests/conftest.py): the child processes reach it through ``AWS_ENDPOINT_URL_DYNAMODB``."""
+    return moto_server
 
 
 def run_container(path: list[Path], endpoint: str) -> dict[str, Any]:
