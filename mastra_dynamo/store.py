@@ -208,38 +208,14 @@ class DynamoDBStore:
         return cls
 
     def _make(self, name: str) -> Any:
-        if name == Domain.MEMORY:
-            from mastra_dynamo.stores.memory import DynamoMemoryStore
-
-            return DynamoMemoryStore(table=self.table, ttl=self.ttl, clock=self.clock,
-                                     consistent_reads=self.consistent_reads)
-        if name == Domain.WORKFLOWS:
-            from mastra_dynamo.stores.workflows import DynamoWorkflowsStore
-
-            return DynamoWorkflowsStore(table=self.table, ttl=self.ttl, clock=self.clock,
-                                        max_snapshot_bytes=self.max_snapshot_bytes)
-        if name == Domain.SCORES:
-            from mastra_dynamo.stores.scores import DynamoScoresStore
-
-            return DynamoScoresStore(table=self.table, ttl=self.ttl, clock=self.clock)
-        if name == Domain.AGENTS:
-            from mastra_dynamo.stores.agents import DynamoAgentsStore
-
-            return DynamoAgentsStore(table=self.table, ttl=self.ttl, clock=self.clock)
-        if name == Domain.DATASETS:
-            from mastra_dynamo.stores.datasets import DynamoDatasetsStore
-
-            return DynamoDatasetsStore(table=self.table, ttl=self.ttl, clock=self.clock)
-        if name == Domain.EXPERIMENTS:
-            from mastra_dynamo.stores.experiments import DynamoExperimentsStore
-
-            return DynamoExperimentsStore(table=self.table, ttl=self.ttl, clock=self.clock)
-        if name == Domain.BACKGROUND_TASKS:
-            from mastra_dynamo.stores.background_tasks import DynamoBackgroundTasksStore
-
-            return DynamoBackgroundTasksStore(table=self.table, ttl=self.ttl, clock=self.clock,
-                                              consistent_reads=self.consistent_reads)
-        raise AssertionError(name)
+        cls = self.domain_class(name)
+        assert cls is not None, name
+        options: dict[str, Any] = {"table": self.table, "ttl": self.ttl, "clock": self.clock}
+        if name in (Domain.MEMORY, Domain.BACKGROUND_TASKS):
+            options["consistent_reads"] = self.consistent_reads
+        elif name == Domain.WORKFLOWS:
+            options["max_snapshot_bytes"] = self.max_snapshot_bytes
+        return cls(**options)
 
     # ------------------------------------------------------------------ lifecycle
     def init(self) -> None:

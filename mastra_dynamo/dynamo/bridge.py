@@ -116,4 +116,5 @@ class AsyncClientAdapter:
             return await_only(result) if inspect.isawaitable(result) else result
 
         call.__name__ = name
+        setattr(self, name, call)  # built once per operation, not once per request
         return call

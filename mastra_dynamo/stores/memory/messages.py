@@ -14,7 +14,8 @@ actions are built by PynamoDB (models/requests.py), once per shape, and bound to
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -196,11 +197,8 @@ class MessageOps(MemoryDomain):
         """Write content parts before the transaction that names them. No message refers to them yet, so they
         need no run fence (and a fenced batch would not fit a transaction)."""
         if parts:
-            token = ACTIVE_FENCE.set(None)
-            try:
+            with _unfenced():
                 self.table.batch_write(puts=parts)
-            finally:
-                ACTIVE_FENCE.reset(token)
 
     def sweep_parts(self, keep: Mapping[str, str | None]) -> None:
         """Delete the content parts of each message id except the generation it keeps (None: all), after the
@@ -213,11 +211,8 @@ class MessageOps(MemoryDomain):
             stale += [MemoryItem.key_of(p) for p in self.table.query_items(params)
                       if generation is None or MemoryItem.sort_key(p).split("#", 1)[0] != generation]
         if stale:
-            token = ACTIVE_FENCE.set(None)
-            try:
+            with _unfenced():  # no message names these parts any more
                 self.table.batch_write(deletes=stale)
-            finally:
-                ACTIVE_FENCE.reset(token)
 
     # ------------------------------------------------------------------ writes
     def _thread_touch(self, thread_id: str, thread_item: Item, when: datetime,
@@ -524,6 +519,16 @@ class MessageOps(MemoryDomain):
             return plan, list(locations)
 
         self._run(build, list(dict.fromkeys(message_ids)), "delete_messages")
+
+
+@contextmanager
+def _unfenced() -> Iterator[None]:
+    """Writes of content parts that no message names: outside the call's run fence."""
+    token = ACTIVE_FENCE.set(None)
+    try:
+        yield
+    finally:
+        ACTIVE_FENCE.reset(token)
 
 
 def _entering(changes: Iterable[Change]) -> dict[str, set[str]]:
