@@ -17,7 +17,6 @@ it). Context variables (run fences) follow the caller into the greenlet.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import inspect
 import time
@@ -77,7 +76,7 @@ def await_only(awaitable: Awaitable[T]) -> T:
     greenlet = _greenlet()
     current = greenlet.getcurrent()
     if not getattr(current, _MARK, False):
-        if asyncio.iscoroutine(awaitable):
+        if inspect.iscoroutine(awaitable):
             awaitable.close()
         raise RuntimeError("an async request was sent outside the async API's bridge (mastra_dynamo.aio)")
     return cast(T, current.parent.switch(awaitable))
@@ -86,6 +85,8 @@ def await_only(awaitable: Awaitable[T]) -> T:
 def pause(seconds: float) -> None:
     """Wait ``seconds``: ``asyncio.sleep`` inside the bridge (other tasks go on), ``time.sleep`` otherwise."""
     if in_bridge():
+        import asyncio  # the sync API never imports asyncio
+
         await_only(asyncio.sleep(seconds))
     else:
         time.sleep(seconds)

@@ -38,6 +38,7 @@ class Record(BaseModel):
         populate_by_name=True,
         extra="forbid",
         arbitrary_types_allowed=False,
+        defer_build=True,
     )
 
     ALWAYS_SHOWN: ClassVar[frozenset[str]] = frozenset()
