@@ -20,6 +20,8 @@ and the year 9999 leaves room for 3 * 10**10 such writes before the last represe
 def to_utc(value: datetime) -> datetime:
     """Aware UTC datetime; a naive datetime is taken to be UTC already. A time whose UTC form is outside
     years 1..9998 raises ValidationError (a ValueError)."""
+    if value.tzinfo is UTC and value.year < LATEST.year:
+        return value
     try:
         utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except OverflowError:
@@ -42,11 +44,14 @@ def parse_datetime(value: datetime | str) -> datetime:
     if not isinstance(value, str):
         raise ValidationError(f"expected a datetime or an ISO-8601 string, not {type(value).__name__}",
                               code="INVALID_DATETIME")
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(value)  # "Z" and "z" included
     except ValueError:
-        raise ValidationError("not an ISO-8601 datetime", code="INVALID_DATETIME") from None
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValidationError("not an ISO-8601 datetime", code="INVALID_DATETIME") from None
     return to_utc(parsed)

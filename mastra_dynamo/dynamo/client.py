@@ -9,6 +9,7 @@ tokens and parsed cancellation reasons.
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import uuid
@@ -283,6 +284,7 @@ class TableClient:
         self.call("TransactWriteItems", TransactItems=prepared, ClientRequestToken=token or uuid.uuid4().hex)
 
 
+@functools.cache
 def _snake(operation: str) -> str:
     out = []
     for i, ch in enumerate(operation):

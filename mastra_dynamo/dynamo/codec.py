@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import zlib
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -181,31 +182,47 @@ def decode_native(attr: AttributeValue) -> Any:
     raise ValueError(f"unsupported attribute {sorted(attr)}")
 
 
+def _text_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
+def _number_size(text: str) -> int:
+    return (len(text.lstrip("-").replace(".", "")) + 1) // 2 + 1
+
+
+def _one(_: Any) -> int:
+    return 1
+
+
+def _map_size(value: dict[str, AttributeValue]) -> int:
+    return 3 + sum(_text_size(k) + attribute_size(v) + 1 for k, v in value.items())
+
+
+def _list_size(value: list[AttributeValue]) -> int:
+    return 3 + sum(attribute_size(v) + 1 for v in value)
+
+
+_SIZES: dict[str, Callable[[Any], int]] = {
+    "S": _text_size, "B": len, "N": _number_size, "BOOL": _one, "NULL": _one, "M": _map_size, "L": _list_size,
+    "SS": lambda values: sum(map(_text_size, values)), "NS": lambda values: sum(map(_number_size, values)),
+    "BS": lambda values: sum(map(len, values)),
+}
+
+
 def attribute_size(attr: AttributeValue) -> int:
     """DynamoDB's size accounting for one attribute value (bytes)."""
-    if "S" in attr:
-        return len(attr["S"].encode("utf-8"))
-    if "B" in attr:
-        return len(attr["B"])
-    if "N" in attr:
-        return (len(attr["N"].lstrip("-").replace(".", "")) + 1) // 2 + 1
-    if "BOOL" in attr or "NULL" in attr:
-        return 1
-    if "M" in attr:
-        return 3 + sum(len(k.encode("utf-8")) + attribute_size(v) + 1 for k, v in attr["M"].items())
-    if "L" in attr:
-        return 3 + sum(attribute_size(v) + 1 for v in attr["L"])
-    if "SS" in attr:
-        return sum(len(v.encode("utf-8")) for v in attr["SS"])
-    if "NS" in attr:
-        return sum(attribute_size({"N": v}) for v in attr["NS"])
-    if "BS" in attr:
-        return sum(len(v) for v in attr["BS"])
+    for kind, value in attr.items():
+        size = _SIZES.get(kind)
+        if size is not None:
+            return size(value)
     raise ValueError(f"unknown attribute value type: {sorted(attr)}")
 
 
 def item_size(item: Item) -> int:
-    return sum(len(name.encode("utf-8")) + attribute_size(value) for name, value in item.items())
+    total = 0
+    for name, value in item.items():
+        total += _text_size(name) + attribute_size(value)
+    return total
 
 
 def check_item_size(item: Item, *, entity: str, entity_id: str, limit: int = SAFE_ITEM_BYTES) -> int:

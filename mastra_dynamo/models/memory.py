@@ -45,7 +45,15 @@ from pynamodb.exceptions import AttributeNullError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path, Value
 
-from mastra_dynamo.dynamo.codec import SAFE_ITEM_BYTES, AttributeValue, Item, compress, encode_json, item_size
+from mastra_dynamo.dynamo.codec import (
+    SAFE_ITEM_BYTES,
+    AttributeValue,
+    Item,
+    check_item_size,
+    compress,
+    encode_json,
+    item_size,
+)
 from mastra_dynamo.errors import ItemTooLargeError, ValidationError
 from mastra_dynamo.models.attributes import JsonAttribute, SelfTypedAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
@@ -492,11 +500,13 @@ class MessagePartItem(MemoryItem, discriminator=ENTITY_MESSAGE_PART):
     data = BinaryAttribute(legacy_encoding=False)
 
 
-def split_large(item: Item, message_id: str) -> tuple[Item, list[Item]]:
+def split_large(item: Item, message_id: str) -> tuple[Item, int, list[Item]]:
     """A serialized message item that fits one item as is, or the item without its content (naming the part
-    generation) and the part items holding the content. ItemTooLargeError beyond :data:`MAX_PARTS`."""
-    if item_size(item) <= SAFE_ITEM_BYTES:
-        return item, []
+    generation) and the part items holding the content; with the stored item's size. ItemTooLargeError beyond
+    :data:`MAX_PARTS`, or when the item without its content is still too large."""
+    size = item_size(item)
+    if size <= SAFE_ITEM_BYTES:
+        return item, size, []
     content = item[_CONTENT_NAME]
     packed = bytes(content["B"]) if "B" in content else compress(content["S"].encode("utf-8"))
     count = -(-len(packed) // PART_BYTES)
@@ -517,7 +527,7 @@ def split_large(item: Item, message_id: str) -> tuple[Item, list[Item]]:
     head = {name: value for name, value in item.items() if name != _CONTENT_NAME}
     head[MessageItem.parts_generation.attr_name] = {"S": generation}
     head[MessageItem.parts.attr_name] = {"N": str(count)}
-    return head, parts
+    return head, check_item_size(head, entity="message", entity_id=message_id), parts
 
 
 def part_keys(head: Item) -> list[Key]:

@@ -25,13 +25,13 @@ MAX_COMPONENT_BYTES = 256
 GLOBAL_SHARDS = 8
 """Shards of every global listing partition (threads, runs, agents, datasets, experiments, resources)."""
 
-_ESCAPES = {"%": "%25", "#": "%23", "~": "%7E"}
+_ESCAPES = str.maketrans({"%": "%25", "#": "%23", "~": "%7E"})
 
 
 def component(value: str) -> str:
     """Escape one user-supplied value for use inside a key."""
-    escaped = "".join(_ESCAPES.get(ch, ch) for ch in value)
-    if len(escaped.encode("utf-8")) > MAX_COMPONENT_BYTES:
+    escaped = value.translate(_ESCAPES)
+    if len(escaped) * 4 > MAX_COMPONENT_BYTES and len(escaped.encode("utf-8")) > MAX_COMPONENT_BYTES:
         return "~" + hashlib.sha256(value.encode("utf-8")).hexdigest()
     return escaped
 
@@ -48,8 +48,9 @@ def all_shards(shards: int) -> list[str]:
 
 def ts(value: datetime) -> str:
     """Fixed-width sortable UTC timestamp (the caller passes an aware UTC datetime). The year is always four
-    digits (``strftime("%Y")`` does not pad years before 1000, which would break both order and parsing)."""
-    return f"{value.year:04d}" + value.strftime("-%m-%dT%H:%M:%S.%fZ")
+    digits (years before 1000 are zero-padded, which keeps both order and parsing)."""
+    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:"
+            f"{value.second:02d}.{value.microsecond:06d}Z")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from mastra_dynamo.dynamo.client import ACTIVE_FENCE, TransactionCancelled, transaction_capacity
-from mastra_dynamo.dynamo.codec import Item, check_item_size, item_size
+from mastra_dynamo.dynamo.codec import Item, item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
 from mastra_dynamo.models.base import epoch_datetime
 from mastra_dynamo.models.memory import (
@@ -232,9 +232,8 @@ class MessageOps(MemoryDomain):
         computed from (updates): the write then requires that item to be unchanged (no lost update)."""
         assert message.thread_id is not None
         table = self.table.table_name
-        item, parts = split_large(MessageItem.new(message, expires_at=expires_at, revision=uuid.uuid4().hex)
-                                  .serialize(), message.id)
-        check_item_size(item, entity="message", entity_id=message.id)
+        item, size, parts = split_large(MessageItem.new(message, expires_at=expires_at, revision=uuid.uuid4().hex)
+                                        .serialize(), message.id)
         sk = MemoryItem.sort_key(item)
         ref = MessageRefItem.new(message.id, message.thread_id, sk, message.resource_id,
                                  expires_at=expires_at, chunked=bool(parts)).serialize()
@@ -261,7 +260,7 @@ class MessageOps(MemoryDomain):
         sweep: dict[str, str | None] = {}
         if parts or (old is not None and MessageRefItem.is_chunked(old.item)):
             sweep[message.id] = part_generation(item)
-        return Change(actions, threads, item_size(item) + item_size(ref) + 200, moves, expires_at is not None,
+        return Change(actions, threads, size + item_size(ref) + 200, moves, expires_at is not None,
                       parts, sweep)
 
     def _delete_with_ref(self, message_id: str, loc: Location) -> Change:
@@ -383,8 +382,7 @@ class MessageOps(MemoryDomain):
             # Size/JSON validation before any write: a bad message rejects the whole call. The item (with the
             # revision of this write) is what the one-transaction path writes.
             model = MessageItem.new(message)
-            item, parts = split_large(model.serialize(), message.id)
-            size = check_item_size(item, entity="message", entity_id=message.id)
+            item, size, parts = split_large(model.serialize(), message.id)
             item[_REVISION] = model.serialize_attribute("revision", uuid.uuid4().hex)  # this write's
             built[message.id] = (item, size, parts)
             records.append(message)
