@@ -27,7 +27,8 @@ from pynamodb.expressions.condition import Condition
 
 from mastra_dynamo.dynamo.codec import Item, check_item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
-from mastra_dynamo.models import requests
+from mastra_dynamo.models import requests, templates
+from mastra_dynamo.models.base import TableItem, epoch_datetime
 from mastra_dynamo.models.scores import ENTITY, IS_SCORE, ScoreItem, stamp_time
 from mastra_dynamo.pagination import MAX_SAFE_INTEGER, paginate
 from mastra_dynamo.records.base import coerce, json_data
@@ -54,6 +55,23 @@ _WRITE_ID_BYTES = 8
 another save stamped in the same microsecond."""
 _write_time_lock = threading.Lock()
 Filters = list[tuple[Attribute[str], str | None]]
+
+
+def _filter(*names: str) -> templates.ConditionTemplate:
+    """The filter of a score listing with equality filters on the attributes ``names`` (stored names)."""
+    by_name = {attr.attr_name: attr for attr in ScoreItem.get_attributes().values()}
+
+    def build(slots: templates.Slots) -> Condition:
+        condition: Condition = IS_SCORE & ScoreItem.not_expired(slots("now", TableItem.ttl))
+        for name in names:
+            condition &= by_name[name] == slots(name, by_name[name])
+        return condition
+
+    return templates.ConditionTemplate(build)
+
+
+_FILTERS: templates.TemplateCache[templates.ConditionTemplate] = templates.TemplateCache(_filter)
+"""Score listing filters by the attributes they filter on."""
 """Equality filters of a listing: (model attribute, value); ``None`` values are left out."""
 
 
@@ -153,17 +171,16 @@ class DynamoScoresStore(DynamoDomain):
         pg = coerce(ScorePagination, pagination or {}, what="pagination")
         window = paginate(pg.page, pg.per_page, default=MAX_SAFE_INTEGER)
         active = [(attr, value) for attr, value in filters if value is not None]
+        condition = _FILTERS(*(attr.attr_name for attr, _ in active))
+        values: dict[str, Any] = {attr.attr_name: value for attr, value in active}
 
-        def condition() -> Condition:
-            """Scores only, not expired, and the equality filters given (built anew for each Query)."""
-            cond: Condition = IS_SCORE & ScoreItem.not_expired(self.ttl.now_epoch())
-            for attr, value in active:
-                cond &= attr == value
-            return cond
+        def bound() -> dict[str, Any]:
+            """Scores only, not expired (now: when each Query is sent), and the equality filters given."""
+            return {**values, "now": epoch_datetime(self.ttl.now_epoch())}
 
         limit = None if window.limit is not None and window.limit >= MAX_SAFE_INTEGER else window.limit
         items, total = listing.page_with_total(self.table, queries, ascending=False,
-                                               filter_builder=requests.condition_filter(condition),
+                                               filter_builder=condition.filter(bound),
                                                offset=window.offset, limit=limit)
         total = total or 0
         return ScoresPage(
