@@ -33,6 +33,16 @@ _t2 = time.perf_counter()
 client.get_item(TableName=TABLE, Key={"pk": {"S": "T#cold"}, "sk": {"S": "T"}}, ConsistentRead=True)
 _t3 = time.perf_counter()
 """,
+    "… the same + import pydantic, pynamodb (the library's required dependencies)": PRELUDE + """
+import boto3
+import pydantic
+import pynamodb.models
+_t1 = time.perf_counter()
+client = boto3.client("dynamodb", endpoint_url=ENDPOINT, region_name="us-east-1")
+_t2 = time.perf_counter()
+client.get_item(TableName=TABLE, Key={"pk": {"S": "T#cold"}, "sk": {"S": "T"}}, ConsistentRead=True)
+_t3 = time.perf_counter()
+""",
     "import mastra_dynamo + store + get_thread_by_id": PRELUDE + """
 from mastra_dynamo import DynamoDBStore
 _t1 = time.perf_counter()
@@ -53,6 +63,9 @@ memory.get_thread_by_id(thread_id="cold")
 _t3 = time.perf_counter()
 """,
 }
+BASELINE = "import boto3 + client + raw GetItem"
+FLOOR = "… the same + import pydantic, pynamodb (the library's required dependencies)"
+OURS = "import mastra_dynamo + store + get_thread_by_id"
 REPORT = """
 import json
 print(json.dumps({"import_ms": (_t1 - _t0) * 1000, "client_ms": (_t2 - _t1) * 1000,
@@ -123,5 +136,6 @@ def run(endpoint: str, *, runs: int = 20, warmup: int = 3, log: Any = print) -> 
             results[name] = {"process_ms": spread(process_ms),
                              "inner_ms": {k: spread(v) for k, v in inner.items()}}
         hyperfine = _hyperfine(scripts, runs, warmup)
-    return {"runs": runs, "warmup": warmup, "variants": results, "hyperfine": hyperfine,
+    return {"runs": runs, "warmup": warmup, "variants": results, "hyperfine": hyperfine, "baseline": BASELINE,
+            "floor": FLOOR, "ours": OURS,
             "python": sys.executable}

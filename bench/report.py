@@ -192,6 +192,13 @@ def cold_table(c: dict[str, Any]) -> list[str]:
         out.append(f"| {name} | {_spread(v['process_ms'], 0)} | "
                    + " | ".join(_spread(inner[k], 0) if k in inner else "–"
                                 for k in ("import_ms", "client_ms", "first_request_ms", "total_ms")) + " |")
+    if c.get("ours") in c["variants"]:
+        def total(name: str) -> float:
+            return float(c["variants"][name]["inner_ms"]["total_ms"]["median"])
+        ours, boto3, floor = total(c["ours"]), total(c["baseline"]), total(c["floor"])
+        out += ["", f"Inside totals (medians): ours / boto3 = **{ours / boto3:.2f}×**; ours / boto3 with "
+                f"pydantic and pynamodb imported = **{ours / floor:.2f}×** (the records are pydantic "
+                "models and the item layout is PynamoDB models: their imports are part of any first call)."]
     if c.get("hyperfine"):
         h = c["hyperfine"]
         out += ["", f"{h['tool']}: " + "; ".join(f"{k}: {_spread(v, 0)} ms" for k, v in h["process_ms"].items())]
