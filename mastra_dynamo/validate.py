@@ -16,6 +16,8 @@ _FORBIDDEN_KEYS = frozenset({"__proto__", "prototype", "constructor"})
 
 def utf8_size(value: str, *, field: str, code: str = "INVALID_TEXT") -> int:
     """Bytes of ``value`` in UTF-8; text that has no UTF-8 form (a lone surrogate) is a ValidationError."""
+    if value.isascii():
+        return len(value)
     try:
         return len(value.encode("utf-8"))
     except UnicodeEncodeError:
