@@ -1,11 +1,12 @@
 """AsyncClickHouseObservabilityStore: the observability store's awaitable form, one implementation with the sync one.
 
-Every method runs :class:`~mastra_dynamo.composite.clickhouse.store.ClickHouseObservabilityStore`'s own code in a
-greenlet on the event loop's thread (:mod:`mastra_dynamo.dynamo.bridge`, as ``AsyncDynamoDBStore`` does for
-DynamoDB). Only what reaches the database differs:
+Every method runs :class:`~mastra_dynamo.composite.clickhouse.store.ClickHouseObservabilityStore`'s own code (no
+line of the store's logic exists twice); where it runs depends on the backend:
 
-* **ClickHouse server** (``host``/``dsn``): clickhouse-connect's synchronous HTTP client builds and parses every
-  request as it does for the sync store, but its connection pool is :class:`AioHttpPool`, which sends each HTTP
+* **ClickHouse server** (``host``/``dsn``): in a greenlet on the event loop's thread
+  (:mod:`mastra_dynamo.dynamo.bridge`, as ``AsyncDynamoDBStore`` does for DynamoDB). clickhouse-connect's
+  synchronous HTTP client builds and parses every request as it does for the sync store, but its connection
+  pool is :class:`AioHttpPool`, which sends each HTTP
   request on aiohttp and awaits it through :func:`~mastra_dynamo.dynamo.bridge.await_only`. The event loop
   serves other tasks while ClickHouse works, and no thread is started: encoding the inserted rows and decoding
   the answers (a page of at most 100 traces, or one trace) happen on the loop's thread.
@@ -20,15 +21,21 @@ DynamoDB). Only what reaches the database differs:
   Limits of this path: name resolution of a host name goes through the loop's ``getaddrinfo`` (asyncio's default
   thread pool) unless ``aiodns`` is installed, once per new connection (an IP address needs none); after an
   HTTP 502/503/504 answer clickhouse-connect waits 0.1 s per attempt with ``time.sleep`` before retrying a read,
-  which holds the loop for that long.
+  which holds the loop for that long. Decoding the answer and building its records is CPU work on the loop, so
+  the loop's longest stall grows with the size of the answer (``python -m bench.clickhouse_loop``: ~6-12 ms for
+  a page of 100 traces, ~80-120 ms for a trace of 2,000 spans, about what the sync store takes for the same
+  call); the wait for ClickHouse itself holds nothing.
 
 * **chDB** (embedded, the default without a server): chDB runs queries in this process and has no async
   interface (clickhouse-connect refuses its async client for chDB). Run on the loop, a query would hold the loop
-  for its whole duration, so each chDB call (connect, query with the decoding of its rows, insert, close) runs on
-  the store's own worker thread (one, named ``mastra-chdb``, started by ``open()`` and stopped by ``close()``:
-  chDB serializes the calls on a handle anyway) and is awaited; chDB releases the GIL while it executes, so the
-  loop keeps running. The store's Python work around the calls (validating spans, building records) stays on the
-  loop.
+  for its whole duration, so each method call runs whole (the same sync code: the query, decoding its rows and
+  building the records) on the store's own worker thread and is awaited. There is one such thread per store,
+  named ``mastra-chdb``, started by ``open()`` and ended by ``close()``: chDB serializes the calls on its handle
+  anyway. chDB releases the GIL while it executes; the Python work around it shares the GIL with the loop, which
+  gets it back at least every ``sys.getswitchinterval()`` (5 ms). Measured with ``python -m
+  bench.clickhouse_loop`` (6,000 spans, a shared 2-core machine): the loop's longest stall is ~5 ms during a
+  ``list_traces`` page of 100 traces and ~12 ms during a ``get_trace`` of 2,000 spans, where calling the sync
+  store from a coroutine holds the loop for the whole call (~30-60 ms and ~85 ms).
 
 The client (aiohttp session or worker thread) is created on the running loop at first use (``async with``, or
 the first awaited call) and released by ``await store.close()``.
@@ -37,6 +44,8 @@ the first awaited call) and released by ``await store.close()``.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import io
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -112,17 +121,6 @@ class AioHttpPool:
         retires idle connections itself (its keep-alive timeout), so there is nothing to do."""
 
 
-class _WorkerRunner:
-    """Runs each driver call on the store's worker thread and awaits it (chDB, inside :func:`run_sync`)."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, executor: ThreadPoolExecutor) -> None:
-        self.loop = loop
-        self.executor = executor
-
-    def __call__(self, fn: Callable[[], T], /) -> T:
-        return await_only(self.loop.run_in_executor(self.executor, fn))
-
-
 class AsyncClickHouseObservabilityStore:
     """Awaitable :class:`ClickHouseObservabilityStore` (see the module docstring for what runs where).
 
@@ -185,12 +183,11 @@ class AsyncClickHouseObservabilityStore:
             client = self._store.client
             if self.embedded:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mastra-chdb")
-                client.use_transport(runner=_WorkerRunner(asyncio.get_running_loop(), self._executor))
             else:
                 self._session = _new_session(self._max_connections)
-                client.use_transport(pool_manager=AioHttpPool(self._session))
+                client.use_pool_manager(AioHttpPool(self._session))
             try:
-                await run_sync(lambda: client.driver)
+                await self._run(lambda: client.driver)
             except BaseException:
                 await self._release()
                 raise
@@ -200,13 +197,13 @@ class AsyncClickHouseObservabilityStore:
         """Close the connection (idempotent; never raises). A closed store reconnects on its next call."""
         if self._opened:
             self._opened = False
-            await run_sync(self._store.close)
+            await self._run(self._store.close)
         await self._release()
 
     async def _release(self) -> None:
         session, self._session = self._session, None
         executor, self._executor = self._executor, None
-        self._store.client.use_transport()
+        self._store.client.use_pool_manager(None)
         if session is not None:
             try:
                 await session.close()
@@ -239,9 +236,16 @@ class AsyncClickHouseObservabilityStore:
 
     tracing_strategy = observability_strategy
 
+    async def _run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)`` (the sync store's code): on the worker thread for chDB, else in the bridge."""
+        if self._executor is not None:
+            call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        return await run_sync(fn, *args, **kwargs)
+
     async def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
         await self.open()
-        return await run_sync(getattr(self._store, name), *args, **kwargs)
+        return await self._run(getattr(self._store, name), *args, **kwargs)
 
     async def init(self) -> None:
         """Create or check the tables (see :meth:`ClickHouseObservabilityStore.init`); one task at a time.
@@ -253,7 +257,7 @@ class AsyncClickHouseObservabilityStore:
         if self._init_lock is None:
             self._init_lock = asyncio.Lock()
         async with self._init_lock:  # the sync store's own lock is a thread lock, held across requests
-            await run_sync(self._store.init)
+            await self._run(self._store.init)
 
     create_span = awaitable(ClickHouseObservabilityStore.create_span)
     batch_create_spans = awaitable(ClickHouseObservabilityStore.batch_create_spans)

@@ -11,7 +11,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from mastra_dynamo.errors import (
@@ -158,17 +158,6 @@ def connect(settings: ConnectionSettings, *, pool_manager: Any = None) -> tuple[
         raise translate_clickhouse_error(exc, operation="Connect") from exc
 
 
-class Runner(Protocol):
-    """Runs one driver call (connecting included) and returns its result: ``runner(fn)`` is ``fn()`` done
-    somewhere else (the async store awaits chDB calls on its worker thread)."""
-
-    def __call__(self, fn: Callable[[], T], /) -> T: ...
-
-
-def _direct(fn: Callable[[], T], /) -> T:
-    return fn()
-
-
 class ClickHouseClient:
     """A lazily connected clickhouse-connect client whose every call translates errors.
 
@@ -182,20 +171,12 @@ class ClickHouseClient:
         self._client: Any = None
         self._lock = threading.Lock()
         self._pool_manager: Any = None
-        self._runner: Runner = _direct
         self.path: str | None = None
 
-    def use_transport(self, *, pool_manager: Any = None, runner: Runner | None = None) -> None:
-        """Before connecting: send the HTTP transport's requests through ``pool_manager`` (see :func:`connect`)
-        and make every driver call, connecting included, through ``runner``. The async store uses this; the
-        store's logic stays the same."""
+    def use_pool_manager(self, pool_manager: Any) -> None:
+        """Before connecting: send the HTTP transport's requests through ``pool_manager`` (see :func:`connect`;
+        None: clickhouse-connect's own pool). The async store's transport."""
         self._pool_manager = pool_manager
-        self._runner = runner or _direct
-
-    def _connect(self) -> tuple[Any, str | None]:
-        if self._factory is not None:
-            return self._factory(), None
-        return connect(self.settings, pool_manager=self._pool_manager)
 
     @property
     def driver(self) -> Any:
@@ -203,25 +184,16 @@ class ClickHouseClient:
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    try:
-                        client, path = self._runner(self._connect)
-                    except StorageError:
-                        raise
-                    except Exception as exc:
-                        raise translate_clickhouse_error(exc, operation="Connect") from exc
-                    if path is not None:
-                        self.path = path
-                    self._client = client
+                    if self._factory is not None:
+                        self._client = self._factory()
+                    else:
+                        self._client, self.path = connect(self.settings, pool_manager=self._pool_manager)
         return self._client
-
-    @property
-    def connected(self) -> bool:
-        return self._client is not None
 
     def _call(self, operation: str, table: str | None, fn: Callable[[Any], T]) -> T:
         client = self.driver
         try:
-            return self._runner(lambda: fn(client))
+            return fn(client)
         except Exception as exc:
             raise translate_clickhouse_error(exc, operation=operation, table=table) from exc
 
@@ -255,9 +227,9 @@ class ClickHouseClient:
             client, self._client = self._client, None
         if client is not None:
             try:
-                self._runner(client.close)
+                client.close()
             except Exception as exc:  # closing never raises to the caller
                 _ = exc
 
 
-__all__ = ["ClickHouseClient", "ConnectionSettings", "Runner", "connect", "translate_clickhouse_error"]
+__all__ = ["ClickHouseClient", "ConnectionSettings", "connect", "translate_clickhouse_error"]
