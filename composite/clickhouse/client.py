@@ -147,6 +147,11 @@ def connect(settings: ConnectionSettings, *, pool_manager: Any = None) -> tuple[
         }
         if settings.dsn is not None:
             kwargs["dsn"] = settings.dsn
+            # The dsn's own user and password unless others were given (the defaults would override them).
+            if settings.username == "default":
+                del kwargs["username"]
+            if not settings.password:
+                del kwargs["password"]
         if settings.host is not None:
             kwargs["host"] = settings.host
         if settings.port is not None:
