@@ -22,8 +22,8 @@ line of the store's logic exists twice); where it runs depends on the backend:
   thread pool) unless ``aiodns`` is installed, once per new connection (an IP address needs none); after an
   HTTP 502/503/504 answer clickhouse-connect waits 0.1 s per attempt with ``time.sleep`` before retrying a read,
   which holds the loop for that long. Decoding the answer and building its records is CPU work on the loop, so
-  the loop's longest stall grows with the size of the answer (``python -m bench.clickhouse_loop``: ~6-12 ms for
-  a page of 100 traces, ~80-120 ms for a trace of 2,000 spans, about what the sync store takes for the same
+  the loop's longest stall grows with the size of the answer (``python -m bench.clickhouse_loop``: 6-12 ms for
+  a page of 100 traces, 49-117 ms for a trace of 2,000 spans, about what the sync store takes for the same
   call); the wait for ClickHouse itself holds nothing.
 
 * **chDB** (embedded, the default without a server): chDB runs queries in this process and has no async
@@ -33,9 +33,9 @@ line of the store's logic exists twice); where it runs depends on the backend:
   named ``mastra-chdb``, started by ``open()`` and ended by ``close()``: chDB serializes the calls on its handle
   anyway. chDB releases the GIL while it executes; the Python work around it shares the GIL with the loop, which
   gets it back at least every ``sys.getswitchinterval()`` (5 ms). Measured with ``python -m
-  bench.clickhouse_loop`` (6,000 spans, a shared 2-core machine): the loop's longest stall is ~5 ms during a
-  ``list_traces`` page of 100 traces and ~12 ms during a ``get_trace`` of 2,000 spans, where calling the sync
-  store from a coroutine holds the loop for the whole call (~30-60 ms and ~85 ms).
+  bench.clickhouse_loop`` (6,000 spans, a shared 2-core machine): the loop's longest stall was 4-5 ms during a
+  ``list_traces`` page of 100 traces and 8-12 ms during a ``get_trace`` of 2,000 spans, where calling the sync
+  store from a coroutine holds the loop for the whole call (20-57 ms and 65-89 ms).
 
 The client (aiohttp session or worker thread) is created on the running loop at first use (``async with``, or
 the first awaited call) and released by ``await store.close()``.
