@@ -175,7 +175,7 @@ layer-report: install-test wheelhouse
 	$(VENV_TEST)/bin/python -m infra.measure_cold_start $(LAYER_REPORT_ARGS)
 
 lint:
-	$(VENV_TEST)/bin/ruff check mastra_dynamo composite infra tests
+	$(VENV_TEST)/bin/ruff check mastra_dynamo composite infra tests examples bench
 
 # mypy resolves modules by path and cannot follow the package-dir mapping of mastra_dynamo.composite (composite/):
 # a link under build/mypy-view (mypy_path in pyproject.toml) gives it the installed layout.
@@ -186,20 +186,23 @@ typecheck:
 
 # The conformance suites also run through the async API (MASTRA_DYNAMO_API=async: tests/async_shim.py, moto's
 # server and DynamoDB Local). `make test` runs ASYNC_TESTS, one module per domain (the whole async pass takes
-# ~15 min on 2 cores, beyond CI's budget next to the sync pass): `make test-async` runs all of it.
+# ~15 min on 2 cores, beyond CI's budget next to the sync pass): `make test-async` runs all of it. The
+# observability suites run through AsyncClickHouseObservabilityStore in both (~30 s, chDB and its HTTP front end).
 ASYNC_TESTS ?= tests/conformance/memory/test_threads.py tests/conformance/memory/test_messages_list.py \
 	tests/conformance/memory/test_messages_by_resource.py tests/conformance/memory/test_write_paths.py \
 	tests/conformance/workflows/test_snapshots.py tests/conformance/scores/test_scores.py \
 	tests/conformance/agents/test_versions.py tests/conformance/datasets/test_items.py \
 	tests/conformance/experiments tests/conformance/background_tasks/test_tasks.py \
-	tests/conformance/observational_memory/test_observational_memory.py tests/conformance/run_fencing
+	tests/conformance/observational_memory/test_observational_memory.py tests/conformance/run_fencing \
+	$(ASYNC_OBSERVABILITY_TESTS)
+ASYNC_OBSERVABILITY_TESTS := tests/composite/test_observability.py tests/composite/test_observability_schema.py
 pytest:
 	MASTRA_DYNAMO_REQUIRE_ALL_BACKENDS=1 scripts/with-dynamodb-local.sh sh -c '$(VENV_TEST)/bin/python -m pytest -q \
 		$(PYTEST_ARGS) && MASTRA_DYNAMO_API=async $(VENV_TEST)/bin/python -m pytest -q $(ASYNC_TESTS)'
 
 test-async: install-test ddb-local
 	MASTRA_DYNAMO_API=async MASTRA_DYNAMO_REQUIRE_ALL_BACKENDS=1 scripts/with-dynamodb-local.sh \
-		$(VENV_TEST)/bin/python -m pytest -q tests/conformance $(PYTEST_ARGS)
+		$(VENV_TEST)/bin/python -m pytest -q tests/conformance $(ASYNC_OBSERVABILITY_TESTS) $(PYTEST_ARGS)
 
 # The long variant of tests/reliability (`make test` runs the bounded one): SOAK_FACTOR times the operations of
 # the fault campaign (>= 100,000 on DynamoDB Local by default), of the concurrency cases and of the hypothesis

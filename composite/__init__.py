@@ -17,7 +17,7 @@ Typical wiring: memory (and the other DynamoDB domains) from a ``DynamoDBStore``
     storage.init()
 """
 
-from mastra_dynamo.composite.clickhouse import ClickHouseObservabilityStore
+from mastra_dynamo.composite.clickhouse import AsyncClickHouseObservabilityStore, ClickHouseObservabilityStore
 from mastra_dynamo.composite.observability import ObservabilityStorage
 from mastra_dynamo.composite.registry import DOMAIN_KEYS, EDITOR_DOMAINS
 from mastra_dynamo.composite.spans import (
@@ -38,6 +38,7 @@ from mastra_dynamo.composite.store import MastraCompositeStore
 __all__ = [
     "DOMAIN_KEYS",
     "EDITOR_DOMAINS",
+    "AsyncClickHouseObservabilityStore",
     "ClickHouseObservabilityStore",
     "CreateSpanRecord",
     "MastraCompositeStore",

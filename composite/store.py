@@ -10,9 +10,21 @@ mapping or a ``get_store(name)`` method: a ``DynamoDBStore``, an ``AsyncDynamoDB
 domain of the same name, and the store becomes a parent: ``init()`` and ``close()`` reach it, so its setup
 (e.g. the DynamoDB table check) is never bypassed.
 
-Both a blocking API (``init``, ``close``) and an awaitable one (``ainit``, ``aclose``) are provided; they
-share one init cache. Domain objects whose ``init``/``close`` are coroutine functions are awaited (the
-blocking API runs them on a private event loop in a worker thread); blocking ones run on worker threads.
+Both a blocking API (``init``, ``close``) and an awaitable one (``ainit``, ``aclose``, ``async with``) are
+provided; they share one init cache.
+
+* ``await ainit()`` / ``await aclose()`` start no thread. Members whose ``init``/``close`` are coroutine
+  functions (``AsyncDynamoDBStore``, ``AsyncClickHouseObservabilityStore``) are awaited on the caller's loop,
+  concurrently. A blocking member (a sync ``DynamoDBStore`` or ``ClickHouseObservabilityStore``, or any object
+  whose ``init``/``close`` are plain functions) is called directly on the loop's thread and blocks it for its
+  duration (a DynamoDB ``init()`` is two requests, a ClickHouse one a few queries; ``close()`` only releases
+  connections). This is deliberate: such a member blocks the loop on every domain call anyway, so startup and
+  shutdown are no different; handing it to a worker thread would run it on a thread it may not expect (e.g. a
+  client bound to another thread or loop) while the application calls it from the loop. Use the async forms of
+  the stores in an async application; a composite mixing both kinds still initialises and closes correctly.
+* ``init()`` / ``close()`` run the members on worker threads in parallel; a coroutine-function member runs on a
+  private event loop in its worker thread. Prefer ``ainit()`` for async members: a client an async store opens
+  during a blocking ``init()`` belongs to that private loop, which ends with the call.
 """
 
 from __future__ import annotations
@@ -94,11 +106,9 @@ def _call_blocking(fn: Callable[[], Any]) -> None:
 
 
 async def _call_async(fn: Callable[[], Any]) -> None:
-    """Await ``fn`` directly when it is a coroutine function, else run it on a worker thread."""
-    if inspect.iscoroutinefunction(fn):
-        await fn()
-        return
-    result = await asyncio.to_thread(fn)
+    """Await ``fn()``: a coroutine function's coroutine, or whatever awaitable a plain function returns. A plain
+    (blocking) function runs here, on the loop's thread (see the module docstring)."""
+    result = fn()
     if inspect.isawaitable(result):
         await result
 
@@ -278,7 +288,9 @@ class MastraCompositeStore:
         self._finish_init(future, None)
 
     async def ainit(self) -> None:
-        """Awaitable ``init()`` with the same order, caching and errors (the two share one cache)."""
+        """Awaitable ``init()`` with the same order, caching and errors (the two share one cache). Starts no
+        thread: awaitable members are awaited concurrently, blocking ones called on this thread (see the module
+        docstring)."""
         future, owner = self._claim_init()
         if not owner:
             await asyncio.wrap_future(future)
@@ -304,8 +316,16 @@ class MastraCompositeStore:
         self._run_blocking(self._close_targets(), "close", raise_errors=False)
 
     async def aclose(self) -> None:
-        """Awaitable ``close()``; never raises."""
+        """Awaitable ``close()`` (no thread, as ``ainit``); never raises."""
         await self._run_async(self._close_targets(), "close", raise_errors=False)
+
+    async def __aenter__(self) -> MastraCompositeStore:
+        """``async with store:`` is ``await store.ainit()`` ... ``await store.aclose()``."""
+        await self.ainit()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     # ------------------------------------------------------------------ runners
     def _run_blocking(self, targets: list[Any], method: str, *, raise_errors: bool) -> None:
@@ -325,8 +345,11 @@ class MastraCompositeStore:
     async def _run_async(self, targets: list[Any], method: str, *, raise_errors: bool) -> None:
         if not targets:
             return
-        calls: list[Coroutine[Any, Any, None]] = [_call_async(getattr(t, method)) for t in targets]
+        # Blocking members first, one after the other on this thread; then the awaitable ones concurrently.
+        ordered = sorted(targets, key=lambda t: inspect.iscoroutinefunction(getattr(t, method)))
+        calls: list[Coroutine[Any, Any, None]] = [_call_async(getattr(t, method)) for t in ordered]
         results = await asyncio.gather(*calls, return_exceptions=True)
+        targets = ordered
         errors = [(t, r) for t, r in zip(targets, results, strict=True) if isinstance(r, BaseException)]
         self._report(errors, method, raise_errors=raise_errors)
 

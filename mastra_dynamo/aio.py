@@ -11,10 +11,9 @@ involved, and the records, errors and requests (``request_counts()``) are those 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import Any
 
-from mastra_dynamo.dynamo.bridge import AsyncClientAdapter, run_sync
+from mastra_dynamo.dynamo.bridge import AsyncClientAdapter, awaitable, run_sync
 from mastra_dynamo.store import DynamoDBStore
 from mastra_dynamo.stores.agents import DynamoAgentsStore
 from mastra_dynamo.stores.background_tasks import DynamoBackgroundTasksStore
@@ -23,26 +22,6 @@ from mastra_dynamo.stores.experiments import DynamoExperimentsStore
 from mastra_dynamo.stores.memory import DynamoMemoryStore
 from mastra_dynamo.stores.scores import DynamoScoresStore
 from mastra_dynamo.stores.workflows import DynamoWorkflowsStore
-
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-AsyncMethod = Callable[Concatenate["AsyncDomainStore", P], Awaitable[T]]
-
-
-def awaitable(method: Callable[Concatenate[Any, P], T]) -> AsyncMethod[P, T]:
-    """The awaitable form of a sync domain method, with its exact signature (mypy checks every argument of an
-    async call against the sync method). The call runs the sync method on the event loop through the bridge."""
-    name = method.__name__
-
-    async def call(self: AsyncDomainStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return cast(T, await self._call(name, *args, **kwargs))
-
-    call.__name__ = name
-    call.__qualname__ = name
-    call.__doc__ = method.__doc__
-    return call
 
 
 class AsyncDomainStore:

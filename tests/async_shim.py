@@ -1,5 +1,7 @@
 """The async API behind the sync API's face, so that the conformance suites run their same bodies against it.
 
+(The observability store's async form has its shim at the end: ``SyncOverAsyncObservability``.)
+
 ``SyncOverAsyncStore`` wraps a :class:`~mastra_dynamo.aio.AsyncDynamoDBStore` on the table of a sync store: its
 domain stores answer every method by running the awaitable one on an event loop that lives on a thread of the
 harness (``asyncio.run_coroutine_threadsafe``, so tests that call from several threads work too). What is not a
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import inspect
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -167,3 +170,44 @@ class SyncOverAsyncStore:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sync, name)
+
+
+_loop: _Loop | None = None
+
+
+def shared_loop() -> _Loop:
+    """One event loop on a harness thread for the async stores that are not DynamoDB's (observability)."""
+    global _loop
+    with _shared_lock:
+        if _loop is None:
+            _loop = _Loop()
+            atexit.register(_loop.stop)
+        return _loop
+
+
+class SyncOverAsyncObservability:
+    """An :class:`~mastra_dynamo.composite.AsyncClickHouseObservabilityStore` behind the sync store's face: every
+    ``async def`` of the async store (``init``, the span methods, ``close``) is run to completion on
+    :func:`shared_loop`; the rest (``database``, ``tables``, ``clock``, ...) is the sync store it runs."""
+
+    def __init__(self, store: Any) -> None:
+        object.__setattr__(self, "_async", store)
+        object.__setattr__(self, "_loop", shared_loop())
+
+    @property
+    def async_store(self) -> Any:
+        return self._async
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(type(self._async), name, None)
+        if attr is None or not inspect.iscoroutinefunction(attr):
+            return getattr(self._async.sync, name)
+        method = getattr(self._async, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._loop.run(method(*args, **kwargs))
+
+        return call
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._async.sync, name, value)

@@ -112,8 +112,10 @@ def _import_driver(embedded: bool) -> Any:
     return clickhouse_connect
 
 
-def connect(settings: ConnectionSettings) -> tuple[Any, str | None]:
-    """A clickhouse-connect client and, for chDB, the resolved engine path.
+def connect(settings: ConnectionSettings, *, pool_manager: Any = None) -> tuple[Any, str | None]:
+    """A clickhouse-connect client and, for chDB, the resolved engine path. ``pool_manager``: what the HTTP
+    transport sends its requests through (a urllib3 ``PoolManager`` or an object with its ``request``/``clear``
+    methods); default: clickhouse-connect's own pool.
 
     Raises:
         ConfigurationError: driver not installed; credentials refused; chDB path conflict.
@@ -145,10 +147,17 @@ def connect(settings: ConnectionSettings) -> tuple[Any, str | None]:
         }
         if settings.dsn is not None:
             kwargs["dsn"] = settings.dsn
+            # The dsn's own user and password unless others were given (the defaults would override them).
+            if settings.username == "default":
+                del kwargs["username"]
+            if not settings.password:
+                del kwargs["password"]
         if settings.host is not None:
             kwargs["host"] = settings.host
         if settings.port is not None:
             kwargs["port"] = settings.port
+        if pool_manager is not None:
+            kwargs["pool_mgr"] = pool_manager
         return driver.get_client(**kwargs), None
     except Exception as exc:
         raise translate_clickhouse_error(exc, operation="Connect") from exc
@@ -166,7 +175,13 @@ class ClickHouseClient:
         self._factory = factory
         self._client: Any = None
         self._lock = threading.Lock()
+        self._pool_manager: Any = None
         self.path: str | None = None
+
+    def use_pool_manager(self, pool_manager: Any) -> None:
+        """Before connecting: send the HTTP transport's requests through ``pool_manager`` (see :func:`connect`;
+        None: clickhouse-connect's own pool). The async store's transport."""
+        self._pool_manager = pool_manager
 
     @property
     def driver(self) -> Any:
@@ -177,7 +192,7 @@ class ClickHouseClient:
                     if self._factory is not None:
                         self._client = self._factory()
                     else:
-                        self._client, self.path = connect(self.settings)
+                        self._client, self.path = connect(self.settings, pool_manager=self._pool_manager)
         return self._client
 
     def _call(self, operation: str, table: str | None, fn: Callable[[Any], T]) -> T:

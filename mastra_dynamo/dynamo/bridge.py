@@ -21,7 +21,7 @@ import contextvars
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -80,6 +80,31 @@ def await_only(awaitable: Awaitable[T]) -> T:
             awaitable.close()
         raise RuntimeError("an async request was sent outside the async API's bridge (mastra_dynamo.aio)")
     return cast(T, current.parent.switch(awaitable))
+
+
+class BridgedStore(Protocol):
+    """An async face of a sync store: ``_call(name, ...)`` runs the sync method ``name`` through
+    :func:`run_sync` (opening what it needs first)."""
+
+    async def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any: ...
+
+
+AsyncMethod = Callable[Concatenate[BridgedStore, P], Awaitable[T]]
+
+
+def awaitable(method: Callable[Concatenate[Any, P], T]) -> AsyncMethod[P, T]:
+    """The awaitable form of a sync store method, with its exact signature (mypy checks every argument of an
+    async call against the sync method). The call is ``self._call(name, ...)``: the sync method run on the event
+    loop through the bridge."""
+    name = method.__name__
+
+    async def call(self: BridgedStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return cast(T, await self._call(name, *args, **kwargs))
+
+    call.__name__ = name
+    call.__qualname__ = name
+    call.__doc__ = method.__doc__
+    return call
 
 
 def pause(seconds: float) -> None:

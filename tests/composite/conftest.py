@@ -8,6 +8,10 @@ of this process) both use it. Each test gets a fresh database, dropped afterward
 * ``chdb``: clickhouse-connect's in-process chDB backend (the embedded default);
 * ``http``: clickhouse-connect's HTTP transport (the one used with a real ClickHouse server) against the
   front end on 127.0.0.1, with a username and password.
+
+With ``MASTRA_DYNAMO_API=async`` (as for the DynamoDB conformance suites), ``make_observability`` builds
+``AsyncClickHouseObservabilityStore``s instead, behind the sync face of ``tests.async_shim
+.SyncOverAsyncObservability``: the same test bodies run against the async store on both transports.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
-from mastra_dynamo.composite import ClickHouseObservabilityStore
+from mastra_dynamo.composite import AsyncClickHouseObservabilityStore, ClickHouseObservabilityStore
+from tests.conftest import ASYNC_API
 
 from .chdb_http import ChdbHttpServer, chdb
 
@@ -79,14 +84,21 @@ def make_observability(transport: str, chdb_path: str, request: pytest.FixtureRe
         database = database or f"obs_{uuid.uuid4().hex[:12]}"
         databases.add(database)
         if transport == "chdb":
-            store = ClickHouseObservabilityStore(path=chdb_path, database=database, **kwargs)
+            kwargs["path"] = chdb_path
         else:
             server: ChdbHttpServer = request.getfixturevalue("chdb_http")
             kwargs.setdefault("username", HTTP_USER)
             kwargs.setdefault("password", HTTP_PASSWORD)
-            store = ClickHouseObservabilityStore(host="127.0.0.1", port=server.port, database=database, **kwargs)
+            kwargs.update(host="127.0.0.1", port=server.port)
+        store: Any
+        if ASYNC_API:
+            from tests.async_shim import SyncOverAsyncObservability
+
+            store = SyncOverAsyncObservability(AsyncClickHouseObservabilityStore(database=database, **kwargs))
+        else:
+            store = ClickHouseObservabilityStore(database=database, **kwargs)
         created.append(store)
-        return store
+        return cast(ClickHouseObservabilityStore, store)
 
     try:
         yield make

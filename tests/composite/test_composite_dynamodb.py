@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -10,10 +11,14 @@ import pytest
 
 from mastra_dynamo import DynamoDBStore, TableNotFoundError
 from mastra_dynamo.aio import AsyncDynamoDBStore
-from mastra_dynamo.composite import MastraCompositeStore
+from mastra_dynamo.composite import AsyncClickHouseObservabilityStore, MastraCompositeStore
 
 from ..conftest import Backend, make_store
+from .chdb_http import ChdbHttpServer
+from .conftest import HTTP_PASSWORD, HTTP_USER, run_sql
 from .fakes import FakeDomain, FakeWorkflows
+from .spans_data import span
+from .threads import threads_started_by
 
 
 @pytest.fixture
@@ -100,3 +105,32 @@ def test_async_dynamodb_store_as_default(http_store: DynamoDBStore) -> None:
         await default.close()
 
     asyncio.run(main())
+
+
+def test_async_members_are_awaited_without_threads(http_store: DynamoDBStore, chdb_http: ChdbHttpServer,
+                                                   chdb_path: str) -> None:
+    """AsyncDynamoDBStore and AsyncClickHouseObservabilityStore in one composite: ``async with`` initialises and
+    closes both, the domains are awaited, and the loop's thread starts no thread."""
+    database = f"obs_{uuid.uuid4().hex[:12]}"
+    traces = AsyncClickHouseObservabilityStore(host="127.0.0.1", port=chdb_http.port, username=HTTP_USER,
+                                               password=HTTP_PASSWORD, database=database)
+    default = AsyncDynamoDBStore(http_store)
+    composite = MastraCompositeStore(id="app", default=default, domains={"observability": traces})
+
+    async def main() -> None:
+        async with composite:
+            assert default.is_open and traces.is_open
+            memory, observability = composite.get_store("memory"), composite.get_store("observability")
+            await asyncio.gather(memory.save_thread(thread=thread("t4")),
+                                 observability.create_span(span=span("trace-1", "root", threadId="t4")))
+            page = await observability.list_traces(filters={"threadId": "t4"})
+            assert [s.trace_id for s in page.spans] == ["trace-1"]
+            assert (await memory.get_thread_by_id(thread_id="t4")) is not None
+        assert not default.is_open and not traces.is_open
+
+    try:
+        with threads_started_by(threading.current_thread()) as started:
+            asyncio.run(main())
+        assert started == []
+    finally:
+        run_sql(chdb_path, f"DROP DATABASE IF EXISTS `{database}`")

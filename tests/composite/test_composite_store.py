@@ -14,6 +14,7 @@ from mastra_dynamo.composite import DOMAIN_KEYS, EDITOR_DOMAINS, MastraComposite
 from mastra_dynamo.errors import BackendError, ConfigurationError, StorageError, ValidationError
 
 from .fakes import AsyncDomain, Events, FakeDomain, FakeMemory, FakeStore, FakeWorkflows, full_store
+from .threads import threads_started_by
 
 
 # ------------------------------------------------------------------------ spec 6.16: Basic Composition
@@ -326,6 +327,33 @@ def test_ainit_and_aclose() -> None:
     assert async_domain.close_calls == 1 and default.close_calls == 1
     composite.init()  # shares the cache with ainit
     assert default.init_calls == 1
+
+
+def test_ainit_and_aclose_start_no_thread() -> None:
+    """Async members are awaited; blocking ones run on the loop's thread (no worker thread, no executor)."""
+    async_domain = AsyncDomain("async")
+    default = full_store("default")
+    composite = MastraCompositeStore(id="c", default=default, domains={"observability": async_domain})
+    loop_threads: list[threading.Thread] = []
+    original = default.init
+
+    def init() -> None:
+        loop_threads.append(threading.current_thread())
+        original()
+
+    default.init = init  # type: ignore[method-assign]
+
+    async def main() -> None:
+        async with composite as opened:
+            assert opened is composite
+        assert getattr(asyncio.get_running_loop(), "_default_executor", None) is None
+
+    with threads_started_by(threading.current_thread()) as started:
+        asyncio.run(main())
+    assert started == []
+    assert loop_threads == [threading.current_thread()]
+    assert async_domain.init_calls == 1 and default.init_calls == 1
+    assert async_domain.close_calls == 1 and default.close_calls == 1
 
 
 def test_blocking_init_runs_async_domains() -> None:
