@@ -36,7 +36,7 @@ from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribu
 from mastra_dynamo.dynamo.codec import AttributeValue, Item, compress, decode_json, dumps_json
 from mastra_dynamo.models.attributes import SelfTypedAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem
-from mastra_dynamo.models.workflow_requests import typed
+from mastra_dynamo.models.layout import typed
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
 
