@@ -118,9 +118,12 @@ def _field(name: str, attr: Attribute[Any]) -> Field:
     get_value, deserialize = attr.get_value, attr.deserialize
     plain_read = type(attr).get_value is Attribute.get_value  # the value under its type
     decode: Callable[[Any], Any] | None = None if type(attr).deserialize is Attribute.deserialize else deserialize
-    if not plain_read and not self_typed:  # a self-typed attribute's get_value hands over the typed value
-        def decode(value: Any) -> Any:
+    if not plain_read and not self_typed:  # (a self-typed attribute's get_value hands over the typed value)
+
+        def read_and_decode(value: Any) -> Any:
             return deserialize(get_value(value))
+
+        decode = read_and_decode
     return Field(name, attr.attr_name, None if self_typed else str(attr.attr_type), _encoder(attr),
                  str(attr.attr_type) if plain_read else None, decode)
 
@@ -128,11 +131,13 @@ def _field(name: str, attr: Attribute[Any]) -> Field:
 class Layout:
     """What a model's items look like, computed once per model class (see the module docstring)."""
 
-    __slots__ = ("_lock", "_plans", "defaults", "fields", "initial", "model", "required", "serial", "stamp")
+    __slots__ = ("_lock", "_plans", "defaults", "fields", "hash_key", "initial", "range_key", "required", "serial",
+                 "stamp")
 
     def __init__(self, model: type[Model]) -> None:
         attributes = model.get_attributes()
-        self.model = model
+        self.hash_key, self.range_key = str(model._hash_keyname), str(model._range_keyname)
+        """The Python names of the key attributes (``pk``, ``sk``)."""
         self.fields: dict[str, Field] = {name: _field(name, attr) for name, attr in attributes.items()}
         """Every attribute by Python name, in declaration order (``serialize()``'s order)."""
         initial: dict[str, Any] = {}
@@ -161,12 +166,14 @@ class Layout:
             self.fields[name] for name, attr in attributes.items()
             if not attr.null and name not in initial and name != discriminator)
         """The attributes a new item must have a value of, besides ``initial``."""
-        self.serial = tuple(
-            (field, *((value, self.stamp[field.stored]) if (value := initial.get(field.name)) is not None
-                      else (None, None)), not attributes[field.name].null)
-            for field in self.fields.values())
-        """Per attribute: its field, its constant initial value and that value serialized (or None, None), and
-        whether ``serialize()`` requires a value."""
+        serial: list[tuple[Field, Any, Any, bool]] = []
+        for field in self.fields.values():
+            constant = initial.get(field.name)
+            serial.append((field, constant, None if constant is None else self.stamp[field.stored],
+                           not attributes[field.name].null))
+        self.serial = tuple(serial)
+        """Per attribute, in declaration order: its field, its constant initial value and that value serialized
+        (None, None: it has none), and whether ``serialize()`` requires a value."""
         self._plans: dict[Names, _Plan] = {}
         self._lock = threading.Lock()
 
@@ -180,8 +187,8 @@ class Layout:
         attribute_values = dict(self.initial)
         for name, default in self.defaults:
             attribute_values[name] = default()
-        attribute_values["pk"] = key.pk
-        attribute_values["sk"] = key.sk
+        attribute_values[self.hash_key] = key.pk
+        attribute_values[self.range_key] = key.sk
         attribute_values.update(values)
         item.attribute_values = attribute_values
         return item
@@ -233,8 +240,8 @@ class Layout:
         """``Model(**values).serialize()`` of a new item (``values`` by Python name, the key included) without
         the instance: the stamp, ``encoded`` (attributes the caller serialized already, by stored name), then
         ``values`` as :meth:`encode_values` serializes them, with the defaults of the attributes they leave
-        unset. Raises ``AttributeNullError`` (a ValueError) when a required attribute has no value, as
-        ``serialize()`` does."""
+        unset. Raises ``AttributeNullError`` (a ValueError) when a required attribute (the key included) has no
+        value, as ``serialize()`` does."""
         item: Item = dict(self.stamp)
         if encoded:
             item.update(encoded)

@@ -205,9 +205,7 @@ def run_index_values(workflow_name: str, run_id: str, created: str, resource_id:
 
 def run_index_keys(workflow_name: str, run_id: str, created: str, resource_id: str | None, status: str) -> Item:
     """The index keys of a run's entry as the stored attribute values (see :func:`run_index_values`)."""
-    attributes = WorkflowRunIndexItem.get_attributes()
-    return {name: typed(attributes[name], value)
-            for name, value in run_index_values(workflow_name, run_id, created, resource_id, status).items()}
+    return WorkflowRunIndexItem.encode_values(run_index_values(workflow_name, run_id, created, resource_id, status))
 
 
 def entity_of(raw: Item) -> str | None:
