@@ -17,9 +17,8 @@ Every item has ``_sv`` and, under the ``agent`` retention, ``ttl``: versions and
 ``data`` is JSON text, or compressed JSON from 16 KB (``JsonAttribute``); timestamps are ``keys.ts`` strings.
 
 Reads decode only the attributes a record is made of (``TableItem.decode_attributes``; ``record_from_raw``);
-writes serialize an item's values with the model's attributes
-(:func:`mastra_dynamo.models.agents_requests.serialize_values`, equal to ``Model(**values).serialize()``;
-``encode``, which also refuses an item too large to store).
+writes serialize an item's values with the model's attributes (``TableItem.encode_item``, equal to
+``Model(**values).serialize()``; ``encode``, which also refuses an item too large to store).
 """
 
 from __future__ import annotations
@@ -28,13 +27,14 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.constants import STRING
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Value
 
 from mastra_dynamo.dynamo.codec import Item, check_item_size
-from mastra_dynamo.models.agents_requests import decode_one, serialize_values
 from mastra_dynamo.models.attributes import JsonAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
+from mastra_dynamo.models.layout import Stored
 from mastra_dynamo.records.agents import Agent, AgentVersion
 from mastra_dynamo.records.base import json_data
 from mastra_dynamo.schema import keys
@@ -51,15 +51,6 @@ Values = dict[str, Any]
 def _ttl(expires_at: int | None) -> datetime | None:
     """The ``ttl`` value of an item expiring at ``expires_at`` (epoch seconds; None: kept forever)."""
     return None if expires_at is None else epoch_datetime(expires_at)
-
-
-def _encode(model: type[TableItem], values: Values, expires_at: int | None, serialized: dict[str, Any]) -> Item:
-    """``serialize_values(model, <values with the ttl of expires_at>)``, the ``ttl`` serialized from its epoch
-    seconds: the number ``TTLAttribute`` writes for that time, without its datetime round trips."""
-    if expires_at is not None:
-        values["ttl"] = expires_at  # stands for its serialized form below
-        serialized["ttl"] = _SECONDS.serialize(expires_at)  # type: ignore[no-untyped-call]
-    return serialize_values(model, values, serialized=serialized)
 
 
 class AgentItem(TableItem, discriminator=ENTITY_AGENT):
@@ -92,19 +83,20 @@ class AgentItem(TableItem, discriminator=ENTITY_AGENT):
 
     @classmethod
     def encode(cls, agent: Agent, *, expires_at: int | None, revision: int | None = None) -> Item:
-        """``serialize_values(AgentItem, AgentItem.values(...))``: the serialized item, each timestamp formatted
-        once (for its attribute and for the index sort keys that start with it). What the store writes and
-        ``mastra-dynamo import`` restores.
+        """``AgentItem.encode_item(AgentItem.values(...))``: the serialized item, each timestamp formatted once
+        (for its attribute and for the index sort keys that start with it), the ``ttl`` from its epoch seconds.
+        What the store writes and ``mastra-dynamo import`` restores.
 
         Raises: ItemTooLargeError when the item does not fit in a DynamoDB item."""
         values, timestamps = cls._values(agent, revision)
-        item = _encode(cls, values, expires_at, timestamps)
+        values.update(timestamps, ttl=expires_at)
+        item = cls.encode_item(values)
         check_item_size(item, entity="agent", entity_id=agent.id)
         return item
 
     @classmethod
-    def _values(cls, agent: Agent, revision: int | None) -> tuple[Values, dict[str, str]]:
-        """The item's values but ``ttl``, and its timestamps as their attributes serialize them."""
+    def _values(cls, agent: Agent, revision: int | None) -> tuple[Values, dict[str, Stored]]:
+        """The item's values but ``ttl``, and its timestamps as they are stored."""
         data = json_data(agent, what="agent", by_alias=True, exclude_unset=False)
         del data["createdAt"], data["updatedAt"]
         key = keys.agent_key(agent.id)
@@ -120,7 +112,7 @@ class AgentItem(TableItem, discriminator=ENTITY_AGENT):
         if agent.author_id is not None:
             author = keys.agents_by_author_pk(agent.author_id)
             values.update(gsi1pk=author, gsi1sk=f"{created}#{cid}", gsi2pk=author, gsi2sk=f"{updated}#{cid}")
-        return values, {"created_at": created, "updated_at": updated}
+        return values, {"created_at": Stored({STRING: created}), "updated_at": Stored({STRING: updated})}
 
     @classmethod
     def record_from_raw(cls, raw: Item) -> Agent:
@@ -158,10 +150,10 @@ class AgentVersionItem(TableItem, discriminator=ENTITY_VERSION):
 
     @classmethod
     def encode(cls, version: AgentVersion, *, expires_at: int | None) -> Item:
-        """``serialize_values(AgentVersionItem, AgentVersionItem.values(...))``.
+        """``AgentVersionItem.encode_item(AgentVersionItem.values(...))``, the ``ttl`` from its epoch seconds.
 
         Raises: ItemTooLargeError when the row does not fit in a DynamoDB item."""
-        item = _encode(cls, cls.values(version, expires_at=None), expires_at, {})
+        item = cls.encode_item({**cls.values(version, expires_at=None), "ttl": expires_at})
         check_item_size(item, entity="agent version", entity_id=version.id)
         return item
 
@@ -189,7 +181,7 @@ class AgentVersionItem(TableItem, discriminator=ENTITY_VERSION):
         """The version id of a raw item of the collection when it is a version row (None for the agent)."""
         if entity_of(raw) != ENTITY_VERSION:
             return None
-        version_id: str | None = decode_one(cls.version_id, raw)
+        version_id: str | None = cls.decode_attributes(raw, _VERSION_ID)["version_id"]
         return version_id
 
 
@@ -207,8 +199,9 @@ class AgentVersionRefItem(TableItem, discriminator=ENTITY_VERSION_REF):
 
     @classmethod
     def encode(cls, version: AgentVersion, *, expires_at: int | None) -> Item:
-        """``serialize_values(AgentVersionRefItem, AgentVersionRefItem.values(...))``."""
-        return _encode(cls, cls.values(version, expires_at=None), expires_at, {})
+        """``AgentVersionRefItem.encode_item(AgentVersionRefItem.values(...))``, the ``ttl`` from its epoch
+        seconds."""
+        return cls.encode_item({**cls.values(version, expires_at=None), "ttl": expires_at})
 
     @classmethod
     def target(cls, raw: Item) -> Key:
@@ -219,7 +212,9 @@ class AgentVersionRefItem(TableItem, discriminator=ENTITY_VERSION_REF):
 
 _AGENT_RECORD = ("data", "created_at", "updated_at")
 _VERSION_RECORD = ("data", "created_at")
-_VERSION_ID_AND_RECORD = ("version_id", *_VERSION_RECORD)
+_VERSION_ID = ("version_id",)
+_VERSION_ID_AND_RECORD = (*_VERSION_ID, *_VERSION_RECORD)
+_REVISION = ("revision",)
 _REF_TARGET = ("agent_id", "version_number")
 _ENTITY = TableItem.item_type
 _PK, _SK = TableItem.pk, TableItem.sk
@@ -250,7 +245,7 @@ def expiry_of(raw: Item) -> int | None:
 
 def revision_of(raw: Item) -> int | None:
     """The ``_rev`` of a raw agent item (None: it has none)."""
-    revision: int | None = decode_one(AgentItem.revision, raw)
+    revision: int | None = AgentItem.decode_attributes(raw, _REVISION)["revision"]
     return revision
 
 

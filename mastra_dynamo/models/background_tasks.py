@@ -84,7 +84,7 @@ class BackgroundTaskItem(TableItem, discriminator=ENTITY):
         values["gsi6sk"] = keys.time_sk(task.created_at, task.id)
         if expires_at is not None:
             values["ttl"] = epoch_datetime(expires_at)
-        return cls(key.pk, key.sk, **values)
+        return cls.build(key, values)
 
     @classmethod
     def record_from_raw(cls, raw: Item) -> BackgroundTask:

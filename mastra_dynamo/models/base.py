@@ -16,9 +16,9 @@ transport) fail loudly instead of reaching the placeholder table.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import cache
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Self, cast
 
 from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.connection.table import TableConnection
@@ -29,7 +29,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from pynamodb.models import Model
 
 from mastra_dynamo.dynamo.codec import Item
-from mastra_dynamo.models.attributes import SelfTypedAttribute
+from mastra_dynamo.models.layout import Names, layout_of
+from mastra_dynamo.schema.keys import Key
 from mastra_dynamo.schema.table import TABLE_SPEC, GsiSpec
 
 UNBOUND_TABLE_NAME = "mastra-dynamo-unbound"
@@ -104,30 +105,43 @@ class TableItem(Model):
             "them through the store's TableClient"
         )
 
-    # ------------------------------------------------------------------ serialization
-    def serialize(self, null_check: bool = True) -> dict[str, dict[str, Any]]:
-        """The item as DynamoDB attribute values (PynamoDB's serialization; self-typed attributes unwrapped)."""
-        values = super().serialize(null_check=null_check)
-        for attr in _self_typed(type(self)):
-            wrapped = values.get(attr.attr_name)
-            if wrapped is not None:
-                values[attr.attr_name] = wrapped[attr.attr_type]
-        return values
+    # ------------------------------------------------------------------ serialization (models/layout.py)
+    @classmethod
+    def build(cls, key: Key, values: Mapping[str, Any]) -> Self:
+        """``cls(key.pk, key.sk, **values)``: the same instance, without PynamoDB's per-attribute setters
+        (``Layout.build``; a ``ttl`` is given as the aware datetime, e.g. ``epoch_datetime(seconds)``)."""
+        return layout_of(cls).build(cls, key, values)
+
+    def serialize(self, null_check: bool = True) -> Item:
+        """The item as DynamoDB attribute values: PynamoDB's ``serialize()`` (self-typed attributes stored as
+        their typed value), visiting only the values the instance has (``Layout.serialize``)."""
+        return layout_of(type(self)).serialize(self.attribute_values, null_check)
 
     @classmethod
-    def decode_attributes(cls, raw: Item, names: tuple[str, ...]) -> dict[str, Any]:
-        """Attributes ``names`` (Python names) of a raw item, decoded by this model's attributes exactly as
-        ``from_raw_data`` decodes them (absent or NULL: None), without building a model instance.
+    def encode_item(cls, values: Mapping[str, Any], *, encoded: Item | None = None) -> Item:
+        """``cls(**values).serialize()`` of a new item without the instance (``Layout.encode_item``):
+        ``values`` by Python name (the key included; None: absent), ``encoded`` attributes already
+        serialized (by stored name). Raises AttributeNullError when a required attribute has no value."""
+        return layout_of(cls).encode_item(values, encoded=encoded)
 
-        ``from_raw_data`` visits every declared attribute of the model (PynamoDB's ``_container_deserialize``:
-        about 40 us for a score); a read that returns a record needs only a few of them."""
-        attributes = cls.get_attributes()
-        out: dict[str, Any] = {}
-        for name in names:
-            attr = attributes[name]
-            value = raw.get(attr.attr_name)
-            out[name] = attr.deserialize(attr.get_value(value)) if value and "NULL" not in value else None
-        return out
+    @classmethod
+    def encode_values(cls, values: Mapping[str, Any]) -> Item:
+        """The attributes ``values`` names, serialized and named by their stored names (``Layout.encode_values``;
+        None: left out): part of an item, or the values of an update or a condition."""
+        return layout_of(cls).encode_values(values)
+
+    @classmethod
+    def decode_attributes(cls, raw: Item, names: Names) -> dict[str, Any]:
+        """Attributes ``names`` (Python names, or (key in the result, Python name) pairs) of a raw item,
+        decoded exactly as ``from_raw_data`` decodes them (absent or NULL: None), without building a model
+        instance (``Layout.decode``)."""
+        return layout_of(cls).decode(raw, names)
+
+    @classmethod
+    def decode_present(cls, raw: Item, names: Names) -> dict[str, Any]:
+        """Like :meth:`decode_attributes`, for the attributes ``raw`` has: absent ones are left out, NULL ones
+        are None (``Layout.decode_present``)."""
+        return layout_of(cls).decode_present(raw, names)
 
     # ------------------------------------------------------------------ conditions
     @classmethod
@@ -164,7 +178,3 @@ class TableItem(Model):
                 actions.append(path.set(value))
         return actions
 
-
-@cache
-def _self_typed(cls: type[TableItem]) -> tuple[SelfTypedAttribute, ...]:
-    return tuple(a for a in cls.get_attributes().values() if isinstance(a, SelfTypedAttribute))

@@ -30,16 +30,15 @@ model; this domain only reads the link attributes it needs (:data:`LINK_EXPERIME
 :data:`LINK_RESULT_ID`).
 
 Each model's ``values(...)`` classmethod gives the attribute values of a new item: ``Model(**values)`` is the
-PynamoDB instance, :func:`encode` its ``serialize()`` without building the instance (the store's write path).
-:func:`decode` is ``decode_attributes`` with the attributes' decoders looked up once per model (the read path).
+PynamoDB instance, ``Model.encode_item(values)`` its ``serialize()`` without building the instance (the store's
+write path); reads decode the attributes they need with ``Model.decode_attributes`` (models/layout.py).
 Whole numbers are :class:`IntegerAttribute` (``N``, converted with ``str``/``int``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from functools import cache
 from typing import Any, ClassVar
 
 from pynamodb.attributes import Attribute, BooleanAttribute, NumberAttribute, UnicodeAttribute
@@ -47,10 +46,10 @@ from pynamodb.constants import STRING_SET
 from pynamodb.expressions.condition import Condition
 
 from mastra_dynamo.clock import to_utc
-from mastra_dynamo.dynamo.codec import AttributeValue, Item
-from mastra_dynamo.models.attributes import JsonAttribute, SelfTypedAttribute, TimestampAttribute
+from mastra_dynamo.dynamo.codec import Item
+from mastra_dynamo.models.attributes import JsonAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
-from mastra_dynamo.models.templates import Stored, stamp
+from mastra_dynamo.models.layout import Stored
 from mastra_dynamo.records.base import json_data
 from mastra_dynamo.records.datasets import Dataset, DatasetItem, DatasetItemRow, DatasetVersion
 from mastra_dynamo.schema import keys
@@ -99,48 +98,7 @@ def _expires(expires_at: int | None) -> dict[str, Any]:
     return {} if expires_at is None else {"ttl": epoch_datetime(expires_at)}
 
 
-# ---------------------------------------------------------------------------- cheap serialization
-def typed(attr: Attribute[Any], value: Any) -> AttributeValue | None:
-    """``value`` serialized by ``attr`` as a typed attribute value (None when it serializes to nothing), as
-    ``Model.serialize()`` stores it."""
-    if isinstance(value, Stored):
-        return value.value
-    if isinstance(attr, SelfTypedAttribute):
-        encoded: AttributeValue = attr.serialize(value)
-        return encoded
-    serialized = attr.serialize(value)
-    return None if serialized is None else {attr.attr_type: serialized}
-
-
-def decode(model: type[TableItem], raw: Item, names: tuple[str, ...]) -> dict[str, Any]:
-    """``model.decode_attributes(raw, names)`` (absent or NULL: None) with the attributes' decoders looked up
-    once per model: reads decode a few attributes of every item they return."""
-    decoders = _decoders(model)
-    out: dict[str, Any] = {}
-    for name in names:
-        attr_name, attr_type, deserialize = decoders[name]
-        value = raw.get(attr_name)
-        if not value or "NULL" in value:
-            out[name] = None
-        elif attr_type is None:  # self-typed: the typed value
-            out[name] = deserialize(value) if deserialize else value
-        else:
-            out[name] = deserialize(value[attr_type]) if deserialize else value[attr_type]
-    return out
-
-
-@cache
-def _decoders(model: type[TableItem]) -> dict[str, tuple[str, str | None, Callable[[Any], Any] | None]]:
-    """Per attribute: (stored name, DynamoDB type or None for a self-typed attribute, deserializer or None
-    where it is the identity)."""
-    out: dict[str, tuple[str, str | None, Callable[[Any], Any] | None]] = {}
-    for name, attr in model.get_attributes().items():
-        identity = type(attr).deserialize is Attribute.deserialize
-        out[name] = (attr.attr_name, None if isinstance(attr, SelfTypedAttribute) else attr.attr_type,
-                     None if identity else attr.deserialize)
-    return out
-
-
+# ---------------------------------------------------------------------------- stored values
 def expires_of(raw: Item) -> int | None:
     """The ``ttl`` of a stored item in epoch seconds (None: kept forever)."""
     text = stored_text(TableItem.ttl, raw)
@@ -152,38 +110,6 @@ def stored_text(attr: Attribute[Any], raw: Item) -> Any:
     before deserialization: the exact text of a timestamp or id (None when absent or NULL)."""
     value = raw.get(attr.attr_name)
     return attr.get_value(value) if value and "NULL" not in value else None
-
-
-def encode(model: type[TableItem], values: Mapping[str, Any], *, stamped: bool = True) -> Item:
-    """``model(**values).serialize()`` (``values`` by Python attribute name, keys included) without building
-    the model instance (PynamoDB's ``serialize`` visits every declared attribute: several times the cost).
-    ``stamped``: add ``_et`` and ``_sv`` as a new item has them; without it, exactly ``values``."""
-    encoders = _encoders(model)
-    out: Item = {}
-    for name, value in values.items():
-        if value is None:
-            continue
-        attr_name, attr_type, serialize = encoders[name]
-        if attr_type is None or isinstance(value, Stored):
-            av = typed(model.get_attributes()[name], value)
-            if av is not None:
-                out[attr_name] = av
-            continue
-        serialized = serialize(value)
-        if serialized is not None:
-            out[attr_name] = {attr_type: serialized}
-    if stamped:
-        out.update(stamp(model))
-    return out
-
-
-@cache
-def _encoders(model: type[TableItem]) -> dict[str, tuple[str, str | None, Callable[[Any], Any]]]:
-    """Per attribute: (stored name, DynamoDB type or None for a self-typed attribute, serializer)."""
-    return {name: (attr.attr_name, None if isinstance(attr, SelfTypedAttribute) else attr.attr_type, attr.serialize)
-            for name, attr in model.get_attributes().items()}
-
-
 
 
 # ---------------------------------------------------------------------------- dataset
@@ -227,7 +153,7 @@ class DatasetModel(TableItem, discriminator=ENTITY_DATASET):
     def values(cls, record: Dataset, *, item_count: int, version_count: int, rev: int,
                expires_at: int | None = None) -> dict[str, Any]:
         """The attribute values of the item of ``record`` with its counters and revision (no lock, no pending
-        projection): ``DatasetModel(**values)``, or :func:`encode` for its serialized form."""
+        projection): ``DatasetModel(**values)``, or ``DatasetModel.encode_item`` for its serialized form."""
         key = keys.dataset_key(record.id)
         data = json_data(record, what="dataset", by_alias=True, include=_DESCRIPTIVE)
         data = {k: v for k, v in data.items() if v is not None}
@@ -254,7 +180,7 @@ class DatasetModel(TableItem, discriminator=ENTITY_DATASET):
     @classmethod
     def record_from_raw(cls, raw: Item) -> Dataset:
         """The stored dataset as its record (``data`` with the id, version and timestamps)."""
-        values = decode(cls, raw, ("data", "id", "version", "created_at", "updated_at"))
+        values = cls.decode_attributes(raw, ("data", "id", "version", "created_at", "updated_at"))
         data = values.pop("data")
         data.update({"id": values["id"], "version": values["version"] or 0, "createdAt": values["created_at"],
                      "updatedAt": values["updated_at"]})
@@ -263,7 +189,7 @@ class DatasetModel(TableItem, discriminator=ENTITY_DATASET):
     @classmethod
     def descriptive_from_raw(cls, raw: Item) -> dict[str, Any]:
         """The descriptive fields (``data``: name, schemas, tenancy...) of a stored dataset."""
-        data: dict[str, Any] = decode(cls, raw, ("data",))["data"]
+        data: dict[str, Any] = cls.decode_attributes(raw, ("data",))["data"]
         return data
 
 
@@ -294,7 +220,7 @@ class ItemPayloadModel(TableItem):
     @classmethod
     def record_from_raw(cls, raw: Item) -> DatasetItem:
         """The item record of a stored row (history or current)."""
-        values = decode(cls, raw, _ITEM_RECORD)
+        values = cls.decode_attributes(raw, _ITEM_RECORD)
         data: dict[str, Any] = values.pop("data")
         data.update({field: values[name] for name, field in _ITEM_FIELDS})
         return DatasetItem.model_validate(data)
@@ -321,7 +247,7 @@ class ItemRowModel(ItemPayloadModel, discriminator=ENTITY_ROW):
                purged: bool = False, valid_to: int | None = None,
                expires_at: int | None = None) -> dict[str, Any]:
         """The attribute values of the row of ``item_id`` valid from ``version`` (``valid_to``: closed at that
-        version). A timestamp may be given already serialized (:class:`Stored`, for :func:`encode` only)."""
+        version). A timestamp may be given already serialized (:class:`Stored`, for ``encode_item`` only)."""
         key = keys.dataset_item_row_key(dataset_id, item_id, version)
         return {
             "pk": key.pk, "sk": key.sk, "id": item_id, "dataset_id": dataset_id, "dataset_version": version,
@@ -335,7 +261,7 @@ class ItemRowModel(ItemPayloadModel, discriminator=ENTITY_ROW):
         """A history row as the caller sees it at the committed version (a close staged by an uncommitted
         batch is not visible yet)."""
         base = cls.record_from_raw(raw).model_dump(by_alias=False)
-        values = decode(cls, raw, ("valid_to", "is_deleted"))
+        values = cls.decode_attributes(raw, ("valid_to", "is_deleted"))
         valid_to = values["valid_to"]
         if valid_to is not None and valid_to > committed:
             valid_to = None
@@ -364,7 +290,7 @@ class ItemCurrentModel(ItemPayloadModel, discriminator=ENTITY_CURRENT):
             current.update(gsi1pk=pk, gsi1sk=f"{stored_text(_PAYLOAD['created_at'], row)}#{cid}",
                            gsi2pk=pk, gsi2sk=f"{stored_text(_PAYLOAD['updated_at'], row)}#{cid}")
         out = {name: value for name, value in row.items() if name not in _ROW_ONLY}
-        out.update(encode(cls, current, stamped=False))
+        out.update(cls.encode_values(current))
         return out
 
 
@@ -393,7 +319,7 @@ class DatasetVersionModel(TableItem, discriminator=ENTITY_VERSION):
 
     @classmethod
     def record_from_raw(cls, raw: Item) -> DatasetVersion:
-        values = decode(cls, raw, ("id", "dataset_id", "version", "created_at"))
+        values = cls.decode_attributes(raw, ("id", "dataset_id", "version", "created_at"))
         return DatasetVersion(id=values["id"], dataset_id=values["dataset_id"], version=values["version"] or 0,
                               created_at=values["created_at"])
 
@@ -442,7 +368,7 @@ reads to find the results of an item."""
 
 def key_of(raw: Item) -> Key:
     """The key of a stored item (any entity), decoded by ``TableItem``'s key attributes."""
-    values = decode(TableItem, raw, ("pk", "sk"))
+    values = TableItem.decode_attributes(raw, ("pk", "sk"))
     return Key(values["pk"], values["sk"])
 
 

@@ -21,8 +21,9 @@ Every item also has ``_et``, ``_sv`` and, with retention, ``ttl`` (``TableItem``
 pointers expire with their experiment, links with the dataset item's pointer.
 
 :class:`DatasetItemPointerView` reads the dataset item pointer ``DI#<itemId>`` (written by the datasets
-domain) without registering a model for it. The attribute types these models add, and the cheap
-serialization and decoding paths of the store, are in ``models/experiment_attributes.py``.
+domain) without registering a model for it. The attribute types these models add are in
+``models/experiment_attributes.py``; items are serialized and decoded by the models' layouts
+(``models/layout.py``).
 """
 
 from __future__ import annotations
@@ -42,8 +43,6 @@ from mastra_dynamo.models.experiment_attributes import (
     IntegerAttribute,
     SortedStringSetAttribute,
     TextAttribute,
-    decoder,
-    serialize_values,
 )
 from mastra_dynamo.records.experiments import Experiment, ExperimentResult
 from mastra_dynamo.schema import keys
@@ -59,6 +58,12 @@ ENTITY_ITEM_LINK = "dataset_item_link"
 def epoch_of(expires: datetime | None) -> int | None:
     """A decoded ``ttl`` as epoch seconds (None: kept forever)."""
     return None if expires is None else int(expires.timestamp())
+
+
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    """The decoded ``values`` that the item has (absent and NULL attributes left out: a record built from them
+    takes its defaults)."""
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _for_model(values: dict[str, Any]) -> dict[str, Any]:
@@ -123,7 +128,7 @@ class ExperimentItem(TableItem, discriminator=ENTITY_EXPERIMENT):
     def new(cls, record: Experiment, *, expires_at: int | None) -> ExperimentItem:
         """The item of a new experiment: its fields, counters at 0, index keys, retention."""
         key, values = cls._values(record, expires_at)
-        return cls(key.pk, key.sk, **_for_model(values))
+        return cls.build(key, _for_model(values))
 
     @classmethod
     def serialized(cls, record: Experiment, *, expires_at: int | None) -> Item:
@@ -132,7 +137,7 @@ class ExperimentItem(TableItem, discriminator=ENTITY_EXPERIMENT):
 
         Raises: ItemTooLargeError when the item does not fit in a DynamoDB item."""
         key, values = cls._values(record, expires_at)
-        item = serialize_values(cls, key, values)
+        item = cls.encode_item({"pk": key.pk, "sk": key.sk, **values})
         check_item_size(item, entity="experiment", entity_id=record.id)
         return item
 
@@ -154,10 +159,9 @@ class ExperimentItem(TableItem, discriminator=ENTITY_EXPERIMENT):
     @classmethod
     def record_from_raw(cls, raw: Item) -> Experiment:
         """The stored experiment as its record (absent attributes take the record's defaults)."""
-        return Experiment.model_validate(_DECODE_EXPERIMENT(raw))
+        return Experiment.model_validate(_present(cls.decode_attributes(raw, cls.FIELDS)))
 
 
-_DECODE_EXPERIMENT = decoder(ExperimentItem, ExperimentItem.FIELDS)
 IS_EXPERIMENT: Condition = ExperimentItem.item_type == ExperimentItem
 """Filter condition: the item is an experiment (``_et = experiment``)."""
 
@@ -213,7 +217,7 @@ class ExperimentResultItem(TableItem, discriminator=ENTITY_RESULT):
             expires_at: int | None) -> ExperimentResultItem:
         """The item of ``record`` at revision ``rev``."""
         key, values = cls._values(record, rev, link_dataset_id, expires_at)
-        return cls(key.pk, key.sk, **_for_model(values))
+        return cls.build(key, _for_model(values))
 
     @classmethod
     def serialized(cls, record: ExperimentResult, *, rev: int, link_dataset_id: str | None,
@@ -223,7 +227,7 @@ class ExperimentResultItem(TableItem, discriminator=ENTITY_RESULT):
 
         Raises: ItemTooLargeError when the item does not fit in a DynamoDB item."""
         key, values = cls._values(record, rev, link_dataset_id, expires_at)
-        item = serialize_values(cls, key, values)
+        item = cls.encode_item({"pk": key.pk, "sk": key.sk, **values})
         check_item_size(item, entity="experiment result", entity_id=record.id)
         return item
 
@@ -246,10 +250,9 @@ class ExperimentResultItem(TableItem, discriminator=ENTITY_RESULT):
     @classmethod
     def record_from_raw(cls, raw: Item) -> ExperimentResult:
         """The stored result as its record."""
-        return ExperimentResult.model_validate(_DECODE_RESULT(raw))
+        return ExperimentResult.model_validate(_present(cls.decode_attributes(raw, cls.FIELDS)))
 
 
-_DECODE_RESULT = decoder(ExperimentResultItem, ExperimentResultItem.FIELDS)
 IS_RESULT: Condition = ExperimentResultItem.item_type == ExperimentResultItem
 """Filter condition: the item is an experiment result (``_et = experiment_result``)."""
 
@@ -268,11 +271,11 @@ class ExperimentResultSlotItem(TableItem, discriminator=ENTITY_SLOT):
     def new(cls, experiment_id: str, item_id: str, attempt: int, *, result_id: str, result_ids: Iterable[str],
             expires_at: int | None) -> ExperimentResultSlotItem:
         key = keys.experiment_result_slot_key(experiment_id, item_id, attempt)
-        item = cls(key.pk, key.sk, result_id=result_id, result_ids=set(result_ids), item_id=item_id,
-                   attempt=attempt)
+        values: dict[str, Any] = {"result_id": result_id, "result_ids": set(result_ids), "item_id": item_id,
+                                  "attempt": attempt}
         if expires_at is not None:
-            item.ttl = epoch_datetime(expires_at)
-        return item
+            values["ttl"] = epoch_datetime(expires_at)
+        return cls.build(key, values)
 
 
 class ExperimentResultRefItem(TableItem, discriminator=ENTITY_RESULT_REF):
@@ -285,12 +288,13 @@ class ExperimentResultRefItem(TableItem, discriminator=ENTITY_RESULT_REF):
     @classmethod
     def new(cls, record: ExperimentResult, *, expires_at: int | None) -> ExperimentResultRefItem:
         key = keys.experiment_result_ref_key(record.id)
-        return cls(key.pk, key.sk, **_for_model(cls._values(record, expires_at)))
+        return cls.build(key, _for_model(cls._values(record, expires_at)))
 
     @classmethod
     def serialized(cls, record: ExperimentResult, *, expires_at: int | None) -> Item:
         """``new(...).serialize()``, serialized attribute by attribute."""
-        return serialize_values(cls, keys.experiment_result_ref_key(record.id), cls._values(record, expires_at))
+        key = keys.experiment_result_ref_key(record.id)
+        return cls.encode_item({"pk": key.pk, "sk": key.sk, **cls._values(record, expires_at)})
 
     @staticmethod
     def _values(record: ExperimentResult, expires_at: int | None) -> dict[str, Any]:
@@ -309,13 +313,13 @@ class DatasetItemLinkItem(TableItem, discriminator=ENTITY_ITEM_LINK):
     @classmethod
     def new(cls, dataset_id: str, record: ExperimentResult, *, expires_at: int | None) -> DatasetItemLinkItem:
         key = keys.dataset_item_link_key(dataset_id, record.item_id, record.experiment_id, record.id)
-        return cls(key.pk, key.sk, **_for_model(cls._values(dataset_id, record, expires_at)))
+        return cls.build(key, _for_model(cls._values(dataset_id, record, expires_at)))
 
     @classmethod
     def serialized(cls, dataset_id: str, record: ExperimentResult, *, expires_at: int | None) -> Item:
         """``new(...).serialize()``, serialized attribute by attribute."""
         key = keys.dataset_item_link_key(dataset_id, record.item_id, record.experiment_id, record.id)
-        return serialize_values(cls, key, cls._values(dataset_id, record, expires_at))
+        return cls.encode_item({"pk": key.pk, "sk": key.sk, **cls._values(dataset_id, record, expires_at)})
 
     @staticmethod
     def _values(dataset_id: str, record: ExperimentResult, expires_at: int | None) -> dict[str, Any]:

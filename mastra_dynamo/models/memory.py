@@ -4,7 +4,7 @@ resource.
 Record fields are top-level attributes named like Mastra's JSON (camelCase). A field missing from a record
 is absent from the item; a field set to ``None`` is stored as NULL (``thread.title``, ``thread.metadata``,
 ``resource.workingMemory``, ``resource.metadata``): the two stay distinct and read back as they were written
-(:meth:`MemoryItem.present`). JSON fields are JSON text, compressed at 16 KB (message content: 512 bytes)
+(``TableItem.decode_present``). JSON fields are JSON text, compressed at 16 KB (message content: 512 bytes)
 when that is smaller (:class:`JsonAttribute`); times are fixed-width UTC text (:class:`TimestampAttribute`).
 
 * **Thread** ``T#<thread>`` / ``T``: the record, its revision ``_rev`` (a number) and its message counters
@@ -31,17 +31,13 @@ when that is smaller (:class:`JsonAttribute`); times are fixed-width UTC text (:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from operator import itemgetter
-from typing import Any, ClassVar, Final, Self
+from typing import Any, ClassVar, Final
 
-from pynamodb.attributes import Attribute, BinaryAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.constants import NULL as NULL_TYPE
 from pynamodb.constants import STRING
-from pynamodb.exceptions import AttributeNullError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path, Value
 
@@ -136,67 +132,11 @@ class NullableJsonAttribute(JsonAttribute):
 
 # ---------------------------------------------------------------------------- the common part
 class MemoryItem(TableItem):
-    """What the memory models share: serialization of the values set, decoding of the attributes present in a
-    stored item."""
+    """What the memory models share: the record fields stored as attributes, reads of a stored item's key and
+    expiry."""
 
     RECORD: ClassVar[tuple[tuple[str, str], ...]] = ()
     """(record field, attribute) of the record fields stored as top-level attributes."""
-
-    @classmethod
-    def build(cls, key: Key, values: dict[str, Any]) -> Self:
-        """``cls(key.pk, key.sk, **values)``: the same instance (the discriminator and ``_sv`` set as PynamoDB's
-        constructor sets them, then ``values``), without PynamoDB's per-attribute setters (a third of the CPU
-        of saving a message). A unit test compares the two."""
-        layout = _layout(cls)
-        assert layout.attributes.keys() >= values.keys(), sorted(values.keys() - layout.attributes.keys())
-        item = cls.__new__(cls)
-        item.attribute_values = {**layout.initial, "pk": key.pk, "sk": key.sk, **values}
-        return item
-
-    def serialize_attribute(self, name: str, value: Any) -> AttributeValue:
-        """The stored value of model attribute ``name`` set to ``value`` (as :meth:`serialize` stores it)."""
-        attr, _, typed = _layout(type(self)).attributes[name]
-        serialized: AttributeValue = attr.serialize(value) if typed else {attr.attr_type: attr.serialize(value)}
-        return serialized
-
-    def serialize(self, null_check: bool = True) -> Item:
-        """The item as DynamoDB attribute values: what ``TableItem.serialize`` returns, each value serialized
-        by its PynamoDB attribute, visiting only the attributes that have a value (PynamoDB's
-        ``_container_serialize`` visits every declared one: a message item costs it twice as much). A unit
-        test compares the two."""
-        layout = _layout(type(self))
-        if null_check:
-            missing = layout.required - self.attribute_values.keys()
-            if missing:
-                raise AttributeNullError(sorted(missing)[0])
-        out: Item = {}
-        for name, value in self.attribute_values.items():
-            if value is None:
-                if null_check and name in layout.required:
-                    raise AttributeNullError(name)
-                continue
-            attr, attr_name, typed = layout.attributes[name]
-            constant = layout.constants.get(name)
-            if constant is not None and constant[0] is value:  # the discriminator, the schema version
-                out[attr_name] = constant[1]
-                continue
-            serialized = attr.serialize(value)
-            if serialized is not None:
-                out[attr_name] = serialized if typed else {attr.attr_type: serialized}
-        return out
-
-    @classmethod
-    def present(cls, raw: Item, names: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-        """The attributes ``names`` ((key in the result, attribute)) that ``raw`` has, decoded by this model's
-        attributes (NULL: None). Absent attributes are left out: a record built from the result has exactly
-        the fields the item has. (``from_raw_data`` would decode every declared attribute of the model and
-        could not tell absent from NULL.)"""
-        out: dict[str, Any] = {}
-        for field, stored, decode in _decoders(cls, names):
-            value = raw.get(stored)
-            if value is not None:
-                out[field] = None if NULL_TYPE in value else decode(value)
-        return out
 
     @staticmethod
     def sort_key(raw: Item) -> str:
@@ -237,48 +177,6 @@ class MemoryItem(TableItem):
 _PK, _SK = TableItem.pk, TableItem.sk
 _PK_NAME, _SK_NAME = _PK.attr_name, _SK.attr_name
 _PK_VALUE, _SK_VALUE = itemgetter(_PK.attr_type), itemgetter(_SK.attr_type)
-Decoder = Callable[[AttributeValue], Any]
-
-
-def _decoder(attr: Attribute[Any]) -> Decoder:
-    """``attr.deserialize(attr.get_value(value))``, with the calls that do nothing left out: a self-typed
-    attribute's ``get_value`` and a plain attribute's ``deserialize`` return their argument."""
-    if isinstance(attr, SelfTypedAttribute):
-        return attr.deserialize
-    kind = attr.attr_type
-    if type(attr).deserialize is Attribute.deserialize:
-        return itemgetter(kind)
-    deserialize = attr.deserialize
-    return lambda value: deserialize(value[kind])
-
-
-@cache
-def _decoders(cls: type[MemoryItem], names: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, Decoder], ...]:
-    """(key in the result, stored attribute name, decoder) of each of ``names`` (see ``MemoryItem.present``)."""
-    attributes = cls.get_attributes()
-    return tuple((field, attributes[name].attr_name, _decoder(attributes[name])) for field, name in names)
-
-
-@dataclass(frozen=True)
-class _Layout:
-    attributes: dict[str, tuple[Attribute[Any], str, bool]]
-    """python name -> (attribute, stored name, serializes to a typed value)"""
-    required: frozenset[str]
-    initial: dict[str, Any]
-    """the values PynamoDB's constructor sets before the caller's (discriminator, defaults)"""
-    constants: dict[str, tuple[Any, AttributeValue]]
-    """those values and their serialized form (the same for every item of the model)"""
-
-
-@cache
-def _layout(cls: type[MemoryItem]) -> _Layout:
-    attributes = cls.get_attributes()
-    initial = dict(cls().attribute_values)
-    constants = {name: (value, {attributes[name].attr_type: attributes[name].serialize(value)})
-                 for name, value in initial.items() if value is not None}
-    return _Layout({name: (attr, attr.attr_name, isinstance(attr, SelfTypedAttribute))
-                    for name, attr in attributes.items()},
-                   frozenset(name for name, attr in attributes.items() if not attr.null), initial, constants)
 
 
 def _expiry(expires_at: int | None) -> dict[str, datetime]:
@@ -336,7 +234,7 @@ class ThreadItem(MemoryItem, discriminator=ENTITY_THREAD):
     @classmethod
     def record_from_raw(cls, raw: Item) -> Thread:
         """The thread record of a stored thread item (the fields it has)."""
-        return Thread.model_validate(cls.present(raw, cls.RECORD))
+        return Thread.model_validate(cls.decode_present(raw, cls.RECORD))
 
 
 # ---------------------------------------------------------------------------- message
@@ -420,7 +318,7 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
     @classmethod
     def record_from_raw(cls, raw: Item) -> Message:
         """The message record of a stored message item (content as it was given)."""
-        data = cls.present(raw, _MESSAGE_DECODED)
+        data = cls.decode_present(raw, _MESSAGE_DECODED)
         marker = data.pop(SHARED_TEXT, None)
         content = data.get("content")
         if content is None:
@@ -477,7 +375,7 @@ class MessageRefItem(MemoryItem, discriminator=ENTITY_MESSAGE_REF):
     @classmethod
     def location(cls, raw: Item) -> tuple[str, str] | None:
         """(thread id, message sort key) of a stored pointer; None when it has not both."""
-        values = cls.present(raw, (("thread", "thread_id"), ("sk", "message_sk")))
+        values = cls.decode_present(raw, (("thread", "thread_id"), ("sk", "message_sk")))
         thread_id, sk = values.get("thread"), values.get("sk")
         return None if thread_id is None or sk is None else (thread_id, sk)
 
@@ -611,7 +509,7 @@ class ResourceItem(MemoryItem, discriminator=ENTITY_RESOURCE):
 
     @classmethod
     def record_from_raw(cls, raw: Item) -> Resource:
-        return Resource.model_validate(cls.present(raw, cls.RECORD))
+        return Resource.model_validate(cls.decode_present(raw, cls.RECORD))
 
 
 IS_THREAD: Condition = ThreadItem.item_type == ThreadItem

@@ -26,6 +26,7 @@ from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.models.attributes import JsonAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem
 from mastra_dynamo.records.observational_memory import BufferedChunk, ObservationalMemoryRecord
+from mastra_dynamo.schema.keys import Key
 
 ENTITY_RECORD = "observational_memory"
 ENTITY_CHUNK = "observation_chunk"
@@ -90,7 +91,7 @@ class ObservationalMemoryItem(TableItem, discriminator=ENTITY_RECORD):
             if value is not None:
                 values[name] = value
         values["revision"] = 1
-        return cls(pk, sk, **values)
+        return cls.build(Key(pk, sk), values)
 
     @classmethod
     def record_from_raw(cls, raw: Item, chunks: list[BufferedChunk] | None = None,

@@ -129,7 +129,7 @@ class ScoreItem(TableItem, discriminator=ENTITY):
             values["ttl"] = epoch_datetime(expires_at)
         if write_id is not None and write_time is not None:
             values["write_stamp"] = write_stamp_for(write_time, write_id)
-        return cls(key.pk, key.sk, **values)
+        return cls.build(key, values)
 
     @classmethod
     def from_mastra(cls, record: Mapping[str, Any], *, expires_at: int | None = None) -> ScoreItem:

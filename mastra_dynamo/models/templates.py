@@ -13,8 +13,8 @@ binds its values to the placeholders PynamoDB chose:
   whole item) and the slots' values. :class:`ConditionTemplate` is a condition alone (a listing filter, the
   condition of a Put); :meth:`ConditionTemplate.bind` gives a :class:`BoundCondition`.
 * :class:`TemplateCache` keeps the templates of a family of shapes by shape key (thread-safe, bounded).
-* :func:`typed`, :func:`key_item` and :func:`stamp` serialize attribute values, a table key and a model's
-  entity stamp (``_et``, ``_sv``) as a model instance's ``serialize()`` does, without building one.
+* :func:`key_item` serializes a table key as a model instance's ``serialize()`` does (attribute values and
+  whole items: ``models/layout.py``).
 
 A bound template is the request PynamoDB builds for the same values: the unit tests of each domain
 (tests/unit/test_*_items.py) compare the two.
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Mapping
-from functools import cache
 from typing import Any, Generic, TypeVar
 
 from pynamodb.attributes import Attribute
@@ -35,8 +34,8 @@ from pynamodb.expressions.operand import Value
 from mastra_dynamo.dynamo.codec import AttributeValue, Item
 from mastra_dynamo.models.attributes import SelfTypedAttribute
 from mastra_dynamo.models.base import TableItem
+from mastra_dynamo.models.layout import Stored
 from mastra_dynamo.schema.keys import Key
-from mastra_dynamo.schema.table import TABLE_SPEC
 
 MARK = "\x00"
 """The first character of every marker value: no stored value and no value of a condition starts with NUL."""
@@ -56,51 +55,9 @@ MARKER_SERIALIZED: Item = MARKER_ITEM.serialize(null_check=False)
 
 
 # ---------------------------------------------------------------------------- serialization
-class Stored:
-    """A value exactly as it is stored (a typed attribute value, e.g. read from an item): bound and encoded as
-    is, whatever the attribute."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: AttributeValue) -> None:
-        self.value = value
-
-    @classmethod
-    def read(cls, attr: Attribute[Any], raw: Item) -> Stored:
-        """Attribute ``attr`` of a stored item, as stored (to carry it over unchanged)."""
-        return cls(raw[attr.attr_name])
-
-    @classmethod
-    def of(cls, attr: Attribute[Any], value: Any) -> Stored:
-        """``value`` serialized once by ``attr`` (to encode into many items or requests)."""
-        return cls(typed(attr, value))
-
-
-def typed(attr: Attribute[Any], value: Any) -> AttributeValue:
-    """``value`` serialized by ``attr`` as the typed attribute value an item holds (a :class:`Stored` value:
-    as it is)."""
-    if isinstance(value, Stored):
-        return value.value
-    if isinstance(attr, SelfTypedAttribute):
-        return attr.serialize(value)
-    return {attr.attr_type: attr.serialize(value)}
-
-
 def key_item(key: Key) -> Item:
     """A table key as the ``Key`` of a request (or the key attributes of an item)."""
     return {_PK_NAME: {_PK_TYPE: _PK.serialize(key.pk)}, _SK_NAME: {_SK_TYPE: _SK.serialize(key.sk)}}
-
-
-@cache
-def stamp(model: type[TableItem]) -> Item:
-    """The attributes every new item of ``model`` carries whatever its values, as ``serialize()`` writes them:
-    the entity discriminator ``_et`` (for an entity model) and the schema version ``_sv``. Shared: never
-    modify the result."""
-    out: Item = {}
-    if TableItem.item_type.get_discriminator(model) is not None:
-        out[TableItem.item_type.attr_name] = typed(TableItem.item_type, model)
-    out[TableItem.schema_version.attr_name] = typed(TableItem.schema_version, TABLE_SPEC.schema_version)
-    return out
 
 
 # ---------------------------------------------------------------------------- slots

@@ -5,10 +5,9 @@ paths are slow for that: a model instance's ``serialize()`` visits every declare
 a head), building an UpdateItem of eight actions and a condition costs about 65 us, and serializing even a
 small condition 10 to 20 us. This module keeps PynamoDB the serializer while doing that work once:
 
-* :func:`encode_attributes` serializes the given attributes of a model exactly as ``serialize()`` does
-  (each attribute's own ``serialize`` and DynamoDB type, the model's discriminator and defaults), without
-  building an instance; :func:`key_attributes` does it for a table key. A unit test compares both with
-  ``Model(...).serialize()``.
+* Items are serialized without building instances by ``TableItem.encode_item``/``encode_values``
+  (models/layout.py); :func:`key_attributes` does it for a table key and :func:`ttl_value` for a ``ttl``.
+  A unit test compares them with ``Model(...).serialize()``.
 * A *shape* is a ``models.templates`` template: a request (or a listing filter) that PynamoDB serialized
   once, with :func:`slot` markers in place of the values that vary from call to call: :func:`shaped` (a
   request built by ``models.requests``), :func:`shaped_query` (a keys-only Query), :func:`shaped_filter` (a
@@ -20,94 +19,25 @@ small condition 10 to 20 us. This module keeps PynamoDB the serializer while doi
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
-from pynamodb.attributes import Attribute
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Value
 from pynamodb.expressions.projection import create_projection_expression
 
 from mastra_dynamo.dynamo.codec import AttributeValue, Item
 from mastra_dynamo.models import templates
-from mastra_dynamo.models.attributes import SelfTypedAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
+from mastra_dynamo.models.layout import typed
 from mastra_dynamo.models.templates import key_item as key_attributes
-from mastra_dynamo.models.templates import typed
 from mastra_dynamo.schema.keys import Key
 
-__all__ = ["FilterShape", "RequestShape", "encode_attributes", "encode_values", "key_attributes", "shaped",
-           "shaped_filter", "shaped_query", "slot", "ttl_value", "typed"]
+__all__ = ["FilterShape", "RequestShape", "key_attributes", "shaped", "shaped_filter", "shaped_query", "slot",
+           "ttl_value"]
 
 
-# ---------------------------------------------------------------------------- items
-@dataclass(frozen=True)
-class _Layout:
-    attributes: dict[str, Attribute[Any]]
-    encoders: dict[str, tuple[str, str | None, Callable[[Any], Any]]]
-    """Python name -> (stored name, DynamoDB type or None for a self-typed attribute, serialize)"""
-    required: frozenset[str]
-    """Required attributes (Python names) besides the constants."""
-    constants: Item
-    """The serialized discriminator and constant defaults (``_et``, ``_sv``)."""
-    defaults: tuple[tuple[str, Callable[[], Any]], ...]
-    """Defaults computed per item."""
-
-
-@cache
-def _layout(model: type[TableItem]) -> _Layout:
-    attributes = model.get_attributes()
-    constants: Item = {}
-    if TableItem.item_type.get_discriminator(model) is not None:  # an entity (not a base of entities)
-        constants[TableItem.item_type.attr_name] = typed(TableItem.item_type, model)
-    given = {"item_type"}
-    defaults: list[tuple[str, Callable[[], Any]]] = []
-    for name, attr in attributes.items():
-        default = attr.default_for_new if attr.default_for_new is not None else attr.default
-        if callable(default):
-            defaults.append((name, default))
-        elif default is not None:
-            constants[attr.attr_name] = typed(attr, default)
-            given.add(name)
-    required = frozenset(name for name, attr in attributes.items() if not attr.null and name not in given)
-    encoders: dict[str, tuple[str, str | None, Callable[[Any], Any]]] = {
-        name: (attr.attr_name, None if isinstance(attr, SelfTypedAttribute) else attr.attr_type, attr.serialize)
-        for name, attr in attributes.items()}
-    return _Layout(attributes, encoders, required, constants, tuple(defaults))
-
-
-
-
-def encode_attributes(model: type[TableItem], values: Mapping[str, Any], *, encoded: Item | None = None) -> Item:
-    """``model(**values).serialize()`` without the instance: the attributes ``values`` names (Python names;
-    None: absent), the discriminator and the defaults, and ``encoded``: attributes already serialized (by
-    :func:`encode_values`, e.g. of a model this one inherits them from). Raises ValueError when a required
-    attribute is missing, as ``serialize()`` does."""
-    layout = _layout(model)
-    given = {name: value for name, value in values.items() if value is not None}
-    for name, default in layout.defaults:
-        if name not in given:
-            given[name] = default()
-    missing = [name for name in layout.required.difference(given)
-               if encoded is None or layout.encoders[name][0] not in encoded]
-    if missing:
-        raise ValueError(f"{model.__name__}: attributes {sorted(missing)} are required")
-    return {**layout.constants, **(encoded or {}), **encode_values(model, given)}
-
-
-def encode_values(model: type[TableItem], values: Mapping[str, Any]) -> Item:
-    """The attributes ``values`` names (Python names; None: left out), serialized by ``model``'s attributes
-    and named by their stored names: part of an item, or the values of a shape's slots."""
-    encoders = _layout(model).encoders
-    item: Item = {}
-    for name, value in values.items():
-        if value is not None:
-            stored, kind, serialize = encoders[name]
-            item[stored] = serialize(value) if kind is None else {kind: serialize(value)}
-    return item
-
-
+# ---------------------------------------------------------------------------- values
 @lru_cache(maxsize=8)
 def _ttl_value(epoch: int) -> AttributeValue:
     return typed(TableItem.ttl, epoch_datetime(epoch))
@@ -119,8 +49,6 @@ def ttl_value(epoch: int) -> AttributeValue:
     return dict(_ttl_value(epoch))
 
 
-
-
 # ---------------------------------------------------------------------------- shapes
 _SLOTS = templates.Slots()
 """The domain's slots: untyped, each bound to a value serialized by the caller."""
@@ -130,7 +58,7 @@ _filters: templates.TemplateCache[FilterShape] = templates.TemplateCache()
 
 def slot(name: str) -> Value:
     """The value that stands for slot ``name`` in a shape: a key of the ``values`` a shape is bound to (the
-    stored name of the attribute whose value it takes, as :func:`encode_values` names them)."""
+    stored name of the attribute whose value it takes, as ``TableItem.encode_values`` names them)."""
     _SLOTS.attributes.setdefault(name, None)
     return templates.marker(name)
 

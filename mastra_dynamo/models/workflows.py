@@ -36,7 +36,7 @@ from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribu
 from mastra_dynamo.dynamo.codec import AttributeValue, Item, compress, decode_json, dumps_json
 from mastra_dynamo.models.attributes import SelfTypedAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem
-from mastra_dynamo.models.workflow_requests import typed
+from mastra_dynamo.models.layout import typed
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
 
@@ -205,9 +205,7 @@ def run_index_values(workflow_name: str, run_id: str, created: str, resource_id:
 
 def run_index_keys(workflow_name: str, run_id: str, created: str, resource_id: str | None, status: str) -> Item:
     """The index keys of a run's entry as the stored attribute values (see :func:`run_index_values`)."""
-    attributes = WorkflowRunIndexItem.get_attributes()
-    return {name: typed(attributes[name], value)
-            for name, value in run_index_values(workflow_name, run_id, created, resource_id, status).items()}
+    return WorkflowRunIndexItem.encode_values(run_index_values(workflow_name, run_id, created, resource_id, status))
 
 
 def entity_of(raw: Item) -> str | None:

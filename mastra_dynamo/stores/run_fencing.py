@@ -183,8 +183,8 @@ class RunOwnershipOps(FenceChecks):
         key = keys.run_owner_key(data.run_id)
         table = self.table.table_name
         if not data.expected_generation:
-            item = RunOwnerItem(key.pk, key.sk, generation=max(1, now), owner_id=data.owner_id,
-                                lease_expires_at=now + data.lease_ms, updated_at=now)
+            item = RunOwnerItem.build(key, {"generation": max(1, now), "owner_id": data.owner_id,
+                                            "lease_expires_at": now + data.lease_ms, "updated_at": now})
             try:
                 _retry_transaction_conflicts(lambda: self.table.call("PutItem", **requests.put_item(
                     table, item, condition=RunOwnerItem.pk.does_not_exist())))

@@ -4,8 +4,9 @@ Pure builders: the store (stores/workflows.py) decides which requests a call sen
 module only says what each request is. PynamoDB serializes every item, key, condition and update action. The
 writes every step of a run sends (the head-only UpdateItem, the head + index entry transaction) and the
 chunk Queries are PynamoDB's requests built once per shape and bound to each call's values
-(models/workflow_requests.py). Each shaped request has its expressions in a function of a *value provider*
-(``slot`` for the shape; the unit tests pass the call's own values and compare the two requests).
+(models/workflow_requests.py; items are serialized by the models' layouts, models/layout.py). Each shaped
+request has its expressions in a function of a *value provider* (``slot`` for the shape; the unit tests pass
+the call's own values and compare the two requests).
 """
 
 from __future__ import annotations
@@ -24,15 +25,13 @@ from pynamodb.expressions.update import Action
 from mastra_dynamo.dynamo.codec import AttributeValue, Item
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.base import UNBOUND_TABLE_NAME
+from mastra_dynamo.models.layout import Stored, typed
 from mastra_dynamo.models.workflow_requests import (
-    encode_attributes,
-    encode_values,
     key_attributes,
     shaped,
     shaped_query,
     slot,
     ttl_value,
-    typed,
 )
 from mastra_dynamo.models.workflows import (
     PackedSnapshot,
@@ -55,9 +54,9 @@ EXPECTED_REVISION = "expected revision"
 """The slot of the revision a compare-and-set expects (the other slots are named by attribute names)."""
 _PK, _LOW, _HIGH = Chunk.pk.attr_name, "sk low", "sk high"
 """The slots of a chunk Query: the partition, the sort-key prefix (or lower bound) and upper bound."""
-_STAMP, _STATUS, _TTL, _RESOURCE, _CREATED, _REV = (
+_STAMP, _STATUS, _TTL, _RESOURCE, _REV = (
     Run.gen_stamp.attr_name, Run.status.attr_name, Run.ttl.attr_name, Run.resource_id.attr_name,
-    Run.created_at.attr_name, Run.revision.attr_name)
+    Run.revision.attr_name)
 
 
 @dataclass(frozen=True)
@@ -97,11 +96,10 @@ class RunFields:
     def encoded(self) -> Item:
         """The fields serialized (once, for both items)."""
         created = self.created_at
-        item = encode_values(WorkflowRunFields, {
+        item = WorkflowRunFields.encode_values({
             "workflow_name": self.workflow_name, "run_id": self.run_id, "status": self.status,
-            "resource_id": self.resource_id, "created_at": created if isinstance(created, datetime) else None})
-        if not isinstance(created, datetime):
-            item[_CREATED] = created
+            "resource_id": self.resource_id,
+            "created_at": created if isinstance(created, datetime) else Stored(created)})
         if self.expires_at is not None:
             item[_TTL] = ttl_value(self.expires_at)
         return item
@@ -141,7 +139,7 @@ def head_update_expressions(value: ValueOf, *, inline: bool, expect: bool, expir
 def head_update_values(body: HeadBody, *, expected_revision: AttributeValue | None,
                        resource_id: str | None) -> Item:
     """The slot values of a head-only UpdateItem."""
-    values = encode_values(Run, body.values())
+    values = Run.encode_values(body.values())
     if expected_revision is not None:
         values[EXPECTED_REVISION] = expected_revision
         return values
@@ -203,10 +201,10 @@ def head_and_entry_puts(table_name: str, fields: RunFields, body: HeadBody, *,
     revision = 1
     if current is not None and stored_revision is not None:
         revision = Run.decode_attributes(current, ("revision",))["revision"] + 1
-    head = encode_attributes(Run, {"pk": head_key.pk, "sk": head_key.sk, **body.values(), "revision": revision},
+    head = Run.encode_item({"pk": head_key.pk, "sk": head_key.sk, **body.values(), "revision": revision},
                              encoded=shared)
     created = Entry.created_at.get_value(shared[Entry.created_at.attr_name])
-    entry = encode_attributes(Entry, {"pk": entry_key.pk, "sk": entry_key.sk, **run_index_values(
+    entry = Entry.encode_item({"pk": entry_key.pk, "sk": entry_key.sk, **run_index_values(
         fields.workflow_name, fields.run_id, created, fields.resource_id, fields.status)}, encoded=shared)
     flags = {"absent": current is None, "revised": stored_revision is not None}
 
@@ -243,7 +241,7 @@ def chunk_items(workflow_name: str, run_id: str, generation: str, chunks: list[b
     for index, chunk in enumerate(chunks):
         key = keys.run_chunk_key(workflow_name, run_id, generation, index)
         encoded = None if expires_at is None else {_TTL: ttl_value(expires_at)}
-        items.append(encode_attributes(Chunk, {"pk": key.pk, "sk": key.sk, "data": chunk}, encoded=encoded))
+        items.append(Chunk.encode_item({"pk": key.pk, "sk": key.sk, "data": chunk}, encoded=encoded))
     return items
 
 

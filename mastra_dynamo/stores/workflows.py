@@ -51,7 +51,7 @@ from mastra_dynamo.errors import (
 )
 from mastra_dynamo.fence_scope import ambient_fence
 from mastra_dynamo.models import requests
-from mastra_dynamo.models.workflow_requests import encode_values, shaped_filter, slot, ttl_value
+from mastra_dynamo.models.workflow_requests import shaped_filter, slot, ttl_value
 from mastra_dynamo.models.workflows import (
     CHUNK_BYTES,
     ENTITY_CHUNK,
@@ -519,7 +519,7 @@ class DynamoWorkflowsStore(RunOwnershipOps):
         # the same attribute names
         equal = {"workflow_name": workflow_name, "resource_id": resource_id, "status": status}
         given = tuple(name for name, value in equal.items() if value is not None)
-        fixed = encode_values(Entry, equal)
+        fixed = Entry.encode_values(equal)
 
         def condition() -> Condition:
             cond: Condition = Entry.not_expired(slot(_TTL))

@@ -27,7 +27,7 @@ from mastra_dynamo.models.agents import (
     key_of,
     revision_of,
 )
-from mastra_dynamo.models.agents_requests import ConditionTemplate, GetRequests, decode_one, serialize_values
+from mastra_dynamo.models.agents_requests import ConditionTemplate, GetRequests
 from mastra_dynamo.models.base import TableItem
 from mastra_dynamo.records.agents import Agent, AgentVersion
 from mastra_dynamo.records.base import json_data
@@ -158,7 +158,7 @@ def test_an_agent_item_has_the_layout_v2_item(shape: str, expires_at: int | None
     values = AgentItem.values(record, expires_at=expires_at, revision=revision)
     expected = reference_agent_item(record, expires_at, revision)
     assert AgentItem(**values).serialize() == expected
-    assert serialize_values(AgentItem, values) == expected
+    assert AgentItem.encode_item(values) == expected
     assert AgentItem.encode(record, expires_at=expires_at, revision=revision) == expected
 
 
@@ -168,10 +168,10 @@ def test_a_version_and_its_pointer_have_the_layout_v2_items(shape: str, expires_
     record = VERSIONS[shape]
     row = AgentVersionItem.values(record, expires_at=expires_at)
     assert AgentVersionItem(**row).serialize() == reference_version_item(record, expires_at)
-    assert serialize_values(AgentVersionItem, row) == reference_version_item(record, expires_at)
+    assert AgentVersionItem.encode_item(row) == reference_version_item(record, expires_at)
     ref = AgentVersionRefItem.values(record, expires_at=expires_at)
     assert AgentVersionRefItem(**ref).serialize() == reference_ref_item(record, expires_at)
-    assert serialize_values(AgentVersionRefItem, ref) == reference_ref_item(record, expires_at)
+    assert AgentVersionRefItem.encode_item(ref) == reference_ref_item(record, expires_at)
     assert AgentVersionItem.encode(record, expires_at=expires_at) == reference_version_item(record, expires_at)
     assert AgentVersionRefItem.encode(record, expires_at=expires_at) == reference_ref_item(record, expires_at)
 
@@ -180,7 +180,7 @@ def test_the_layout_spelled_out() -> None:
     ts, later = "2026-01-02T03:04:05.123456Z", "2026-01-03T00:00:00.001000Z"
     record = agent(authorId="u", visibility="private", updatedAt=LATER)
     shard = keys.shard_of("a1", keys.GLOBAL_SHARDS)
-    assert serialize_values(AgentItem, AgentItem.values(record, expires_at=EXPIRES, revision=3)) == {
+    assert AgentItem.encode_item(AgentItem.values(record, expires_at=EXPIRES, revision=3)) == {
         "pk": {"S": "A#a1"}, "sk": {"S": "A"},
         "data": {"S": '{"id":"a1","status":"draft","activeVersionId":null,"authorId":"u","visibility":"private",'
                       '"metadata":null,"favoriteCount":0}'},
@@ -192,22 +192,22 @@ def test_the_layout_spelled_out() -> None:
         "_et": {"S": "agent"}, "_sv": {"N": "2"}, "ttl": {"N": str(EXPIRES)}, "_rev": {"N": "3"},
     }
     v = version(versionNumber=42, name="n")
-    assert serialize_values(AgentVersionItem, AgentVersionItem.values(v, expires_at=None)) == {
+    assert AgentVersionItem.encode_item(AgentVersionItem.values(v, expires_at=None)) == {
         "pk": {"S": "A#a1"}, "sk": {"S": "V#0000000042"},
         "data": {"S": '{"id":"v1","agentId":"a1","versionNumber":42,"name":"n"}'},
         "createdAt": {"S": ts}, "id": {"S": "v1"}, "versionNumber": {"N": "42"},
         "_et": {"S": "agent_version"}, "_sv": {"N": "2"},
     }
-    assert serialize_values(AgentVersionRefItem, AgentVersionRefItem.values(v, expires_at=EXPIRES)) == {
+    assert AgentVersionRefItem.encode_item(AgentVersionRefItem.values(v, expires_at=EXPIRES)) == {
         "pk": {"S": "AV#v1"}, "sk": {"S": "AV"}, "agentId": {"S": "a1"}, "versionNumber": {"N": "42"},
         "_et": {"S": "agent_version_ref"}, "_sv": {"N": "2"}, "ttl": {"N": str(EXPIRES)},
     }
 
 
 def test_large_records_are_stored_compressed() -> None:
-    raw = serialize_values(AgentItem, AgentItem.values(AGENTS["compressed"], expires_at=None))
+    raw = AgentItem.encode_item(AgentItem.values(AGENTS["compressed"], expires_at=None))
     assert set(raw["data"]) == {"B"}
-    raw = serialize_values(AgentVersionItem, AgentVersionItem.values(VERSIONS["compressed"], expires_at=None))
+    raw = AgentVersionItem.encode_item(AgentVersionItem.values(VERSIONS["compressed"], expires_at=None))
     assert set(raw["data"]) == {"B"}
 
 
@@ -235,8 +235,8 @@ def test_a_value_that_is_not_json_is_a_validation_error() -> None:
 def test_a_required_attribute_without_value_is_refused_like_pynamodb_refuses_it() -> None:
     values = AgentVersionRefItem.values(VERSIONS["minimal"], expires_at=None)
     values["agent_id"] = None
-    with pytest.raises(ValueError, match="agentId"):
-        serialize_values(AgentVersionRefItem, values)
+    with pytest.raises(ValueError, match="agent_id"):
+        AgentVersionRefItem.encode_item(values)
     with pytest.raises(Exception, match="agent_id"):
         AgentVersionRefItem(**values).serialize()
 
@@ -382,8 +382,8 @@ def test_reads_by_key_are_the_get_requests_pynamodb_builds(consistent: bool, key
 
 def test_one_attribute_decodes_as_the_model_decodes_it() -> None:
     raw = reference_agent_item(AGENTS["author"], EXPIRES, 4)
+    loaded = AgentItem.from_raw_data(raw)
     for name in ("pk", "sk", "status", "visibility", "author_id", "revision", "gsi1pk", "created_at", "ttl", "data"):
-        attr = AgentItem.get_attributes()[name]
-        assert decode_one(attr, raw) == AgentItem.decode_attributes(raw, (name,))[name]
-    assert decode_one(AgentItem.revision, {**raw, "_rev": {"NULL": True}}) is None
-    assert decode_one(AgentItem.revision, reference_agent_item(AGENTS["author"], None)) is None
+        assert AgentItem.decode_attributes(raw, (name,))[name] == getattr(loaded, name)
+    assert AgentItem.decode_attributes({**raw, "_rev": {"NULL": True}}, ("revision",))["revision"] is None
+    assert revision_of(reference_agent_item(AGENTS["author"], None)) is None

@@ -1,5 +1,5 @@
 """The datasets models store exactly the items the hand-built layout stored (no migration), read them back
-identically, and the cheap paths (``encode``, request shapes, filter shapes) equal what PynamoDB builds."""
+identically, and the cheap paths (``encode_item``, request shapes, filter shapes) equal what PynamoDB builds."""
 
 from __future__ import annotations
 
@@ -23,20 +23,18 @@ from mastra_dynamo.models.datasets import (
     ItemPayloadModel,
     ItemPointerModel,
     ItemRowModel,
-    decode,
-    encode,
     key_of,
     link_of,
-    typed,
 )
+from mastra_dynamo.models.layout import Stored, typed
 from mastra_dynamo.models.table import model_schema
-from mastra_dynamo.models.templates import Stored
 from mastra_dynamo.records.base import json_data
 from mastra_dynamo.records.datasets import Dataset, DatasetItem, DatasetItemRow, DatasetVersion
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.table import TABLE_SPEC
 from mastra_dynamo.stores.datasets import item_reads, item_writes, mutations, store
 from mastra_dynamo.stores.datasets.shapes import MARK_KEY, FilterShape, Shape, query_request
+from tests.unit.pynamodb_reference import pynamodb_decode, pynamodb_serialize
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
 LATER = datetime(2026, 1, 3, 4, 5, 6, 7000, tzinfo=UTC)
@@ -194,11 +192,11 @@ def reference_external_id(dataset_id: str, external_id: str, item_id: str, diges
 def same_item(model: type[TableItem], values: dict[str, Any], reference: Item) -> None:
     """The cheap encoding, PynamoDB's serialization and the reference are one item, and PynamoDB reads the
     reference back into the same item."""
-    assert encode(model, values) == reference
-    assert model(**values).serialize() == reference
+    assert model.encode_item(values) == reference
+    assert model(**values).serialize() == pynamodb_serialize(model(**values)) == reference
     assert model.from_raw_data(reference).serialize() == reference
     names = tuple(model.get_attributes())
-    assert decode(model, reference, names) == model.decode_attributes(reference, names)
+    assert model.decode_attributes(reference, names) == pynamodb_decode(model, reference, names)
 
 
 # ---------------------------------------------------------------------------- datasets
@@ -230,7 +228,7 @@ def test_a_dataset_item_is_the_hand_built_item(shape: str, expires_at: int | Non
 
 
 def test_large_dataset_descriptions_are_compressed() -> None:
-    item = encode(DatasetModel, DatasetModel.values(DATASETS["compressed"], item_count=0, version_count=0, rev=1))
+    item = DatasetModel.encode_item(DatasetModel.values(DATASETS["compressed"], item_count=0, version_count=0, rev=1))
     assert set(item["data"]) == {"B"}
 
 
@@ -286,10 +284,10 @@ def test_history_and_current_rows_are_the_hand_built_items(shape: str, expires_a
 
 
 def test_a_tombstone_current_row_has_no_index_keys() -> None:
-    row = encode(ItemRowModel, ItemRowModel.values(**ROWS["tombstone"], created_at=NOW, updated_at=LATER))
+    row = ItemRowModel.encode_item(ItemRowModel.values(**ROWS["tombstone"], created_at=NOW, updated_at=LATER))
     current = ItemCurrentModel.from_row(row)
     assert not {"gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"} & set(current)
-    live = ItemCurrentModel.from_row(encode(ItemRowModel, ItemRowModel.values(**ROWS["minimal"], created_at=NOW,
+    live = ItemCurrentModel.from_row(ItemRowModel.encode_item(ItemRowModel.values(**ROWS["minimal"], created_at=NOW,
                                                                               updated_at=LATER)))
     assert live["gsi1pk"] == {"S": "DC#ds%231"}
     assert live["gsi1sk"] == {"S": f"{keys.ts(NOW)}#it%251"} and live["gsi2sk"] == {"S": f"{keys.ts(LATER)}#it%251"}
@@ -301,7 +299,7 @@ def test_a_stored_row_with_staging_tags_projects_without_them() -> None:
            "_sv": {"N": "1"}}
     assert ItemRowModel.from_raw_data(row).serialize() == row
     assert ItemCurrentModel.from_row(row) == reference_current(row)  # the row's own _sv is kept, as before
-    staged = {**row, **encode(ItemRowModel, {"stage": "t2", "stage_new": True}, stamped=False)}
+    staged = {**row, **ItemRowModel.encode_values({"stage": "t2", "stage_new": True})}
     assert staged["stage"] == {"S": "t2"} and staged["stageNew"] == {"BOOL": True}
 
 
@@ -405,7 +403,7 @@ PUTS: dict[str, tuple[Shape, dict[str, Any]]] = {
 @pytest.mark.parametrize("name", list(PUTS))
 def test_a_bound_put_shape_is_the_request_pynamodb_builds(name: str) -> None:
     shape, values = PUTS[name]
-    item = encode(ItemPointerModel, ItemPointerModel.values("ds", "it"))
+    item = ItemPointerModel.encode_item(ItemPointerModel.values("ds", "it"))
     bound = shape.bind("t", item=item, **values)
     expected = {**direct(shape, **values), "TableName": "t", "Item": item}
     assert bound == expected

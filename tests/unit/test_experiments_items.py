@@ -19,7 +19,7 @@ from mastra_dynamo.dynamo.codec import COMPRESS_MIN_BYTES, FieldKind, Item, deco
 from mastra_dynamo.errors import ItemTooLargeError, ValidationError
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.base import TableItem, epoch_datetime
-from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS, decoder
+from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS
 from mastra_dynamo.models.experiments import (
     DatasetItemLinkItem,
     DatasetItemPointerView,
@@ -379,11 +379,11 @@ def test_a_bound_filter_is_the_condition_pynamodb_serializes() -> None:
     assert (names, values) == (expected_names, expected_values)
 
 
-def test_the_cheap_decoder_is_decode_attributes_without_the_absent() -> None:
+def test_a_record_is_read_from_the_attributes_present() -> None:
     raw = ExperimentResultItem.serialized(RESULTS["every field"], rev=1, link_dataset_id="d", expires_at=EXPIRES)
     raw["comment"] = {"NULL": True}
     del raw["traceId"]
     decoded = ExperimentResultItem.decode_attributes(raw, ExperimentResultItem.FIELDS)
-    assert decoder(ExperimentResultItem, ExperimentResultItem.FIELDS)(raw) == {
-        name: value for name, value in decoded.items() if value is not None}
+    assert ExperimentResultItem.record_from_raw(raw) == ExperimentResult.model_validate(
+        {name: value for name, value in decoded.items() if value is not None})
     assert EPOCH_SECONDS.serialize(EXPIRES) == TableItem.ttl.serialize(epoch_datetime(EXPIRES))

@@ -38,6 +38,7 @@ from mastra_dynamo.stores.memory import counts, templates
 from mastra_dynamo.stores.memory.actions import delete_action, put_action, touch_action, unchanged
 from mastra_dynamo.stores.memory.templates import MARKER_KEY
 from mastra_dynamo.stores.memory.threads import upsert_request
+from tests.unit.pynamodb_reference import pynamodb_serialize
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
 LATER = datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC)
@@ -259,9 +260,9 @@ def test_the_cheap_constructor_and_serializer_equal_pynamodbs(item: MemoryItem) 
     values = {name: value for name, value in item.attribute_values.items() if name not in ("pk", "sk")}
     constructed = type(item)(item.pk, item.sk, **values)
     assert constructed.attribute_values == item.attribute_values
-    assert item.serialize() == TableItem.serialize(constructed)
+    assert item.serialize() == pynamodb_serialize(constructed)
     loaded = type(item).from_raw_data(item.serialize())  # reads NULL as absent: records use present()
-    assert TableItem.serialize(loaded) == {k: v for k, v in item.serialize().items() if "NULL" not in v}
+    assert pynamodb_serialize(loaded) == {k: v for k, v in item.serialize().items() if "NULL" not in v}
 
 
 def test_null_values_are_stored_as_null() -> None:
@@ -269,7 +270,7 @@ def test_null_values_are_stored_as_null() -> None:
                                                    "created_at": NOW, "updated_at": NOW})
     raw = item.serialize()
     assert raw["title"] == {"NULL": True} and raw["metadata"] == {"NULL": True}
-    assert ThreadItem.present(raw, (("title", "title"), ("metadata", "metadata"))) == {"title": None,
+    assert ThreadItem.decode_present(raw, (("title", "title"), ("metadata", "metadata"))) == {"title": None,
                                                                                       "metadata": None}
 
 

@@ -20,7 +20,7 @@ from mastra_dynamo.dynamo.codec import AttributeValue, Item, decode_json, dumps_
 from mastra_dynamo.dynamo.expressions import Expr
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.base import epoch_datetime
-from mastra_dynamo.models.workflow_requests import encode_attributes, key_attributes, shaped_filter, slot
+from mastra_dynamo.models.workflow_requests import key_attributes, shaped_filter, slot
 from mastra_dynamo.models.workflows import (
     CHUNK_BYTES,
     COMPRESS_MIN_BYTES,
@@ -38,6 +38,7 @@ from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.table import TABLE_SPEC
 from mastra_dynamo.stores import listing, workflow_writes
 from mastra_dynamo.stores.workflow_writes import HeadBody, RunFields
+from tests.unit.pynamodb_reference import pynamodb_serialize
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
 LATER = datetime(2026, 1, 2, 4, 0, 0, 7, tzinfo=UTC)
@@ -244,11 +245,11 @@ def test_head_and_entry_serialize_to_the_items_written_before(name: str) -> None
               "resource_id": case["resource_id"], "ttl": ttl}
     model_head = WorkflowRunItem(head_key.pk, head_key.sk, **shared, **body.values(),
                                  revision=(case["old_rev"] or 0) + 1)
-    assert model_head.serialize() == ref_head
+    assert model_head.serialize() == pynamodb_serialize(model_head) == ref_head
     created = keys.ts(NOW)
     model_entry = WorkflowRunIndexItem(entry_key.pk, entry_key.sk, **shared, **run_index_values(
         "wf#1", "r~1", created, case["resource_id"], "running"))
-    assert model_entry.serialize() == ref_entry
+    assert model_entry.serialize() == pynamodb_serialize(model_entry) == ref_entry
     # and read the reference items back identically (a JSON null snapshot reads as None, which an instance
     # cannot tell from no snapshot: the store reads heads with decode_attributes and the raw item)
     loaded = WorkflowRunItem.from_raw_data(ref_head)
@@ -326,7 +327,7 @@ def test_heads_of_the_older_layout_are_read() -> None:
 @pytest.mark.parametrize("model", [WorkflowRunItem, WorkflowRunIndexItem, WorkflowChunkItem])
 def test_encoding_attributes_checks_the_required_ones(model: type[WorkflowRunItem]) -> None:
     with pytest.raises(ValueError):
-        encode_attributes(model, {"pk": "a"})
+        model.encode_item({"pk": "a"})
 
 
 # ---------------------------------------------------------------------------- requests

@@ -171,8 +171,8 @@ class Source:
         from mastra_dynamo.models import datasets as di
 
         def decode(dataset: Item, row: Item) -> Record | None:
-            committed = di.decode(di.DatasetModel, dataset, ("version",))["version"] or 0
-            if (di.decode(di.ItemRowModel, row, ("dataset_version",))["dataset_version"] or 0) > committed:
+            committed = di.DatasetModel.decode_attributes(dataset, ("version",))["version"] or 0
+            if (di.ItemRowModel.decode_attributes(row, ("dataset_version",))["dataset_version"] or 0) > committed:
                 return None  # staged by a batch that has not committed: not part of the dataset yet
             return di.ItemRowModel.row_from_raw(row, committed=committed).to_mastra()
 

@@ -107,7 +107,7 @@ class Target:
         items = []
         for raw in records:
             record = Dataset.model_validate(raw)
-            item = di.encode(di.DatasetModel, di.DatasetModel.values(
+            item = di.DatasetModel.encode_item(di.DatasetModel.values(
                 record, item_count=0, version_count=0, rev=1, expires_at=self.datasets.ttl.expires_at("dataset")))
             check_item_size(item, entity="dataset", entity_id=record.id)
             items.append(item)
@@ -127,7 +127,7 @@ class Target:
             payload = di.payload_of(raw)
             metadata = raw.get("metadata")
             purged = isinstance(metadata, dict) and metadata.get("__purged") is True
-            row = dm.encode(dm.ItemRowModel, dm.ItemRowModel.values(
+            row = dm.ItemRowModel.encode_item(dm.ItemRowModel.values(
                 dataset_id=dataset_id, item_id=item_id, version=row_record.dataset_version, payload=payload,
                 external_id=row_record.external_id, organization_id=row_record.organization_id,
                 project_id=row_record.project_id, created_at=row_record.created_at,
@@ -135,14 +135,14 @@ class Target:
                 valid_to=row_record.valid_to, expires_at=expires))
             check_item_size(row, entity="dataset item", entity_id=item_id)
             purged_at = str(metadata.get("purgedAt") or "") if purged and isinstance(metadata, dict) else None
-            pointer = dm.encode(dm.ItemPointerModel, dm.ItemPointerModel.values(
+            pointer = dm.ItemPointerModel.encode_item(dm.ItemPointerModel.values(
                 dataset_id, item_id, purged_at=purged_at, expires_at=expires))
             # Rows come oldest first per item: the last one written is the current row.
             items += [row, dm.ItemCurrentModel.from_row(row), pointer]
             first_row = self._last_item != (dataset_id, item_id)
             self._last_item = (dataset_id, item_id)
             if first_row and row_record.external_id is not None:
-                items.append(dm.encode(dm.ExternalIdModel, dm.ExternalIdModel.values(
+                items.append(dm.ExternalIdModel.encode_item(dm.ExternalIdModel.values(
                     dataset_id, row_record.external_id, item_id, di.payload_hash(payload), expires_at=expires)))
         self._put(items)
 
@@ -154,7 +154,7 @@ class Target:
         for raw in records:
             version = DatasetVersion.model_validate(raw)
             expires = self._ttl_of(keys.dataset_key(version.dataset_id), "dataset", version.dataset_id)
-            items.append(di.encode(di.DatasetVersionModel, di.DatasetVersionModel.values(
+            items.append(di.DatasetVersionModel.encode_item(di.DatasetVersionModel.values(
                 version.dataset_id, version.version, version.id, version.created_at, expires_at=expires)))
         self._put(items)
 

@@ -28,8 +28,6 @@ from mastra_dynamo.models.datasets import (
     ItemCurrentModel,
     ItemPointerModel,
     ItemRowModel,
-    decode,
-    encode,
     expires_of,
     stored_text,
 )
@@ -109,7 +107,7 @@ class ItemReads(DatasetMutations):
         if not rows:
             return None
         row = rows[0]
-        values = decode(R, row, ("is_deleted", "valid_to"))
+        values = R.decode_attributes(row, ("is_deleted", "valid_to"))
         if values["is_deleted"]:
             return None
         if values["valid_to"] is not None and values["valid_to"] <= version:
@@ -147,7 +145,7 @@ class ItemReads(DatasetMutations):
         dataset = self.read_dataset(dataset_id)
         if dataset is None or not tenancy_matches(dataset, scope):
             return DatasetItemsPage(items=[], pagination=info(page, 0))
-        counters = decode(D, dataset, ("version", "item_count", "projecting"))
+        counters = D.decode_attributes(dataset, ("version", "item_count", "projecting"))
         committed = counters["version"] or 0
 
         def matches(row: Item) -> bool:
@@ -185,7 +183,7 @@ class ItemReads(DatasetMutations):
         dataset = self.read_dataset(dataset_id)
         if dataset is None or not tenancy_matches(dataset, tenancy(filters)):
             return []
-        at = min(version, decode(D, dataset, ("version",))["version"] or 0)
+        at = min(version, D.decode_attributes(dataset, ("version",))["version"] or 0)
         return [R.record_from_raw(r) for r in self._order(self.visible_rows(dataset_id, at), "createdAt", "DESC")]
 
     def _pointed_dataset(self, item_id: str) -> str | None:
@@ -194,7 +192,7 @@ class ItemReads(DatasetMutations):
         pointer = self.alive(self.table.call("GetItem", **request).get("Item"))
         if pointer is None:
             return None
-        dataset_id: str | None = decode(ItemPointerModel, pointer, ("dataset_id",))["dataset_id"]
+        dataset_id: str | None = ItemPointerModel.decode_attributes(pointer, ("dataset_id",))["dataset_id"]
         return dataset_id
 
     # ------------------------------------------------------------------ by id
@@ -215,11 +213,11 @@ class ItemReads(DatasetMutations):
         dataset = self.alive(found.get((dataset_key.pk, dataset_key.sk)))
         if dataset is None or not tenancy_matches(dataset, scope):
             return None
-        counters = decode(D, dataset, ("version", "projecting"))
+        counters = D.decode_attributes(dataset, ("version", "projecting"))
         committed = counters["version"] or 0
         if dataset_version is None and counters["projecting"] is None:
             current = self.alive(found.get((current_key.pk, current_key.sk)))
-            if current is None or decode(ItemCurrentModel, current, ("is_deleted",))["is_deleted"]:
+            if current is None or ItemCurrentModel.decode_attributes(current, ("is_deleted",))["is_deleted"]:
                 return None
             return ItemCurrentModel.record_from_raw(current)
         at = committed if dataset_version is None else min(dataset_version, committed)
@@ -235,7 +233,7 @@ class ItemReads(DatasetMutations):
         dataset = self.read_dataset(dataset_id)
         if dataset is None:
             return []
-        committed = decode(D, dataset, ("version",))["version"] or 0
+        committed = D.decode_attributes(dataset, ("version",))["version"] or 0
         query = listing.PartitionQuery(None, "pk", "sk", keys.dataset_key(dataset_id).pk,
                                        sk_between=(f"{keys.dataset_item_rows_prefix(item_id)}{0:010d}",
                                                    f"{keys.dataset_item_rows_prefix(item_id)}{committed:010d}"),
@@ -254,7 +252,7 @@ class ItemReads(DatasetMutations):
         if dataset is None:
             raise NotFoundError(f"Dataset not found: {dataset_id}", code="DATASET_NOT_FOUND",
                                 details={"dataset_id": dataset_id})
-        row = encode(DatasetVersionModel, DatasetVersionModel.values(
+        row = DatasetVersionModel.encode_item(DatasetVersionModel.values(
             dataset_id, version, str(uuid.uuid4()), self.now(), expires_at=expires_of(dataset)))
         table, now = self.table.table_name, self.ttl.now_epoch()
         put = requests.transact("Put", CREATE.bind(table, item=row, now=now))
@@ -284,7 +282,7 @@ class ItemReads(DatasetMutations):
                                        sk_prefix=keys.DATASET_VERSION_PREFIX, consistent=True)
         rows = listing.collect(self.table, [query], ascending=False, filter_builder=self._alive_filter(),
                                offset=page.offset, limit=page.limit)
-        total = decode(D, dataset, ("version_count",))["version_count"] or 0
+        total = D.decode_attributes(dataset, ("version_count",))["version_count"] or 0
         if page.limit is None or (page.offset == 0 and len(rows) < page.limit):
             total = len(rows)
         return DatasetVersionsPage(versions=[DatasetVersionModel.record_from_raw(r) for r in rows],

@@ -21,12 +21,10 @@ from mastra_dynamo.models.datasets import (
     ItemPayloadModel,
     ItemPointerModel,
     ItemRowModel,
-    decode,
-    encode,
     key_of,
     link_of,
 )
-from mastra_dynamo.models.templates import Stored
+from mastra_dynamo.models.layout import Stored
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.datasets import (
     UNSET,
@@ -96,12 +94,12 @@ _STORED_ROW = ("data", "external_id", "updated_at", "dataset_version")
 
 def _pointer(raw: Item) -> dict[str, Any]:
     """(dataset id, purged, purgedAt) of a stored item pointer."""
-    return decode(P, raw, ("dataset_id", "purged", "purged_at"))
+    return P.decode_attributes(raw, ("dataset_id", "purged", "purged_at"))
 
 
 def _is_live(current: Item | None) -> bool:
     """A current row that is not a tombstone."""
-    return current is not None and not decode(ItemPayloadModel, current, ("is_deleted",))["is_deleted"]
+    return current is not None and not ItemPayloadModel.decode_attributes(current, ("is_deleted",))["is_deleted"]
 
 
 class ItemWrites(DatasetMutations):
@@ -111,7 +109,7 @@ class ItemWrites(DatasetMutations):
              purged: bool = False) -> Item:
         """The serialized history row of ``item_id`` at the state's next version (timestamps as datetimes, or
         already serialized)."""
-        return encode(ItemRowModel, ItemRowModel.values(
+        return ItemRowModel.encode_item(ItemRowModel.values(
             dataset_id=state.dataset_id, item_id=item_id, version=state.next_version, payload=payload,
             external_id=external_id, organization_id=state.organization_id, project_id=state.project_id,
             created_at=created_at, updated_at=updated_at, is_deleted=is_deleted, purged=purged,
@@ -179,7 +177,7 @@ class ItemWrites(DatasetMutations):
                 if ext_record is not None:
                     accepted[external] = ext_record
             currents: dict[str, Item] = {}
-            stored_ids = {external: decode(ExternalIdModel, record, ("item_id", "payload_hash"))
+            stored_ids = {external: ExternalIdModel.decode_attributes(record, ("item_id", "payload_hash"))
                           for external, record in accepted.items()}
             if accepted:
                 ids = [v["item_id"] for v in stored_ids.values()]
@@ -235,8 +233,8 @@ class ItemWrites(DatasetMutations):
                 ext_id = records[index].external_id
                 row = self._row(state, item_id=new_id, payload=payloads[index], external_id=ext_id,
                                 created_at=now, updated_at=now, is_deleted=False)
-                pointer = encode(P, P.values(dataset_id, new_id, expires_at=state.expires_at))
-                ext_item = None if ext_id is None else encode(ExternalIdModel, ExternalIdModel.values(
+                pointer = P.encode_item(P.values(dataset_id, new_id, expires_at=state.expires_at))
+                ext_item = None if ext_id is None else ExternalIdModel.encode_item(ExternalIdModel.values(
                     dataset_id, ext_id, new_id, hashes[index], expires_at=state.expires_at))
                 mutation.changes.append(ItemChange(item_id=new_id, row=row, pointer=pointer, external=ext_item,
                                                    delta=1))
@@ -296,7 +294,7 @@ class ItemWrites(DatasetMutations):
             if ref["purged"]:
                 raise ConflictError(f"Item {id} was purged and cannot be updated", code="DATASET_ITEM_PURGED",
                                     details={"item_id": id, "dataset_id": dataset_id})
-            stored = decode(ItemPayloadModel, current, _STORED_ROW)
+            stored = ItemPayloadModel.decode_attributes(current, _STORED_ROW)
             payload: dict[str, Any] = stored["data"]
             for name in changed:
                 if name in patch:
@@ -316,7 +314,7 @@ class ItemWrites(DatasetMutations):
         return self.mutate(dataset_id, scope, extra, plan, what="update_item")
 
     def _tombstone(self, state: DatasetState, item_id: str, pointer: Item, current: Item) -> ItemChange:
-        stored = decode(ItemPayloadModel, current, _STORED_ROW)
+        stored = ItemPayloadModel.decode_attributes(current, _STORED_ROW)
         payload: dict[str, Any] = stored["data"]
         ref = _pointer(pointer)
         purged = bool(ref["purged"])

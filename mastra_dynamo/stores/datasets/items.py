@@ -23,7 +23,6 @@ from mastra_dynamo.models.datasets import (
     ENTITY_ROW,
     ENTITY_VERSION,
     ItemPayloadModel,
-    decode,
 )
 
 __all__ = ["ENTITY_CURRENT", "ENTITY_DATASET", "ENTITY_EXTERNAL_ID", "ENTITY_ITEM_LINK", "ENTITY_ITEM_REF",
@@ -92,7 +91,7 @@ def payload_of(value: Any) -> dict[str, Any]:
 
 def row_payload(item: Item) -> dict[str, Any]:
     """The payload (``data``) of a stored history or current row."""
-    data: dict[str, Any] = decode(ItemPayloadModel, item, ("data",))["data"]
+    data: dict[str, Any] = ItemPayloadModel.decode_attributes(item, ("data",))["data"]
     return data
 
 

@@ -60,12 +60,10 @@ from mastra_dynamo.models.datasets import (
     ItemCurrentModel,
     ItemPayloadModel,
     ItemRowModel,
-    decode,
-    encode,
     expires_of,
     key_of,
 )
-from mastra_dynamo.models.templates import Stored
+from mastra_dynamo.models.layout import Stored
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.datasets import DatasetTenancyFilters
 from mastra_dynamo.schema import keys
@@ -100,7 +98,7 @@ class DatasetState:
 
     @classmethod
     def of(cls, item: Item) -> DatasetState:
-        values = decode(D, item, ("id", "rev", "version", "organization_id", "project_id"))
+        values = D.decode_attributes(item, ("id", "rev", "version", "organization_id", "project_id"))
         return cls(item=item, dataset_id=values["id"], rev=values["rev"] or 0, version=values["version"] or 0,
                    expires_at=expires_of(item),
                    organization_id=values["organization_id"], project_id=values["project_id"])
@@ -157,7 +155,7 @@ def tenancy(filters: DatasetTenancyFilters | Mapping[str, Any] | None) -> Datase
 def tenancy_matches(item: Item, filters: DatasetTenancyFilters) -> bool:
     if filters.organization_id is None and filters.project_id is None:
         return True
-    values = decode(D, item, ("organization_id", "project_id"))
+    values = D.decode_attributes(item, ("organization_id", "project_id"))
     if filters.organization_id is not None and values["organization_id"] != filters.organization_id:
         return False
     return filters.project_id is None or values["project_id"] == filters.project_id
@@ -251,13 +249,13 @@ class DatasetMutations(DynamoDomain):
                 if not self._settle_lock(item):
                     self._backoff(attempt + 4)
                 continue
-            projecting = decode(D, item, ("projecting",))["projecting"]
+            projecting = D.decode_attributes(item, ("projecting",))["projecting"]
             if projecting is not None:
                 self.project(dataset_id, projecting, rows=None)
                 continue
             state = DatasetState.of(item)
             alive = {k: v for k, v in found.items() if self.alive(v) is not None}
-            if any((decode(ItemPayloadModel, v, ("dataset_version",))["dataset_version"] or 0)
+            if any((ItemPayloadModel.decode_attributes(v, ("dataset_version",))["dataset_version"] or 0)
                    > state.version for v in alive.values() if ItemPayloadModel.dataset_version.attr_name in v):
                 # BatchGetItem is no snapshot: a row newer than the dataset item read means a mutation
                 # committed in between. Plan from a consistent pair instead.
@@ -269,7 +267,7 @@ class DatasetMutations(DynamoDomain):
     def _settle_lock(self, item: Item) -> bool:
         """Handle a lock found on the dataset: roll back a revoked or expired one (True: read again), or
         report that a live batch holds it (False: wait)."""
-        values = decode(D, item, ("id", "lock", "lock_state", "lock_at"))
+        values = D.decode_attributes(item, ("id", "lock", "lock_state", "lock_at"))
         token = values["lock"] or ""
         if values["lock_state"] == LOCK_REVOKED:
             self.rollback(values["id"], token, revoke=None)
@@ -321,7 +319,7 @@ class DatasetMutations(DynamoDomain):
             next_rev=state.rev + 1, delta=sum(c.delta for c in mutation.changes), **self.unchanged_values(state)))
 
     def _version_put(self, state: DatasetState) -> dict[str, Any]:
-        item = encode(DatasetVersionModel, DatasetVersionModel.values(
+        item = DatasetVersionModel.encode_item(DatasetVersionModel.values(
             state.dataset_id, state.next_version, str(uuid.uuid4()), self.now(), expires_at=state.expires_at))
         return requests.transact("Put", PUT.bind(self.table.table_name, item=item))
 
@@ -340,7 +338,7 @@ class DatasetMutations(DynamoDomain):
         table = self.table.table_name
         if token is not None:
             tags = {"stage": token, "stage_new": True if change.pointer is not None else None}
-            row = {**row, **encode(R, tags, stamped=False)}
+            row = {**row, **R.encode_values(tags)}
         actions: list[dict[str, Any]] = [requests.transact("Put", PUT.bind(table, item=row))]
         if change.close is not None:
             actions.append(self._close_action(change.close, version, token))
@@ -395,7 +393,7 @@ class DatasetMutations(DynamoDomain):
             self.table.call("UpdateItem", **request)
         except ConflictError:
             item = self.read_dataset(state.dataset_id)
-            if item is not None and decode(D, item, ("lock",))["lock"] == token:
+            if item is not None and D.decode_attributes(item, ("lock",))["lock"] == token:
                 return  # a resend of this claim (its answer was lost) failed its own condition: it is ours
             raise Retry() from None
 
@@ -440,7 +438,7 @@ class DatasetMutations(DynamoDomain):
             # The outcome is unknown (transport failure): the dataset item tells whether the commit landed.
             item = self.read_dataset(state.dataset_id)
             if item is not None:
-                values = decode(D, item, ("version", "lock"))
+                values = D.decode_attributes(item, ("version", "lock"))
                 if values["version"] == version and values["lock"] is None:
                     return
             self._abandon(state.dataset_id, token)
@@ -471,7 +469,7 @@ class DatasetMutations(DynamoDomain):
         deletes: list[Key] = []
         reopen: list[Item] = []
         for row in self.table.query_items(params):
-            values = decode(R, row, ("id", "stage", "stage_new", "external_id"))
+            values = R.decode_attributes(row, ("id", "stage", "stage_new", "external_id"))
             if values["stage"] == token:
                 deletes.append(key_of(row))
                 if values["stage_new"]:

@@ -5,11 +5,12 @@ only their values do. Building them with PynamoDB on every call (model instances
 actions and conditions, ``get_operation_kwargs``) costs several times what the whole call cost before the
 models, so:
 
-* Items are serialized by ``models.datasets.encode`` (the model's attributes, without a model instance).
+* Items are serialized by ``Model.encode_item`` (the model's attributes, without a model instance:
+  models/layout.py).
 * :class:`Shape` is a ``models.templates`` template: a request that PynamoDB builds once per process (on
   first use) from the models, with slots (:class:`Slots`); :meth:`Shape.bind` returns it for a table and key
-  with the call's values serialized by the slots' attributes (a :class:`Stored` value as is). The result is
-  the request PynamoDB builds for those values.
+  with the call's values serialized by the slots' attributes (a ``models.layout.Stored`` value as is). The
+  result is the request PynamoDB builds for those values.
 * :class:`FilterShape` is a listing filter (a PynamoDB condition) serialized once and bound to each Query's
   values, for ``stores/listing.py`` (what ``requests.condition_filter`` does, without building the condition
   for every Query); :func:`get_request` is ``requests.get_item`` built once per consistency.
@@ -38,14 +39,13 @@ from mastra_dynamo.models.templates import (
     MARKER_KEY,
     ConditionTemplate,
     Slots,
-    Stored,
     Template,
     TemplateCache,
     key_item,
 )
 from mastra_dynamo.schema.keys import Key
 
-__all__ = ["MARK_KEY", "FilterShape", "Shape", "Slots", "Stored", "filter_shape", "get_request", "put_shape",
+__all__ = ["MARK_KEY", "FilterShape", "Shape", "Slots", "filter_shape", "get_request", "put_shape",
            "query_request", "update_shape"]
 
 MARK_KEY = MARKER_KEY
@@ -76,7 +76,7 @@ class Shape:
              **values: Any) -> dict[str, Any]:
         """The request for ``table_name``, ``key`` (UpdateItem, DeleteItem, ConditionCheck) or ``item``
         (PutItem), with each slot bound to ``values[slot]`` (serialized by its attribute, or a
-        :class:`Stored` value as is)."""
+        ``models.layout.Stored`` value as is)."""
         return self._built().bind(table_name, key=key, item=item, values=values)
 
 

@@ -35,10 +35,9 @@ from mastra_dynamo.models.datasets import (
     DatasetModel,
     ItemCurrentModel,
     ItemRowModel,
-    decode,
-    encode,
     key_of,
 )
+from mastra_dynamo.models.layout import layout_of
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.datasets import (
     UNSET,
@@ -126,7 +125,7 @@ def _datasets_filter(slots: Slots, equal: tuple[str, ...], targets: int, name: b
     return cond
 
 
-_ROW_STAMP = encode(ItemRowModel, {}, stamped=True)[TableItem.item_type.attr_name]
+_ROW_STAMP = layout_of(ItemRowModel).stamp[TableItem.item_type.attr_name]
 """``_et`` of a history row as stored."""
 
 
@@ -169,7 +168,7 @@ class DynamoDatasetsStore(ItemWrites, ItemReads):
             "version": 0, "created_at": now, "updated_at": now}, what="dataset")
         for field_name, attr in _SCHEMAS:
             check_schema(getattr(record, field_name), field=attr)
-        item = encode(D, D.values(record, item_count=0, version_count=0, rev=1,
+        item = D.encode_item(D.values(record, item_count=0, version_count=0, rev=1,
                                   expires_at=self.ttl.expires_at("dataset")))
         check_item_size(item, entity="dataset", entity_id=dataset_id)
         for _ in range(MAX_MUTATION_ATTEMPTS):
@@ -247,8 +246,8 @@ class DynamoDatasetsStore(ItemWrites, ItemReads):
                               if field_name in changes and getattr(record, field_name) != getattr(current, field_name)]
             if schema_changed:
                 self._check_items_against(id, record, schema_changed)
-            counters = decode(D, state.item, ("item_count", "version_count"))
-            item = encode(D, D.values(record, item_count=counters["item_count"] or 0,
+            counters = D.decode_attributes(state.item, ("item_count", "version_count"))
+            item = D.encode_item(D.values(record, item_count=counters["item_count"] or 0,
                                       version_count=counters["version_count"] or 0, rev=state.rev + 1,
                                       expires_at=state.expires_at))
             check_item_size(item, entity="dataset", entity_id=id)
@@ -278,7 +277,7 @@ class DynamoDatasetsStore(ItemWrites, ItemReads):
                     continue
                 errors = schema_errors(payload.get(name), schema, field=name)
                 if errors:
-                    item_id = decode(ItemCurrentModel, row, ("id",))["id"]
+                    item_id = ItemCurrentModel.decode_attributes(row, ("id",))["id"]
                     failing.append({"index": index, "item_id": item_id, "field": name, "errors": errors})
             if len(failing) >= 10:
                 break
@@ -315,7 +314,7 @@ class DynamoDatasetsStore(ItemWrites, ItemReads):
             deletes.append(key_of(row))
             if row.get(TableItem.item_type.attr_name) != _ROW_STAMP:
                 continue
-            item_id = decode(ItemRowModel, row, ("id",))["id"]
+            item_id = ItemRowModel.decode_attributes(row, ("id",))["id"]
             if item_id and item_id not in pointers:
                 pointers.add(item_id)  # every item (committed or staged) has history rows
                 deletes.append(keys.dataset_item_ref_key(item_id))

@@ -15,7 +15,6 @@ from mastra_dynamo.dynamo.client import TableClient
 from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.errors import ConflictError
 from mastra_dynamo.models import requests
-from mastra_dynamo.models.experiment_attributes import decoder
 from mastra_dynamo.models.experiments import (
     ENTITY_EXPERIMENT,
     ENTITY_ITEM_LINK,
@@ -81,7 +80,7 @@ def scope(filters: DatasetTenancyFilters | Mapping[str, Any] | None) -> DatasetT
     return coerce(DatasetTenancyFilters, filters or {}, what="filters")
 
 
-_TENANCY = decoder(ExperimentItem, ("organization_id", "project_id"))
+_TENANCY = ("organization_id", "project_id")
 """Tenancy of a stored experiment or result (both models store it under the same attribute names)."""
 
 
@@ -89,7 +88,7 @@ def in_scope(item: Item, scope: DatasetTenancyFilters) -> bool:
     """Whether a stored experiment or result (both have the tenancy attributes) lies within ``scope``."""
     if scope.organization_id is None and scope.project_id is None:
         return True
-    tenancy = _TENANCY(item)
+    tenancy = ExperimentItem.decode_attributes(item, _TENANCY)
     if scope.organization_id is not None and tenancy.get("organization_id") != scope.organization_id:
         return False
     return scope.project_id is None or tenancy.get("project_id") == scope.project_id

@@ -12,7 +12,7 @@ from pynamodb.expressions.operand import Path
 from mastra_dynamo.errors import ValidationError
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.base import TableItem
-from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS, decoder
+from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS
 from mastra_dynamo.models.experiments import (
     IS_EXPERIMENT,
     IS_RESULT,
@@ -29,9 +29,9 @@ from mastra_dynamo.stores.experiments.collection import ExperimentCollection
 from mastra_dynamo.stores.experiments.shapes import FilterShape, Marks, filter_shape
 from mastra_dynamo.validate import is_list, require_id, resolve_order
 
-_OWNER = decoder(ExperimentResultRefItem, ("experiment_id",))
-_CREATED = decoder(ExperimentResultItem, ("created_at", "id"))
-_SUMMARY = decoder(ExperimentItem, ("id", *ExperimentItem.COUNTERS))
+_OWNER = ("experiment_id",)
+_CREATED = ("created_at", "id")
+_SUMMARY = ("id", *ExperimentItem.COUNTERS)
 _BY_EXPERIMENT = requests.index_keys(ExperimentResultItem.gsi1)
 _ONE_TAG = UnicodeAttribute(attr_name=ExperimentResultItem.tag_set.attr_name)
 """One element of ``tagSet`` (a ``contains`` operand is a string, not a set)."""
@@ -47,7 +47,7 @@ class ResultReads(ExperimentCollection):
         require_id(id, field="id")
         scope = it.scope(filters)
         ref = self.alive(self._get(keys.experiment_result_ref_key(id)))
-        owner = _OWNER(ref).get("experiment_id") if ref is not None else None
+        owner = None if ref is None else ExperimentResultRefItem.decode_attributes(ref, _OWNER)["experiment_id"]
         if owner is None:
             return None
         stored = self.alive(self._get(keys.experiment_result_key(owner, id)))
@@ -86,7 +86,7 @@ class ResultReads(ExperimentCollection):
             query = listing.PartitionQuery(None, "pk", "sk", keys.experiment_key(experiment_id).pk,
                                            sk_prefix=keys.EXPERIMENT_RESULT_PREFIX, consistent=True)
             rows = listing.collect(self.table, [query], ascending=True, filter_builder=flt, offset=0, limit=None)
-            ordered = [(_CREATED(r), r) for r in rows]
+            ordered = [(ExperimentResultItem.decode_attributes(r, _CREATED), r) for r in rows]
             ordered.sort(key=lambda o: (o[0]["created_at"], keys.component(o[0]["id"])), reverse=direction == "DESC")
             return ExperimentResultsPage(
                 results=[model.record_from_raw(r) for _, r in ordered[page.offset:page.end]],
@@ -111,11 +111,11 @@ class ResultReads(ExperimentCollection):
             lambda: bound), offset=0, limit=None)
         summary: list[ExperimentReviewCounts] = []
         for row in rows:
-            counts = _SUMMARY(row)
+            counts = ExperimentItem.decode_attributes(row, _SUMMARY)
             summary.append(ExperimentReviewCounts(
-                experiment_id=counts["id"], total=counts.get("result_count", 0),
-                needs_review=counts.get("needs_review", 0), reviewed=counts.get("reviewed", 0),
-                complete=counts.get("complete", 0)))
+                experiment_id=counts["id"], total=counts["result_count"] or 0,
+                needs_review=counts["needs_review"] or 0, reviewed=counts["reviewed"] or 0,
+                complete=counts["complete"] or 0))
         return summary
 
 

@@ -20,7 +20,7 @@ from mastra_dynamo.dynamo.client import TransactionCancelled
 from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.errors import ConflictError, NotFoundError, ValidationError
 from mastra_dynamo.models import requests
-from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS, decoder
+from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS
 from mastra_dynamo.models.experiments import (
     DatasetItemLinkItem,
     DatasetItemPointerView,
@@ -42,12 +42,12 @@ from mastra_dynamo.stores.experiments.collection import ExperimentCollection, ab
 from mastra_dynamo.stores.experiments.shapes import KEY_MARK, UNBOUND, Marks, Shape, key_values, put_shape, shape
 from mastra_dynamo.validate import optional_id, require_id
 
-_OWNER = decoder(ExperimentItem, ("organization_id", "project_id", "ttl"))
-_POINTER = decoder(DatasetItemPointerView, ("dataset_id", "purged", "purged_at", "ttl"))
-_EXISTING = decoder(ExperimentResultItem, ("id", "created_at", "comment", "status", "rev"))
-_SLOT_RESULT = decoder(ExperimentResultSlotItem, ("result_id",))
-_REF_OWNER = decoder(ExperimentResultRefItem, ("experiment_id",))
-_REV = decoder(ExperimentResultItem, ("rev",))
+_OWNER = ("organization_id", "project_id", "ttl")
+_POINTER = ("dataset_id", "purged", "purged_at", "ttl")
+_EXISTING = ("id", "created_at", "comment", "status", "rev")
+_SLOT_RESULT = ("result_id",)
+_REF_OWNER = ("experiment_id",)
+_REV = ("rev",)
 
 
 class ResultWrites(ExperimentCollection):
@@ -157,7 +157,7 @@ class ResultWrites(ExperimentCollection):
             slot = self.alive(found.get((slot_key.pk, slot_key.sk)))
             existing: Item | None = None
             if upsert and slot is not None:
-                named = _SLOT_RESULT(slot)["result_id"]
+                named = ExperimentResultSlotItem.decode_attributes(slot, _SLOT_RESULT)["result_id"]
                 existing = self.alive(self._get(keys.experiment_result_key(data.experiment_id, named)))
             try:
                 return self._try_write(data, experiment, pointer, slot, existing, upsert=upsert)
@@ -169,7 +169,7 @@ class ResultWrites(ExperimentCollection):
     def _try_write(self, data: ExperimentResultInput, experiment: Item, pointer: Item | None, slot: Item | None,
                    existing: Item | None, *, upsert: bool) -> ExperimentResult:
         now = self.now()
-        owner = _OWNER(experiment)
+        owner = ExperimentItem.decode_attributes(experiment, _OWNER)
         organization_id = data.organization_id or owner.get("organization_id")
         project_id = data.project_id or owner.get("project_id")
         for given, owned, label in ((data.organization_id, owner.get("organization_id"), "organization_id"),
@@ -181,12 +181,12 @@ class ResultWrites(ExperimentCollection):
         values = data.model_dump(exclude={"id"})
         values.update(organization_id=organization_id, project_id=project_id,
                       started_at=data.started_at or now, completed_at=data.completed_at or now)
-        item_pointer = _POINTER(pointer) if pointer is not None else {}
+        item_pointer = DatasetItemPointerView.decode_attributes(pointer, _POINTER) if pointer is not None else {}
         purged = bool(item_pointer.get("purged"))
         if purged:
             values.update(input=None, output=None, ground_truth=None, error=None, tags=None, tool_mock_report=None,
                           metadata={"__purged": True, "purgedAt": item_pointer.get("purged_at")})
-        stored = _EXISTING(existing) if existing is not None else None
+        stored = ExperimentResultItem.decode_attributes(existing, _EXISTING) if existing is not None else None
         if stored is not None:
             values.update(id=stored["id"], created_at=stored["created_at"], comment=stored.get("comment"))
         else:
@@ -256,7 +256,7 @@ class ResultWrites(ExperimentCollection):
             values["now"] = self._now()
         elif upsert and slot is not None:
             guard = "same"
-            values["read_result_id"] = _SLOT_RESULT(slot)["result_id"]
+            values["read_result_id"] = ExperimentResultSlotItem.decode_attributes(slot, _SLOT_RESULT)["result_id"]
         if expires_at is not None:
             values["ttl"] = expires_at
         return _slot_shape(expires_at is not None, guard).bind(self.table.table_name, values)
@@ -287,7 +287,7 @@ class ResultWrites(ExperimentCollection):
         if experiment_id is not None:
             require_id(experiment_id, field="experiment_id")
         ref = self.alive(self._get(keys.experiment_result_ref_key(id)))
-        owner = _REF_OWNER(ref).get("experiment_id") if ref is not None else None
+        owner = None if ref is None else ExperimentResultRefItem.decode_attributes(ref, _REF_OWNER)["experiment_id"]
         if owner is None or (experiment_id is not None and owner != experiment_id):
             raise NotFoundError(f"Experiment result not found: {id}", code="EXPERIMENT_RESULT_NOT_FOUND",
                                 details={"result_id": id})
@@ -314,7 +314,7 @@ class ResultWrites(ExperimentCollection):
             if "tags" in given:
                 changes.append(("tag_set", not record.tags))
                 values["tag_set"] = set(record.tags or ())
-            old_rev = _REV(stored).get("rev")
+            old_rev = ExperimentResultItem.decode_attributes(stored, _REV)["rev"]
             values["rev"] = old_rev
             transaction: list[dict[str, Any]] = [requests.transact("Update", _review_shape(
                 tuple(changes), old_rev is not None).bind(self.table.table_name, values))]

@@ -14,7 +14,7 @@ from pynamodb.expressions.update import Action
 from mastra_dynamo.errors import ConflictError, NotFoundError, ValidationError
 from mastra_dynamo.models import requests
 from mastra_dynamo.models.base import TableItem
-from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS, decoder
+from mastra_dynamo.models.experiment_attributes import EPOCH_SECONDS
 from mastra_dynamo.models.experiments import IS_EXPERIMENT, ExperimentItem
 from mastra_dynamo.records.base import coerce
 from mastra_dynamo.records.datasets import UNSET, DatasetTenancyFilters, ListPagination, Unset
@@ -40,7 +40,7 @@ _UPDATABLE_EXPERIMENT = ("status", "total_items", "succeeded_count", "failed_cou
                          "started_at", "completed_at", "name", "description", "metadata")
 _BY_DATASET = requests.index_keys(ExperimentItem.gsi2)
 _ALL = requests.index_keys(ExperimentItem.gsi3)
-_ORDER = decoder(ExperimentItem, ("id", "status"))
+_ORDER = ("id", "status")
 
 
 class ExperimentRuns(ExperimentCollection):
@@ -193,7 +193,7 @@ class ExperimentRuns(ExperimentCollection):
         flt = requests.condition_filter(lambda: bound)
         if field == "status":
             rows = listing.collect(self.table, queries, ascending=True, filter_builder=flt, offset=0, limit=None)
-            ordered = [(_ORDER(r), r) for r in rows]
+            ordered = [(ExperimentItem.decode_attributes(r, _ORDER), r) for r in rows]
             ordered.sort(key=lambda o: o[0]["id"])
             ordered.sort(key=lambda o: o[0].get("status") or "", reverse=direction == "DESC")
             chosen = [r for _, r in ordered[page.offset:page.end]]

@@ -74,12 +74,12 @@ def _ref(values: dict[str, Any]) -> ResourceRef:
 
 def ref_of_message(item: Item | None) -> ResourceRef:
     """The resource reference of a stored message item (its ``resourceId``; NULL: none)."""
-    return UNKNOWN if item is None else _ref(MessageItem.present(item, (("ref", "resource_id"),)))
+    return UNKNOWN if item is None else _ref(MessageItem.decode_present(item, (("ref", "resource_id"),)))
 
 
 def ref_of_pointer(item: Item | None) -> ResourceRef:
     """The resource reference a message pointer records (``mr``); UNKNOWN for pointers without one."""
-    return UNKNOWN if item is None else _ref(MessageRefItem.present(item, (("ref", "resource_ref"),)))
+    return UNKNOWN if item is None else _ref(MessageRefItem.decode_present(item, (("ref", "resource_ref"),)))
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ class Counters:
 def read(thread_item: Item | None) -> Counters | None:
     if thread_item is None or COUNT not in thread_item or FOREIGN not in thread_item or REF not in thread_item:
         return None
-    values = ThreadItem.present(thread_item, _COUNTERS)
+    values = ThreadItem.decode_present(thread_item, _COUNTERS)
     return Counters(int(values["total"] or 0), values["ref"] or "", int(values["foreign"] or 0))
 
 
@@ -270,7 +270,7 @@ def rebuild(domain: DynamoDomain, thread_id: str, thread_item: Item | None, reso
     matching = total if resource_id is None else per_ref[resource_id]
     if thread_item is None or expiring or COUNT in thread_item or FROZEN in thread_item:
         return matching
-    thread_ref = _ref(ThreadItem.present(thread_item, (("ref", "resource_id"),)))
+    thread_ref = _ref(ThreadItem.decode_present(thread_item, (("ref", "resource_id"),)))
     ref = thread_ref if isinstance(thread_ref, str) else ""
     counters = Counters(total, ref, total - per_ref[ref])
     actions = [ThreadItem.message_count.set(counters.total), ThreadItem.counted_resource.set(counters.ref),

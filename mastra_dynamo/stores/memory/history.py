@@ -70,7 +70,7 @@ def _of_resource() -> Condition:
 
 
 def _resource_of(item: Item) -> str | None:
-    value: str | None = MessageItem.present(item, (("r", "resource_id"),)).get("r")
+    value: str | None = MessageItem.decode_present(item, (("r", "resource_id"),)).get("r")
     return value
 
 

@@ -55,7 +55,6 @@ from mastra_dynamo.stores.memory.queries import query_params
 from mastra_dynamo.validate import is_list, require_id
 
 MAX_TRANSACTION_BYTES = 3_500_000
-_REVISION = MessageItem.revision.attr_name
 
 
 @dataclass
@@ -292,7 +291,7 @@ class MessageOps(MemoryDomain):
             for thread_id in threads:
                 previous = touched.get(thread_id)
                 if previous is None:
-                    previous = ThreadItem.present(plan.thread_items[thread_id],
+                    previous = ThreadItem.decode_present(plan.thread_items[thread_id],
                                                   (("updated_at", "updated_at"),))["updated_at"]
                 stamps[thread_id] = self.bumped(previous)
                 deltas[thread_id] = counts.Deltas(
@@ -381,9 +380,8 @@ class MessageOps(MemoryDomain):
                 require_id(message.resource_id, field=f"messages[{index}].resource_id")
             # Size/JSON validation before any write: a bad message rejects the whole call. The item (with the
             # revision of this write) is what the one-transaction path writes.
-            model = MessageItem.new(message)
-            item, size, parts = split_large(model.serialize(), message.id)
-            item[_REVISION] = model.serialize_attribute("revision", uuid.uuid4().hex)  # this write's
+            item, size, parts = split_large(MessageItem.new(message).serialize(), message.id)
+            item.update(MessageItem.encode_values({"revision": uuid.uuid4().hex}))  # this write's
             built[message.id] = (item, size, parts)
             records.append(message)
         if not records:

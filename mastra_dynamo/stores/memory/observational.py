@@ -253,8 +253,8 @@ class ObservationalMemoryOps(MemoryFenceOps):
             return None, []
         blob = zlib.compress(dumps_json(text, field="activeObservations").encode("utf-8"), 6)
         generation = uuid.uuid4().hex[:12]
-        parts = [ObservationTextPartItem(pk, keys.om_text_part_sk(prefix, generation, n), record_id=record_id,
-                                         data=blob[start:start + TEXT_PART_BYTES])
+        parts = [ObservationTextPartItem.build(Key(pk, keys.om_text_part_sk(prefix, generation, n)),
+                                               {"record_id": record_id, "data": blob[start:start + TEXT_PART_BYTES]})
                  for n, start in enumerate(range(0, len(blob), TEXT_PART_BYTES))]
         self.table.batch_write(puts=[p.serialize() for p in parts])
         return f"{generation}:{len(parts)}", [Key(pk, p.sk) for p in parts]
@@ -313,7 +313,7 @@ class ObservationalMemoryOps(MemoryFenceOps):
         item = OMItem.new(record, pk, keys.om_record_sk(prefix))
         table = self.table.table_name
         ref_key = keys.om_ref_key(record.id)
-        ref = ObservationalMemoryRefItem(ref_key.pk, ref_key.sk, collection=pk, prefix=prefix)
+        ref = ObservationalMemoryRefItem.build(ref_key, {"collection": pk, "prefix": prefix})
         try:
             self.table.call("PutItem", **requests.put_item(table, ref, condition=ObservationalMemoryRefItem.pk
                                                            .does_not_exist()))
@@ -327,9 +327,9 @@ class ObservationalMemoryOps(MemoryFenceOps):
         serialized = item.serialize()
         check_item_size(serialized, entity="observational_memory", entity_id=record.id)
         self.table.call("PutItem", **requests.put_item(table, item, serialized=serialized))
-        chunks = [ObservationChunkItem(pk, keys.om_chunk_sk(prefix, c.cycle_id), record_id=record.id,
-                                       created_at=c.created_at, data=c.model_dump(mode="json", by_alias=True,
-                                                                                  exclude_none=True))
+        chunks = [ObservationChunkItem.build(Key(pk, keys.om_chunk_sk(prefix, c.cycle_id)), {
+                      "record_id": record.id, "created_at": c.created_at,
+                      "data": c.model_dump(mode="json", by_alias=True, exclude_none=True)})
                   for c in record.buffered_observation_chunks or ()]
         if chunks:
             self.table.batch_write(puts=[c.serialize() for c in chunks])
@@ -433,9 +433,9 @@ class ObservationalMemoryOps(MemoryFenceOps):
             now = _append_stamp(self.now())
             chunk = BufferedChunk.model_validate({**data.chunk.model_dump(), "id": f"ombuf-{uuid.uuid4()}",
                                                   "created_at": now})
-            item = ObservationChunkItem(pk, keys.om_chunk_sk(prefix, chunk.cycle_id), record_id=data.id,
-                                        created_at=now, data=chunk.model_dump(mode="json", by_alias=True,
-                                                                              exclude_none=True))
+            item = ObservationChunkItem.build(Key(pk, keys.om_chunk_sk(prefix, chunk.cycle_id)), {
+                "record_id": data.id, "created_at": now,
+                "data": chunk.model_dump(mode="json", by_alias=True, exclude_none=True)})
             serialized = item.serialize()
             check_item_size(serialized, entity="observation_chunk", entity_id=chunk.cycle_id)
             try:

@@ -165,7 +165,7 @@ class DynamoMemoryStore(ThreadOps, ResourceOps, HistoryOps, ObservationalMemoryO
         for message_id in ids:
             ref_key = keys.message_ref_key(message_id)
             ref = refs.get((ref_key.pk, ref_key.sk))
-            where = None if ref is None else MessageRefItem.present(ref, (("thread", "thread_id"),))
+            where = None if ref is None else MessageRefItem.decode_present(ref, (("thread", "thread_id"),))
             if ref is not None and where is not None and where.get("thread") == thread_id:
                 pointers.append(ref_key)
                 if MessageRefItem.is_chunked(ref):
