@@ -264,10 +264,17 @@ def pack_content(content: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
 
 
 def unpack_content(content: dict[str, Any], marker: str) -> dict[str, Any]:
-    mode, position = (int(x) for x in marker.split(":"))
-    texts = [p["text"] for p in content["parts"] if isinstance(p, dict) and p.get("type") == "text"]
+    """``content`` (a decoded dict the caller owns) with its ``content`` text put back where the marker of
+    :func:`pack_content` says."""
+    mode, _, at = marker.partition(":")
+    position = int(at)
+    text = TEXT_JOINS[int(mode)].join(
+        [p["text"] for p in content["parts"] if isinstance(p, dict) and p.get("type") == "text"])
+    if position == len(content):  # the text was the last key: append it
+        content["content"] = text
+        return content
     entries = list(content.items())
-    entries.insert(position, ("content", TEXT_JOINS[mode].join(texts)))
+    entries.insert(position, ("content", text))
     return dict(entries)
 
 
