@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import functools
 import os
 import threading
@@ -35,7 +36,8 @@ from typing import Any
 
 from bench.common import create_our_table, credentials, median, percentile, spread
 
-VARIANTS = ("gather", "sequential", "to_thread")
+VARIANTS = ("gather", "sequential", "to_thread", "raw_gather", "raw_sequential")
+CONCURRENT = ("gather", "to_thread", "raw_gather")
 PHASES = ("get_thread_by_id", "save_messages")
 TICK_SECONDS = 0.005
 SAMPLE_SECONDS = 0.002
@@ -171,6 +173,83 @@ def _async_store(endpoint: str, table: str, pool: int | None) -> Any:
                               max_pool_connections=pool)
 
 
+class _Answered:
+    """The body of an empty DynamoDB answer, as botocore reads a raw HTTP response."""
+
+    def stream(self, **_: Any) -> Any:
+        yield b"{}"
+
+
+Request = tuple[str, dict[str, Any]]
+READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "DescribeTable"})
+
+
+def record_requests(store: Any, calls: Sequence[Callable[[], Any]]) -> list[Request]:
+    """The (operation, parameters) of every request the sync ``store`` sends for ``calls``. Reads are sent (the
+    store plans its writes on what they return); writes are not: a ``before-send`` hook answers each with an
+    empty success, so the table is left as it was and the recorded writes can be sent later, as they stand, on a
+    table in the same state."""
+    from botocore.awsrequest import AWSResponse
+
+    client = store.table.raw
+    recorded: list[Request] = []
+
+    def params(params: dict[str, Any], model: Any, **_: Any) -> None:
+        recorded.append((model.name, copy.deepcopy(params)))
+
+    def answer(request: Any, **_: Any) -> Any:
+        target = request.headers.get("X-Amz-Target", b"")
+        operation = (target.decode() if isinstance(target, bytes) else target).rpartition(".")[2]
+        if operation in READS:
+            return None
+        return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.0"}, _Answered())
+
+    client.meta.events.register("provide-client-params.dynamodb.*", params, unique_id="bench-record-params")
+    client.meta.events.register_first("before-send.dynamodb", answer, unique_id="bench-record-answer")
+    try:
+        for call in calls:
+            call()
+    finally:
+        client.meta.events.unregister("provide-client-params.dynamodb.*", unique_id="bench-record-params")
+        client.meta.events.unregister("before-send.dynamodb", unique_id="bench-record-answer")
+    return recorded
+
+
+def _operation_counts(requests: Sequence[Request]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for operation, _ in requests:
+        counts[operation] = counts.get(operation, 0) + 1
+    return counts
+
+
+def _raw_methods(client: Any, requests: Sequence[Request]) -> list[Callable[[], Any]]:
+    """One call per recorded request on ``client`` (botocore or aiobotocore), its method resolved beforehand."""
+    from botocore import xform_name
+
+    return [functools.partial(getattr(client, xform_name(operation)), **params) for operation, params in requests]
+
+
+def _recorded(store: Any, thread_ids: list[str], tag: str) -> dict[str, list[Request]]:
+    """The requests of one get phase and one save phase (``tag``: fresh message ids), recorded on the sync
+    ``store``: the saves are planned as the stores plan them after the gets (one transaction each, on the
+    threads' counters as the gets read them)."""
+    memory = store.get_store("memory")
+    gets = record_requests(store, [functools.partial(memory.get_thread_by_id, thread_id=thread_id)
+                                   for thread_id in thread_ids])
+    saves = record_requests(store, [functools.partial(memory.save_messages, messages=_messages(thread_id, tag))
+                                    for thread_id in thread_ids])
+    return {"get_thread_by_id": gets, "save_messages": saves}
+
+
+def _record(endpoint: str, table: str, thread_ids: list[str], tag: str, pool: int | None) -> dict[str, list[Request]]:
+    """:func:`_recorded` on a sync store of its own."""
+    store = _sync_store(endpoint, table, pool)
+    try:
+        return _recorded(store, thread_ids, tag)
+    finally:
+        store.close()
+
+
 Call = Callable[[str], Awaitable[Any]]
 
 
@@ -199,6 +278,7 @@ async def _phase(calls: Sequence[Callable[[], Awaitable[Any]]], concurrent: bool
 async def _variant(kind: str, endpoint: str, table: str, thread_ids: list[str], tag: str,
                    pool: int | None) -> dict[str, Any]:
     """One variant in a fresh event loop: warm-up, then the get phase and the save phase."""
+    raw_requests = _record(endpoint, table, thread_ids, tag, pool) if kind.startswith("raw") else None
     before_os, before_py = os_threads(), threading.active_count()
     warm = thread_ids[:3]
     inflight = InFlight()
@@ -224,15 +304,27 @@ async def _variant(kind: str, endpoint: str, table: str, thread_ids: list[str], 
         def save(thread_id: str) -> Awaitable[Any]:
             return amemory.save_messages(messages=_messages(thread_id, tag))  # type: ignore[no-any-return]
     try:
-        for thread_id in warm:  # client, first connection, botocore's loaders
-            await get(thread_id)
-        warm_counts = dict(store.request_counts())
+        if raw_requests is not None:  # the store's own aiobotocore client, the recorded requests sent on it
+            client = store.sync.table.raw.aio
+            for request in _raw_methods(client, raw_requests["get_thread_by_id"][:len(warm)]):
+                await request()
+            phases = {phase: _raw_methods(client, requests) for phase, requests in raw_requests.items()}
+            warm_counts: dict[str, int] = {}
+        else:
+            for thread_id in warm:  # client, first connection, botocore's loaders
+                await get(thread_id)
+            warm_counts = dict(store.request_counts())
+            phases = {phase: [functools.partial(call, thread_id) for thread_id in thread_ids]
+                      for phase, call in (("get_thread_by_id", get), ("save_messages", save))}
         out: dict[str, Any] = {"before_os": before_os, "before_py": before_py}
-        for phase, call in (("get_thread_by_id", get), ("save_messages", save)):
-            calls = [functools.partial(call, thread_id) for thread_id in thread_ids]
-            out[phase] = await _phase(calls, concurrent=kind != "sequential", inflight=inflight)
-        counts = store.request_counts()
-        out["requests"] = {op: n - warm_counts.get(op, 0) for op, n in counts.items() if n - warm_counts.get(op, 0)}
+        for phase, calls in phases.items():
+            out[phase] = await _phase(calls, concurrent=kind in CONCURRENT, inflight=inflight)
+        if raw_requests is not None:
+            out["requests"] = _operation_counts([r for requests in raw_requests.values() for r in requests])
+        else:
+            counts = store.request_counts()
+            out["requests"] = {op: n - warm_counts.get(op, 0) for op, n in counts.items()
+                               if n - warm_counts.get(op, 0)}
         if kind != "to_thread":
             out["pool"] = store.sync.table.raw.aio.meta.config.max_pool_connections
         else:
@@ -292,6 +384,11 @@ def _concurrency(endpoint: str, table: str, thread_ids: list[str], rounds: int, 
                 raw["sequential"], raw["gather"], strict=True)]),
             "speedup_vs_to_thread": spread([t[phase]["wall_s"] / g for t, g in zip(raw["to_thread"], gather,
                                                                                     strict=True)]),
+            # raw aiobotocore: what concurrency gives any aiobotocore user here, and our wall time over its
+            "raw_speedup_vs_sequential": spread([s[phase]["wall_s"] / g[phase]["wall_s"] for s, g in zip(
+                raw["raw_sequential"], raw["raw_gather"], strict=True)]),
+            "gather_vs_raw_gather": spread([g / r[phase]["wall_s"] for r, g in zip(raw["raw_gather"], gather,
+                                                                                  strict=True)]),
         }
     counts = {kind: raw[kind][0]["requests"] for kind in VARIANTS}
     return {
@@ -305,30 +402,45 @@ def _concurrency(endpoint: str, table: str, thread_ids: list[str], rounds: int, 
 
 
 # ------------------------------------------------------------------ CPU per call
+def _per_call(calls: Sequence[Callable[[], Any]]) -> float:
+    started = time.process_time()
+    for call in calls:
+        call()
+    return (time.process_time() - started) / len(calls)
+
+
+async def _per_call_async(calls: Sequence[Callable[[], Awaitable[Any]]]) -> float:
+    started = time.process_time()
+    for call in calls:
+        await call()
+    return (time.process_time() - started) / len(calls)
+
+
 def _cpu_sync(endpoint: str, table: str, thread_ids: list[str], tag: str, pool: int | None) -> dict[str, Any]:
+    """The sync store's calls, then the recorded requests on the store's own botocore client (*raw*)."""
     store = _sync_store(endpoint, table, pool)
     memory = store.get_store("memory")
     try:
         for thread_id in thread_ids[:3]:
             memory.get_thread_by_id(thread_id=thread_id)
         base = dict(store.request_counts())
-        out: dict[str, Any] = {}
-        started = time.process_time()
-        for thread_id in thread_ids:
-            memory.get_thread_by_id(thread_id=thread_id)
-        out["get_thread_by_id"] = (time.process_time() - started) / len(thread_ids)
-        started = time.process_time()
-        for thread_id in thread_ids:
-            memory.save_messages(messages=_messages(thread_id, tag))
-        out["save_messages"] = (time.process_time() - started) / len(thread_ids)
+        out: dict[str, Any] = {
+            "get_thread_by_id": _per_call([functools.partial(memory.get_thread_by_id, thread_id=thread_id)
+                                           for thread_id in thread_ids]),
+            "save_messages": _per_call([functools.partial(memory.save_messages, messages=_messages(thread_id, tag))
+                                        for thread_id in thread_ids]),
+        }
         out["requests"] = {op: n - base.get(op, 0) for op, n in store.request_counts().items()
                            if n - base.get(op, 0)}
+        recorded = _recorded(store, thread_ids, f"{tag}-raw")  # on the threads as this store left them
+        out["raw"] = {phase: _per_call(_raw_methods(store.table.raw, requests)) for phase, requests in recorded.items()}
         return out
     finally:
         store.close()
 
 
 async def _cpu_async(endpoint: str, table: str, thread_ids: list[str], tag: str, pool: int | None) -> dict[str, Any]:
+    """The async store's calls awaited one by one, then the recorded requests on its aiobotocore client."""
     store = _async_store(endpoint, table, pool)
     await store.open()
     memory = store.get_store("memory")
@@ -336,17 +448,19 @@ async def _cpu_async(endpoint: str, table: str, thread_ids: list[str], tag: str,
         for thread_id in thread_ids[:3]:
             await memory.get_thread_by_id(thread_id=thread_id)
         base = dict(store.request_counts())
-        out: dict[str, Any] = {}
-        started = time.process_time()
-        for thread_id in thread_ids:
-            await memory.get_thread_by_id(thread_id=thread_id)
-        out["get_thread_by_id"] = (time.process_time() - started) / len(thread_ids)
-        started = time.process_time()
-        for thread_id in thread_ids:
-            await memory.save_messages(messages=_messages(thread_id, tag))
-        out["save_messages"] = (time.process_time() - started) / len(thread_ids)
+        out: dict[str, Any] = {
+            "get_thread_by_id": await _per_call_async([
+                functools.partial(memory.get_thread_by_id, thread_id=thread_id) for thread_id in thread_ids]),
+            "save_messages": await _per_call_async([
+                functools.partial(memory.save_messages, messages=_messages(thread_id, tag))
+                for thread_id in thread_ids]),
+        }
         out["requests"] = {op: n - base.get(op, 0) for op, n in store.request_counts().items()
                            if n - base.get(op, 0)}
+        client = store.sync.table.raw.aio
+        recorded = _record(endpoint, table, thread_ids, f"{tag}-raw", pool)  # outside the measured calls
+        out["raw"] = {phase: await _per_call_async(_raw_methods(client, requests))
+                      for phase, requests in recorded.items()}
         return out
     finally:
         await store.close()
@@ -359,22 +473,35 @@ def _cpu(endpoint: str, table: str, thread_ids: list[str], rounds: int, pool: in
     for r in range(rounds):
         log(f"  async: cpu round {r + 1}/{rounds}")
         tag = uuid.uuid4().hex[:6]
-        if r % 2 == 0:
-            sync_runs.append(_cpu_sync(endpoint, table, thread_ids, f"cpu-s{r}-{tag}", pool))
+
+        sync_first = r % 2 == 0
+        if not sync_first:
             async_runs.append(asyncio.run(_cpu_async(endpoint, table, thread_ids, f"cpu-a{r}-{tag}", pool)))
-        else:
+        sync_runs.append(_cpu_sync(endpoint, table, thread_ids, f"cpu-s{r}-{tag}", pool))
+        if sync_first:
             async_runs.append(asyncio.run(_cpu_async(endpoint, table, thread_ids, f"cpu-a{r}-{tag}", pool)))
-            sync_runs.append(_cpu_sync(endpoint, table, thread_ids, f"cpu-s{r}-{tag}", pool))
     ops: dict[str, Any] = {}
     for op in PHASES:
         sync_us = [run[op] * 1e6 for run in sync_runs]
         async_us = [run[op] * 1e6 for run in async_runs]
+        raw_sync_us = [run["raw"][op] * 1e6 for run in sync_runs]
+        raw_async_us = [run["raw"][op] * 1e6 for run in async_runs]
         ops[op] = {"sync_us": spread(sync_us), "async_us": spread(async_us),
-                   "ratio": median(async_us) / median(sync_us) if median(sync_us) else float("nan")}
+                   "raw_botocore_us": spread(raw_sync_us), "raw_aiobotocore_us": spread(raw_async_us),
+                   "ratio": _ratio(median(async_us), median(sync_us)),
+                   # aiobotocore over botocore on the same requests: the floor of the ratio above
+                   "raw_ratio": _ratio(median(raw_async_us), median(raw_sync_us)),
+                   # the library's own CPU per call on each side (the store minus its client's share)
+                   "ours_sync_us": median(sync_us) - median(raw_sync_us),
+                   "ours_async_us": median(async_us) - median(raw_async_us)}
     return {"calls": len(thread_ids), "rounds": rounds, "ops": ops,
             "requests": {"sync": sync_runs[0]["requests"], "async": async_runs[0]["requests"]},
             "requests_equal": all(s["requests"] == a["requests"] for s, a in zip(sync_runs, async_runs,
                                                                                   strict=True))}
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
 
 
 # ------------------------------------------------------------------ request counts on one sequence
