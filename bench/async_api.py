@@ -6,7 +6,10 @@ directly, not through the counting proxy):
 1. Wall time of ``calls`` concurrent ``get_thread_by_id`` and then ``calls`` concurrent ``save_messages`` (2 new
    messages each) under ``asyncio.gather``, against the same calls awaited one after another on the same
    async store (*sequential*) and against the old thread wrapper: the sync store's method run with
-   ``asyncio.to_thread`` on the loop's default executor (*to_thread*). Each call reads or writes its own thread
+   ``asyncio.to_thread`` on the loop's default executor (*to_thread*); and the baseline of any aiobotocore user:
+   the GetItem / TransactWriteItems requests a sync store sends for the same calls (recorded just before the
+   variant, the writes not sent) sent directly on an aiobotocore client made like the async store's, gathered
+   (*raw_gather*) and one after another (*raw_sequential*). Each call reads or writes its own thread
    (``calls`` distinct threads seeded beforehand): concurrent transactions on one thread item would measure
    write conflicts, not the client. Every variant runs in its own ``asyncio.run`` with a fresh store (so a
    default executor and its threads never outlive their variant); rounds rotate the order of the variants.
@@ -15,8 +18,11 @@ directly, not through the counting proxy):
    (Python ``Thread`` objects alive). Reported beyond the threads present before the variant started (the main
    thread when the part runs alone) and beyond the sampler itself.
 3. Event-loop lag: a ticker task sleeps 5 ms in a loop and records by how much each sleep overshot.
-4. Client CPU per call: ``time.process_time`` over ``cpu_calls`` sequential calls of each method, the async store
-   awaited one by one vs the sync store (DynamoDB Local runs in another process; its CPU is not counted).
+4. Client CPU per call: ``time.process_time`` over ``cpu_calls`` sequential calls of each method by four kinds:
+   the sync store, the async store awaited one by one, and the requests a sync store sends for the same calls
+   sent directly on the stores' own botocore and aiobotocore clients (raw: the client's share, and aiobotocore
+   over botocore, the floor of the async / sync ratio). The calls run in blocks of ``CPU_BLOCK``, the kinds in a
+   rotating order per block (DynamoDB Local runs in another process; its CPU is not counted).
 5. ``request_counts()``: the sync and the async store on the same sequence of calls (fresh ids each).
 """
 
@@ -402,102 +408,91 @@ def _concurrency(endpoint: str, table: str, thread_ids: list[str], rounds: int, 
 
 
 # ------------------------------------------------------------------ CPU per call
-def _per_call(calls: Sequence[Callable[[], Any]]) -> float:
+CPU_KINDS = ("sync", "async", "raw_botocore", "raw_aiobotocore")
+CPU_BLOCK = 20
+
+
+async def _timed(calls: Sequence[Callable[[], Any]], awaited: bool) -> float:
+    """Process CPU seconds of the calls made one after another (awaited when ``awaited``)."""
     started = time.process_time()
-    for call in calls:
-        call()
-    return (time.process_time() - started) / len(calls)
+    if awaited:
+        for call in calls:
+            await call()
+    else:
+        for call in calls:
+            call()
+    return time.process_time() - started
 
 
-async def _per_call_async(calls: Sequence[Callable[[], Awaitable[Any]]]) -> float:
-    started = time.process_time()
-    for call in calls:
-        await call()
-    return (time.process_time() - started) / len(calls)
-
-
-def _cpu_sync(endpoint: str, table: str, thread_ids: list[str], tag: str, pool: int | None) -> dict[str, Any]:
-    """The sync store's calls, then the recorded requests on the store's own botocore client (*raw*)."""
+async def _cpu_round(endpoint: str, table: str, thread_ids: list[str], tag: str, pool: int | None,
+                     rotation: int) -> dict[str, Any]:
+    """One round: each phase's calls in blocks of ``CPU_BLOCK``, each block made by the four kinds in a rotating
+    order (a change of load hits them alike): the sync store, the async store awaited one by one, and the
+    requests a sync store sends for the same block (recorded just before, the writes not sent) sent on the
+    stores' own botocore and aiobotocore clients."""
     store = _sync_store(endpoint, table, pool)
-    memory = store.get_store("memory")
+    recorder = _sync_store(endpoint, table, pool)
+    astore = _async_store(endpoint, table, pool)
+    await astore.open()
+    memory, amemory = store.get_store("memory"), astore.get_store("memory")
+    clients = {"raw_botocore": store.table.raw, "raw_aiobotocore": astore.sync.table.raw.aio}
     try:
         for thread_id in thread_ids[:3]:
             memory.get_thread_by_id(thread_id=thread_id)
-        base = dict(store.request_counts())
-        out: dict[str, Any] = {
-            "get_thread_by_id": _per_call([functools.partial(memory.get_thread_by_id, thread_id=thread_id)
-                                           for thread_id in thread_ids]),
-            "save_messages": _per_call([functools.partial(memory.save_messages, messages=_messages(thread_id, tag))
-                                        for thread_id in thread_ids]),
-        }
-        out["requests"] = {op: n - base.get(op, 0) for op, n in store.request_counts().items()
-                           if n - base.get(op, 0)}
-        recorded = _recorded(store, thread_ids, f"{tag}-raw")  # on the threads as this store left them
-        out["raw"] = {phase: _per_call(_raw_methods(store.table.raw, requests)) for phase, requests in recorded.items()}
+            await amemory.get_thread_by_id(thread_id=thread_id)
+        base = {"sync": dict(store.request_counts()), "async": dict(astore.request_counts())}
+        cpu = {kind: dict.fromkeys(PHASES, 0.0) for kind in CPU_KINDS}
+        blocks = [thread_ids[i:i + CPU_BLOCK] for i in range(0, len(thread_ids), CPU_BLOCK)]
+        for phase in PHASES:
+            for b, ids in enumerate(blocks):
+                shift = (b + rotation) % len(CPU_KINDS)
+                for kind in CPU_KINDS[shift:] + CPU_KINDS[:shift]:
+                    calls: list[Callable[[], Any]]
+                    if kind in clients:
+                        requests = _recorded(recorder, ids, f"{tag}-{kind}-{b}")[phase]
+                        calls = _raw_methods(clients[kind], requests)
+                    else:
+                        domain = memory if kind == "sync" else amemory
+                        calls = [functools.partial(domain.get_thread_by_id, thread_id=thread_id)
+                                 if phase == "get_thread_by_id" else
+                                 functools.partial(domain.save_messages, messages=_messages(thread_id, f"{tag}-{kind}"))
+                                 for thread_id in ids]
+                    cpu[kind][phase] += await _timed(calls, awaited=kind in ("async", "raw_aiobotocore"))
+        out: dict[str, Any] = {kind: {phase: cpu[kind][phase] / len(thread_ids) for phase in PHASES}
+                               for kind in CPU_KINDS}
+        out["requests"] = {
+            kind: {op: n - base[kind].get(op, 0) for op, n in s.request_counts().items() if n - base[kind].get(op, 0)}
+            for kind, s in (("sync", store), ("async", astore))}
         return out
     finally:
         store.close()
-
-
-async def _cpu_async(endpoint: str, table: str, thread_ids: list[str], tag: str, pool: int | None) -> dict[str, Any]:
-    """The async store's calls awaited one by one, then the recorded requests on its aiobotocore client."""
-    store = _async_store(endpoint, table, pool)
-    await store.open()
-    memory = store.get_store("memory")
-    try:
-        for thread_id in thread_ids[:3]:
-            await memory.get_thread_by_id(thread_id=thread_id)
-        base = dict(store.request_counts())
-        out: dict[str, Any] = {
-            "get_thread_by_id": await _per_call_async([
-                functools.partial(memory.get_thread_by_id, thread_id=thread_id) for thread_id in thread_ids]),
-            "save_messages": await _per_call_async([
-                functools.partial(memory.save_messages, messages=_messages(thread_id, tag))
-                for thread_id in thread_ids]),
-        }
-        out["requests"] = {op: n - base.get(op, 0) for op, n in store.request_counts().items()
-                           if n - base.get(op, 0)}
-        client = store.sync.table.raw.aio
-        recorded = _record(endpoint, table, thread_ids, f"{tag}-raw", pool)  # outside the measured calls
-        out["raw"] = {phase: await _per_call_async(_raw_methods(client, requests))
-                      for phase, requests in recorded.items()}
-        return out
-    finally:
-        await store.close()
+        recorder.close()
+        await astore.close()
 
 
 def _cpu(endpoint: str, table: str, thread_ids: list[str], rounds: int, pool: int | None,
          log: Callable[[str], None]) -> dict[str, Any]:
-    sync_runs: list[dict[str, Any]] = []
-    async_runs: list[dict[str, Any]] = []
+    runs: list[dict[str, Any]] = []
     for r in range(rounds):
         log(f"  async: cpu round {r + 1}/{rounds}")
-        tag = uuid.uuid4().hex[:6]
-
-        sync_first = r % 2 == 0
-        if not sync_first:
-            async_runs.append(asyncio.run(_cpu_async(endpoint, table, thread_ids, f"cpu-a{r}-{tag}", pool)))
-        sync_runs.append(_cpu_sync(endpoint, table, thread_ids, f"cpu-s{r}-{tag}", pool))
-        if sync_first:
-            async_runs.append(asyncio.run(_cpu_async(endpoint, table, thread_ids, f"cpu-a{r}-{tag}", pool)))
+        runs.append(asyncio.run(_cpu_round(endpoint, table, thread_ids, f"cpu{r}-{uuid.uuid4().hex[:6]}", pool, r)))
     ops: dict[str, Any] = {}
     for op in PHASES:
-        sync_us = [run[op] * 1e6 for run in sync_runs]
-        async_us = [run[op] * 1e6 for run in async_runs]
-        raw_sync_us = [run["raw"][op] * 1e6 for run in sync_runs]
-        raw_async_us = [run["raw"][op] * 1e6 for run in async_runs]
-        ops[op] = {"sync_us": spread(sync_us), "async_us": spread(async_us),
-                   "raw_botocore_us": spread(raw_sync_us), "raw_aiobotocore_us": spread(raw_async_us),
-                   "ratio": _ratio(median(async_us), median(sync_us)),
+        us = {kind: [run[kind][op] * 1e6 for run in runs] for kind in CPU_KINDS}
+        ops[op] = {"sync_us": spread(us["sync"]), "async_us": spread(us["async"]),
+                   "raw_botocore_us": spread(us["raw_botocore"]), "raw_aiobotocore_us": spread(us["raw_aiobotocore"]),
+                   "ratio": _ratio(median(us["async"]), median(us["sync"])),
+                   "ratio_per_round": [_ratio(a, b) for a, b in zip(us["async"], us["sync"], strict=True)],
                    # aiobotocore over botocore on the same requests: the floor of the ratio above
-                   "raw_ratio": _ratio(median(raw_async_us), median(raw_sync_us)),
+                   "raw_ratio": _ratio(median(us["raw_aiobotocore"]), median(us["raw_botocore"])),
+                   "raw_ratio_per_round": [_ratio(a, b) for a, b in zip(us["raw_aiobotocore"], us["raw_botocore"],
+                                                                         strict=True)],
                    # the library's own CPU per call on each side (the store minus its client's share)
-                   "ours_sync_us": median(sync_us) - median(raw_sync_us),
-                   "ours_async_us": median(async_us) - median(raw_async_us)}
-    return {"calls": len(thread_ids), "rounds": rounds, "ops": ops,
-            "requests": {"sync": sync_runs[0]["requests"], "async": async_runs[0]["requests"]},
-            "requests_equal": all(s["requests"] == a["requests"] for s, a in zip(sync_runs, async_runs,
-                                                                                  strict=True))}
+                   "ours_sync_us": median(us["sync"]) - median(us["raw_botocore"]),
+                   "ours_async_us": median(us["async"]) - median(us["raw_aiobotocore"])}
+    return {"calls": len(thread_ids), "rounds": rounds, "block": CPU_BLOCK, "ops": ops,
+            "requests": runs[0]["requests"],
+            "requests_equal": all(run["requests"]["sync"] == run["requests"]["async"] for run in runs)}
 
 
 def _ratio(a: float, b: float) -> float:
