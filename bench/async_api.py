@@ -23,7 +23,9 @@ directly, not through the counting proxy):
    sent directly on the stores' own botocore and aiobotocore clients (raw: the client's share, and aiobotocore
    over botocore, the floor of the async / sync ratio). The calls run in blocks of ``CPU_BLOCK``, the kinds in a
    rotating order per block (DynamoDB Local runs in another process; its CPU is not counted).
-5. ``request_counts()``: the sync and the async store on the same sequence of calls (fresh ids each).
+5. The bridge alone: CPU per ``get_thread_by_id`` of the sync store and of the async store on stub clients that
+   answer at once (no request at all): what the async path itself adds per call.
+6. ``request_counts()``: the sync and the async store on the same sequence of calls (fresh ids each).
 """
 
 from __future__ import annotations
@@ -499,6 +501,63 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else float("nan")
 
 
+# ------------------------------------------------------------------ the bridge alone
+BRIDGE_ITEM = {"Item": {"pk": {"S": "T#bridge"}, "sk": {"S": "T"}, "_et": {"S": "thread"}, "_sv": {"N": "2"},
+                        "id": {"S": "bridge"}, "resourceId": {"S": RESOURCE}, "title": {"S": "bridge"},
+                        "createdAt": {"S": "2026-01-01T00:00:00.000Z"},
+                        "updatedAt": {"S": "2026-01-01T00:00:00.000Z"}}}
+
+
+def _bridge(calls: int, rounds: int) -> dict[str, Any]:
+    """CPU per ``get_thread_by_id`` with no client work at all: the sync store on a stub client that answers at
+    once, and the async store on a stub whose operations are coroutines answering at once (no I/O, so the
+    event loop never waits). The difference is what the async path itself adds per call (the greenlet, the
+    coroutine layers, the adapter), measured without the noise of the requests."""
+    import botocore.session
+
+    from mastra_dynamo import DynamoDBStore
+    from mastra_dynamo.aio import AsyncDynamoDBStore
+
+    real = botocore.session.get_session().create_client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+    class Stub:
+        meta, exceptions = real.meta, real.exceptions
+
+        def get_item(self, **_: Any) -> dict[str, Any]:
+            return BRIDGE_ITEM
+
+        def transact_write_items(self, **_: Any) -> dict[str, Any]:
+            return {}
+
+    class AsyncStub:
+        meta, exceptions = real.meta, real.exceptions
+
+        async def get_item(self, **_: Any) -> dict[str, Any]:
+            return BRIDGE_ITEM
+
+        async def transact_write_items(self, **_: Any) -> dict[str, Any]:
+            return {}
+
+    memory = DynamoDBStore(id="bench-bridge", table_name="bench-bridge", client=Stub()).get_store("memory")
+
+    async def measure() -> dict[str, list[float]]:
+        amemory = AsyncDynamoDBStore(id="bench-bridge", table_name="bench-bridge",
+                                     client=AsyncStub()).get_store("memory")
+        await amemory.get_thread_by_id(thread_id="bridge")
+        out: dict[str, list[float]] = {"sync": [], "async": []}
+        for _ in range(rounds):
+            out["sync"].append(await _timed([functools.partial(memory.get_thread_by_id, thread_id="bridge")] * calls,
+                                            awaited=False) / calls * 1e6)
+            out["async"].append(await _timed([functools.partial(amemory.get_thread_by_id, thread_id="bridge")] * calls,
+                                             awaited=True) / calls * 1e6)
+        return out
+
+    us = asyncio.run(measure())
+    return {"calls": calls, "rounds": rounds, "sync_us": spread(us["sync"]), "async_us": spread(us["async"]),
+            "added_us": median(us["async"]) - median(us["sync"])}
+
+
 # ------------------------------------------------------------------ request counts on one sequence
 def _sequence_calls(prefix: str) -> list[tuple[str, dict[str, Any]]]:
     """A memory sequence on fresh ids: thread, reads, saves, a listing with total, working memory, deletes."""
@@ -558,6 +617,8 @@ def run(endpoint: str, *, calls: int = 200, rounds: int = 3, cpu_calls: int = 20
         seeder.close()
     concurrency = _concurrency(endpoint, table, thread_ids[:calls], rounds, max_pool_connections, log)
     cpu = _cpu(endpoint, table, thread_ids[:cpu_calls], cpu_rounds, max_pool_connections, log)
+    log("  async: the bridge alone (stub clients)")
+    bridge = _bridge(max(cpu_calls * 25, 100), max(cpu_rounds, 3) * 2 + 1)
     sequence = _sequence(endpoint, table, max_pool_connections)
     return {
         "calls": calls, "rounds": rounds, "threads": "distinct: each call reads or writes its own thread",
@@ -566,6 +627,7 @@ def run(endpoint: str, *, calls: int = 200, rounds: int = 3, cpu_calls: int = 20
         "executor_workers": min(32, (os.cpu_count() or 1) + 4), "cpus": os.cpu_count(),
         **concurrency,
         "cpu": cpu,
+        "bridge": bridge,
         "sequence": sequence,
         "request_counts_equal": bool(sequence["equal"] and cpu["requests_equal"] and concurrency["requests_equal"]),
     }

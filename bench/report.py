@@ -344,8 +344,9 @@ def async_table(a: dict[str, Any], v: dict[str, str]) -> list[str]:
            "`asyncio.gather`; *sequential*: the same async store, the calls awaited one after another; *to_thread*: "
            "the sync store's method in `asyncio.to_thread` (the loop's default executor, "
            f"{a['executor_workers']} workers on {a['cpus']} CPUs); *raw_gather* / *raw_sequential*: no store, the "
-           "GetItem / TransactWriteItems requests the sync store sends for the same calls (recorded beforehand "
-           "without being sent, fresh message ids per variant) sent directly on an aiobotocore client made like the "
+           "GetItem / TransactWriteItems requests a sync store sends for the same calls (recorded just before "
+           "the variant: its reads sent, its writes answered in the process and not sent; fresh message ids per "
+           "variant) sent directly on an aiobotocore client made like the "
            "async store's, gathered or awaited one after another: what any aiobotocore user gets on this machine "
            f"and endpoint. `max_pool_connections`: {pool['gather']} "
            f"(async store), {pool['to_thread']} (sync store)"
@@ -405,6 +406,12 @@ def async_table(a: dict[str, Any], v: dict[str, str]) -> list[str]:
                  f"{fmt(o['ours_async_us'], 0)}" if "raw_ratio" in o else "– | – | – | –")
         out.append(f"| `{op}` | {_spread(o['sync_us'], 0)} | {_spread(o['async_us'], 0)} | "
                    f"{o['ratio']:.2f}×{_range(o.get('ratio_per_round'))} {_goal(o['ratio'] <= 1.2)} | {floor} |")
+    b = a.get("bridge")
+    if b:
+        out += ["", f"The bridge alone: CPU per `get_thread_by_id` on stub clients that answer at once (no request, "
+                    f"no I/O), {b['calls']:,} calls × {b['rounds']} rounds, median (min–max) µs: sync store "
+                    f"{_spread(b['sync_us'], 1)}, async store {_spread(b['async_us'], 1)}; the async path adds "
+                    f"{fmt(b['added_us'], 1)} µs per call (greenlet, coroutine layers, client adapter)."]
     seq = a["sequence"]
     out += ["", f"`request_counts()` equal between the sync and the async store: "
                 f"{'yes' if a['request_counts_equal'] else '**no**'} (the sequence {', '.join(seq['calls'])} on "
