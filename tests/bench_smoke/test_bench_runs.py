@@ -83,6 +83,7 @@ def test_quick_bench_writes_results(tmp_path: Path) -> None:
     for op in aio["cpu"]["ops"].values():
         assert op["sync_us"]["median"] > 0 and op["async_us"]["median"] > 0
         assert op["raw_botocore_us"]["median"] > 0 and op["raw_aiobotocore_us"]["median"] > 0
+    assert aio["bridge"]["sync_us"]["median"] > 0 and aio["bridge"]["async_us"]["median"] > 0
 
     markdown = out.with_suffix(".md").read_text()
     for heading in ("### 1.", "### 2.", "### 3.", "### 4.", "### 5.", "### 5d.", "### 6. Agent turn vs thread length",
