@@ -6,7 +6,10 @@ directly, not through the counting proxy):
 1. Wall time of ``calls`` concurrent ``get_thread_by_id`` and then ``calls`` concurrent ``save_messages`` (2 new
    messages each) under ``asyncio.gather``, against the same calls awaited one after another on the same
    async store (*sequential*) and against the old thread wrapper: the sync store's method run with
-   ``asyncio.to_thread`` on the loop's default executor (*to_thread*). Each call reads or writes its own thread
+   ``asyncio.to_thread`` on the loop's default executor (*to_thread*); and the baseline of any aiobotocore user:
+   the GetItem / TransactWriteItems requests a sync store sends for the same calls (recorded just before the
+   variant, the writes not sent) sent directly on an aiobotocore client made like the async store's, gathered
+   (*raw_gather*) and one after another (*raw_sequential*). Each call reads or writes its own thread
    (``calls`` distinct threads seeded beforehand): concurrent transactions on one thread item would measure
    write conflicts, not the client. Every variant runs in its own ``asyncio.run`` with a fresh store (so a
    default executor and its threads never outlive their variant); rounds rotate the order of the variants.
@@ -15,15 +18,21 @@ directly, not through the counting proxy):
    (Python ``Thread`` objects alive). Reported beyond the threads present before the variant started (the main
    thread when the part runs alone) and beyond the sampler itself.
 3. Event-loop lag: a ticker task sleeps 5 ms in a loop and records by how much each sleep overshot.
-4. Client CPU per call: ``time.process_time`` over ``cpu_calls`` sequential calls of each method, the async store
-   awaited one by one vs the sync store (DynamoDB Local runs in another process; its CPU is not counted).
-5. ``request_counts()``: the sync and the async store on the same sequence of calls (fresh ids each).
+4. Client CPU per call: ``time.process_time`` over ``cpu_calls`` sequential calls of each method by four kinds:
+   the sync store, the async store awaited one by one, and the requests a sync store sends for the same calls
+   sent directly on the stores' own botocore and aiobotocore clients (raw: the client's share, and aiobotocore
+   over botocore, the floor of the async / sync ratio). The calls run in blocks of ``CPU_BLOCK``, the kinds in a
+   rotating order per block (DynamoDB Local runs in another process; its CPU is not counted).
+5. The bridge alone: CPU per ``get_thread_by_id`` of the sync store and of the async store on stub clients that
+   answer at once (no request at all): what the async path itself adds per call.
+6. ``request_counts()``: the sync and the async store on the same sequence of calls (fresh ids each).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import functools
 import os
 import threading
@@ -35,7 +44,8 @@ from typing import Any
 
 from bench.common import create_our_table, credentials, median, percentile, spread
 
-VARIANTS = ("gather", "sequential", "to_thread")
+VARIANTS = ("gather", "sequential", "to_thread", "raw_gather", "raw_sequential")
+CONCURRENT = ("gather", "to_thread", "raw_gather")
 PHASES = ("get_thread_by_id", "save_messages")
 TICK_SECONDS = 0.005
 SAMPLE_SECONDS = 0.002
@@ -171,6 +181,83 @@ def _async_store(endpoint: str, table: str, pool: int | None) -> Any:
                               max_pool_connections=pool)
 
 
+class _Answered:
+    """The body of an empty DynamoDB answer, as botocore reads a raw HTTP response."""
+
+    def stream(self, **_: Any) -> Any:
+        yield b"{}"
+
+
+Request = tuple[str, dict[str, Any]]
+READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "DescribeTable"})
+
+
+def record_requests(store: Any, calls: Sequence[Callable[[], Any]]) -> list[Request]:
+    """The (operation, parameters) of every request the sync ``store`` sends for ``calls``. Reads are sent (the
+    store plans its writes on what they return); writes are not: a ``before-send`` hook answers each with an
+    empty success, so the table is left as it was and the recorded writes can be sent later, as they stand, on a
+    table in the same state."""
+    from botocore.awsrequest import AWSResponse
+
+    client = store.table.raw
+    recorded: list[Request] = []
+
+    def params(params: dict[str, Any], model: Any, **_: Any) -> None:
+        recorded.append((model.name, copy.deepcopy(params)))
+
+    def answer(request: Any, **_: Any) -> Any:
+        target = request.headers.get("X-Amz-Target", b"")
+        operation = (target.decode() if isinstance(target, bytes) else target).rpartition(".")[2]
+        if operation in READS:
+            return None
+        return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.0"}, _Answered())
+
+    client.meta.events.register("provide-client-params.dynamodb.*", params, unique_id="bench-record-params")
+    client.meta.events.register_first("before-send.dynamodb", answer, unique_id="bench-record-answer")
+    try:
+        for call in calls:
+            call()
+    finally:
+        client.meta.events.unregister("provide-client-params.dynamodb.*", unique_id="bench-record-params")
+        client.meta.events.unregister("before-send.dynamodb", unique_id="bench-record-answer")
+    return recorded
+
+
+def _operation_counts(requests: Sequence[Request]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for operation, _ in requests:
+        counts[operation] = counts.get(operation, 0) + 1
+    return counts
+
+
+def _raw_methods(client: Any, requests: Sequence[Request]) -> list[Callable[[], Any]]:
+    """One call per recorded request on ``client`` (botocore or aiobotocore), its method resolved beforehand."""
+    from botocore import xform_name
+
+    return [functools.partial(getattr(client, xform_name(operation)), **params) for operation, params in requests]
+
+
+def _recorded(store: Any, thread_ids: list[str], tag: str) -> dict[str, list[Request]]:
+    """The requests of one get phase and one save phase (``tag``: fresh message ids), recorded on the sync
+    ``store``: the saves are planned as the stores plan them after the gets (one transaction each, on the
+    threads' counters as the gets read them)."""
+    memory = store.get_store("memory")
+    gets = record_requests(store, [functools.partial(memory.get_thread_by_id, thread_id=thread_id)
+                                   for thread_id in thread_ids])
+    saves = record_requests(store, [functools.partial(memory.save_messages, messages=_messages(thread_id, tag))
+                                    for thread_id in thread_ids])
+    return {"get_thread_by_id": gets, "save_messages": saves}
+
+
+def _record(endpoint: str, table: str, thread_ids: list[str], tag: str, pool: int | None) -> dict[str, list[Request]]:
+    """:func:`_recorded` on a sync store of its own."""
+    store = _sync_store(endpoint, table, pool)
+    try:
+        return _recorded(store, thread_ids, tag)
+    finally:
+        store.close()
+
+
 Call = Callable[[str], Awaitable[Any]]
 
 
@@ -199,6 +286,7 @@ async def _phase(calls: Sequence[Callable[[], Awaitable[Any]]], concurrent: bool
 async def _variant(kind: str, endpoint: str, table: str, thread_ids: list[str], tag: str,
                    pool: int | None) -> dict[str, Any]:
     """One variant in a fresh event loop: warm-up, then the get phase and the save phase."""
+    raw_requests = _record(endpoint, table, thread_ids, tag, pool) if kind.startswith("raw") else None
     before_os, before_py = os_threads(), threading.active_count()
     warm = thread_ids[:3]
     inflight = InFlight()
@@ -224,15 +312,27 @@ async def _variant(kind: str, endpoint: str, table: str, thread_ids: list[str], 
         def save(thread_id: str) -> Awaitable[Any]:
             return amemory.save_messages(messages=_messages(thread_id, tag))  # type: ignore[no-any-return]
     try:
-        for thread_id in warm:  # client, first connection, botocore's loaders
-            await get(thread_id)
-        warm_counts = dict(store.request_counts())
+        if raw_requests is not None:  # the store's own aiobotocore client, the recorded requests sent on it
+            client = store.sync.table.raw.aio
+            for request in _raw_methods(client, raw_requests["get_thread_by_id"][:len(warm)]):
+                await request()
+            phases = {phase: _raw_methods(client, requests) for phase, requests in raw_requests.items()}
+            warm_counts: dict[str, int] = {}
+        else:
+            for thread_id in warm:  # client, first connection, botocore's loaders
+                await get(thread_id)
+            warm_counts = dict(store.request_counts())
+            phases = {phase: [functools.partial(call, thread_id) for thread_id in thread_ids]
+                      for phase, call in (("get_thread_by_id", get), ("save_messages", save))}
         out: dict[str, Any] = {"before_os": before_os, "before_py": before_py}
-        for phase, call in (("get_thread_by_id", get), ("save_messages", save)):
-            calls = [functools.partial(call, thread_id) for thread_id in thread_ids]
-            out[phase] = await _phase(calls, concurrent=kind != "sequential", inflight=inflight)
-        counts = store.request_counts()
-        out["requests"] = {op: n - warm_counts.get(op, 0) for op, n in counts.items() if n - warm_counts.get(op, 0)}
+        for phase, calls in phases.items():
+            out[phase] = await _phase(calls, concurrent=kind in CONCURRENT, inflight=inflight)
+        if raw_requests is not None:
+            out["requests"] = _operation_counts([r for requests in raw_requests.values() for r in requests])
+        else:
+            counts = store.request_counts()
+            out["requests"] = {op: n - warm_counts.get(op, 0) for op, n in counts.items()
+                               if n - warm_counts.get(op, 0)}
         if kind != "to_thread":
             out["pool"] = store.sync.table.raw.aio.meta.config.max_pool_connections
         else:
@@ -292,6 +392,11 @@ def _concurrency(endpoint: str, table: str, thread_ids: list[str], rounds: int, 
                 raw["sequential"], raw["gather"], strict=True)]),
             "speedup_vs_to_thread": spread([t[phase]["wall_s"] / g for t, g in zip(raw["to_thread"], gather,
                                                                                     strict=True)]),
+            # raw aiobotocore: what concurrency gives any aiobotocore user here, and our wall time over its
+            "raw_speedup_vs_sequential": spread([s[phase]["wall_s"] / g[phase]["wall_s"] for s, g in zip(
+                raw["raw_sequential"], raw["raw_gather"], strict=True)]),
+            "gather_vs_raw_gather": spread([g / r[phase]["wall_s"] for r, g in zip(raw["raw_gather"], gather,
+                                                                                  strict=True)]),
         }
     counts = {kind: raw[kind][0]["requests"] for kind in VARIANTS}
     return {
@@ -305,76 +410,152 @@ def _concurrency(endpoint: str, table: str, thread_ids: list[str], rounds: int, 
 
 
 # ------------------------------------------------------------------ CPU per call
-def _cpu_sync(endpoint: str, table: str, thread_ids: list[str], tag: str, pool: int | None) -> dict[str, Any]:
+CPU_KINDS = ("sync", "async", "raw_botocore", "raw_aiobotocore")
+CPU_BLOCK = 20
+
+
+async def _timed(calls: Sequence[Callable[[], Any]], awaited: bool) -> float:
+    """Process CPU seconds of the calls made one after another (awaited when ``awaited``)."""
+    started = time.process_time()
+    if awaited:
+        for call in calls:
+            await call()
+    else:
+        for call in calls:
+            call()
+    return time.process_time() - started
+
+
+async def _cpu_round(endpoint: str, table: str, thread_ids: list[str], tag: str, pool: int | None,
+                     rotation: int) -> dict[str, Any]:
+    """One round: each phase's calls in blocks of ``CPU_BLOCK``, each block made by the four kinds in a rotating
+    order (a change of load hits them alike): the sync store, the async store awaited one by one, and the
+    requests a sync store sends for the same block (recorded just before, the writes not sent) sent on the
+    stores' own botocore and aiobotocore clients."""
     store = _sync_store(endpoint, table, pool)
-    memory = store.get_store("memory")
+    recorder = _sync_store(endpoint, table, pool)
+    astore = _async_store(endpoint, table, pool)
+    await astore.open()
+    memory, amemory = store.get_store("memory"), astore.get_store("memory")
+    clients = {"raw_botocore": store.table.raw, "raw_aiobotocore": astore.sync.table.raw.aio}
     try:
         for thread_id in thread_ids[:3]:
             memory.get_thread_by_id(thread_id=thread_id)
-        base = dict(store.request_counts())
-        out: dict[str, Any] = {}
-        started = time.process_time()
-        for thread_id in thread_ids:
-            memory.get_thread_by_id(thread_id=thread_id)
-        out["get_thread_by_id"] = (time.process_time() - started) / len(thread_ids)
-        started = time.process_time()
-        for thread_id in thread_ids:
-            memory.save_messages(messages=_messages(thread_id, tag))
-        out["save_messages"] = (time.process_time() - started) / len(thread_ids)
-        out["requests"] = {op: n - base.get(op, 0) for op, n in store.request_counts().items()
-                           if n - base.get(op, 0)}
+            await amemory.get_thread_by_id(thread_id=thread_id)
+        base = {"sync": dict(store.request_counts()), "async": dict(astore.request_counts())}
+        cpu = {kind: dict.fromkeys(PHASES, 0.0) for kind in CPU_KINDS}
+        blocks = [thread_ids[i:i + CPU_BLOCK] for i in range(0, len(thread_ids), CPU_BLOCK)]
+        for phase in PHASES:
+            for b, ids in enumerate(blocks):
+                shift = (b + rotation) % len(CPU_KINDS)
+                for kind in CPU_KINDS[shift:] + CPU_KINDS[:shift]:
+                    calls: list[Callable[[], Any]]
+                    if kind in clients:
+                        requests = _recorded(recorder, ids, f"{tag}-{kind}-{b}")[phase]
+                        calls = _raw_methods(clients[kind], requests)
+                    else:
+                        domain = memory if kind == "sync" else amemory
+                        calls = [functools.partial(domain.get_thread_by_id, thread_id=thread_id)
+                                 if phase == "get_thread_by_id" else
+                                 functools.partial(domain.save_messages, messages=_messages(thread_id, f"{tag}-{kind}"))
+                                 for thread_id in ids]
+                    cpu[kind][phase] += await _timed(calls, awaited=kind in ("async", "raw_aiobotocore"))
+        out: dict[str, Any] = {kind: {phase: cpu[kind][phase] / len(thread_ids) for phase in PHASES}
+                               for kind in CPU_KINDS}
+        out["requests"] = {
+            kind: {op: n - base[kind].get(op, 0) for op, n in s.request_counts().items() if n - base[kind].get(op, 0)}
+            for kind, s in (("sync", store), ("async", astore))}
         return out
     finally:
         store.close()
-
-
-async def _cpu_async(endpoint: str, table: str, thread_ids: list[str], tag: str, pool: int | None) -> dict[str, Any]:
-    store = _async_store(endpoint, table, pool)
-    await store.open()
-    memory = store.get_store("memory")
-    try:
-        for thread_id in thread_ids[:3]:
-            await memory.get_thread_by_id(thread_id=thread_id)
-        base = dict(store.request_counts())
-        out: dict[str, Any] = {}
-        started = time.process_time()
-        for thread_id in thread_ids:
-            await memory.get_thread_by_id(thread_id=thread_id)
-        out["get_thread_by_id"] = (time.process_time() - started) / len(thread_ids)
-        started = time.process_time()
-        for thread_id in thread_ids:
-            await memory.save_messages(messages=_messages(thread_id, tag))
-        out["save_messages"] = (time.process_time() - started) / len(thread_ids)
-        out["requests"] = {op: n - base.get(op, 0) for op, n in store.request_counts().items()
-                           if n - base.get(op, 0)}
-        return out
-    finally:
-        await store.close()
+        recorder.close()
+        await astore.close()
 
 
 def _cpu(endpoint: str, table: str, thread_ids: list[str], rounds: int, pool: int | None,
          log: Callable[[str], None]) -> dict[str, Any]:
-    sync_runs: list[dict[str, Any]] = []
-    async_runs: list[dict[str, Any]] = []
+    runs: list[dict[str, Any]] = []
     for r in range(rounds):
         log(f"  async: cpu round {r + 1}/{rounds}")
-        tag = uuid.uuid4().hex[:6]
-        if r % 2 == 0:
-            sync_runs.append(_cpu_sync(endpoint, table, thread_ids, f"cpu-s{r}-{tag}", pool))
-            async_runs.append(asyncio.run(_cpu_async(endpoint, table, thread_ids, f"cpu-a{r}-{tag}", pool)))
-        else:
-            async_runs.append(asyncio.run(_cpu_async(endpoint, table, thread_ids, f"cpu-a{r}-{tag}", pool)))
-            sync_runs.append(_cpu_sync(endpoint, table, thread_ids, f"cpu-s{r}-{tag}", pool))
+        runs.append(asyncio.run(_cpu_round(endpoint, table, thread_ids, f"cpu{r}-{uuid.uuid4().hex[:6]}", pool, r)))
     ops: dict[str, Any] = {}
     for op in PHASES:
-        sync_us = [run[op] * 1e6 for run in sync_runs]
-        async_us = [run[op] * 1e6 for run in async_runs]
-        ops[op] = {"sync_us": spread(sync_us), "async_us": spread(async_us),
-                   "ratio": median(async_us) / median(sync_us) if median(sync_us) else float("nan")}
-    return {"calls": len(thread_ids), "rounds": rounds, "ops": ops,
-            "requests": {"sync": sync_runs[0]["requests"], "async": async_runs[0]["requests"]},
-            "requests_equal": all(s["requests"] == a["requests"] for s, a in zip(sync_runs, async_runs,
-                                                                                  strict=True))}
+        us = {kind: [run[kind][op] * 1e6 for run in runs] for kind in CPU_KINDS}
+        ops[op] = {"sync_us": spread(us["sync"]), "async_us": spread(us["async"]),
+                   "raw_botocore_us": spread(us["raw_botocore"]), "raw_aiobotocore_us": spread(us["raw_aiobotocore"]),
+                   "ratio": _ratio(median(us["async"]), median(us["sync"])),
+                   "ratio_per_round": [_ratio(a, b) for a, b in zip(us["async"], us["sync"], strict=True)],
+                   # aiobotocore over botocore on the same requests: the floor of the ratio above
+                   "raw_ratio": _ratio(median(us["raw_aiobotocore"]), median(us["raw_botocore"])),
+                   "raw_ratio_per_round": [_ratio(a, b) for a, b in zip(us["raw_aiobotocore"], us["raw_botocore"],
+                                                                         strict=True)],
+                   # the library's own CPU per call on each side (the store minus its client's share)
+                   "ours_sync_us": median(us["sync"]) - median(us["raw_botocore"]),
+                   "ours_async_us": median(us["async"]) - median(us["raw_aiobotocore"])}
+    return {"calls": len(thread_ids), "rounds": rounds, "block": CPU_BLOCK, "ops": ops,
+            "requests": runs[0]["requests"],
+            "requests_equal": all(run["requests"]["sync"] == run["requests"]["async"] for run in runs)}
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+# ------------------------------------------------------------------ the bridge alone
+BRIDGE_ITEM = {"Item": {"pk": {"S": "T#bridge"}, "sk": {"S": "T"}, "_et": {"S": "thread"}, "_sv": {"N": "2"},
+                        "id": {"S": "bridge"}, "resourceId": {"S": RESOURCE}, "title": {"S": "bridge"},
+                        "createdAt": {"S": "2026-01-01T00:00:00.000Z"},
+                        "updatedAt": {"S": "2026-01-01T00:00:00.000Z"}}}
+
+
+def _bridge(calls: int, rounds: int) -> dict[str, Any]:
+    """CPU per ``get_thread_by_id`` with no client work at all: the sync store on a stub client that answers at
+    once, and the async store on a stub whose operations are coroutines answering at once (no I/O, so the
+    event loop never waits). The difference is what the async path itself adds per call (the greenlet, the
+    coroutine layers, the adapter), measured without the noise of the requests."""
+    import botocore.session
+
+    from mastra_dynamo import DynamoDBStore
+    from mastra_dynamo.aio import AsyncDynamoDBStore
+
+    real = botocore.session.get_session().create_client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+    class Stub:
+        meta, exceptions = real.meta, real.exceptions
+
+        def get_item(self, **_: Any) -> dict[str, Any]:
+            return BRIDGE_ITEM
+
+        def transact_write_items(self, **_: Any) -> dict[str, Any]:
+            return {}
+
+    class AsyncStub:
+        meta, exceptions = real.meta, real.exceptions
+
+        async def get_item(self, **_: Any) -> dict[str, Any]:
+            return BRIDGE_ITEM
+
+        async def transact_write_items(self, **_: Any) -> dict[str, Any]:
+            return {}
+
+    memory = DynamoDBStore(id="bench-bridge", table_name="bench-bridge", client=Stub()).get_store("memory")
+
+    async def measure() -> dict[str, list[float]]:
+        amemory = AsyncDynamoDBStore(id="bench-bridge", table_name="bench-bridge",
+                                     client=AsyncStub()).get_store("memory")
+        await amemory.get_thread_by_id(thread_id="bridge")
+        out: dict[str, list[float]] = {"sync": [], "async": []}
+        for _ in range(rounds):
+            out["sync"].append(await _timed([functools.partial(memory.get_thread_by_id, thread_id="bridge")] * calls,
+                                            awaited=False) / calls * 1e6)
+            out["async"].append(await _timed([functools.partial(amemory.get_thread_by_id, thread_id="bridge")] * calls,
+                                             awaited=True) / calls * 1e6)
+        return out
+
+    us = asyncio.run(measure())
+    return {"calls": calls, "rounds": rounds, "sync_us": spread(us["sync"]), "async_us": spread(us["async"]),
+            "added_us": median(us["async"]) - median(us["sync"])}
 
 
 # ------------------------------------------------------------------ request counts on one sequence
@@ -436,6 +617,8 @@ def run(endpoint: str, *, calls: int = 200, rounds: int = 3, cpu_calls: int = 20
         seeder.close()
     concurrency = _concurrency(endpoint, table, thread_ids[:calls], rounds, max_pool_connections, log)
     cpu = _cpu(endpoint, table, thread_ids[:cpu_calls], cpu_rounds, max_pool_connections, log)
+    log("  async: the bridge alone (stub clients)")
+    bridge = _bridge(max(cpu_calls * 25, 100), max(cpu_rounds, 3) * 2 + 1)
     sequence = _sequence(endpoint, table, max_pool_connections)
     return {
         "calls": calls, "rounds": rounds, "threads": "distinct: each call reads or writes its own thread",
@@ -444,6 +627,7 @@ def run(endpoint: str, *, calls: int = 200, rounds: int = 3, cpu_calls: int = 20
         "executor_workers": min(32, (os.cpu_count() or 1) + 4), "cpus": os.cpu_count(),
         **concurrency,
         "cpu": cpu,
+        "bridge": bridge,
         "sequence": sequence,
         "request_counts_equal": bool(sequence["equal"] and cpu["requests_equal"] and concurrency["requests_equal"]),
     }

@@ -37,12 +37,13 @@ class AsyncDomainStore:
         return self._ref.resolve()
 
     async def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
-        owner = self._ref.owner
-        await owner.open()
-        if name == "init":  # one task at a time through the owner's lock
-            await owner.init()
+        if name == "init":  # opens the client; one task at a time through the owner's lock
+            await self._ref.owner.init()
             return None
-        return await run_sync(getattr(self._ref.resolve(), name), *args, **kwargs)
+        domain = self._ref.current()
+        if domain is None:  # the client is opened by the first call
+            domain = await self._ref.open()
+        return await run_sync(getattr(domain, name), *args, **kwargs)
 
 
 class AsyncMemoryStore(AsyncDomainStore):
@@ -329,13 +330,29 @@ class AsyncDynamoDBStore:
 
 
 class _DomainRef:
-    """The sync domain store of an async store, resolved once its client is open."""
+    """The sync domain store of an async store, resolved once per opened client (not once per call)."""
 
     def __init__(self, owner: AsyncDynamoDBStore, name: str) -> None:
         self.owner = owner
         self.name = name
+        self._store: DynamoDBStore | None = None  # the owner's sync store ``_domain`` belongs to
+        self._domain: Any = None
+
+    def current(self) -> Any:
+        """The sync domain store, or None while the owner's client is not open."""
+        store = self.owner._sync
+        if store is not self._store:  # opened, closed or reopened since the last call
+            self._store = store
+            self._domain = None if store is None else store.get_store(self.name)
+        return self._domain
+
+    async def open(self) -> Any:
+        """Open the owner's client if needed; the sync domain store."""
+        await self.owner.open()
+        return self.current()
 
     def resolve(self) -> Any:
+        """The sync domain store (the owner must be open)."""
         return self.owner.sync.get_store(self.name)
 
 

@@ -41,6 +41,7 @@ SUPPORTED_DOMAINS = (
 """Domains this store implements today; other names answer None from get_store."""
 _DOMAIN_ALIASES = {"background_tasks": Domain.BACKGROUND_TASKS.value}
 """snake_case spellings of the multi-word domain names."""
+_SERVED = frozenset(d.value for d in SUPPORTED_DOMAINS)
 _CREATE_TABLE_POLLS = 300
 _CREATE_TABLE_POLL_SECONDS = 1.0
 
@@ -179,7 +180,7 @@ class DynamoDBStore:
         """The domain store for ``name`` (Mastra's camelCase name or its snake_case spelling), or None when this
         store does not serve that domain."""
         name = _DOMAIN_ALIASES.get(name, name)
-        if name not in {d.value for d in SUPPORTED_DOMAINS}:
+        if name not in _SERVED:
             return None
         store = self._stores.get(name)
         if store is None:

@@ -75,12 +75,15 @@ def test_quick_bench_writes_results(tmp_path: Path) -> None:
         assert counts == {"GetItem": calls, "TransactWriteItems": calls}, (kind, counts)
     for phase in ("get_thread_by_id", "save_messages"):
         variants = aio["phases"][phase]["variants"]
-        assert set(variants) == {"gather", "sequential", "to_thread"}
-        assert variants["sequential"]["inflight_peak"] == 1
+        assert set(variants) == {"gather", "sequential", "to_thread", "raw_gather", "raw_sequential"}
+        assert variants["sequential"]["inflight_peak"] == variants["raw_sequential"]["inflight_peak"] == 1
+        assert aio["phases"][phase]["gather_vs_raw_gather"]["n"] == results["config"]["async_rounds"]
         assert all(v["wall_ms"]["n"] == results["config"]["async_rounds"] for v in variants.values())
         assert all(v["lag_ms"]["ticks"] >= 1 for v in variants.values())
     for op in aio["cpu"]["ops"].values():
         assert op["sync_us"]["median"] > 0 and op["async_us"]["median"] > 0
+        assert op["raw_botocore_us"]["median"] > 0 and op["raw_aiobotocore_us"]["median"] > 0
+    assert aio["bridge"]["sync_us"]["median"] > 0 and aio["bridge"]["async_us"]["median"] > 0
 
     markdown = out.with_suffix(".md").read_text()
     for heading in ("### 1.", "### 2.", "### 3.", "### 4.", "### 5.", "### 5d.", "### 6. Agent turn vs thread length",

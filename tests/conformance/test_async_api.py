@@ -4,6 +4,7 @@ its client opened on the running loop."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import threading
 from typing import Any
@@ -141,8 +142,66 @@ def test_no_thread_is_started_and_the_client_lives_on_the_loop(http_backend: Bac
 def test_bad_pool_sizes_and_sessions_are_refused(http_store: DynamoDBStore) -> None:
     async def scenario() -> None:
         for kwargs in ({"max_pool_connections": 0}, {"aio_session": object()}):
-            astore = AsyncDynamoDBStore(http_store, **kwargs)  # type: ignore[arg-type]
+            astore = AsyncDynamoDBStore(http_store, **kwargs)
             with pytest.raises(ConfigurationError):
                 await astore.open()
+
+    asyncio.run(scenario())
+
+
+def test_a_store_reopened_after_close_runs_its_calls_on_the_new_client(http_store: DynamoDBStore) -> None:
+    async def scenario() -> None:
+        astore = AsyncDynamoDBStore(http_store)
+        memory = astore.get_store("memory")
+        await memory.save_thread(thread={"id": "reopen", "resourceId": "r", "title": "x"})
+        first = astore.sync
+        await astore.close()
+        with pytest.raises(RuntimeError):
+            _ = memory.sync
+        thread = await memory.get_thread_by_id(thread_id="reopen")  # opens a new client
+        assert thread is not None and thread.title == "x"
+        assert astore.sync is not first and memory.sync is astore.sync.get_store("memory")
+        await astore.close()
+
+    asyncio.run(scenario())
+
+
+def test_bridge_greenlets_are_reused_and_keep_nothing_of_a_call() -> None:
+    from mastra_dynamo.dynamo import bridge
+
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("bridge_test", default="unset")
+
+    def body(value: str) -> tuple[str, bool]:
+        seen = var.get()
+        var.set(value)  # stays in this call's copy of the context
+        bridge.await_only(asyncio.sleep(0))
+        return seen, bridge.in_bridge()
+
+    def failing() -> None:
+        bridge.await_only(asyncio.sleep(0))
+        raise ValueError("from the domain code")
+
+    def waits() -> None:
+        bridge.await_only(asyncio.sleep(10))
+
+    async def scenario() -> None:
+        var.set("caller")
+        results = await asyncio.gather(*(bridge.run_sync(body, f"call-{i}") for i in range(20)))
+        assert results == [("caller", True)] * 20 and var.get() == "caller" and not bridge.in_bridge()
+        idle = list(bridge._idle.workers)
+        assert len(idle) >= 20
+        var.set("second")
+        assert await bridge.run_sync(body, "again") == ("second", True)  # a reused greenlet, a fresh context
+        assert bridge._idle.workers[-1] is idle[-1]
+        with pytest.raises(ValueError, match="from the domain code"):
+            await bridge.run_sync(failing)
+        task = asyncio.create_task(bridge.run_sync(waits))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await bridge.run_sync(body, "after") == ("second", True)
+        with pytest.raises(RuntimeError, match="outside the async API's bridge"):
+            bridge.await_only(asyncio.sleep(0))
 
     asyncio.run(scenario())
