@@ -156,22 +156,29 @@ def _profile(fn: Callable[[], None], iterations: int) -> dict[str, Any]:
             "top_library": [(name, round(100 * t / total, 1)) for t, name in top]}
 
 
-def _measure(fn: Callable[[], None], rounds: int, round_seconds: float) -> list[float]:
-    """CPU seconds per call, one value per round (after a warm-up and a calibration)."""
-    for _ in range(30 if round_seconds >= 0.1 else 2):
-        fn()
-    n, started = 0, time.process_time()
-    while time.process_time() - started < min(0.05, round_seconds):
-        fn()
-        n += 1
-    per_call = (time.process_time() - started) / n
-    iterations = max(20, int(round_seconds / max(per_call, 1e-7)))
-    out = []
-    for _ in range(rounds):
-        started = time.process_time()
-        for _ in range(iterations):
+def _measure(variants: dict[str, Callable[[], None]], rounds: int, round_seconds: float) -> dict[str, list[float]]:
+    """CPU seconds per call of each variant, one value per round. In every round each variant runs one block
+    of about ``round_seconds`` (after a warm-up and a calibration), in an order rotated from round to round:
+    a change of machine load hits every variant alike, so the per-round ratios stay comparable."""
+    iterations: dict[str, int] = {}
+    for name, fn in variants.items():
+        for _ in range(30 if round_seconds >= 0.1 else 2):
             fn()
-        out.append((time.process_time() - started) / iterations)
+        n, started = 0, time.process_time()
+        while time.process_time() - started < min(0.05, round_seconds):
+            fn()
+            n += 1
+        per_call = (time.process_time() - started) / n
+        iterations[name] = max(20, int(round_seconds / max(per_call, 1e-7)))
+    out: dict[str, list[float]] = {name: [] for name in variants}
+    names = list(variants)
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            fn, count = variants[name], iterations[name]
+            started = time.process_time()
+            for _ in range(count):
+                fn()
+            out[name].append((time.process_time() - started) / count)
     return out
 
 
@@ -221,9 +228,9 @@ def run(endpoint: str, *, rounds: int = 5, round_seconds: float = 0.4, profile_c
             fn()
 
         log(f"  cpu: {name}")
-        store_s = _measure(store_call, rounds, round_seconds)
-        raw_s = _measure(raw_call, rounds, round_seconds)
-        checked_s = _measure(checked_call, rounds, round_seconds)
+        measured = _measure({"store": store_call, "raw": raw_call, "checked": checked_call}, rounds, round_seconds)
+        store_s, raw_s, checked_s = measured["store"], measured["raw"], measured["checked"]
+        ratios = [ours / raw for ours, raw in zip(store_s, raw_s, strict=True)]
         per_request_store = [s / len(calls) for s in store_s]
         per_request_raw = [s / len(calls) for s in raw_s]
         results[name] = {
@@ -233,7 +240,8 @@ def run(endpoint: str, *, rounds: int = 5, round_seconds: float = 0.4, profile_c
             "raw_us_per_call": spread([s * 1e6 for s in raw_s]),
             "store_us_per_request": median([s * 1e6 for s in per_request_store]),
             "raw_us_per_request": median([s * 1e6 for s in per_request_raw]),
-            "ratio": median(store_s) / median(raw_s),
+            "ratio": median(ratios),
+            "ratio_per_round": ratios,
             "store_validating_us_per_call": spread([s * 1e6 for s in checked_s]),
             "library_us_per_call": (median(store_s) - median(raw_s)) * 1e6,
             "profile_store": _profile(store_call, profile_calls),

@@ -52,7 +52,8 @@ def header(r: dict[str, Any]) -> list[str]:
             f"{part} {la['before'][0]:.1f}/{la.get('after', [math.nan])[0]:.1f}" for part, la in r["loadavg"].items())
         + ".",
         f"- Sizes: side-by-side runs {c['side_runs']} ({c['workload']} workload); cpu {c['cpu_rounds']} rounds of "
-        f"{c['cpu_round_seconds']} s per variant; cold start {c['cold_runs']} runs after {c['cold_warmup']} warm-up; "
+        f"{c['cpu_round_seconds']} s per variant (interleaved); cold start {c['cold_runs']} runs after "
+        f"{c['cold_warmup']} warm-up; "
         f"thread sizes {c['thread_sizes']}, delete_thread {c['delete_messages']:,} messages, runs {c['run_sizes']}, "
         f"{c['scale_repeats']} repeats per scale call; chDB {c['spans']:,} spans, {c['chdb_repeats']} repeats per "
         f"query{' (BENCH_FULL=1)' if c.get('full') else ''}"
@@ -166,9 +167,11 @@ def side_tables(s: dict[str, Any]) -> list[str]:
 
 def cpu_table(c: dict[str, Any]) -> list[str]:
     out = ["### 3. Client CPU per call (stubbed transport)", "",
-           "Median of rounds (min–max) of `time.process_time`, µs per call. Raw: the same client object issuing the "
-           "recorded requests. Library: ours − raw. With validation: our store on a client created with "
-           "`Config(parameter_validation=True)` (botocore's default; the library's own clients skip it).", "",
+           "Median of rounds (min–max) of `time.process_time`, µs per call; in each round the variants run one "
+           "block each, in an order rotated per round, and Ours / raw is the median of the per-round ratios. "
+           "Raw: the same client object issuing the recorded requests. Library: ours − raw. With validation: our "
+           "store on a client created with `Config(parameter_validation=True)` (botocore's default; the library's "
+           "own clients skip it).", "",
            "| Operation | Requests | Ours µs | Raw botocore µs | Ours / raw | Library µs | With validation µs | "
            "Where our CPU goes (cProfile own time) |", "|---|---:|---:|---:|---:|---:|---:|---|"]
     for name, o in c["ops"].items():

@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     config: dict[str, Any] = {
         "side_runs": 1 if quick else args.runs,
         "workload": "tiny" if quick else "standard",
-        "cpu_rounds": 1 if quick else 5, "cpu_round_seconds": 0.01 if quick else 0.4,
+        "cpu_rounds": 1 if quick else 15, "cpu_round_seconds": 0.01 if quick else 0.1,
         "cold_runs": 1 if quick else 15, "cold_warmup": 0 if quick else 3,
         "thread_sizes": [40] if quick else _sizes("BENCH_THREAD_SIZES", "1000,10000", "1000,10000,100000"),
         "delete_messages": 40 if quick else _sizes("BENCH_DELETE_MESSAGES", "10000", "10000")[0],
