@@ -48,7 +48,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex
 
 from mastra_dynamo.dynamo.codec import Item
-from mastra_dynamo.models.base import UNBOUND_TABLE_NAME, TableItem, epoch_datetime
+from mastra_dynamo.models.base import UNBOUND_TABLE_NAME, TableItem
 from mastra_dynamo.schema.keys import Key
 
 if TYPE_CHECKING:
@@ -192,7 +192,7 @@ def upsert_item(table_name: str, item: TableItem, serialized: Item, *, now_epoch
     if shape is None:
         shape = _upserts[shape_key] = _upsert_shape(model, shape_key[1], return_values)
     values = {placeholder: serialized[name] for placeholder, name in shape.item_values}
-    values[shape.now_placeholder] = {"N": TableItem.ttl.serialize(epoch_datetime(now_epoch))}  # type: ignore[no-untyped-call]
+    values[shape.now_placeholder] = {"N": str(int(now_epoch))}  # TTLAttribute's form of epoch seconds
     pk, sk = TableItem.pk.attr_name, TableItem.sk.attr_name
     return {**shape.kwargs, "TableName": table_name, "Key": {pk: serialized[pk], sk: serialized[sk]},
             "ExpressionAttributeNames": dict(shape.kwargs["ExpressionAttributeNames"]),

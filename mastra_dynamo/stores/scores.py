@@ -55,6 +55,7 @@ _WRITE_ID_BYTES = 8
 another save stamped in the same microsecond."""
 _write_time_lock = threading.Lock()
 Filters = list[tuple[Attribute[str], str | None]]
+"""Equality filters of a listing: (model attribute, value); ``None`` values are left out."""
 
 
 def _filter(*names: str) -> templates.ConditionTemplate:
@@ -72,7 +73,6 @@ def _filter(*names: str) -> templates.ConditionTemplate:
 
 _FILTERS: templates.TemplateCache[templates.ConditionTemplate] = templates.TemplateCache(_filter)
 """Score listing filters by the attributes they filter on."""
-"""Equality filters of a listing: (model attribute, value); ``None`` values are left out."""
 
 
 class DynamoScoresStore(DynamoDomain):
