@@ -121,7 +121,9 @@ def _serve(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 
 
 async def run_sync(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run the synchronous ``fn(*args, **kwargs)`` on this event loop; its requests are awaited (see module)."""
+    """Run the synchronous ``fn(*args, **kwargs)`` on this event loop; its requests are awaited (see module),
+    each started in its turn (:mod:`mastra_dynamo.dynamo.turns`)."""
+    from mastra_dynamo.dynamo import turns  # imports asyncio: the sync API never loads it
     idle = _idle.workers
     if idle:
         worker = idle.pop()
@@ -131,9 +133,16 @@ async def run_sync(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     worker.gr_context = contextvars.copy_context()
     step: Any = worker.switch(fn, args, kwargs)
     while type(step) is not _Outcome:
+        turn = turns.take()  # at most turns.STEPS_PER_ITERATION requests start per loop iteration
+        started = turn is None
         try:
+            if turn is not None:
+                await turn
+                started = True
             value = await cast(Awaitable[Any], step)
         except BaseException as exc:
+            if not started and inspect.iscoroutine(step):
+                step.close()  # cancelled while waiting for its turn: the request was never sent
             step = worker.throw(exc)
         else:
             step = worker.switch(value)

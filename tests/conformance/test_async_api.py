@@ -205,3 +205,56 @@ def test_bridge_greenlets_are_reused_and_keep_nothing_of_a_call() -> None:
             bridge.await_only(asyncio.sleep(0))
 
     asyncio.run(scenario())
+
+
+def test_a_burst_of_calls_starts_its_requests_in_turns_and_lets_other_tasks_run_between() -> None:
+    """200 calls gathered at once: at most turns.STEPS_PER_ITERATION requests start per loop iteration, so a
+    task that yields every iteration runs between every group of starts; every call still completes, and a call
+    cancelled while it waits for its turn sends nothing."""
+    from mastra_dynamo.dynamo import bridge, turns
+
+    log: list[str] = []
+    sent: list[int] = []
+
+    async def request(i: int) -> int:
+        log.append("start")
+        sent.append(i)
+        await asyncio.sleep(0)  # the network
+        return i
+
+    def call(i: int) -> int:
+        return bridge.await_only(request(i))
+
+    async def other_task(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            log.append("other")
+            await asyncio.sleep(0)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        ticker = asyncio.create_task(other_task(stop))
+        await asyncio.sleep(0)
+        results = await asyncio.gather(*(bridge.run_sync(call, i) for i in range(200)))
+        stop.set()
+        await ticker
+        assert results == list(range(200))
+        runs, run = [], 0
+        for entry in log:
+            if entry == "start":
+                run += 1
+            else:
+                runs.append(run)
+                run = 0
+        runs.append(run)
+        assert max(runs) <= turns.STEPS_PER_ITERATION and sum(runs) == 200
+        # a lone call is not held back; a call cancelled in the queue never sends its request
+        sent.clear()
+        tasks = [asyncio.create_task(bridge.run_sync(call, i)) for i in range(turns.STEPS_PER_ITERATION + 1)]
+        await asyncio.sleep(0)  # every task ran once: the first ones started, the last one waits
+        assert len(sent) == turns.STEPS_PER_ITERATION
+        tasks[-1].cancel()
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        assert isinstance(done[-1], asyncio.CancelledError) and len(sent) == turns.STEPS_PER_ITERATION
+        assert await bridge.run_sync(call, 7) == 7
+
+    asyncio.run(scenario())
