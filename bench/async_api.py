@@ -34,11 +34,12 @@ import asyncio
 import contextlib
 import copy
 import functools
+import gc
 import os
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -261,12 +262,39 @@ def _record(endpoint: str, table: str, thread_ids: list[str], tag: str, pool: in
 Call = Callable[[str], Awaitable[Any]]
 
 
+FREEZE_HEAP = os.environ.get("BENCH_ASYNC_FREEZE") == "1"
+"""``BENCH_ASYNC_FREEZE=1``: every variant moves the objects alive after its warm-up to the collector's
+permanent generation (``gc.freeze()``, what a latency-minded server does after start-up), so the phases see no
+full collection of the imported libraries' objects."""
+
+
+@contextlib.contextmanager
+def full_collections(pauses: list[float]) -> Iterator[None]:
+    """Records the duration of every full (generation 2) garbage collection while active, in seconds."""
+    started: list[float] = []
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            pauses.append(time.perf_counter() - started.pop())
+
+    gc.callbacks.append(callback)
+    try:
+        yield
+    finally:
+        gc.callbacks.remove(callback)
+
+
 async def _phase(calls: Sequence[Callable[[], Awaitable[Any]]], concurrent: bool,
                  inflight: InFlight) -> dict[str, Any]:
     """Run the calls (all at once with gather, or one after another) with the sampler and the ticker on."""
     lags: list[float] = []
+    pauses: list[float] = []
     inflight.reset()
-    with ThreadSampler() as sampler:
+    with ThreadSampler() as sampler, full_collections(pauses):
         async with ticker(lags):
             busy0, total0 = machine_busy_jiffies()
             cpu0, started = time.process_time(), time.perf_counter()
@@ -280,7 +308,8 @@ async def _phase(calls: Sequence[Callable[[], Awaitable[Any]]], concurrent: bool
     cpus = os.cpu_count() or 1
     machine = (busy1 - busy0) / (total1 - total0) * cpus if total1 > total0 else float("nan")
     return {"wall_s": wall, "cpu_s": cpu, "machine_busy_cores": machine, "inflight_peak": inflight.peak,
-            "os_peak": sampler.os_peak, "py_peak": sampler.py_peak, "samples": sampler.samples, "lags": lags}
+            "os_peak": sampler.os_peak, "py_peak": sampler.py_peak, "samples": sampler.samples, "lags": lags,
+            "full_gc_s": pauses}
 
 
 async def _variant(kind: str, endpoint: str, table: str, thread_ids: list[str], tag: str,
@@ -325,8 +354,15 @@ async def _variant(kind: str, endpoint: str, table: str, thread_ids: list[str], 
             phases = {phase: [functools.partial(call, thread_id) for thread_id in thread_ids]
                       for phase, call in (("get_thread_by_id", get), ("save_messages", save))}
         out: dict[str, Any] = {"before_os": before_os, "before_py": before_py}
-        for phase, calls in phases.items():
-            out[phase] = await _phase(calls, concurrent=kind in CONCURRENT, inflight=inflight)
+        if FREEZE_HEAP:
+            gc.collect()
+            gc.freeze()
+        try:
+            for phase, calls in phases.items():
+                out[phase] = await _phase(calls, concurrent=kind in CONCURRENT, inflight=inflight)
+        finally:
+            if FREEZE_HEAP:
+                gc.unfreeze()
         if raw_requests is not None:
             out["requests"] = _operation_counts([r for requests in raw_requests.values() for r in requests])
         else:
@@ -380,6 +416,9 @@ def _concurrency(endpoint: str, table: str, thread_ids: list[str], rounds: int, 
                 "os_threads_peak": max(run[phase]["os_peak"] for run in runs),
                 "lag_ms": _lag_summary(lags),
                 "lag_p99_per_round_ms": [percentile([x * 1000 for x in run[phase]["lags"]], 99) for run in runs],
+                # the longest full garbage collection of the phase (a pause of the whole process)
+                "full_gc_max_ms": max((x * 1000 for run in runs for x in run[phase]["full_gc_s"]), default=0.0),
+                "full_gcs": sum(len(run[phase]["full_gc_s"]) for run in runs),
             }
         gather = [run[phase]["wall_s"] for run in raw["gather"]]
         phases[phase] = {
@@ -401,6 +440,7 @@ def _concurrency(endpoint: str, table: str, thread_ids: list[str], rounds: int, 
     counts = {kind: raw[kind][0]["requests"] for kind in VARIANTS}
     return {
         "phases": phases,
+        "heap_frozen": FREEZE_HEAP,
         "threads_before": {"os": raw["gather"][0]["before_os"], "python": raw["gather"][0]["before_py"]},
         "pool": {kind: raw[kind][0]["pool"] for kind in VARIANTS},
         "requests": counts,

@@ -362,15 +362,20 @@ def async_table(a: dict[str, Any], v: dict[str, str]) -> list[str]:
            "connection included). Threads: the peak of `Threads:` in /proc/self/status (kernel threads of the "
            "process) beyond those alive before the variant started and beyond the sampler; in brackets the same "
            "from `threading.active_count()` (Python threads). Lag: overshoot of a 5 ms sleep in a loop, p50 / p99 / "
-           "max ms (ticks).", "",
+           "max ms (ticks). Full GC: the longest full garbage collection during the phase (all rounds; it stops the "
+           "whole process, the loop included), ms (count)"
+           + (". The heap was frozen after each variant's warm-up (`BENCH_ASYNC_FREEZE=1`: `gc.freeze()`)."
+              if a.get("heap_frozen") else "; the collector as configured by default."), "",
            "| Phase | Variant | Wall ms | ms per call | Client CPU ms per call | Client cores | Machine cores | "
-           "Outstanding | Threads | Loop lag ms |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+           "Outstanding | Threads | Loop lag ms | Full GC ms |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     for phase, p in a["phases"].items():
         for kind, x in p["variants"].items():
             out.append(f"| `{phase}` | {kind} | {_spread(x['wall_ms'], 0)} | {fmt(x['ms_per_call'])} | "
                        f"{fmt(x['cpu_ms_per_call'])} | {fmt(x['client_cores'])} | {fmt(x['machine_busy_cores'])} | "
                        f"{x['inflight_peak']} | {x['extra_os_threads']} ({x['extra_py_threads']}) | "
-                       f"{_lag(x['lag_ms'])} |")
+                       f"{_lag(x['lag_ms'])} | {fmt(x.get('full_gc_max_ms', math.nan), 1)} "
+                       f"({x.get('full_gcs', '–')}) |")
     out += ["", "Ratios per round: median (min–max). Ceiling: a sequential call's wall time over the client CPU of "
                 "a gathered call, the most any concurrency inside one client process could gain while the client's "
                 "own work does not overlap. Raw: the same ratio for raw aiobotocore (raw_sequential over "

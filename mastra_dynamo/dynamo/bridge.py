@@ -124,6 +124,10 @@ async def run_sync(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run the synchronous ``fn(*args, **kwargs)`` on this event loop; its requests are awaited (see module),
     each started in its turn (:mod:`mastra_dynamo.dynamo.turns`)."""
     from mastra_dynamo.dynamo import turns  # imports asyncio: the sync API never loads it
+
+    turn = turns.take()  # the call's domain code and its first request start in their turn
+    if turn is not None:
+        await turn
     idle = _idle.workers
     if idle:
         worker = idle.pop()
@@ -133,16 +137,9 @@ async def run_sync(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     worker.gr_context = contextvars.copy_context()
     step: Any = worker.switch(fn, args, kwargs)
     while type(step) is not _Outcome:
-        turn = turns.take()  # at most turns.STEPS_PER_ITERATION requests start per loop iteration
-        started = turn is None
         try:
-            if turn is not None:
-                await turn
-                started = True
             value = await cast(Awaitable[Any], step)
         except BaseException as exc:
-            if not started and inspect.iscoroutine(step):
-                step.close()  # cancelled while waiting for its turn: the request was never sent
             step = worker.throw(exc)
         else:
             step = worker.switch(value)
@@ -203,6 +200,18 @@ def pause(seconds: float) -> None:
         time.sleep(seconds)
 
 
+_PARSE_IN_TURN = "mastra-dynamo-parse-in-turn"
+
+
+async def _parse_in_turn(**_: Any) -> None:
+    """aiobotocore's ``before-parse`` handler: the answer is parsed in its turn (:mod:`turns`)."""
+    from mastra_dynamo.dynamo import turns
+
+    turn = turns.take()
+    if turn is not None:
+        await turn
+
+
 class AsyncClientAdapter:
     """A synchronous face of an aiobotocore DynamoDB client for code running inside :func:`run_sync`: each
     operation method awaits the client's coroutine through :func:`await_only`. ``meta`` and ``exceptions`` are
@@ -212,6 +221,8 @@ class AsyncClientAdapter:
         self._client = client
         self.meta = client.meta
         self.exceptions = client.exceptions
+        # parsing an answer is CPU work on the loop too: it waits for its turn like the start of a request
+        client.meta.events.register("before-parse", _parse_in_turn, unique_id=_PARSE_IN_TURN)
 
     @property
     def aio(self) -> Any:

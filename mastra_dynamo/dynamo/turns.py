@@ -6,11 +6,13 @@ aiobotocore building and signing the request (~0.5-1 ms of CPU each on a small m
 task that is ready in one iteration of its loop, so 200 such starts would hold the loop for 100-200 ms, and
 every other task of the process (a health check, a stream being written) waits that long.
 
-:func:`take` spreads them: in one iteration of the loop at most :data:`STEPS_PER_ITERATION` bridge steps start a
-request; the calls beyond that wait for the next iteration (an ``asyncio.Future`` resolved then, in their order
-of arrival), so other tasks and timers run between each group. Nothing waits when the loop is not busy with
-requests (a lone call takes its turn at once, without suspending), and the total CPU is unchanged: the same
-work is done in more, shorter iterations.
+:func:`take` spreads them: in one iteration of the loop at most :data:`STEPS_PER_ITERATION` steps of the async
+API's CPU work run: the start of a call (its domain code up to its first request, and sending that request) and
+the parsing of an answer (with the domain code that follows it, up to the next request or the result). The
+steps beyond that wait for the next iteration (an ``asyncio.Future`` resolved then, in their order of arrival),
+so other tasks and timers run between each group. Nothing waits when the loop is not busy with such steps (a
+lone call takes its turns at once, without suspending), and the total CPU is unchanged: the same work is done
+in more, shorter iterations.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ import asyncio
 import weakref
 from collections import deque
 
-STEPS_PER_ITERATION = 8
-"""Requests the async API starts per iteration of the event loop, at most."""
+STEPS_PER_ITERATION = 2
+"""Steps of the async API's CPU work (a call started, an answer parsed) per iteration of the event loop, at
+most."""
 
 
 class _Turns:
-    """The turns of one event loop: how many requests started in its current iteration, and who waits."""
+    """The turns of one event loop: how many steps ran in its current iteration, and who waits."""
 
     __slots__ = ("__weakref__", "loop", "scheduled", "used", "waiting")
 
@@ -64,8 +67,8 @@ _by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turns] = weakref
 
 
 def take() -> asyncio.Future[None] | None:
-    """A turn to start a request in this iteration of the running loop: None when it may start now, else a
-    future to await first (resolved in a later iteration)."""
+    """A turn for one step in this iteration of the running loop: None when it may run now, else a future to
+    await first (resolved in a later iteration)."""
     loop = asyncio.get_running_loop()
     turns = _by_loop.get(loop)
     if turns is None:

@@ -208,7 +208,7 @@ def test_bridge_greenlets_are_reused_and_keep_nothing_of_a_call() -> None:
 
 
 def test_a_burst_of_calls_starts_its_requests_in_turns_and_lets_other_tasks_run_between() -> None:
-    """200 calls gathered at once: at most turns.STEPS_PER_ITERATION requests start per loop iteration, so a
+    """200 calls gathered at once: at most turns.STEPS_PER_ITERATION calls start per loop iteration, so a
     task that yields every iteration runs between every group of starts; every call still completes, and a call
     cancelled while it waits for its turn sends nothing."""
     from mastra_dynamo.dynamo import bridge, turns
