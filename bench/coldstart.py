@@ -23,26 +23,18 @@ from typing import Any
 from bench.common import ROOT, create_our_table, credentials, raw_client, spread
 
 PRELUDE = "import time\n_t0 = time.perf_counter()\n"
+RAW_GET = """
+_t1 = time.perf_counter()
+client = boto3.client("dynamodb", endpoint_url=ENDPOINT, region_name="us-east-1")
+_t2 = time.perf_counter()
+client.get_item(TableName=TABLE, Key={"pk": {"S": "T#cold"}, "sk": {"S": "T"}}, ConsistentRead=True)
+_t3 = time.perf_counter()
+"""
 VARIANTS: dict[str, str] = {
     "python -c pass (interpreter only)": PRELUDE + "import json\nprint(json.dumps({}))\n",
-    "import boto3 + client + raw GetItem": PRELUDE + """
-import boto3
-_t1 = time.perf_counter()
-client = boto3.client("dynamodb", endpoint_url=ENDPOINT, region_name="us-east-1")
-_t2 = time.perf_counter()
-client.get_item(TableName=TABLE, Key={"pk": {"S": "T#cold"}, "sk": {"S": "T"}}, ConsistentRead=True)
-_t3 = time.perf_counter()
-""",
-    "… the same + import pydantic, pynamodb (the library's required dependencies)": PRELUDE + """
-import boto3
-import pydantic
-import pynamodb.models
-_t1 = time.perf_counter()
-client = boto3.client("dynamodb", endpoint_url=ENDPOINT, region_name="us-east-1")
-_t2 = time.perf_counter()
-client.get_item(TableName=TABLE, Key={"pk": {"S": "T#cold"}, "sk": {"S": "T"}}, ConsistentRead=True)
-_t3 = time.perf_counter()
-""",
+    "import boto3 + client + raw GetItem": PRELUDE + "import boto3\n" + RAW_GET,
+    "… the same + import pydantic, pynamodb (the library's required dependencies)":
+        PRELUDE + "import boto3\nimport pydantic\nimport pynamodb.models\n" + RAW_GET,
     "import mastra_dynamo + store + get_thread_by_id": PRELUDE + """
 from mastra_dynamo import DynamoDBStore
 _t1 = time.perf_counter()
