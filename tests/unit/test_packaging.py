@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -22,13 +23,22 @@ def test_import_pulls_in_no_driver_or_optional_dependency() -> None:
 
 
 def test_wheel_holds_the_library_packages_only(tmp_path: Path) -> None:
+    # built from a copy of what the build reads: setuptools writes build/ and *.egg-info into the source tree,
+    # and builds of the same tree by other interpreters running at the same time would mix into this one
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, source / name)
+    for name in ("mastra_dynamo", "composite"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path / "wheel"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path),
-         str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
+         str(source)],
         check=True,
         capture_output=True,
     )
-    (wheel,) = tmp_path.glob("*.whl")
+    (wheel,) = out.glob("*.whl")
     tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist() if not name.endswith("dist-info/")}
     tops = {t for t in tops if not t.endswith(".dist-info")}
     assert tops == {"mastra_dynamo"}  # the composite store is mastra_dynamo.composite, never a top-level package
