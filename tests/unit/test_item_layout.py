@@ -99,6 +99,12 @@ CASES = {"every attribute": {}, "required only": {"required_only": True}, "large
          "stored NULLs": {"nulls": True}}
 
 
+def _sets_sorted(item: dict[str, Any]) -> dict[str, Any]:
+    """``item`` with the members of its set values sorted: a set read back into Python iterates in hash order."""
+    return {name: {kind: sorted(members)} if kind in ("SS", "NS", "BS") else value
+            for name, value in item.items() for kind, members in [next(iter(value.items()))]}
+
+
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("model", ENTITIES, ids=lambda m: m.__name__)
 def test_the_layout_serializes_as_pynamodb(model: type[TableItem], case: str) -> None:
@@ -127,7 +133,7 @@ def test_the_layout_decodes_as_pynamodb(model: type[TableItem], case: str) -> No
                                                 if stored_names[name] in raw}
     renamed = tuple((f"as {name}", name) for name in names)
     assert model.decode_attributes(raw, renamed) == {f"as {name}": value for name, value in decoded.items()}
-    assert model.from_raw_data(raw).serialize() == raw
+    assert _sets_sorted(model.from_raw_data(raw).serialize()) == _sets_sorted(raw)
 
 
 @pytest.mark.parametrize("model", ENTITIES, ids=lambda m: m.__name__)
