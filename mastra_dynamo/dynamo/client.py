@@ -15,6 +15,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,19 @@ class ActiveFence:
 
 
 ACTIVE_FENCE: ContextVar[ActiveFence | None] = ContextVar("mastra_dynamo_active_fence", default=None)
+
+
+@contextmanager
+def active_fence(fence: ActiveFence | None) -> Iterator[None]:
+    """Within the block every TableClient write carries ``fence`` (None: no fence, e.g. writes that no fenced
+    record names)."""
+    token = ACTIVE_FENCE.set(fence)
+    try:
+        yield
+    finally:
+        ACTIVE_FENCE.reset(token)
+
+
 _SINGLE_WRITES = {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}
 _RETURN_KEYS = ("ReturnValues", "ReturnValuesOnConditionCheckFailure")
 

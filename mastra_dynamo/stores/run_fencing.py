@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pynamodb.constants import ALL_NEW
 
-from mastra_dynamo.dynamo.client import ACTIVE_FENCE, ActiveFence, TransactionCancelled
+from mastra_dynamo.dynamo.client import ActiveFence, TransactionCancelled, active_fence
 from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.errors import BackendError, ConflictError, RunFenceConflictError
 from mastra_dynamo.fence_scope import notify_conflict, resolve_run_fence
@@ -118,11 +118,8 @@ class FenceChecks(DynamoDomain):
             yield
             return
         active = ActiveFence(check=self.fence_check(current), conflict=lambda: conflict(current, operation))
-        token = ACTIVE_FENCE.set(active)
-        try:
+        with active_fence(active):
             yield
-        finally:
-            ACTIVE_FENCE.reset(token)
         if active.writes == 0:
             self.check_fence(current, operation)
 

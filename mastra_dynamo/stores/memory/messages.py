@@ -14,13 +14,12 @@ actions are built by PynamoDB (models/requests.py), once per shape, and bound to
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mastra_dynamo.dynamo.client import ACTIVE_FENCE, TransactionCancelled, transaction_capacity
+from mastra_dynamo.dynamo.client import TransactionCancelled, active_fence, transaction_capacity
 from mastra_dynamo.dynamo.codec import Item, item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
 from mastra_dynamo.models.base import epoch_datetime
@@ -196,7 +195,7 @@ class MessageOps(MemoryDomain):
         """Write content parts before the transaction that names them. No message refers to them yet, so they
         need no run fence (and a fenced batch would not fit a transaction)."""
         if parts:
-            with _unfenced():
+            with active_fence(None):
                 self.table.batch_write(puts=parts)
 
     def sweep_parts(self, keep: Mapping[str, str | None]) -> None:
@@ -210,7 +209,7 @@ class MessageOps(MemoryDomain):
             stale += [MemoryItem.key_of(p) for p in self.table.query_items(params)
                       if generation is None or MemoryItem.sort_key(p).split("#", 1)[0] != generation]
         if stale:
-            with _unfenced():  # no message names these parts any more
+            with active_fence(None):  # no message names these parts any more
                 self.table.batch_write(deletes=stale)
 
     # ------------------------------------------------------------------ writes
@@ -515,16 +514,6 @@ class MessageOps(MemoryDomain):
             return plan, list(locations)
 
         self._run(build, list(dict.fromkeys(message_ids)), "delete_messages")
-
-
-@contextmanager
-def _unfenced() -> Iterator[None]:
-    """Writes of content parts that no message names: outside the call's run fence."""
-    token = ACTIVE_FENCE.set(None)
-    try:
-        yield
-    finally:
-        ACTIVE_FENCE.reset(token)
 
 
 def _entering(changes: Iterable[Change]) -> dict[str, set[str]]:
