@@ -38,8 +38,6 @@ SHARDING = "sharded listing: one Query per shard, plus one COUNT per shard when 
 REBUILD = ("the thread's message counters are not stored yet: one projected Query counts the history and one "
            "UpdateItem stores the counters (doc 4.1, once per thread)")
 HEADS = "run heads are not indexed: the page's heads are read with one BatchGetItem (doc 2.2)"
-INDEX_WRITE = ("first write of a run or a status change: the conditional UpdateItem of the head fails, a GetItem "
-               "and one transaction write head and index entry (doc 2.2)")
 
 
 def _listing_reason(count: int, k: int, partitions: int) -> str:
@@ -129,7 +127,8 @@ FORMULAS: dict[str, Formula] = {
     "deleteMessages[2]": lambda ctx: (3, 2, "the parent thread is read (BatchGetItem) so the transaction can "
                                             "bump its updatedAt conditionally (doc 4.1)"),
     "deleteThread": _delete_thread,
-    "persistWorkflowSnapshot": lambda ctx: (3, 1, INDEX_WRITE) if ctx.get("indexed_change") else (1, 1, ""),
+    # a run this store wrote or read before, or a new one (doc 2.2); a run another process wrote: 2
+    "persistWorkflowSnapshot": lambda ctx: (1, 1, ""),
     "loadWorkflowSnapshot": lambda ctx: (1, 1, ""),
     "listWorkflowRuns[byWorkflow,page]": _runs(1),
     "listWorkflowRuns[all,page]": _runs(GLOBAL_SHARDS),

@@ -201,7 +201,7 @@ def build_plan(size: WorkloadSize | None = None, *, seed: int = 7) -> list[dict[
             snapshot = _snapshot(run_id, step, "success" if last else "running", rng)
             add("persistWorkflowSnapshot", "persistWorkflowSnapshot",
                 {"workflowName": wf, "runId": run_id, "resourceId": f"user-{i % size.resources:02d}",
-                 "snapshot": snapshot}, indexed_change=step == 0 or last)
+                 "snapshot": snapshot})
             add("loadWorkflowSnapshot", "loadWorkflowSnapshot", {"workflowName": wf, "runId": run_id})
     for wf in workflows:
         add("listWorkflowRuns[byWorkflow,page]", "listWorkflowRuns", {"workflowName": wf, "page": 0, "perPage": 10},

@@ -86,6 +86,19 @@ class TransactionCancelled(ConflictError):
         return any(r == "ConditionalCheckFailed" for r in self.reasons)
 
 
+def failed_condition_item(exc: ConflictError) -> Item | None:
+    """The item a failed condition was checked against, as the write returned it
+    (``ReturnValuesOnConditionCheckFailure=ALL_OLD``; no read capacity): from a single write's error, or from
+    the action of a cancelled transaction whose condition failed. None: the item is absent, or the answer did
+    not carry it (the caller reads it when it must know which)."""
+    if isinstance(exc, TransactionCancelled):
+        return next((old for reason, old in zip(exc.reasons, exc.old_items, strict=False)
+                     if reason == "ConditionalCheckFailed"), None)
+    response = getattr(exc.cause, "response", None)
+    item = response.get("Item") if isinstance(response, dict) else None
+    return item if isinstance(item, dict) else None
+
+
 def key_of(item: Item) -> tuple[str, str]:
     return item["pk"]["S"], item["sk"]["S"]
 

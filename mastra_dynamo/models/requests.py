@@ -88,14 +88,16 @@ def get_item(table_name: str, key: Key, *, consistent: bool) -> dict[str, Any]:
 
 
 def put_item(table_name: str, item: TableItem, *, serialized: Item | None = None,
-             condition: Condition | None = None) -> dict[str, Any]:
+             condition: Condition | None = None,
+             return_values_on_condition_failure: str | None = None) -> dict[str, Any]:
     """PutItem of ``item`` (``serialized``: its ``serialize()``, when the caller already has it)."""
     attributes = dict(item.serialize() if serialized is None else serialized)
     attributes.pop(TableItem.pk.attr_name)
     attributes.pop(TableItem.sk.attr_name)
     hash_key, range_key = _key(item)
     return _builder.get_operation_kwargs(_table(table_name), hash_key, range_key=range_key, key=ITEM,
-                                         attributes=attributes, condition=condition)
+                                         attributes=attributes, condition=condition,
+                                         return_values_on_condition_failure=return_values_on_condition_failure)
 
 
 def update_item(table_name: str, item: TableItem, actions: Sequence[Action], *, condition: Condition | None = None,

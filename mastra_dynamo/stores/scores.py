@@ -25,6 +25,7 @@ from pynamodb.attributes import Attribute
 from pynamodb.constants import ALL_NEW, ALL_OLD
 from pynamodb.expressions.condition import Condition
 
+from mastra_dynamo.dynamo.client import failed_condition_item
 from mastra_dynamo.dynamo.codec import Item, check_item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
 from mastra_dynamo.models import requests, templates
@@ -133,7 +134,7 @@ class DynamoScoresStore(DynamoDomain):
                 stored: Item = self.table.call("UpdateItem", **request)["Attributes"]
                 return stored
             except ConflictError as exc:
-                old = _old_item(exc)
+                old = failed_condition_item(exc)
             if old is None:  # a backend that does not return the item: read it
                 old = self.table.call("GetItem", **requests.get_item(table, keys.score_key(score_id),
                                                                      consistent=True)).get("Item")
@@ -228,11 +229,3 @@ class DynamoScoresStore(DynamoDomain):
         from mastra_dynamo.admin import scan_entities  # admin: not a request path
 
         self.table.batch_write(deletes=list(scan_entities(self.table, (ENTITY_SCORE,))))
-
-
-def _old_item(exc: ConflictError) -> Item | None:
-    """The item a failed condition saw (``ReturnValuesOnConditionCheckFailure=ALL_OLD``), when the backend
-    returned it."""
-    response = getattr(exc.cause, "response", None)
-    item = response.get("Item") if isinstance(response, Mapping) else None
-    return item if isinstance(item, dict) else None

@@ -54,6 +54,8 @@ EXPECTED_REVISION = "expected revision"
 """The slot of the revision a compare-and-set expects (the other slots are named by attribute names)."""
 _PK, _LOW, _HIGH = Chunk.pk.attr_name, "sk low", "sk high"
 """The slots of a chunk Query: the partition, the sort-key prefix (or lower bound) and upper bound."""
+_MANIFEST = frozenset((Run.snapshot.attr_name, Run.snap_gen.attr_name, Run.snap_chunks.attr_name))
+"""The head attributes that hold the snapshot (inline) or name its chunks: each write sets its own."""
 _STAMP, _STATUS, _TTL, _RESOURCE, _REV = (
     Run.gen_stamp.attr_name, Run.status.attr_name, Run.ttl.attr_name, Run.resource_id.attr_name,
     Run.revision.attr_name)
@@ -153,22 +155,36 @@ def head_update_values(body: HeadBody, *, expected_revision: AttributeValue | No
 
 def head_update(table_name: str, key: Key, body: HeadBody, *, expected_revision: AttributeValue | None,
                 resource_id: str | None) -> dict[str, Any]:
-    """UpdateItem of the head alone (``ReturnValues`` ALL_OLD): the snapshot (inline, or the chunk manifest),
-    ``updatedAt``, ``_wid``, ``_gen``, ``_rev + 1``. Conditioned on the head's stamp being older, and on
-    ``_rev`` = ``expected_revision`` (a compare-and-set: the stored ``_rev`` as read) or, without it, on the
-    index entry staying right:
-    the head exists, is not indexed itself (older layout), and has ``body``'s status and expiry (and
-    ``resource_id`` when given)."""
+    """UpdateItem of the head alone (``ReturnValues`` ALL_OLD, also on a failed condition): the snapshot
+    (inline, or the chunk manifest), ``updatedAt``, ``_wid``, ``_gen``, ``_rev + 1``. Conditioned on the head's
+    stamp being older, and on ``_rev`` = ``expected_revision`` (a compare-and-set: the stored ``_rev`` as read)
+    or, without it, on the index entry staying right: the head exists, is not indexed itself (older layout),
+    and has ``body``'s status and expiry (and ``resource_id`` when given)."""
     flags = {"inline": body.generation is None, "expect": expected_revision is not None,
              "expires": body.expires_at is not None, "resource": resource_id is not None}
 
     def build(k: Key) -> dict[str, Any]:
         actions, condition = head_update_expressions(slot, **flags)
-        return requests.update_key(UNBOUND_TABLE_NAME, k, actions, condition=condition, return_values=ALL_OLD)
+        return requests.update_key(UNBOUND_TABLE_NAME, k, actions, condition=condition, return_values=ALL_OLD,
+                                   return_values_on_condition_failure=ALL_OLD)
 
     shape = shaped(("head update", *flags.values()), build)
     return shape.bind(table_name, key_attributes(key),
                       head_update_values(body, expected_revision=expected_revision, resource_id=resource_id))
+
+
+def head_after_update(old: Item, body: HeadBody) -> Item | None:
+    """The head a successful head-only UpdateItem left, from the head it replaced (ALL_OLD) and ``body``,
+    without the inline snapshot. None for a head without a revision (older layout: read it when needed)."""
+    revision = old.get(_REV)
+    if revision is None:
+        return None
+    head = {name: value for name, value in old.items() if name not in _MANIFEST}
+    values = body.values()
+    values["snapshot"] = None
+    head.update(Run.encode_values(values))
+    head[_REV] = {"N": str(int(revision["N"]) + 1)}
+    return head
 
 
 # ---------------------------------------------------------------------------- head and index entry
@@ -190,10 +206,11 @@ def head_put_values(body: HeadBody, *, expected_revision: AttributeValue | None)
 
 
 def head_and_entry_puts(table_name: str, fields: RunFields, body: HeadBody, *,
-                        current: Item | None) -> list[dict[str, Any]]:
-    """The two Put actions of the transaction that writes the whole head and its index entry. The head's
-    Put is conditioned on the head as it was read (``current``): absent, else the same ``_rev`` (or none)
-    and an older stamp; the head's ``_rev`` becomes the one read + 1 (or 1)."""
+                        current: Item | None) -> tuple[list[dict[str, Any]], Item]:
+    """The two Put actions of the transaction that writes the whole head and its index entry, and the head
+    it puts. The head's Put is conditioned on the head as it was read (``current``): absent, else the same
+    ``_rev`` (or none) and an older stamp; the head's ``_rev`` becomes the one read + 1 (or 1). A failed
+    condition returns the head it saw (ALL_OLD)."""
     head_key = keys.run_key(fields.workflow_name, fields.run_id)
     entry_key = keys.run_index_key(fields.workflow_name, fields.run_id)
     shared = fields.encoded()
@@ -210,7 +227,8 @@ def head_and_entry_puts(table_name: str, fields: RunFields, body: HeadBody, *,
 
     def build_head(k: Key) -> dict[str, Any]:
         return requests.put_item(UNBOUND_TABLE_NAME, Run(k.pk, k.sk), serialized=key_attributes(k),
-                                 condition=head_put_condition(slot, **flags))
+                                 condition=head_put_condition(slot, **flags),
+                                 return_values_on_condition_failure=ALL_OLD)
 
     def build_entry(k: Key) -> dict[str, Any]:
         return requests.put_item(UNBOUND_TABLE_NAME, Entry(k.pk, k.sk), serialized=key_attributes(k))
@@ -219,7 +237,7 @@ def head_and_entry_puts(table_name: str, fields: RunFields, body: HeadBody, *,
     entry_shape = shaped("entry put", build_entry)
     return [requests.transact("Put", head_shape.bind(table_name, head, head_put_values(
                 body, expected_revision=stored_revision))),
-            requests.transact("Put", entry_shape.bind(table_name, entry, {}))]
+            requests.transact("Put", entry_shape.bind(table_name, entry, {}))], head
 
 
 def run_deletes(table_name: str, workflow_name: str, run_id: str) -> list[dict[str, Any]]:

@@ -41,7 +41,7 @@ from pynamodb.expressions.condition import Condition
 
 from mastra_dynamo.clock import Clock
 from mastra_dynamo.dynamo.bridge import pause
-from mastra_dynamo.dynamo.client import TableClient
+from mastra_dynamo.dynamo.client import TableClient, failed_condition_item
 from mastra_dynamo.dynamo.codec import AttributeValue, Item, dumps_json
 from mastra_dynamo.errors import (
     ConflictError,
@@ -71,6 +71,7 @@ from mastra_dynamo.records.run_fencing import RunFence
 from mastra_dynamo.records.workflows import WorkflowRun, WorkflowRuns, WorkflowStateUpdate
 from mastra_dynamo.schema import keys
 from mastra_dynamo.stores import listing, workflow_writes
+from mastra_dynamo.stores.recent_heads import RecentHeads
 from mastra_dynamo.stores.run_fencing import RunOwnershipOps, as_fence
 from mastra_dynamo.stores.workflow_steps import merge_step_result, pending_snapshot
 from mastra_dynamo.stores.workflow_writes import HeadBody, RunFields
@@ -141,6 +142,8 @@ class DynamoWorkflowsStore(RunOwnershipOps):
         super().__init__(table=table, ttl=ttl, clock=clock)
         self.max_snapshot_bytes = max_snapshot_bytes
         self._sleep = sleep
+        self._heads = RecentHeads(frozenset((_SNAPSHOT,)))
+        """What this store last read or wrote of each run's head: a hint for the next write's first request."""
 
     def _pause(self, attempt: int) -> None:
         """Jittered exponential pause before re-reading a head after a lost race."""
@@ -181,6 +184,7 @@ class DynamoWorkflowsStore(RunOwnershipOps):
         """The stored head (strongly consistent GetItem), expired or not."""
         request = requests.get_item(self.table.table_name, keys.run_key(workflow_name, run_id), consistent=True)
         head: Item | None = self.table.call("GetItem", **request).get("Item")
+        self._heads.remember((workflow_name, run_id), head)
         return head
 
     def _read(self, workflow_name: str, run_id: str) -> tuple[Item, Any] | None:
@@ -266,9 +270,10 @@ class DynamoWorkflowsStore(RunOwnershipOps):
         C#<wf>#<stamp>`` (the chunks of ``stamp`` itself sort after the upper bound)."""
         self._delete_chunks(workflow_writes.chunks_older_than(workflow_name, run_id, stamp))
 
-    def _landed(self, workflow_name: str, run_id: str, write_id: str) -> bool:
-        """Whether the head carries ``write_id``: the head update of that write was applied."""
-        head = self._get_head(workflow_name, run_id)
+    def _landed(self, workflow_name: str, run_id: str, write_id: str, seen: Item | None = None) -> bool:
+        """Whether the head carries ``write_id``: the head update of that write was applied (``seen``: the
+        head as a failed condition returned it; else it is read)."""
+        head = seen or self._get_head(workflow_name, run_id)
         return head is not None and _head_value(head, "write_id") == write_id
 
     def _put_chunks(self, workflow_name: str, run_id: str, generation: str, chunks: list[bytes],
@@ -292,44 +297,55 @@ class DynamoWorkflowsStore(RunOwnershipOps):
         (None: unknown, the write was found applied after a lost answer).
 
         A write that keeps the indexed fields (status, resource, expiry) is one UpdateItem of the unindexed head.
-        Otherwise head and index entry are put together by one transaction conditioned on the head that was
-        read (``expect`` for compare-and-set writes; a fresh read for upserts). With retention on, every write
-        sets a new expiry (now + retention, like every other entity), so every write is the transaction."""
+        Otherwise head and index entry are put together by one transaction conditioned on the head as known
+        (``expect`` for compare-and-set writes; for upserts, the head this store last read or wrote, else
+        absent). With retention on, every write sets a new expiry (now + retention, like every other entity),
+        so every write is the transaction."""
         if upsert:
-            if body.expires_at is None:  # with retention, every write moves the expiry: no single-item form
-                try:
-                    return self._update_head_only(workflow_name, run_id, body, resource_id=resource_id,
-                                                  expect=None)
-                except ConflictError:
-                    pass  # first write, an indexed field changes, or an older layout: the two-item write below
-            for attempt in range(MAX_CAS_ATTEMPTS):
-                current = self._get_head(workflow_name, run_id)
-                if current is not None and _head_value(current, "write_id") == body.write_id:
-                    return None  # an earlier attempt of this write was applied (its answer was lost)
-                current_stamp = _stamp_of(current)
-                if current_stamp is not None and current_stamp >= body.stamp:
-                    raise _Stale(current_stamp)
-                try:
-                    self._put_head_and_index(workflow_name, run_id, body, resource_id=resource_id,
-                                             created_at=created_at, current=current)
-                    return current or {}
-                except ConflictError:
-                    if self._landed(workflow_name, run_id, body.write_id):
-                        return None
-                    self._pause(attempt)
-            raise ConflictError(f"run {run_id!r}: too much contention; retry", details={"run_id": run_id})
+            return self._upsert_head(workflow_name, run_id, body, resource_id=resource_id, created_at=created_at)
         try:
             if expect is not None and self._index_unchanged(expect, body):
                 return self._update_head_only(workflow_name, run_id, body, resource_id=None, expect=expect)
             self._put_head_and_index(workflow_name, run_id, body, resource_id=None, created_at=created_at,
                                      current=expect)
             return expect or {}
-        except ConflictError:
-            if self._landed(workflow_name, run_id, body.write_id):
+        except ConflictError as exc:
+            if self._landed(workflow_name, run_id, body.write_id, failed_condition_item(exc)):
                 # A retry of this very request (its first attempt was applied, the answer was lost)
                 # failed the revision check: the write is in.
                 return None
             raise _Conflict() from None
+
+    def _upsert_head(self, workflow_name: str, run_id: str, body: HeadBody, *, resource_id: str | None,
+                     created_at: datetime | None) -> Item | None:
+        """The upsert form of :meth:`_store_head`, starting from the head this store last knew
+        (``self._heads``): the head-only UpdateItem when the index entry stays right, else the transaction
+        conditioned on that head (a run never seen: on its absence). A condition that fails returns the head
+        it saw, and the write goes on from it; a head is read only when an answer did not carry it."""
+        current = self._heads.get((workflow_name, run_id))
+        for attempt in range(MAX_CAS_ATTEMPTS):
+            seen: Item | None
+            if current is not None:
+                if _head_value(current, "write_id") == body.write_id:
+                    return None  # an earlier attempt of this write was applied (its answer was lost)
+                current_stamp = _stamp_of(current)
+                if current_stamp is not None and current_stamp >= body.stamp:
+                    raise _Stale(current_stamp)
+            try:
+                if (current is not None and body.expires_at is None and self._index_unchanged(current, body)
+                        and resource_id in (None, _head_value(current, "resource_id"))):
+                    return self._update_head_only(workflow_name, run_id, body, resource_id=resource_id,
+                                                  expect=None)
+                self._put_head_and_index(workflow_name, run_id, body, resource_id=resource_id,
+                                         created_at=created_at, current=current)
+                return current or {}
+            except ConflictError as exc:
+                seen = failed_condition_item(exc)
+            if seen is None:  # a concurrent transaction, or an answer without the head: read it
+                self._pause(attempt)
+                seen = self._get_head(workflow_name, run_id)
+            current = seen
+        raise ConflictError(f"run {run_id!r}: too much contention; retry", details={"run_id": run_id})
 
     @staticmethod
     def _index_unchanged(head: Item, body: HeadBody) -> bool:
@@ -379,7 +395,10 @@ class DynamoWorkflowsStore(RunOwnershipOps):
             expected_revision = expect[_REV]  # heads of the current layout always have one
         request = workflow_writes.head_update(self.table.table_name, keys.run_key(workflow_name, run_id), body,
                                               expected_revision=expected_revision, resource_id=resource_id)
-        return self._send_one("Update", request)
+        old = self._send_one("Update", request)
+        after = None if old is None else workflow_writes.head_after_update(old, body)
+        self._heads.remember((workflow_name, run_id), after)
+        return old
 
     def _put_head_and_index(self, workflow_name: str, run_id: str, body: HeadBody, *, resource_id: str | None,
                             created_at: datetime | None, current: Item | None) -> None:
@@ -395,8 +414,9 @@ class DynamoWorkflowsStore(RunOwnershipOps):
             created = created_at or self.now()
         fields = RunFields(workflow_name=workflow_name, run_id=run_id, created_at=created, status=body.status,
                            resource_id=resource_id, expires_at=body.expires_at)
-        self._send_transaction(workflow_writes.head_and_entry_puts(self.table.table_name, fields, body,
-                                                                   current=current))
+        actions, head = workflow_writes.head_and_entry_puts(self.table.table_name, fields, body, current=current)
+        self._send_transaction(actions)
+        self._heads.remember((workflow_name, run_id), head)
 
     def _drop_expired_head(self, workflow_name: str, run_id: str) -> None:
         """Delete the head only if it is logically expired (nothing happens to a live or missing head)."""
@@ -473,6 +493,7 @@ class DynamoWorkflowsStore(RunOwnershipOps):
         require_id(workflow_name, field="workflow_name")
         with self._fenced_call(fence, "deleteWorkflowRunById", run_id):
             self._send_transaction(workflow_writes.run_deletes(self.table.table_name, workflow_name, run_id))
+        self._heads.forget((workflow_name, run_id))
         self._delete_generations(workflow_name, run_id)
 
     def list_workflow_runs(

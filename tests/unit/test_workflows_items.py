@@ -184,7 +184,7 @@ def test_a_run_ten_steps_in_has_a_head_of_at_most_1_kb() -> None:
     assert 2500 < len(dumps_json(snapshot, field="snapshot")) < 3500
     case = {"resource_id": "user-00", "expires_at": None, "old_rev": 9, "snapshot": "ten steps"}
     body = body_of(case)
-    put_head, _ = workflow_writes.head_and_entry_puts(
+    (put_head, _), _ = workflow_writes.head_and_entry_puts(
         "t", fields_of(case, workflow_name="workflow-1", run_id="run-0001"),
         HeadBody(snapshot=body.snapshot, generation=None, chunk_count=0, stamp=STAMP, status="running",
                  updated=LATER, write_id="0" * 32, expires_at=None), current={"_rev": {"N": "9"}})
@@ -235,7 +235,7 @@ def test_head_and_entry_serialize_to_the_items_written_before(name: str) -> None
         generation=body.generation, chunk_count=body.chunk_count, write_id="w-1", gen_stamp=STAMP,
         old_rev=case["old_rev"])
     current = None if case["old_rev"] is None else {"_rev": {"N": str(case["old_rev"])}}
-    put_head, put_entry = workflow_writes.head_and_entry_puts("t", fields, body, current=current)
+    (put_head, put_entry), _ = workflow_writes.head_and_entry_puts("t", fields, body, current=current)
     assert put_head["Put"]["Item"] == ref_head
     assert put_entry["Put"]["Item"] == ref_entry
     # the models say the same, through PynamoDB's own serialize()
@@ -264,7 +264,7 @@ def test_head_and_entry_serialize_to_the_items_written_before(name: str) -> None
 
 def test_the_head_layout_spelled_out() -> None:
     body = body_of(HEADS["resource and expiry"])
-    put_head, put_entry = workflow_writes.head_and_entry_puts("t", fields_of(HEADS["resource and expiry"]), body,
+    (put_head, put_entry), _ = workflow_writes.head_and_entry_puts("t", fields_of(HEADS["resource and expiry"]), body,
                                                               current=None)
     ts, later = "2026-01-02T03:04:05.123456Z", "2026-01-02T04:00:00.000007Z"
     assert put_head["Put"]["Item"] == {
@@ -364,8 +364,10 @@ def test_a_head_update_is_the_request_pynamodb_builds(inline: bool, expect: bool
         actions, condition = workflow_writes.head_update_expressions(
             values_of(values), inline=inline, expect=expect, expires=expires_at is not None,
             resource=resource_id is not None)
-        assert request == requests.update_key(table, key, actions, condition=condition, return_values=ALL_OLD)
+        assert request == requests.update_key(table, key, actions, condition=condition, return_values=ALL_OLD,
+                                              return_values_on_condition_failure=ALL_OLD)
         assert request["TableName"] == table and request["ReturnValues"] == "ALL_OLD"
+        assert request["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
 
 
 def test_a_head_update_says_what_it_said_before() -> None:
@@ -397,14 +399,15 @@ def test_a_head_put_is_the_request_pynamodb_builds(absent: bool, revision: int |
     body, fields = body_of(case), fields_of(case)
     stored = None if revision is None else {"N": str(revision)}
     current = None if absent else ({} if stored is None else {"_rev": stored})
-    puts = workflow_writes.head_and_entry_puts("t", fields, body, current=current)
+    puts, _ = workflow_writes.head_and_entry_puts("t", fields, body, current=current)
     head, entry = puts[0]["Put"]["Item"], puts[1]["Put"]["Item"]
     assert head["_rev"] == {"N": str((revision or 0) + 1)}
     key = keys.run_key("wf#1", "r~1")
     values = workflow_writes.head_put_values(body, expected_revision=stored)
     condition = workflow_writes.head_put_condition(values_of(values), absent=absent, revised=revision is not None)
     assert puts[0] == requests.transact("Put", requests.put_item(
-        "t", WorkflowRunItem(key.pk, key.sk), serialized=head, condition=condition))
+        "t", WorkflowRunItem(key.pk, key.sk), serialized=head, condition=condition,
+        return_values_on_condition_failure=ALL_OLD))
     entry_key = keys.run_index_key("wf#1", "r~1")
     assert puts[1] == requests.transact("Put", requests.put_item(
         "t", WorkflowRunIndexItem(entry_key.pk, entry_key.sk), serialized=entry))

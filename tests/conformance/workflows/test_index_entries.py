@@ -38,7 +38,7 @@ def test_a_write_that_keeps_the_indexed_fields_is_one_update_of_the_head(store: 
                                                                           wf: DynamoWorkflowsStore) -> None:
     before = store.request_counts()
     wf.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1"), resource_id="res")
-    assert spent(store, before) == {"UpdateItem": 1, "GetItem": 1, "TransactWriteItems": 1}  # first write
+    assert spent(store, before) == {"TransactWriteItems": 1}  # first write: head and entry
     assert_entry_agrees(store, "r1")
     for step in range(3):
         before = store.request_counts()
@@ -65,10 +65,50 @@ def test_a_status_change_moves_the_index_entry_atomically(store: DynamoDBStore, 
     assert wf.list_workflow_runs(status="running").runs == []
     before = store.request_counts()
     wf.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1", "success"))
-    assert spent(store, before) == {"UpdateItem": 1, "GetItem": 1, "TransactWriteItems": 1}
+    assert spent(store, before) == {"TransactWriteItems": 1}  # the head as this store last read it
     assert_entry_agrees(store, "r1")
     assert [r.run_id for r in wf.list_workflow_runs(status="success").runs] == ["r1"]
     assert [r.run_id for r in wf.list_workflow_runs(resource_id="res").runs] == ["r1"]  # resource kept
+
+
+def other_process(wf: DynamoWorkflowsStore) -> DynamoWorkflowsStore:
+    """A second store on the same table, as another process has it: it has seen no head yet."""
+    return DynamoWorkflowsStore(table=wf.table, ttl=wf.ttl, clock=wf.clock)
+
+
+def test_a_run_written_elsewhere_costs_one_failed_request_then_goes_on_from_the_head_it_returned(
+        store: DynamoDBStore, wf: DynamoWorkflowsStore) -> None:
+    wf.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1", "running"),
+                                 resource_id="res", created_at=at(hours=1))
+    other = other_process(wf)
+    before = store.request_counts()
+    other.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1", "running", step=1))
+    # the transaction of a new run fails on the stored head, which it returns: the head-only update follows
+    assert spent(store, before) == {"TransactWriteItems": 1, "UpdateItem": 1}
+    before = store.request_counts()
+    other.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1", "running", step=2))
+    assert spent(store, before) == {"UpdateItem": 1}
+    # the first store's knowledge is stale now (revision and status moved): its write still lands, in order
+    other.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1", "suspended", step=3))
+    before = store.request_counts()
+    wf.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1", "success", step=4))
+    assert spent(store, before) == {"TransactWriteItems": 2}  # the failed one returned the head
+    assert_entry_agrees(store, "r1")
+    run = other.get_workflow_run_by_id(run_id="r1", workflow_name="wf")
+    assert run is not None and run.snapshot["step"] == 4 and run.snapshot["status"] == "success"
+    assert run.resource_id == "res" and run.created_at == at(hours=1)
+    assert [r.run_id for r in wf.list_workflow_runs(status="success").runs] == ["r1"]
+    assert wf.list_workflow_runs(status="suspended").runs == []
+
+
+def test_a_deleted_run_known_to_the_store_is_written_anew(store: DynamoDBStore, wf: DynamoWorkflowsStore) -> None:
+    wf.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1", "running"),
+                                 created_at=at(hours=1))
+    other_process(wf).delete_workflow_run_by_id(run_id="r1", workflow_name="wf")
+    wf.persist_workflow_snapshot(workflow_name="wf", run_id="r1", snapshot=snapshot("r1", "running", step=1))
+    assert_entry_agrees(store, "r1")
+    run = wf.get_workflow_run_by_id(run_id="r1", workflow_name="wf")
+    assert run is not None and run.snapshot["step"] == 1 and run.created_at != at(hours=1)
 
 
 def test_a_new_resource_moves_the_index_entry(store: DynamoDBStore, wf: DynamoWorkflowsStore) -> None:
