@@ -75,8 +75,8 @@ def _delete_thread(ctx: dict[str, Any]) -> tuple[int, int, str]:
 def _update_resource(ctx: dict[str, Any]) -> tuple[int, int, str]:
     if ctx.get("exists", True):
         return 1, 1, ""
-    return 3, 1, ("a missing resource: the single conditional UpdateItem fails, then a GetItem finds nothing and a "
-                  "PutItem creates it (doc 4.1)")
+    return 2, 1, ("a missing resource: the single conditional UpdateItem fails (and says the resource is absent), "
+                  "then a PutItem creates it (doc 4.1)")
 
 
 def _runs(partitions: int) -> Formula:

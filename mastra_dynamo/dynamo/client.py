@@ -58,7 +58,6 @@ def active_fence(fence: ActiveFence | None) -> Iterator[None]:
 
 
 _SINGLE_WRITES = {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}
-_RETURN_KEYS = ("ReturnValues", "ReturnValuesOnConditionCheckFailure")
 
 def transaction_capacity() -> int:
     """Actions a caller may put in one transaction: 100, less the fence check of an active run fence."""
@@ -94,6 +93,8 @@ def failed_condition_item(exc: ConflictError) -> Item | None:
     if isinstance(exc, TransactionCancelled):
         return next((old for reason, old in zip(exc.reasons, exc.old_items, strict=False)
                      if reason == "ConditionalCheckFailed"), None)
+    if isinstance(exc.cause, TransactionCancelled):  # a single write sent under a fence
+        return failed_condition_item(exc.cause)
     response = getattr(exc.cause, "response", None)
     item = response.get("Item") if isinstance(response, dict) else None
     return item if isinstance(item, dict) else None
@@ -266,12 +267,14 @@ class TableClient:
     def _fenced_single(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         """A single-item write under a fence: a transaction of the fence's check and the write. Its own failed
         condition is a ConflictError as without a fence; ``ReturnValues=ALL_NEW`` is answered by a strongly
-        consistent read of the item afterwards (other return values are not available: empty)."""
-        body = {k: v for k, v in params.items() if k not in _RETURN_KEYS}
+        consistent read of the item afterwards (other return values are not available: empty); the item a
+        failed condition saw is returned as without a fence (``failed_condition_item``)."""
+        body = {k: v for k, v in params.items() if k != "ReturnValues"}
         try:
             self.transact_write([{_SINGLE_WRITES[operation]: body}])
         except TransactionCancelled as exc:
-            raise ConflictError(f"{operation}: condition not met", details={"operation": operation}) from exc
+            raise ConflictError(f"{operation}: condition not met", details={"operation": operation},
+                                cause=exc) from exc
         if params.get("ReturnValues") != "ALL_NEW":
             return {}
         key = params.get("Key") or {name: params["Item"][name] for name in ("pk", "sk")}

@@ -10,12 +10,14 @@ conditional PutItem. Partial updates are conditioned on the revision that was re
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.constants import ALL_NEW
+from pynamodb.constants import ALL_NEW, ALL_OLD
 from pynamodb.expressions.operand import Path, Value
 from pynamodb.expressions.update import Action
 
+from mastra_dynamo.dynamo.client import failed_condition_item
 from mastra_dynamo.dynamo.codec import Item, check_item_size, item_size
 from mastra_dynamo.errors import ConflictError, NotFoundError, ValidationError
 from mastra_dynamo.models import requests
@@ -150,7 +152,7 @@ def _in_place_request(table: str, resource_id: str, working_memory: str | None, 
                       now_epoch: int) -> dict[str, Any]:
     """UpdateItem (ALL_NEW) of ``update_resource`` without reading: updatedAt := now (working memory :=
     ``working_memory`` when given), revision + 1; conditioned on the resource existing, alive, with an earlier
-    ``updatedAt``."""
+    ``updatedAt`` (a failed condition returns the stored resource: ALL_OLD)."""
     with_text = working_memory is not None
 
     def build() -> dict[str, Any]:
@@ -162,18 +164,26 @@ def _in_place_request(table: str, resource_id: str, working_memory: str | None, 
         condition = (ResourceItem.pk.exists() & ResourceItem.not_expired(slot("now", TableItem.ttl))
                      & (ResourceItem.updated_at < touched))
         return requests.update_key(UNBOUND_TABLE_NAME, MARKER_KEY, actions, condition=condition,
-                                   return_values=ALL_NEW)
+                                   return_values=ALL_NEW, return_values_on_condition_failure=ALL_OLD)
 
     template = templates.request(("resource in place", with_text), build)
     return template.bind(table, key=keys.resource_key(resource_id), values={
         "resource_now": now, "working_memory": working_memory, "now": epoch_datetime(now_epoch)})
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """The resource a failed conditional update saw (``item``: alive, else None)."""
+
+    item: Item | None
+
+
 class ResourceOps(MemoryDomain):
-    def _update_resource_in_place(self, resource_id: str, working_memory: str | None) -> Resource | None:
+    def _update_resource_in_place(self, resource_id: str, working_memory: str | None) -> Resource | _Seen | None:
         """``update_resource`` without metadata, as one conditional UpdateItem: the resource exists, is not
-        expired and its ``updatedAt`` lies before now (so the new value is later). None when that condition
-        fails or the value is large: the caller then reads the resource and plans the write."""
+        expired and its ``updatedAt`` lies before now (so the new value is later). When that condition fails:
+        what it saw (the stored item, None when there is none); None when the value is large: the caller then
+        reads the resource and plans the write."""
         if working_memory is not None:
             _WORKING_MEMORY.serialize(working_memory)  # a string of valid text, or a ValidationError
             text = ResourceItem.working_memory.encode(working_memory)
@@ -183,8 +193,8 @@ class ResourceOps(MemoryDomain):
                                     self.ttl.now_epoch())
         try:
             return ResourceItem.record_from_raw(self.table.call("UpdateItem", **request)["Attributes"])
-        except ConflictError:
-            return None
+        except ConflictError as exc:
+            return _Seen(self.alive(failed_condition_item(exc)))
 
     def get_resource_by_id(self, *, resource_id: str) -> Resource | None:
         require_id(resource_id, field="resource_id")
@@ -215,12 +225,17 @@ class ResourceOps(MemoryDomain):
         require_id(resource_id, field="resource_id")
         if metadata is not None:
             metadata = require_mapping(metadata, field="metadata")
-        else:
+        seen: _Seen | None = None
+        if metadata is None:
             updated = self._update_resource_in_place(resource_id, working_memory)
-            if updated is not None:
+            if isinstance(updated, Resource):
                 return updated
+            seen = updated
         for attempt in range(MAX_CONFLICT_RETRIES):
-            item = self.get_item(keys.resource_key(resource_id), consistent=True)
+            if seen is not None:  # the first pass starts from what the failed update saw
+                item, seen = seen.item, None
+            else:
+                item = self.get_item(keys.resource_key(resource_id), consistent=True)
             if item is None:
                 now = self.now()
                 fields: dict[str, Any] = {"id": resource_id, "metadata": dict(metadata or {}),

@@ -2,7 +2,8 @@
 
 - ``save_messages`` of new messages into a thread this process has read is ONE TransactWriteItems planned
   without reading; the thread's counters stay exact whatever the hint said (a stale hint only falls back).
-- ``update_resource`` without metadata is one UpdateItem.
+- ``update_resource`` without metadata is one UpdateItem (two for a missing resource: the failed update
+  returns what it saw instead of a read).
 - Listings by ``updatedAt`` follow message activity although no index is keyed on it.
 """
 
@@ -113,7 +114,11 @@ def test_messages_for_a_deleted_thread_take_the_general_path(store: DynamoDBStor
 
 
 def test_working_memory_update_is_one_request(store: DynamoDBStore, memory: MemoryStorage) -> None:
+    before = dict(store.request_counts())
     created = memory.update_resource(resource_id="r-wm", working_memory="# first")
+    # missing: the failed update says so (it returns no item), and the resource is put
+    assert spent(store, before) == {"UpdateItem": 1, "PutItem": 1}
+    assert created.working_memory == "# first" and created.metadata == {}
     before = dict(store.request_counts())
     updated = memory.update_resource(resource_id="r-wm", working_memory="# second")
     assert spent(store, before) == {"UpdateItem": 1}
