@@ -109,7 +109,8 @@ class _Thread:
     resource: str
     messages: list[str] = field(default_factory=list)
     counted: bool = False
-    """Its message counters are stored: the first total of a thread longer than a page stores them."""
+    """Its message counters are stored: by the first total of a thread longer than a page, or by the first
+    save after a page that was the whole history."""
 
 
 def _save_thread(p: _Plan, thread: _Thread, label: str = "saveThread", **ctx: Any) -> None:
@@ -144,7 +145,9 @@ def _agent_turn(p: _Plan, thread: _Thread, turn: int, *, recall: int, working_me
     m = len(thread.messages)
     p.add(LAST_PAGE, "listMessages", {"threadId": thread.id, "perPage": recall, "page": 0, "orderBy": NEWEST_FIRST},
           **ctx, m=m, k=recall, rebuild=m > recall and not thread.counted)
-    thread.counted = thread.counted or m > recall
+    # counted from here on: a longer history was counted by that total (which stored the counters), a shorter
+    # one was seen whole by the page, and the save below stores what it counted
+    thread.counted = True
     p.add(SAVE_TURN, "saveMessages", {"messages": _new_messages(p, thread, 2)}, **ctx, n=2)
     if working_memory:
         p.add(WORKING_MEMORY, "updateResource", _working_memory(p, thread.resource, turn), **ctx,

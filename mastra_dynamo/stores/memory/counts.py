@@ -16,7 +16,10 @@ resource it cannot tell, removes the counters instead.
 
 Missing counters are rebuilt by the first read that needs an exact total: one projected Query over the
 thread's messages (the same requests as a COUNT) and one conditional UpdateItem guarded by the thread's
-revision read *before* that Query, so any write in between turns the rebuild into a no-op.
+revision read *before* that Query, so any write in between turns the rebuild into a no-op. A read that saw
+a thread's whole history anyway (a newest-first page with nothing after it) sends nothing more: the
+process remembers those counters (:class:`Unstored`) and its next message transaction into the thread sets
+them, guarded the same way by the revision that read saw.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any, Literal
 
 from pynamodb.attributes import Attribute
 from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.operand import Value
+from pynamodb.expressions.operand import Path, Value
 from pynamodb.expressions.update import Action
 
 from mastra_dynamo.dynamo.codec import Item
@@ -97,6 +100,43 @@ class Counters:
         return 0 if self.foreign == 0 else None
 
 
+@dataclass(frozen=True)
+class Unstored:
+    """Counters a read found exact (it saw the thread's whole history, none of it expiring) that the thread
+    item does not hold: the next message transaction of this process sets them, conditioned on the thread's
+    revision as that read saw it (``revision``; None: none), so a write in between only cancels it."""
+
+    counters: Counters
+    revision: int | None
+
+
+Seen = Counters | Unstored | None
+"""What a process knows of a thread's counters: stored ones, exact but unstored ones, or none."""
+
+
+def counted(thread_item: Item, messages: Iterable[Item]) -> Unstored | None:
+    """The counters of a thread whose whole live history is ``messages`` (None when one carries a TTL or the
+    thread item has, or must not get, counters)."""
+    if COUNT in thread_item or FROZEN in thread_item:
+        return None
+    per_ref: Counter[str] = Counter()
+    for item in messages:
+        if MessageItem.ttl.attr_name in item:
+            return None
+        ref = ref_of_message(item)
+        per_ref[ref if isinstance(ref, str) else ""] += 1
+    values = ThreadItem.decode_present(thread_item, (("ref", "resource_id"), ("revision", "revision")))
+    return Unstored(_split(values, per_ref), values.get("revision"))
+
+
+def _split(thread_values: dict[str, Any], per_ref: Counter[str]) -> Counters:
+    """Counters referring to the thread's own resource (``thread_values["ref"]``), from messages per resource."""
+    thread_ref = _ref(thread_values)
+    ref = thread_ref if isinstance(thread_ref, str) else ""
+    total = sum(per_ref.values())
+    return Counters(total, ref, total - per_ref[ref])
+
+
 def read(thread_item: Item | None) -> Counters | None:
     if thread_item is None or COUNT not in thread_item or FOREIGN not in thread_item or REF not in thread_item:
         return None
@@ -117,8 +157,10 @@ class Deltas:
         return self.expiring or any(ref is UNKNOWN for ref, _ in self.moves)
 
 
-def applied(counters: Counters | None, deltas: Deltas) -> Counters | None:
+def applied(counters: Seen, deltas: Deltas) -> Counters | None:
     """The counters after a write that ran the :func:`update` for ``deltas``."""
+    if isinstance(counters, Unstored):
+        counters = counters.counters
     if counters is None or deltas.invalidates:
         return None
     total = sum(d for _, d in deltas.moves)
@@ -133,25 +175,38 @@ def without(thread_item: Item) -> Item:
 @dataclass(frozen=True)
 class Update:
     """What a thread Update does to the counters: ``absent`` (none: require that they are still absent),
-    ``remove`` (drop them) or ``add`` (add ``total`` and ``foreign``, require the split's ``ref``)."""
+    ``remove`` (drop them), ``add`` (add ``total`` and ``foreign``, require the split's ``ref``) or ``set``
+    (store ``total``, ``foreign`` and ``ref``, require none stored, not frozen, and the thread's ``revision``
+    as counted)."""
 
-    mode: Literal["absent", "remove", "add"]
+    mode: Literal["absent", "remove", "add", "set"]
     total: int = 0
     foreign: int = 0
     ref: str = ""
+    revision: int | None = None
 
     @property
     def shape(self) -> tuple[str, bool]:
-        return self.mode, bool(self.foreign)
+        return self.mode, bool(self.foreign) if self.mode != "set" else self.revision is not None
 
     def values(self) -> dict[str, Any]:
         """The slot values of :meth:`clauses`."""
-        return {"count_total": self.total, "count_foreign": self.foreign, "count_ref": self.ref}
+        return {"count_total": self.total, "count_foreign": self.foreign, "count_ref": self.ref,
+                "count_revision": self.revision}
 
     def clauses(self) -> tuple[list[Action], Condition | None]:
         """(update actions, condition) with slots (see stores/memory/templates.py)."""
         if self.mode == "absent":
             return [], ThreadItem.message_count.does_not_exist()
+        if self.mode == "set":
+            revision = ThreadItem.revision
+            unchanged = (revision.does_not_exist() if self.revision is None
+                         else revision == templates.slot("count_revision", revision))
+            return ([Path(attribute).set(templates.slot(name, attribute)) for name, attribute in (
+                        ("count_total", ThreadItem.message_count), ("count_ref", ThreadItem.counted_resource),
+                        ("count_foreign", ThreadItem.foreign_count))],
+                    ThreadItem.message_count.does_not_exist() & ThreadItem.counts_frozen.does_not_exist()
+                    & unchanged)
         if self.mode == "remove":
             return [ThreadItem.message_count.remove(), ThreadItem.counted_resource.remove(),
                     ThreadItem.foreign_count.remove()], None
@@ -163,8 +218,13 @@ class Update:
         return actions, condition
 
 
-def update(counters: Counters | None, deltas: Deltas) -> Update:
+def update(counters: Seen, deltas: Deltas) -> Update:
     """How the Update of a thread whose counters were read as ``counters`` keeps them exact."""
+    if isinstance(counters, Unstored):
+        after = applied(counters, deltas)
+        if after is None:
+            return Update("absent")
+        return Update("set", after.total, after.foreign, after.ref, counters.revision)
     if counters is None:
         return Update("absent")
     if deltas.invalidates:
@@ -191,7 +251,7 @@ class Hints:
     LIMIT = 10_000
 
     def __init__(self) -> None:
-        self._seen: dict[str, Counters | None] = {}
+        self._seen: dict[str, Seen] = {}
         self._linked: dict[str, frozenset[str]] = {}
 
     def seen(self, thread_id: str, thread_item: Item | None) -> Item | None:
@@ -201,7 +261,7 @@ class Hints:
             self._linked[thread_id] = linked(thread_item)
         return thread_item
 
-    def note(self, thread_id: str, counters: Counters | None, links: Iterable[str] = ()) -> None:
+    def note(self, thread_id: str, counters: Seen, links: Iterable[str] = ()) -> None:
         """Note counters that a write of this process has just set, and resources it has just linked."""
         if len(self._seen) >= self.LIMIT:
             self._seen.clear()
@@ -217,7 +277,7 @@ class Hints:
     def known(self, thread_id: str) -> bool:
         return thread_id in self._seen
 
-    def get(self, thread_id: str) -> Counters | None:
+    def get(self, thread_id: str) -> Seen:
         return self._seen.get(thread_id)
 
     def forget(self, thread_id: str) -> None:
@@ -266,13 +326,10 @@ def rebuild(domain: DynamoDomain, thread_id: str, thread_item: Item | None, reso
                 continue
         ref = ref_of_message(item)
         per_ref[ref if isinstance(ref, str) else ""] += 1
-    total = sum(per_ref.values())
-    matching = total if resource_id is None else per_ref[resource_id]
+    matching = sum(per_ref.values()) if resource_id is None else per_ref[resource_id]
     if thread_item is None or expiring or COUNT in thread_item or FROZEN in thread_item:
         return matching
-    thread_ref = _ref(ThreadItem.decode_present(thread_item, (("ref", "resource_id"),)))
-    ref = thread_ref if isinstance(thread_ref, str) else ""
-    counters = Counters(total, ref, total - per_ref[ref])
+    counters = _split(ThreadItem.decode_present(thread_item, (("ref", "resource_id"),)), per_ref)
     actions = [ThreadItem.message_count.set(counters.total), ThreadItem.counted_resource.set(counters.ref),
                ThreadItem.foreign_count.set(counters.foreign)]
     condition = (ThreadItem.pk.exists() & ThreadItem.message_count.does_not_exist()

@@ -180,7 +180,8 @@ class HistoryOps(MessageOps):
 
         Newest first, the thread item (sort key ``T``, after every ``M#`` key) is read by the same Query as
         the page: one request. Oldest first, a GetItem of the thread follows when the page is not the end.
-        No counters (not built yet, messages with a TTL, ...): the total comes from :func:`counts.rebuild`.
+        No counters (not built yet, messages with a TTL, ...): the total comes from :func:`counts.rebuild`,
+        unless the page is the whole history (then the next message write of this process stores them).
         """
         pk = keys.thread_pk(thread_id)
         low, high = keys.message_sk_bounds(None, None)
@@ -205,6 +206,8 @@ class HistoryOps(MessageOps):
         page = messages[offset:offset + limit]
         more = len(messages) > offset + limit
         if not more and (page or offset == 0):
+            if thread_item is not None and resource_id is None and counts.read(thread_item) is None:
+                self.hints.note(thread_id, counts.counted(thread_item, messages))  # the whole history: exact
             return page, offset + len(page)
         if more and not include_total:
             return page, offset + len(page) + 1  # a lower bound that still drives has_more

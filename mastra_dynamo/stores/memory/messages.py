@@ -437,7 +437,7 @@ class MessageOps(MemoryDomain):
         now = self.now()
         now_epoch = self.ttl.now_epoch()
         after: dict[str, counts.Counters | None] = {}
-        for thread_id, group in by_thread.items():
+        for thread_id, group in by_thread.items():  # stored counters are added to, unstored exact ones set
             seen = self.hints.get(thread_id)
             deltas = counts.Deltas([(counts.ref_of(m.resource_id), 1) for m in group])
             after[thread_id] = counts.applied(seen, deltas)

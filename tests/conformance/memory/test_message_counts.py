@@ -226,6 +226,45 @@ def test_rebuild_loses_to_a_concurrent_write(store: DynamoDBStore, memory: Memor
     assert memory.list_messages(thread_id=thread.id, **LAST).total == 5
 
 
+def test_a_read_of_the_whole_history_lets_the_next_save_store_the_counters(store: DynamoDBStore,
+                                                                          memory: MemoryStorage) -> None:
+    """A newest-first page that is the whole history is an exact count: no request is added to count it,
+    and the next message transaction of this process stores the counters (an agent's first turns)."""
+    thread = save_thread(memory, id=new_id("t"))
+    seed_messages(memory, thread.id, 3, resource_id=OTHER_RESOURCE)
+    seed_messages(memory, thread.id, 1, start=at(hours=1), label="Mine")
+    before = requests(store)
+    whole = memory.list_messages(thread_id=thread.id, **{**LAST, "per_page": 10})  # nothing after the page
+    assert whole.total == 4 and not whole.has_more
+    assert spent(store, before) == {"Query": 1}
+    assert counts.read(thread_item(store, thread.id)) is None
+    before = requests(store)
+    seed_messages(memory, thread.id, 2, start=at(hours=2), label="Turn")
+    assert spent(store, before) == {"TransactWriteItems": 1}
+    assert counts.read(thread_item(store, thread.id)) == counts.Counters(6, RESOURCE, 3)
+    before = requests(store)
+    assert memory.list_messages(thread_id=thread.id, **LAST).total == 6  # more than a page: the counters
+    assert spent(store, before) == {"Query": 1}
+    assert memory.list_messages(thread_id=thread.id, resource_id=RESOURCE, **LAST).total == 3
+    assert_counters_exact(store, memory, thread.id)
+
+
+def test_counters_of_a_read_are_not_stored_after_another_write(backend: Any, store: DynamoDBStore,
+                                                                memory: MemoryStorage) -> None:
+    """Another process writes between the read and this process's next save: the counters that read found
+    are stale, and the save's condition on the thread's revision keeps them out."""
+    thread = save_thread(memory, id=new_id("t"))
+    seed_messages(memory, thread.id, 2)
+    assert memory.list_messages(thread_id=thread.id, **LAST).total == 2
+    other = DynamoDBStore(id="other-process", table_name=store.table_name, region="us-east-1",
+                          endpoint_url=backend.endpoint_url)
+    other.get_store("memory").save_messages(messages=[message_data(thread.id, "elsewhere", created_at=at(hours=1))])
+    seed_messages(memory, thread.id, 2, start=at(hours=2), label="Turn")
+    assert memory.list_messages(thread_id=thread.id, **LAST).total == 5
+    assert_counters_exact(store, memory, thread.id)
+    assert counts.read(thread_item(store, thread.id)) == counts.Counters(5, RESOURCE, 0)  # rebuilt by that total
+
+
 def test_messages_into_an_absent_thread_are_counted_after_creation(store: DynamoDBStore,
                                                                    memory: MemoryStorage) -> None:
     thread_id = new_id("t")
