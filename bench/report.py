@@ -162,6 +162,13 @@ def side_tables(s: dict[str, Any]) -> list[str]:
         flag = "" if not m["calls_not_as_documented"] else f" (**{m['calls_not_as_documented']} differ**)"
         out.append(f"| `{label}` | {fmt(m['measured'])}{flag} | {fmt(m['documented'])} | {fmt(m['minimum'])} | "
                    f"{m['calls_above_min']} of {m['calls']} | {reason} |")
+    calls = s["minimum"].values()
+
+    def total(column: str) -> str:
+        return fmt(sum(m["calls"] * m[column] for m in calls), 0)
+
+    out.append(f"| **Whole workload** (requests) | {total('measured')} | {total('documented')} | {total('minimum')} | "
+               f"{fmt(sum(m['calls_above_min'] for m in calls), 0)} of {fmt(sum(m['calls'] for m in calls), 0)} | |")
     return [*out, ""]
 
 
