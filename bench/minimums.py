@@ -122,8 +122,7 @@ FORMULAS: dict[str, Formula] = {
     "updateResource[workingMemory]": _update_resource,
     "listThreads[byResource]": _threads,
     "listMessages[last20+include2]": _list_messages,
-    "updateMessages[2]": lambda ctx: (4, 3, "reads before conditional writes: pointers, messages and the "
-                                            "parent thread are read before the transaction (doc 5.4)"),
+    "updateMessages[2]": lambda ctx: (3, 3, ""),
     "deleteMessages[2]": lambda ctx: (3, 2, "the parent thread is read (BatchGetItem) so the transaction can "
                                             "bump its updatedAt conditionally (doc 4.1)"),
     "deleteThread": _delete_thread,

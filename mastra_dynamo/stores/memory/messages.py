@@ -121,12 +121,7 @@ class MessageOps(MemoryDomain):
             where = None if ref is None else MessageRefItem.location(ref)
             if ref is not None and where is not None:
                 locations[message_id] = Location(where[0], where[1], ref)
-        threads: dict[str, Item] = {}
-        for thread_id in thread_ids:
-            key = keys.thread_key(thread_id)
-            item = self.hints.seen(thread_id, self.alive(found.get((key.pk, key.sk))))
-            if item is not None:
-                threads[thread_id] = item
+        threads = self._threads_found(found, thread_ids)
         missing = {loc.thread_id for loc in locations.values()} - set(thread_ids)
         if missing:
             threads.update(self.thread_items(missing))
@@ -134,19 +129,28 @@ class MessageOps(MemoryDomain):
 
     def fetch(self, locations: Mapping[str, Location]) -> dict[str, Item]:
         """Message items at the given locations (strongly consistent); expired or missing ones absent."""
-        found = self.table.batch_get([loc.key for loc in locations.values()])
+        return self.fetch_with_threads(locations, ())[0]
+
+    def fetch_with_threads(self, locations: Mapping[str, Location], thread_ids: Iterable[str]
+                           ) -> tuple[dict[str, Item], dict[str, Item]]:
+        """:meth:`fetch`, and the live thread items of ``thread_ids``, with the same BatchGetItem."""
+        threads = list(dict.fromkeys(thread_ids))
+        found = self.table.batch_get([*(loc.key for loc in locations.values()), *map(keys.thread_key, threads)])
         out: dict[str, Item] = {}
         for message_id, loc in locations.items():
             item = self.alive(found.get((loc.key.pk, loc.key.sk)))
             if item is not None:
                 out[message_id] = item
-        return out
+        return out, self._threads_found(found, threads)
 
     def thread_items(self, thread_ids: Iterable[str]) -> dict[str, Item]:
         ids = list(dict.fromkeys(thread_ids))
-        found = self.table.batch_get([keys.thread_key(t) for t in ids])
+        return self._threads_found(self.table.batch_get([keys.thread_key(t) for t in ids]), ids)
+
+    def _threads_found(self, found: Mapping[tuple[str, str], Item], thread_ids: Iterable[str]) -> dict[str, Item]:
+        """The live thread items of ``thread_ids`` among the items a BatchGetItem ``found`` (hints noted)."""
         out: dict[str, Item] = {}
-        for thread_id in ids:
+        for thread_id in thread_ids:
             key = keys.thread_key(thread_id)
             item = self.hints.seen(thread_id, self.alive(found.get((key.pk, key.sk))))
             if item is not None:
@@ -471,7 +475,9 @@ class MessageOps(MemoryDomain):
 
         def build(pending: list[MessageUpdate]) -> tuple[Plan, list[str]]:
             locations = self.locate(u.id for u in pending)
-            current = {MessageItem.id_of(i) or "": i for i in self.complete(list(self.fetch(locations).values()))}
+            # the messages and the threads they are in, read together (a move to another thread reads it too)
+            fetched, threads = self.fetch_with_threads(locations, (loc.thread_id for loc in locations.values()))
+            current = {MessageItem.id_of(i) or "": i for i in self.complete(list(fetched.values()))}
             merged: dict[str, Message] = {}
             for update in pending:
                 item = current.get(update.id)
@@ -481,7 +487,9 @@ class MessageOps(MemoryDomain):
                 merged[update.id] = apply_update(base, update)
             thread_ids = {m.thread_id for m in merged.values() if m.thread_id}
             thread_ids |= {locations[i].thread_id for i in merged}
-            plan = Plan(thread_items=self.thread_items(thread_ids))
+            read = {loc.thread_id for loc in locations.values()}
+            plan = Plan(thread_items={**{t: item for t, item in threads.items() if t in thread_ids},
+                                      **self.thread_items(thread_ids - read)})
             for message_id, message in merged.items():
                 old = locations[message_id]
                 expires = MemoryItem.expires_of(old.item)

@@ -174,3 +174,21 @@ def test_thread_updated_at_far_in_the_future_still_moves(store: DynamoDBStore, m
     turn(memory, thread.id, 1, start=0)  # the cheap path needs updatedAt < now: planned instead
     saved = memory.get_thread_by_id(thread_id=thread.id)
     assert saved is not None and saved.updated_at == future + timedelta(milliseconds=1)
+
+
+def test_update_messages_reads_messages_and_their_thread_together(store: DynamoDBStore,
+                                                                  memory: MemoryStorage) -> None:
+    thread = save_thread(memory, id=new_id("t"))
+    saved = seed_messages(memory, thread.id, 3)
+    ids = [m["id"] for m in saved[:2]]
+    before = dict(store.request_counts())
+    updated = memory.update_messages(messages=[{"id": i, "content": {"metadata": {"edited": True}}} for i in ids])
+    # pointers, then the messages with their thread, then one transaction
+    assert spent(store, before) == {"BatchGetItem": 2, "TransactWriteItems": 1}
+    assert [m.id for m in updated] == ids and all(m.content["metadata"] == {"edited": True} for m in updated)
+    other = save_thread(memory, id=new_id("t"))
+    before = dict(store.request_counts())
+    memory.update_messages(messages=[{"id": ids[0], "thread_id": other.id}])
+    assert spent(store, before) == {"BatchGetItem": 3, "TransactWriteItems": 1}  # + the thread it moves to
+    assert [m.id for m in memory.list_messages(thread_id=other.id).messages] == [ids[0]]
+    assert memory.list_messages(thread_id=thread.id).total == 2
