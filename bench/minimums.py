@@ -123,8 +123,8 @@ FORMULAS: dict[str, Formula] = {
     "listThreads[byResource]": _threads,
     "listMessages[last20+include2]": _list_messages,
     "updateMessages[2]": lambda ctx: (3, 3, ""),
-    "deleteMessages[2]": lambda ctx: (3, 2, "the parent thread is read (BatchGetItem) so the transaction can "
-                                            "bump its updatedAt conditionally (doc 4.1)"),
+    # a thread this store has read or written is planned from its hints; another one is read first (+1)
+    "deleteMessages[2]": lambda ctx: (2, 2, ""),
     "deleteThread": _delete_thread,
     # a run this store wrote or read before, or a new one (doc 2.2); a run another process wrote: 2
     "persistWorkflowSnapshot": lambda ctx: (1, 1, ""),

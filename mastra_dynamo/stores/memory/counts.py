@@ -137,6 +137,15 @@ def _split(thread_values: dict[str, Any], per_ref: Counter[str]) -> Counters:
     return Counters(total, ref, total - per_ref[ref])
 
 
+def stored_attributes(counters: Seen) -> Item:
+    """The thread item attributes that :func:`read` reads back as ``counters`` when they are stored (none
+    otherwise): a thread item as remembered, for a write planned without reading the thread."""
+    if not isinstance(counters, Counters):
+        return {}
+    return ThreadItem.encode_values({"message_count": counters.total, "counted_resource": counters.ref,
+                                     "foreign_count": counters.foreign})
+
+
 def read(thread_item: Item | None) -> Counters | None:
     if thread_item is None or COUNT not in thread_item or FOREIGN not in thread_item or REF not in thread_item:
         return None

@@ -220,9 +220,10 @@ class MessageOps(MemoryDomain):
     def _thread_touch(self, thread_id: str, thread_item: Item, when: datetime,
                       deltas: counts.Deltas, links: Links) -> dict[str, Any]:
         """Update action: thread updatedAt := ``when`` (strictly later than what was read), message
-        counters adjusted by ``deltas``, resource links recorded by ``links``."""
+        counters adjusted by ``deltas``, resource links recorded by ``links``; the thread still alive."""
         return touch_action(self.table.table_name, thread_id, when,
-                            counts.update(counts.read(thread_item), deltas), links=links)
+                            counts.update(counts.read(thread_item), deltas), alive_at=self.ttl.now_epoch(),
+                            links=links)
 
     def _absent_thread(self, thread_id: str) -> dict[str, Any]:
         """ConditionCheck: the thread the plan read as absent (or expired) is still so."""
@@ -293,9 +294,9 @@ class MessageOps(MemoryDomain):
             entering = _entering(chunk)
             for thread_id in threads:
                 previous = touched.get(thread_id)
-                if previous is None:
+                if previous is None:  # a remembered thread item has none: now, conditioned on being later
                     previous = ThreadItem.decode_present(plan.thread_items[thread_id],
-                                                  (("updated_at", "updated_at"),))["updated_at"]
+                                                  (("updated_at", "updated_at"),)).get("updated_at")
                 stamps[thread_id] = self.bumped(previous)
                 deltas[thread_id] = counts.Deltas(
                     [(ref, d) for change in chunk for (t, ref, d) in change.moves if t == thread_id],
@@ -514,9 +515,19 @@ class MessageOps(MemoryDomain):
         if not message_ids:
             return
 
+        remembered = True
+
         def build(pending: list[str]) -> tuple[Plan, list[str]]:
+            # The first attempt plans the threads this process knows from its hints (their counters as last
+            # seen) instead of reading them: the transaction's conditions (thread alive, an earlier updatedAt,
+            # the counters as hinted) make a stale hint cancel it, and the retry reads the threads.
+            nonlocal remembered
             locations = self.locate(pending)
-            plan = Plan(thread_items=self.thread_items({loc.thread_id for loc in locations.values()}))
+            thread_ids = {loc.thread_id for loc in locations.values()}
+            known = {t for t in thread_ids if remembered and self.hints.known(t)}
+            remembered = False
+            plan = Plan(thread_items={**{t: counts.stored_attributes(self.hints.get(t)) for t in known},
+                                      **self.thread_items(thread_ids - known)})
             for message_id, loc in locations.items():
                 plan.changes.append(self._delete_with_ref(message_id, loc))
             return plan, list(locations)

@@ -192,3 +192,37 @@ def test_update_messages_reads_messages_and_their_thread_together(store: DynamoD
     assert spent(store, before) == {"BatchGetItem": 3, "TransactWriteItems": 1}  # + the thread it moves to
     assert [m.id for m in memory.list_messages(thread_id=other.id).messages] == [ids[0]]
     assert memory.list_messages(thread_id=thread.id).total == 2
+
+
+def test_delete_messages_of_a_thread_this_process_knows_reads_only_the_pointers(store: DynamoDBStore,
+                                                                                memory: MemoryStorage) -> None:
+    thread = save_thread(memory, id=new_id("t"))
+    ids = [m["id"] for m in seed_messages(memory, thread.id, 4)]
+    assert memory.list_messages(thread_id=thread.id, per_page=2).total == 4  # counters stored
+    before = dict(store.request_counts())
+    memory.delete_messages(ids[:2])
+    assert spent(store, before) == {"BatchGetItem": 1, "TransactWriteItems": 1}
+    assert counters_of(store, thread.id) == counts.Counters(2, RESOURCE, 0)
+    assert [m.id for m in memory.list_messages(thread_id=thread.id).messages] == ids[2:]
+    stored = store.table.get_item(keys.thread_key(thread.id))
+    assert stored is not None and memory.get_thread_by_id(thread_id=thread.id).updated_at > thread.updated_at
+
+
+def test_a_stale_hint_only_costs_a_retry_that_reads_the_thread(backend: Backend, store: DynamoDBStore,
+                                                               memory: MemoryStorage) -> None:
+    thread = save_thread(memory, id=new_id("t"))
+    ids = [m["id"] for m in seed_messages(memory, thread.id, 4)]
+    assert memory.list_messages(thread_id=thread.id, per_page=2).total == 4
+    other = DynamoDBStore(id="other-process", table_name=store.table_name, region="us-east-1",
+                          endpoint_url=backend.endpoint_url)
+    # another process adds a message: the counters move on, but a delete only adds -1 to them
+    other.get_store("memory").save_messages(messages=[message_data(thread.id, "elsewhere", created_at=at(hours=1))])
+    memory.delete_messages([ids[0]])
+    assert counters_of(store, thread.id) == counts.Counters(4, RESOURCE, 0)
+    # another process drops the counters: the planned transaction is cancelled, the retry reads the thread
+    counts.freeze(other.get_store("memory"), thread.id)
+    before = dict(store.request_counts())
+    memory.delete_messages([ids[1]])
+    assert spent(store, before) == {"BatchGetItem": 3, "TransactWriteItems": 2}
+    assert counters_of(store, thread.id) is None
+    assert memory.list_messages(thread_id=thread.id, per_page=2).total == 3
