@@ -41,6 +41,7 @@ from pynamodb.constants import STRING
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path, Value
 
+from mastra_dynamo.clock import to_utc
 from mastra_dynamo.dynamo.codec import (
     SAFE_ITEM_BYTES,
     AttributeValue,
@@ -53,6 +54,7 @@ from mastra_dynamo.dynamo.codec import (
 from mastra_dynamo.errors import ItemTooLargeError, ValidationError
 from mastra_dynamo.models.attributes import JsonAttribute, SelfTypedAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
+from mastra_dynamo.models.layout import Stored, layout_of
 from mastra_dynamo.records.memory import Message, Resource, Thread
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
@@ -307,20 +309,42 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
         write's ``revision`` when given."""
         assert message.thread_id is not None
         key = keys.message_key(message.thread_id, message.created_at, message.id)
+        values = cls._values(message, message.created_at, revision)
+        if expires_at is not None:
+            values["ttl"] = epoch_datetime(expires_at)
+        return cls.build(key, values)
+
+    @classmethod
+    def item_of(cls, message: Message, *, expires_at: int | None = None, revision: str | None = None) -> Item:
+        """``new(message, expires_at=..., revision=...).serialize()`` without the model instance."""
+        assert message.thread_id is not None
+        created_at = message.created_at
+        stamp = keys.ts(created_at)  # the sort key's time, and the stored createdAt when already UTC
+        utc = to_utc(created_at)
+        values = cls._values(message, Stored({STRING: stamp if utc is created_at else keys.ts(utc)}), revision)
+        values["pk"] = keys.thread_pk(message.thread_id)
+        values["sk"] = keys.message_sk_of_stamp(stamp, message.id)
+        if expires_at is not None:
+            values["ttl"] = expires_at  # epoch seconds: what TTLAttribute stores for epoch_datetime(expires_at)
+        return _MESSAGE_LAYOUT.encode_item(values)
+
+    @staticmethod
+    def _values(message: Message, created_at: Any, revision: str | None) -> dict[str, Any]:
+        """The model values of the item of ``message`` (its key and expiry aside)."""
         packed, marker = pack_content(message.content)
-        values: dict[str, Any] = {"id": message.id, "role": message.role, "created_at": message.created_at,
-                                  "thread_id": message.thread_id, "message_type": message.type, "content": packed}
+        values: dict[str, Any] = {"id": message.id, "role": message.role, "created_at": created_at,
+                                  "thread_id": message.thread_id}  # in declaration order: serialize()'s
         if message.resource_id is not None:
             values["resource_id"] = message.resource_id
         elif "resource_id" in message.model_fields_set:
             values["resource_id"] = NULL
+        values["message_type"] = message.type
+        values["content"] = packed
         if marker is not None:
             values["shared_text"] = marker
-        if expires_at is not None:
-            values["ttl"] = epoch_datetime(expires_at)
         if revision is not None:
             values["revision"] = revision
-        return cls.build(key, values)
+        return values
 
     @classmethod
     def record_from_raw(cls, raw: Item) -> Message:
@@ -353,6 +377,7 @@ _ID = MessageItem.id
 _ID_NAME = _ID.attr_name
 _ID_VALUE = itemgetter(_ID.attr_type)
 _MESSAGE_DECODED = (*MessageItem.RECORD, (SHARED_TEXT, "shared_text"))
+_MESSAGE_LAYOUT = layout_of(MessageItem)
 
 
 # ---------------------------------------------------------------------------- message pointer
@@ -376,6 +401,19 @@ class MessageRefItem(MemoryItem, discriminator=ENTITY_MESSAGE_REF):
         return cls.build(key, values)
 
     @classmethod
+    def item_of(cls, message_id: str, thread_id: str, message_sk: str, resource_id: str | None, *,
+                expires_at: int | None = None, chunked: bool = False) -> Item:
+        """``new(...).serialize()`` without the model instance."""
+        key = keys.message_ref_key(message_id)
+        values: dict[str, Any] = {"pk": key.pk, "sk": key.sk, "thread_id": thread_id, "message_sk": message_sk,
+                                  "resource_ref": resource_id or ""}
+        if expires_at is not None:
+            values["ttl"] = expires_at  # epoch seconds: what TTLAttribute stores for epoch_datetime(expires_at)
+        if chunked:
+            values["chunked"] = 1
+        return _REF_LAYOUT.encode_item(values)
+
+    @classmethod
     def is_chunked(cls, raw: Item) -> bool:
         return _CHUNKED_NAME in raw
 
@@ -388,6 +426,7 @@ class MessageRefItem(MemoryItem, discriminator=ENTITY_MESSAGE_REF):
 
 
 _CHUNKED_NAME = MessageRefItem.chunked.attr_name
+_REF_LAYOUT = layout_of(MessageRefItem)
 
 
 # ---------------------------------------------------------------------------- message content parts

@@ -170,9 +170,9 @@ def touch_action(table: str, thread_id: str, when: datetime, update: counts.Upda
                                     *counter_actions, *link_actions], condition=condition)
 
     template = templates.request(("touch", alive, update.shape, links.shape), build)
-    now = epoch_datetime(alive_at) if alive_at is not None else None
+    # ``now`` as epoch seconds: what TTLAttribute stores for epoch_datetime(alive_at)
     return requests.transact("Update", template.bind(table, key=keys.thread_key(thread_id), values={
-        "touched": when, "now": now, **update.values(), **links.values()}))
+        "touched": when, "now": alive_at, **update.values(), **links.values()}))
 
 
 def absent_thread_check(table: str, thread_id: str, now_epoch: int) -> dict[str, Any]:
