@@ -13,7 +13,6 @@ actions are built by PynamoDB (models/requests.py), once per shape, and bound to
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +20,7 @@ from typing import Any
 
 from pynamodb.constants import STRING
 
-from mastra_dynamo.dynamo.client import TransactionCancelled, active_fence, transaction_capacity
+from mastra_dynamo.dynamo.client import TransactionCancelled, active_fence, transaction_capacity, uuid4_hex
 from mastra_dynamo.dynamo.codec import Item, item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
 from mastra_dynamo.models.base import epoch_datetime
@@ -234,7 +233,7 @@ class MessageOps(MemoryDomain):
         assert message.thread_id is not None
         table = self.table.table_name
         item, size, parts = split_large(MessageItem.item_of(message, expires_at=expires_at,
-                                                            revision=uuid.uuid4().hex), message.id)
+                                                            revision=uuid4_hex()), message.id)
         sk = MemoryItem.sort_key(item)
         ref = MessageRefItem.item_of(message.id, message.thread_id, sk, message.resource_id,
                                      expires_at=expires_at, chunked=bool(parts))
@@ -383,7 +382,7 @@ class MessageOps(MemoryDomain):
             # Size/JSON validation before any write: a bad message rejects the whole call. The item (with the
             # revision of this write) is what the one-transaction path writes.
             item, size, parts = split_large(MessageItem.item_of(message), message.id)
-            item[_REVISION] = {STRING: uuid.uuid4().hex}  # this write's (MessageItem.revision: a string)
+            item[_REVISION] = {STRING: uuid4_hex()}  # this write's (MessageItem.revision: a string)
             built[message.id] = (item, size, parts)
             records.append(message)
         if not records:
