@@ -76,14 +76,27 @@ def encode_json(value: Any, *, field: str, compress_min: int = COMPRESS_MIN_BYTE
     return {"S": text}
 
 
+_scan_once = json.JSONDecoder().scan_once  # json.loads' own scanner (default options), per document
+
+
+def loads_json(text: str) -> Any:
+    """``json.loads(text)``: a document without surrounding whitespace (what :func:`dumps_json` writes) is
+    scanned directly, anything else (and every error) goes through ``json.loads``."""
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
+
+
 def decode_json(attr: AttributeValue) -> Any:
     if "NULL" in attr:
         return None
     if "B" in attr:
         data = attr["B"]
-        return json.loads(zlib.decompress(bytes(data)).decode("utf-8"))
+        return loads_json(zlib.decompress(bytes(data)).decode("utf-8"))
     if "S" in attr:
-        return json.loads(attr["S"])
+        return loads_json(attr["S"])
     if "M" in attr or "L" in attr:  # written by other tools: accept native documents
         return decode_native(attr)
     raise ValueError(f"unexpected attribute for a JSON field: {sorted(attr)}")

@@ -349,7 +349,7 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
     @classmethod
     def record_from_raw(cls, raw: Item) -> Message:
         """The message record of a stored message item (content as it was given)."""
-        data = cls.decode_present(raw, _MESSAGE_DECODED)
+        data = _MESSAGE_LAYOUT.decode_present(raw, _MESSAGE_DECODED)
         marker = data.pop(SHARED_TEXT, None)
         content = data.get("content")
         if content is None:
@@ -476,12 +476,12 @@ def split_large(item: Item, message_id: str) -> tuple[Item, int, list[Item]]:
 
 def part_keys(head: Item) -> list[Key]:
     """The keys of the parts a chunked message item names (none for a message stored whole)."""
-    generation = head.get(MessageItem.parts_generation.attr_name)
+    generation = head.get(_GENERATION_NAME)
     if generation is None:
         return []
     message_id = MessageItem.id_of(head)
     assert message_id is not None
-    count = int(head[MessageItem.parts.attr_name]["N"])
+    count = int(head[_PARTS_NAME]["N"])
     return [keys.message_part_key(message_id, generation["S"], i) for i in range(count)]
 
 
@@ -505,6 +505,8 @@ def part_generation(part_or_head: Item) -> str | None:
 
 
 _CONTENT_NAME = MessageItem.content.attr_name
+_GENERATION_NAME = MessageItem.parts_generation.attr_name
+_PARTS_NAME = MessageItem.parts.attr_name
 _DATA_NAME = MessagePartItem.data.attr_name
 
 
