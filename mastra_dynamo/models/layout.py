@@ -172,14 +172,15 @@ class Layout:
             self.fields[name] for name, attr in attributes.items()
             if not attr.null and name not in initial and name != discriminator)
         """The attributes a new item must have a value of, besides ``initial``."""
-        serial: list[tuple[Field, Any, Any, bool]] = []
+        serial: list[tuple[str, str, str | None, Callable[[Any], Any] | None, Any, Any, bool]] = []
         for field in self.fields.values():
             constant = initial.get(field.name)
-            serial.append((field, constant, None if constant is None else self.stamp[field.stored],
-                           not attributes[field.name].null))
+            serial.append((field.name, field.stored, field.kind, field.encode, constant,
+                           None if constant is None else self.stamp[field.stored], not attributes[field.name].null))
         self.serial = tuple(serial)
-        """Per attribute, in declaration order: its field, its constant initial value and that value serialized
-        (None, None: it has none), and whether ``serialize()`` requires a value."""
+        """Per attribute, in declaration order: its Python name, stored name, type and encoder (as its
+        :class:`Field`), its constant initial value and that value serialized (None, None: it has none), and
+        whether ``serialize()`` requires a value."""
         self._plans: dict[Names, _Plan] = {}
         self._lock = threading.Lock()
 
@@ -203,8 +204,9 @@ class Layout:
         """What ``serialize()`` returns for an instance with these values (self-typed attributes stored as
         their typed value), in the same order, looking at the declared attributes' values only."""
         out: Item = {}
-        for (name, stored, kind, encode, _, _), constant, constant_stored, required in self.serial:
-            value = attribute_values.get(name)
+        get = attribute_values.get
+        for name, stored, kind, encode, constant, constant_stored, required in self.serial:
+            value = get(name)
             if value is None:
                 if required and null_check:
                     raise AttributeNullError(name)

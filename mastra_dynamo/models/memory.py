@@ -258,6 +258,10 @@ def pack_content(content: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     texts = [p.get("text") for p in parts if isinstance(p, dict) and p.get("type") == "text"]
     if not texts or not all(isinstance(t, str) for t in texts):
         return content, None
+    if len(texts) == 1:  # one text part: every join of it is the text itself (mode 0)
+        if texts[0] != text:
+            return content, None
+        return {k: v for k, v in content.items() if k != "content"}, f"0:{list(content).index('content')}"
     for mode, join in enumerate(TEXT_JOINS):
         if join.join(texts) == text:  # type: ignore[arg-type]
             position = list(content).index("content")
