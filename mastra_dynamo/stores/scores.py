@@ -100,11 +100,10 @@ class DynamoScoresStore(DynamoDomain):
         data = json_data(payload, what="score", by_alias=True, exclude_unset=True)
         data["id"] = score_id
         now = self.now()
-        item = ScoreItem.new(score_id, data, created_at=now, expires_at=self.ttl.expires_at("score"),
-                             write_id=secrets.token_hex(_WRITE_ID_BYTES), write_time=self._write_time(now))
-        serialized = item.serialize()
+        serialized = ScoreItem.item_of(score_id, data, created_at=now, expires_at=self.ttl.expires_at("score"),
+                                       write_id=secrets.token_hex(_WRITE_ID_BYTES), write_time=self._write_time(now))
         check_item_size(serialized, entity="score", entity_id=score_id)
-        return SaveScoreResult(score=ScoreItem.record_of_write(data, self._upsert(score_id, item, serialized)))
+        return SaveScoreResult(score=ScoreItem.record_of_write(data, self._upsert(score_id, serialized)))
 
     def _write_time(self, now: datetime) -> datetime:
         """The write time of a save: now, but always after the previous save of this store (a clock that stands
@@ -115,8 +114,9 @@ class DynamoScoresStore(DynamoDomain):
             self._last_write_time = wt
         return wt
 
-    def _upsert(self, score_id: str, item: ScoreItem, serialized: Item) -> Item:
-        """Write ``serialized`` (one UpdateItem normally) and return the stored item.
+    def _upsert(self, score_id: str, serialized: Item) -> Item:
+        """Write ``serialized`` (the item of score ``score_id``: one UpdateItem normally) and return the stored
+        item.
 
         The upsert is conditioned on the stored state (``ScoreItem.upsert_condition``): absent, written by this
         very request (a resend), or alive and written earlier. When the condition fails, the item it saw
@@ -126,7 +126,7 @@ class DynamoScoresStore(DynamoDomain):
         stamp = ScoreItem.written_by(serialized)
         for _ in range(_MAX_ATTEMPTS):
             now_epoch = self.ttl.now_epoch()
-            request = requests.upsert_item(table, item, serialized, now_epoch=now_epoch, return_values=ALL_NEW)
+            request = requests.upsert_item(table, ScoreItem, serialized, now_epoch=now_epoch, return_values=ALL_NEW)
             request["ReturnValuesOnConditionCheckFailure"] = ALL_OLD
             try:
                 # upsert: createdAt and the index sort keys are write-once, absent copies and ttl are removed
@@ -143,9 +143,10 @@ class DynamoScoresStore(DynamoDomain):
             if expires is not None and int(float(expires)) <= now_epoch:  # as the condition saw it
                 try:
                     # an expired score with this id: replace it (its createdAt is gone with it)
+                    keyed = ScoreItem.build(keys.score_key(score_id), {})  # put_item takes the key from it
                     self.table.call("PutItem", **requests.put_item(
-                        table, item, serialized=serialized, condition=ScoreItem.replace_condition(now_epoch,
-                                                                                                  serialized)))
+                        table, keyed, serialized=serialized, condition=ScoreItem.replace_condition(now_epoch,
+                                                                                                   serialized)))
                     return serialized
                 except ConflictError:
                     continue  # written again meanwhile: upsert again
