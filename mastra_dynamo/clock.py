@@ -34,6 +34,11 @@ def to_utc(value: datetime) -> datetime:
     return utc
 
 
+def to_utc_unchanged(value: datetime) -> bool:
+    """``to_utc(value)`` is ``value`` itself (an aware UTC datetime before the last year)."""
+    return value.tzinfo is UTC and value.year < LATEST.year
+
+
 def parse_datetime(value: datetime | str) -> datetime:
     """Accept a datetime or an ISO-8601 string (``Z`` suffix allowed); return aware UTC. Anything else
     raises ValidationError (a ValueError); the message never repeats the value."""

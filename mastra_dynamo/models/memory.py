@@ -41,7 +41,7 @@ from pynamodb.constants import STRING
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path, Value
 
-from mastra_dynamo.clock import to_utc
+from mastra_dynamo.clock import to_utc_unchanged
 from mastra_dynamo.dynamo.codec import (
     SAFE_ITEM_BYTES,
     AttributeValue,
@@ -323,9 +323,9 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
         """``new(message, expires_at=..., revision=...).serialize()`` without the model instance."""
         assert message.thread_id is not None
         created_at = message.created_at
-        stamp = keys.ts(created_at)  # the sort key's time, and the stored createdAt when already UTC
-        utc = to_utc(created_at)
-        values = cls._values(message, Stored({STRING: stamp if utc is created_at else keys.ts(utc)}), revision)
+        stamp = keys.ts(created_at)  # the sort key's time; the stored createdAt too when it is UTC already
+        stored_at = Stored({STRING: stamp}) if to_utc_unchanged(created_at) else created_at
+        values = cls._values(message, stored_at, revision)
         values["pk"] = keys.thread_pk(message.thread_id)
         values["sk"] = keys.message_sk_of_stamp(stamp, message.id)
         if expires_at is not None:
@@ -334,20 +334,21 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
 
     @staticmethod
     def _values(message: Message, created_at: Any, revision: str | None) -> dict[str, Any]:
-        """The model values of the item of ``message`` (its key and expiry aside)."""
+        """The model values of the item of ``message`` (its key and expiry aside), in the order ``serialize()``
+        encodes (and checks) them."""
         packed, marker = pack_content(message.content)
-        values: dict[str, Any] = {"id": message.id, "role": message.role, "created_at": created_at,
-                                  "thread_id": message.thread_id}  # in declaration order: serialize()'s
+        values: dict[str, Any] = {"content": packed, "created_at": created_at, "id": message.id,
+                                  "message_type": message.type}
         if message.resource_id is not None:
             values["resource_id"] = message.resource_id
         elif "resource_id" in message.model_fields_set:
             values["resource_id"] = NULL
-        values["message_type"] = message.type
-        values["content"] = packed
-        if marker is not None:
-            values["shared_text"] = marker
         if revision is not None:
             values["revision"] = revision
+        values["role"] = message.role
+        if marker is not None:
+            values["shared_text"] = marker
+        values["thread_id"] = message.thread_id
         return values
 
     @classmethod
