@@ -266,6 +266,15 @@ def test_text_that_is_not_unicode_is_rejected_naming_the_field() -> None:
     with pytest.raises(ValidationError) as caught:
         MessageItem.new(Message(id="m1", role="user", thread_id="t1", type="\ud800", content="x")).serialize()
     assert caught.value.details == {"field": "message.type"}
+    bad = [Message(id="m\ud800", role="user", thread_id="t\ud800", type="\ud800", content={"x": float("nan")}),
+           Message(id="m\ud800", role="user", thread_id="t\ud800", type="\ud800", content="x"),
+           Message(id="m1", role="user", thread_id="t\ud800", resource_id="\ud800", content="x")]
+    for message in bad:  # the first attribute serialize() checks is the one named, without an instance too
+        with pytest.raises(ValidationError) as caught:
+            MessageItem.new(message).serialize()
+        with pytest.raises(ValidationError) as again:
+            MessageItem.item_of(message)
+        assert again.value.details == caught.value.details
 
 
 # ---------------------------------------------------------------------------- the cheap paths are PynamoDB's
