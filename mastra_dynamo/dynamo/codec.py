@@ -83,7 +83,8 @@ def encode_json(value: Any, *, field: str, compress_min: int = COMPRESS_MIN_BYTE
     return {"S": text}
 
 
-_scan_once = json.JSONDecoder().scan_once  # json.loads' own scanner (default options), per document
+_scan_once: Callable[[str, int], tuple[Any, int]] = vars(json.JSONDecoder())["scan_once"]
+"""The scanner ``json.loads`` runs (a decoder with the default options), per document."""
 
 
 def loads_json(text: str) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from pynamodb.constants import ALL_NEW
+from pynamodb.exceptions import AttributeNullError
 from pynamodb.expressions.operand import Value
 
 from mastra_dynamo.dynamo.codec import FieldKind, Item, decode_json, decode_value, encode_json, encode_value
@@ -269,6 +270,10 @@ def test_text_that_is_not_unicode_is_rejected_naming_the_field() -> None:
     bad = [Message(id="m\ud800", role="user", thread_id="t\ud800", type="\ud800", content={"x": float("nan")}),
            Message(id="m\ud800", role="user", thread_id="t\ud800", type="\ud800", content="x"),
            Message(id="m1", role="user", thread_id="t\ud800", resource_id="\ud800", content="x")]
+    untyped = Message(id="m1", role="user", thread_id="t1", content="x")
+    untyped.type = None  # type: ignore[assignment]  # past validation: a required attribute without a value
+    with pytest.raises(AttributeNullError):
+        MessageItem.item_of(untyped)
     for message in bad:  # the first attribute serialize() checks is the one named, without an instance too
         with pytest.raises(ValidationError) as caught:
             MessageItem.new(message).serialize()

@@ -400,6 +400,8 @@ def test_a_score_item_encoded_without_an_instance_is_the_same(expires_at: int | 
     typed = {**score_data("s#1"), "entityType": "AGENT", "traceId": "t1", "spanId": "p1", "organizationId": "o1",
              "output": {"text": "a longer output " * 40}}
     for data in (score_data("s#1"), typed):
-        for stamp in ({}, {"write_id": "0123456789abcdef", "write_time": NOW}):
-            assert ScoreItem.item_of("s#1", data, created_at=created_at, expires_at=expires_at, **stamp) == (
-                ScoreItem.new("s#1", data, created_at=created_at, expires_at=expires_at, **stamp).serialize())
+        for write_id, write_time in ((None, None), ("0123456789abcdef", NOW)):
+            assert ScoreItem.item_of("s#1", data, created_at=created_at, expires_at=expires_at, write_id=write_id,
+                                     write_time=write_time) == ScoreItem.new(
+                "s#1", data, created_at=created_at, expires_at=expires_at, write_id=write_id,
+                write_time=write_time).serialize()
