@@ -204,8 +204,12 @@ class ScoreItem(TableItem, discriminator=ENTITY):
     @classmethod
     def record_from_raw(cls, raw: Item) -> Score:
         """``ScoreItem.from_raw_data(raw).record()``, decoding only the attributes the record is made of."""
-        values = cls.decode_attributes(raw, _RECORD_ATTRIBUTES)
-        return _record(values["data"], values["created_at"], values["updated_at"])
+        values = _LAYOUT.decode(raw, _RECORD_ATTRIBUTES)
+        data = values["data"]
+        if type(data) is dict:  # decoded for this record alone: completed in place
+            data["createdAt"], data["updatedAt"] = values["created_at"], values["updated_at"]
+            return Score.model_validate(data)
+        return _record(data, values["created_at"], values["updated_at"])
 
     @classmethod
     def record_of_write(cls, data: Mapping[str, Any], stored: Item) -> Score:
