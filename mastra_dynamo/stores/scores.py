@@ -28,7 +28,7 @@ from pynamodb.expressions.condition import Condition
 from mastra_dynamo.dynamo.codec import Item, check_item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
 from mastra_dynamo.models import requests, templates
-from mastra_dynamo.models.base import TableItem, epoch_datetime
+from mastra_dynamo.models.base import TableItem
 from mastra_dynamo.models.scores import ENTITY, IS_SCORE, ScoreItem, stamp_time
 from mastra_dynamo.pagination import MAX_SAFE_INTEGER, paginate
 from mastra_dynamo.records.base import coerce, json_data
@@ -177,7 +177,7 @@ class DynamoScoresStore(DynamoDomain):
 
         def bound() -> dict[str, Any]:
             """Scores only, not expired (now: when each Query is sent), and the equality filters given."""
-            return {**values, "now": epoch_datetime(self.ttl.now_epoch())}
+            return {**values, "now": self.ttl.now_epoch()}
 
         limit = None if window.limit is not None and window.limit >= MAX_SAFE_INTEGER else window.limit
         items, total = listing.page_with_total(self.table, queries, ascending=False,
