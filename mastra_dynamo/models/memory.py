@@ -56,6 +56,7 @@ from mastra_dynamo.errors import ItemTooLargeError, ValidationError
 from mastra_dynamo.models.attributes import JsonAttribute, SelfTypedAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
 from mastra_dynamo.models.layout import layout_of
+from mastra_dynamo.records.base import validated
 from mastra_dynamo.records.memory import Message, Resource, Thread
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
@@ -237,7 +238,7 @@ class ThreadItem(MemoryItem, discriminator=ENTITY_THREAD):
     @classmethod
     def record_from_raw(cls, raw: Item) -> Thread:
         """The thread record of a stored thread item (the fields it has)."""
-        return Thread.model_validate(cls.decode_present(raw, cls.RECORD))
+        return validated(Thread, cls.decode_present(raw, cls.RECORD))
 
 
 # ---------------------------------------------------------------------------- message
@@ -380,7 +381,7 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
             data["content"] = unpack_content(content, marker)
         if data.get("resource_id", "") is None:
             data.pop("resource_id")
-        return Message.model_validate(data)
+        return validated(Message, data)
 
     @classmethod
     def id_of(cls, raw: Item) -> str | None:

@@ -39,7 +39,7 @@ from mastra_dynamo.errors import ValidationError
 from mastra_dynamo.models.attributes import JsonAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
 from mastra_dynamo.models.layout import Stored, layout_of
-from mastra_dynamo.records.base import coerce
+from mastra_dynamo.records.base import coerce, validated
 from mastra_dynamo.records.scores import Score, ScorePayload
 from mastra_dynamo.schema import keys
 
@@ -208,7 +208,7 @@ class ScoreItem(TableItem, discriminator=ENTITY):
         data = values["data"]
         if type(data) is dict:  # decoded for this record alone: completed in place
             data["createdAt"], data["updatedAt"] = values["created_at"], values["updated_at"]
-            return Score.model_validate(data)
+            return validated(Score, data)
         return _record(data, values["created_at"], values["updated_at"])
 
     @classmethod
@@ -220,7 +220,7 @@ class ScoreItem(TableItem, discriminator=ENTITY):
 
 
 def _record(data: Mapping[str, Any], created_at: datetime, updated_at: datetime | None) -> Score:
-    return Score.model_validate({**data, "createdAt": created_at, "updatedAt": updated_at})
+    return validated(Score, {**data, "createdAt": created_at, "updatedAt": updated_at})
 
 
 _LAYOUT = layout_of(ScoreItem)
