@@ -163,10 +163,12 @@ _NO_VALUES: Mapping[str, Any] = {}
 class Template:
     """A request PynamoDB built with slots in place of the call's values (see the module docstring)."""
 
-    __slots__ = ("kwargs", "target", "values")
+    __slots__ = ("has_names", "has_values", "kwargs", "target", "values")
 
     def __init__(self, kwargs: Mapping[str, Any], slots: Slots) -> None:
         self.values = _Values(kwargs.get(_VALUES, {}), slots)
+        self.has_values = bool(self.values)
+        self.has_names = _NAMES in kwargs
         self.target = "Item" if "Item" in kwargs else "Key" if "Key" in kwargs else None
         self.kwargs: dict[str, Any] = dict(kwargs)
         """The request as built (its key or item and expression values are replaced: the order of the
@@ -196,9 +198,9 @@ class Template:
                                                                           _SK_NAME: key[_SK_NAME]}
         elif self.target == "Item":
             request["Item"] = item
-        if _NAMES in request:
+        if self.has_names:
             request[_NAMES] = dict(request[_NAMES])
-        if self.values:
+        if self.has_values:
             request[_VALUES] = self.values.bind(values, serialized)
         return request
 

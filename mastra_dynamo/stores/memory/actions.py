@@ -84,13 +84,19 @@ def _transact(kind: requests.TransactKind, request: dict[str, Any]) -> dict[str,
     return {kind: request} if "ReturnValues" not in request else requests.transact(kind, request)
 
 
+_PUTS: dict[str | None, templates.Template] = {}
+"""The Put templates by condition name (``templates.request``'s, looked up once)."""
+
+
 def put_action(table: str, item: Item, condition: str | None = None, *, typed: Item | None = None,
                **values: Any) -> dict[str, Any]:
     """Transaction Put of the serialized ``item``, under the condition named ``condition`` (see
     ``_CONDITIONS``) with its slot values (``typed``: the item its item slots take their values from)."""
-    template = templates.request(("put", condition), lambda: requests.put_item(
-        UNBOUND_TABLE_NAME, MARKER_ITEM, serialized=MARKER_SERIALIZED,
-        condition=None if condition is None else _CONDITIONS[condition]()))
+    template = _PUTS.get(condition)
+    if template is None:
+        template = _PUTS[condition] = templates.request(("put", condition), lambda: requests.put_item(
+            UNBOUND_TABLE_NAME, MARKER_ITEM, serialized=MARKER_SERIALIZED,
+            condition=None if condition is None else _CONDITIONS[condition]()))
     return _transact("Put", template.bind(table, item=item, serialized=typed, values=values))
 
 
