@@ -34,24 +34,33 @@ def to_utc(value: datetime) -> datetime:
     return utc
 
 
+def to_utc_unchanged(value: datetime) -> bool:
+    """``to_utc(value)`` is ``value`` itself (an aware UTC datetime before the last year)."""
+    return value.tzinfo is UTC and value.year < LATEST.year
+
+
 def parse_datetime(value: datetime | str) -> datetime:
     """Accept a datetime or an ISO-8601 string (``Z`` suffix allowed); return aware UTC. Anything else
     raises ValidationError (a ValueError); the message never repeats the value."""
     if isinstance(value, datetime):
         return to_utc(value)
+    if isinstance(value, str):
+        try:
+            parsed: datetime | None = datetime.fromisoformat(value)  # "Z" and "z" included
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return to_utc(parsed)
     from mastra_dynamo.errors import ValidationError
 
     if not isinstance(value, str):
         raise ValidationError(f"expected a datetime or an ISO-8601 string, not {type(value).__name__}",
                               code="INVALID_DATETIME")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
     try:
-        parsed = datetime.fromisoformat(value)  # "Z" and "z" included
+        parsed = datetime.fromisoformat(text)
     except ValueError:
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValidationError("not an ISO-8601 datetime", code="INVALID_DATETIME") from None
+        raise ValidationError("not an ISO-8601 datetime", code="INVALID_DATETIME") from None
     return to_utc(parsed)

@@ -10,9 +10,9 @@ tokens and parsed cancellation reasons.
 from __future__ import annotations
 
 import functools
+import os
 import random
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -58,6 +58,17 @@ def active_fence(fence: ActiveFence | None) -> Iterator[None]:
 
 
 _SINGLE_WRITES = {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}
+
+_UUID_VARIANT_CLEAR, _UUID_VARIANT = ~(0xC000 << 48), 0x8000 << 48
+_UUID_VERSION_CLEAR, _UUID_VERSION = ~(0xF000 << 64), 4 << 76
+
+
+def uuid4_hex() -> str:
+    """``uuid.uuid4().hex``: the same random version-4 UUID (16 bytes of ``os.urandom`` with the RFC 4122
+    variant and version bits set), without building a ``uuid.UUID``."""
+    value = int.from_bytes(os.urandom(16), "big")
+    return "%032x" % ((((value & _UUID_VARIANT_CLEAR) | _UUID_VARIANT) & _UUID_VERSION_CLEAR) | _UUID_VERSION)
+
 
 def transaction_capacity() -> int:
     """Actions a caller may put in one transaction: 100, less the fence check of an active run fence."""
@@ -310,8 +321,9 @@ class TableClient:
         prepared = []
         for action in actions:
             ((kind, body),) = action.items()
-            prepared.append({kind: {"TableName": self.table_name, **body}})
-        self.call("TransactWriteItems", TransactItems=prepared, ClientRequestToken=token or uuid.uuid4().hex)
+            # an action naming its table is sent as it is (what ``{"TableName": ..., **body}`` gives it)
+            prepared.append(action if "TableName" in body else {kind: {"TableName": self.table_name, **body}})
+        self.call("TransactWriteItems", TransactItems=prepared, ClientRequestToken=token or uuid4_hex())
 
 
 @functools.cache

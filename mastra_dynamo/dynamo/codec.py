@@ -42,18 +42,26 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"value of type {type(value).__name__} is not JSON serializable")
 
 
-def dumps_json(value: Any, *, field: str) -> str:
-    """Compact, exact JSON. Rejects NaN/Infinity and non-JSON types with a ValidationError."""
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_json_default)
+"""What ``json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_json_default)``
+encodes with (built once: ``json.dumps`` makes one per call)."""
+
+
+def _json_text(value: Any, field: str) -> tuple[str, bytes]:
+    """The compact JSON text of ``value`` and its UTF-8 bytes; a ValidationError when there are none."""
     try:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
-                          default=_json_default)
-        text.encode("utf-8")  # a lone surrogate has no UTF-8 form (UnicodeEncodeError is a ValueError)
-        return text
+        text = _ENCODER.encode(value)
+        return text, text.encode("utf-8")  # a lone surrogate has no UTF-8 form (UnicodeEncodeError: a ValueError)
     except (TypeError, ValueError, RecursionError) as exc:
         reason = "text that is not valid Unicode" if isinstance(exc, UnicodeEncodeError) else (
             "nesting too deep" if isinstance(exc, RecursionError) else str(exc))
         raise ValidationError(f"field {field!r} is not JSON-serializable: {reason}", code="INVALID_JSON",
                               details={"field": field}) from None
+
+
+def dumps_json(value: Any, *, field: str) -> str:
+    """Compact, exact JSON. Rejects NaN/Infinity and non-JSON types with a ValidationError."""
+    return _json_text(value, field)[0]
 
 
 def compress(raw: bytes) -> bytes:
@@ -67,8 +75,7 @@ def compress(raw: bytes) -> bytes:
 def encode_json(value: Any, *, field: str, compress_min: int = COMPRESS_MIN_BYTES) -> AttributeValue:
     if value is None:
         return {"NULL": True}
-    text = dumps_json(value, field=field)
-    raw = text.encode("utf-8")
+    text, raw = _json_text(value, field)
     if len(raw) >= compress_min:
         packed = compress(raw)
         if len(packed) < len(raw):
@@ -76,14 +83,28 @@ def encode_json(value: Any, *, field: str, compress_min: int = COMPRESS_MIN_BYTE
     return {"S": text}
 
 
+_scan_once: Callable[[str, int], tuple[Any, int]] = vars(json.JSONDecoder())["scan_once"]
+"""The scanner ``json.loads`` runs (a decoder with the default options), per document."""
+
+
+def loads_json(text: str) -> Any:
+    """``json.loads(text)``: a document without surrounding whitespace (what :func:`dumps_json` writes) is
+    scanned directly, anything else (and every error) goes through ``json.loads``."""
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
+
+
 def decode_json(attr: AttributeValue) -> Any:
     if "NULL" in attr:
         return None
     if "B" in attr:
         data = attr["B"]
-        return json.loads(zlib.decompress(bytes(data)).decode("utf-8"))
+        return loads_json(zlib.decompress(bytes(data)).decode("utf-8"))
     if "S" in attr:
-        return json.loads(attr["S"])
+        return loads_json(attr["S"])
     if "M" in attr or "L" in attr:  # written by other tools: accept native documents
         return decode_native(attr)
     raise ValueError(f"unexpected attribute for a JSON field: {sorted(attr)}")

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from pynamodb.attributes import Attribute, DiscriminatorAttribute, TTLAttribute
+from pynamodb.attributes import Attribute, DiscriminatorAttribute, NumberAttribute, TTLAttribute
 from pynamodb.constants import NULL
 from pynamodb.exceptions import AttributeNullError
 
@@ -98,7 +98,9 @@ _Plan = tuple[tuple[str, str, str | None, Callable[[Any], Any] | None], ...]
 _MAX_PLANS = 512
 
 
-def _encoder(attr: Attribute[Any]) -> Callable[[Any], Any] | None:
+def serializer(attr: Attribute[Any]) -> Callable[[Any], Any] | None:
+    """``attr.serialize`` (None where that is the identity), with PynamoDB's JSON encoding of numbers and
+    epoch seconds skipped where it is ``str`` (an ``int``; a TTL's aware datetime)."""
     serialize = attr.serialize
     if isinstance(attr, TTLAttribute):
         def serialize_ttl(value: Any) -> Any:
@@ -108,6 +110,10 @@ def _encoder(attr: Attribute[Any]) -> Callable[[Any], Any] | None:
                 return str(timegm(value.utctimetuple()))
             return serialize(value)
         return serialize_ttl
+    if type(attr).serialize is NumberAttribute.serialize:  # json.dumps: the same text as str() for an int
+        def serialize_number(value: Any) -> Any:
+            return str(value) if type(value) is int else serialize(value)
+        return serialize_number
     if type(attr).serialize is Attribute.serialize:
         return None
     return serialize
@@ -124,7 +130,7 @@ def _field(name: str, attr: Attribute[Any]) -> Field:
             return deserialize(get_value(value))
 
         decode = read_and_decode
-    return Field(name, attr.attr_name, None if self_typed else str(attr.attr_type), _encoder(attr),
+    return Field(name, attr.attr_name, None if self_typed else str(attr.attr_type), serializer(attr),
                  str(attr.attr_type) if plain_read else None, decode)
 
 
@@ -166,14 +172,15 @@ class Layout:
             self.fields[name] for name, attr in attributes.items()
             if not attr.null and name not in initial and name != discriminator)
         """The attributes a new item must have a value of, besides ``initial``."""
-        serial: list[tuple[Field, Any, Any, bool]] = []
+        serial: list[tuple[str, str, str | None, Callable[[Any], Any] | None, Any, Any, bool]] = []
         for field in self.fields.values():
             constant = initial.get(field.name)
-            serial.append((field, constant, None if constant is None else self.stamp[field.stored],
-                           not attributes[field.name].null))
+            serial.append((field.name, field.stored, field.kind, field.encode, constant,
+                           None if constant is None else self.stamp[field.stored], not attributes[field.name].null))
         self.serial = tuple(serial)
-        """Per attribute, in declaration order: its field, its constant initial value and that value serialized
-        (None, None: it has none), and whether ``serialize()`` requires a value."""
+        """Per attribute, in declaration order: its Python name, stored name, type and encoder (as its
+        :class:`Field`), its constant initial value and that value serialized (None, None: it has none), and
+        whether ``serialize()`` requires a value."""
         self._plans: dict[Names, _Plan] = {}
         self._lock = threading.Lock()
 
@@ -197,8 +204,9 @@ class Layout:
         """What ``serialize()`` returns for an instance with these values (self-typed attributes stored as
         their typed value), in the same order, looking at the declared attributes' values only."""
         out: Item = {}
-        for (name, stored, kind, encode, _, _), constant, constant_stored, required in self.serial:
-            value = attribute_values.get(name)
+        get = attribute_values.get
+        for name, stored, kind, encode, constant, constant_stored, required in self.serial:
+            value = get(name)
             if value is None:
                 if required and null_check:
                     raise AttributeNullError(name)

@@ -38,9 +38,11 @@ from typing import Any, ClassVar, Final
 from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.constants import NULL as NULL_TYPE
 from pynamodb.constants import STRING
+from pynamodb.exceptions import AttributeNullError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path, Value
 
+from mastra_dynamo.clock import to_utc_unchanged
 from mastra_dynamo.dynamo.codec import (
     SAFE_ITEM_BYTES,
     AttributeValue,
@@ -53,6 +55,8 @@ from mastra_dynamo.dynamo.codec import (
 from mastra_dynamo.errors import ItemTooLargeError, ValidationError
 from mastra_dynamo.models.attributes import JsonAttribute, SelfTypedAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
+from mastra_dynamo.models.layout import layout_of
+from mastra_dynamo.records.base import validated
 from mastra_dynamo.records.memory import Message, Resource, Thread
 from mastra_dynamo.schema import keys
 from mastra_dynamo.schema.keys import Key
@@ -234,7 +238,7 @@ class ThreadItem(MemoryItem, discriminator=ENTITY_THREAD):
     @classmethod
     def record_from_raw(cls, raw: Item) -> Thread:
         """The thread record of a stored thread item (the fields it has)."""
-        return Thread.model_validate(cls.decode_present(raw, cls.RECORD))
+        return validated(Thread, cls.decode_present(raw, cls.RECORD))
 
 
 # ---------------------------------------------------------------------------- message
@@ -256,6 +260,10 @@ def pack_content(content: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     texts = [p.get("text") for p in parts if isinstance(p, dict) and p.get("type") == "text"]
     if not texts or not all(isinstance(t, str) for t in texts):
         return content, None
+    if len(texts) == 1:  # one text part: every join of it is the text itself (mode 0)
+        if texts[0] != text:
+            return content, None
+        return {k: v for k, v in content.items() if k != "content"}, f"0:{list(content).index('content')}"
     for mode, join in enumerate(TEXT_JOINS):
         if join.join(texts) == text:  # type: ignore[arg-type]
             position = list(content).index("content")
@@ -307,25 +315,64 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
         write's ``revision`` when given."""
         assert message.thread_id is not None
         key = keys.message_key(message.thread_id, message.created_at, message.id)
+        values = cls._values(message, message.created_at, revision)
+        if expires_at is not None:
+            values["ttl"] = epoch_datetime(expires_at)
+        return cls.build(key, values)
+
+    @classmethod
+    def item_of(cls, message: Message, *, expires_at: int | None = None, revision: str | None = None) -> Item:
+        """``new(message, expires_at=..., revision=...).serialize()`` without the model instance: the same
+        attributes, checked in the same order (``serialize()``'s: by Python name)."""
+        assert message.thread_id is not None
+        thread_id, message_id, created_at = message.thread_id, message.id, message.created_at
+        stamp = keys.ts(created_at)  # the sort key's time; the stored createdAt too when it is UTC already
         packed, marker = pack_content(message.content)
-        values: dict[str, Any] = {"id": message.id, "role": message.role, "created_at": message.created_at,
-                                  "thread_id": message.thread_id, "message_type": message.type, "content": packed}
+        item: Item = dict(_MESSAGE_STAMP)
+        if packed is not None:
+            item[_CONTENT_NAME] = _CONTENT_ENCODE(packed)
+        item[_CREATED_NAME] = {STRING: stamp if to_utc_unchanged(created_at) else _CREATED_SERIALIZE(created_at)}
+        item[_ID_NAME] = {STRING: _text(message_id, "id")}
+        item[_TYPE_NAME] = {STRING: _text(message.type, "message_type")}
+        if message.resource_id is not None:
+            item[_RESOURCE_NAME] = {STRING: _text(message.resource_id, "resource_id")}
+        elif "resource_id" in message.model_fields_set:
+            item[_RESOURCE_NAME] = _NULL_VALUE
+        if revision is not None:
+            item[_REVISION_NAME] = {STRING: revision}
+        item[_ROLE_NAME] = {STRING: _text(message.role, "role")}
+        if marker is not None:
+            item[SHARED_TEXT] = {STRING: marker}
+        item[_THREAD_NAME] = {STRING: _text(thread_id, "thread_id")}
+        item[_PK_NAME] = {STRING: keys.thread_pk(thread_id)}
+        item[_SK_NAME] = {STRING: keys.message_sk_of_stamp(stamp, message_id)}
+        if expires_at is not None:
+            item[_TTL_NAME] = _ttl_value(expires_at)
+        return item
+
+    @staticmethod
+    def _values(message: Message, created_at: Any, revision: str | None) -> dict[str, Any]:
+        """The model values of the item of ``message`` (its key and expiry aside), in the order ``serialize()``
+        encodes (and checks) them."""
+        packed, marker = pack_content(message.content)
+        values: dict[str, Any] = {"content": packed, "created_at": created_at, "id": message.id,
+                                  "message_type": message.type}
         if message.resource_id is not None:
             values["resource_id"] = message.resource_id
         elif "resource_id" in message.model_fields_set:
             values["resource_id"] = NULL
-        if marker is not None:
-            values["shared_text"] = marker
-        if expires_at is not None:
-            values["ttl"] = epoch_datetime(expires_at)
         if revision is not None:
             values["revision"] = revision
-        return cls.build(key, values)
+        values["role"] = message.role
+        if marker is not None:
+            values["shared_text"] = marker
+        values["thread_id"] = message.thread_id
+        return values
 
     @classmethod
     def record_from_raw(cls, raw: Item) -> Message:
         """The message record of a stored message item (content as it was given)."""
-        data = cls.decode_present(raw, _MESSAGE_DECODED)
+        data = _MESSAGE_LAYOUT.decode_present(raw, _MESSAGE_DECODED)
         marker = data.pop(SHARED_TEXT, None)
         content = data.get("content")
         if content is None:
@@ -334,7 +381,7 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
             data["content"] = unpack_content(content, marker)
         if data.get("resource_id", "") is None:
             data.pop("resource_id")
-        return Message.model_validate(data)
+        return validated(Message, data)
 
     @classmethod
     def id_of(cls, raw: Item) -> str | None:
@@ -353,6 +400,33 @@ _ID = MessageItem.id
 _ID_NAME = _ID.attr_name
 _ID_VALUE = itemgetter(_ID.attr_type)
 _MESSAGE_DECODED = (*MessageItem.RECORD, (SHARED_TEXT, "shared_text"))
+_MESSAGE_LAYOUT = layout_of(MessageItem)
+_MESSAGE_STAMP = _MESSAGE_LAYOUT.stamp
+_MESSAGE_TEXTS = {name: getattr(MessageItem, name) for name in ("id", "message_type", "role", "thread_id")}
+_MESSAGE_TEXTS["resource_id"] = MessageItem.resource_id.text
+_CONTENT_ENCODE = MessageItem.content.encode
+_CREATED_SERIALIZE = MessageItem.created_at.serialize
+_CREATED_NAME, _TYPE_NAME = MessageItem.created_at.attr_name, MessageItem.message_type.attr_name
+_RESOURCE_NAME, _REVISION_NAME = MessageItem.resource_id.attr_name, MessageItem.revision.attr_name
+_ROLE_NAME, _THREAD_NAME = MessageItem.role.attr_name, MessageItem.thread_id.attr_name
+_TTL_NAME = TableItem.ttl.attr_name
+
+
+def _ttl_value(expires_at: int) -> AttributeValue:
+    """The stored ``ttl`` of ``expires_at`` (epoch seconds), as the layout encodes it."""
+    return _MESSAGE_LAYOUT.encode_values({"ttl": expires_at})[_TTL_NAME]
+
+
+def _text(value: Any, name: str) -> str:
+    """A text attribute of a message item as ``serialize()`` stores it: an ASCII string as it is, anything else
+    through the attribute (which names the field of a value that is not text) or, for None, the missing
+    attribute ``serialize()`` reports."""
+    if type(value) is str and value.isascii():
+        return value
+    if value is None:
+        raise AttributeNullError(name)
+    text: str = _MESSAGE_TEXTS[name].serialize(value)
+    return text
 
 
 # ---------------------------------------------------------------------------- message pointer
@@ -376,6 +450,31 @@ class MessageRefItem(MemoryItem, discriminator=ENTITY_MESSAGE_REF):
         return cls.build(key, values)
 
     @classmethod
+    def item_of(cls, message_id: str, thread_id: str, message_sk: str, resource_id: str | None, *,
+                expires_at: int | None = None, chunked: bool = False) -> Item:
+        """``new(...).serialize()`` without the model instance."""
+        key = keys.message_ref_key(message_id)
+        if type(thread_id) is not str or type(message_sk) is not str:  # serialize()'s checks, as it makes them
+            values: dict[str, Any] = {"pk": key.pk, "sk": key.sk, "thread_id": thread_id,
+                                      "message_sk": message_sk, "resource_ref": resource_id or ""}
+            if expires_at is not None:
+                values["ttl"] = expires_at
+            if chunked:
+                values["chunked"] = 1
+            return _REF_LAYOUT.encode_item(values)
+        item: Item = dict(_REF_STAMP)  # text attributes stored as given
+        item[_PK_NAME] = {STRING: key.pk}
+        item[_SK_NAME] = {STRING: key.sk}
+        item[_REF_THREAD] = {STRING: thread_id}
+        item[_REF_SK] = {STRING: message_sk}
+        item[_REF_RESOURCE] = {STRING: resource_id or ""}
+        if expires_at is not None:  # epoch seconds: what TTLAttribute stores for epoch_datetime(expires_at)
+            item[_TTL_NAME] = _ttl_value(expires_at)
+        if chunked:
+            item[_CHUNKED_NAME] = _CHUNKED
+        return item
+
+    @classmethod
     def is_chunked(cls, raw: Item) -> bool:
         return _CHUNKED_NAME in raw
 
@@ -388,6 +487,11 @@ class MessageRefItem(MemoryItem, discriminator=ENTITY_MESSAGE_REF):
 
 
 _CHUNKED_NAME = MessageRefItem.chunked.attr_name
+_REF_LAYOUT = layout_of(MessageRefItem)
+_REF_STAMP = _REF_LAYOUT.stamp
+_REF_THREAD, _REF_SK = MessageRefItem.thread_id.attr_name, MessageRefItem.message_sk.attr_name
+_REF_RESOURCE = MessageRefItem.resource_ref.attr_name
+_CHUNKED = _REF_LAYOUT.encode_values({"chunked": 1})[_CHUNKED_NAME]
 
 
 # ---------------------------------------------------------------------------- message content parts
@@ -437,12 +541,12 @@ def split_large(item: Item, message_id: str) -> tuple[Item, int, list[Item]]:
 
 def part_keys(head: Item) -> list[Key]:
     """The keys of the parts a chunked message item names (none for a message stored whole)."""
-    generation = head.get(MessageItem.parts_generation.attr_name)
+    generation = head.get(_GENERATION_NAME)
     if generation is None:
         return []
     message_id = MessageItem.id_of(head)
     assert message_id is not None
-    count = int(head[MessageItem.parts.attr_name]["N"])
+    count = int(head[_PARTS_NAME]["N"])
     return [keys.message_part_key(message_id, generation["S"], i) for i in range(count)]
 
 
@@ -466,6 +570,8 @@ def part_generation(part_or_head: Item) -> str | None:
 
 
 _CONTENT_NAME = MessageItem.content.attr_name
+_GENERATION_NAME = MessageItem.parts_generation.attr_name
+_PARTS_NAME = MessageItem.parts.attr_name
 _DATA_NAME = MessagePartItem.data.attr_name
 
 

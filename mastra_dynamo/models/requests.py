@@ -182,13 +182,14 @@ def upsert_condition(model: type[TableItem], now: int | Value, serialized: Item)
     return model.absent_or_alive(now) if guard is None else guard(now, serialized)
 
 
-def upsert_item(table_name: str, item: TableItem, serialized: Item, *, now_epoch: int,
+def upsert_item(table_name: str, item: TableItem | type[TableItem], serialized: Item, *, now_epoch: int,
                 return_values: str | None = None) -> dict[str, Any]:
-    """UpdateItem that makes the stored item equal to ``item`` (``serialized``: its ``serialize()``):
+    """UpdateItem that makes the stored item equal to ``item`` (``serialized``: its ``serialize()``; ``item``
+    may also be its model class, when the caller has the serialized item only):
     ``update_item(table_name, item, Model.upsert_actions(serialized),
     condition=upsert_condition(Model, now_epoch, serialized), return_values=return_values)``, with the
     expressions PynamoDB built for this item shape reused."""
-    model = type(item)
+    model = item if isinstance(item, type) else type(item)
     shape_key = (model, frozenset(serialized), return_values)
     shape = _upserts.get(shape_key)
     if shape is None:

@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, cast
 
 from pynamodb.attributes import UnicodeAttribute
+from pynamodb.constants import STRING
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Value
 
@@ -37,7 +38,8 @@ from mastra_dynamo.dynamo.codec import Item
 from mastra_dynamo.errors import ValidationError
 from mastra_dynamo.models.attributes import JsonAttribute, TimestampAttribute
 from mastra_dynamo.models.base import TableItem, epoch_datetime
-from mastra_dynamo.records.base import coerce
+from mastra_dynamo.models.layout import Stored, layout_of
+from mastra_dynamo.records.base import coerce, validated
 from mastra_dynamo.records.scores import Score, ScorePayload
 from mastra_dynamo.schema import keys
 
@@ -108,9 +110,28 @@ class ScoreItem(TableItem, discriminator=ENTITY):
         """The item of score ``score_id`` with record ``data`` (camelCase JSON, ``id`` included), created and
         updated at ``created_at``, expiring at ``expires_at`` (epoch seconds; None: kept forever), written by
         the save ``write_id`` at ``write_time`` (both or neither; see :func:`write_stamp_for`)."""
-        key = keys.score_key(score_id)
         created_at = to_utc(created_at)
-        sk = keys.ts(created_at)
+        values = cls._values(data, keys.ts(created_at), created_at, write_id, write_time)
+        if expires_at is not None:
+            values["ttl"] = epoch_datetime(expires_at)
+        return cls.build(keys.score_key(score_id), values)
+
+    @classmethod
+    def item_of(cls, score_id: str, data: dict[str, Any], *, created_at: datetime, expires_at: int | None = None,
+                write_id: str | None = None, write_time: datetime | None = None) -> Item:
+        """``new(score_id, data, ...).serialize()`` without the model instance."""
+        sk = keys.ts(to_utc(created_at))
+        values = cls._values(data, sk, Stored({STRING: sk}), write_id, write_time)  # createdAt's text: sk
+        key = keys.score_key(score_id)
+        values["pk"], values["sk"] = key.pk, key.sk
+        if expires_at is not None:
+            values["ttl"] = expires_at  # epoch seconds: what TTLAttribute stores for epoch_datetime(expires_at)
+        return _LAYOUT.encode_item(values)
+
+    @staticmethod
+    def _values(data: dict[str, Any], sk: str, created_at: Any, write_id: str | None,
+                write_time: datetime | None) -> dict[str, Any]:
+        """The model values of a score's item (its key and expiry aside); ``sk``: ``ts(createdAt)``."""
         values: dict[str, Any] = {
             "data": data, "created_at": created_at, "updated_at": created_at,
             "gsi1pk": keys.scores_by_scorer_pk(data["scorerId"]), "gsi2pk": keys.scores_by_run_pk(data["runId"]),
@@ -125,11 +146,9 @@ class ScoreItem(TableItem, discriminator=ENTITY):
             values["gsi3pk"] = keys.scores_by_entity_pk(entity_type, data["entityId"])
         if isinstance(trace_id, str) and isinstance(span_id, str):
             values["gsi4pk"] = keys.scores_by_span_pk(trace_id, span_id)
-        if expires_at is not None:
-            values["ttl"] = epoch_datetime(expires_at)
         if write_id is not None and write_time is not None:
             values["write_stamp"] = write_stamp_for(write_time, write_id)
-        return cls.build(key, values)
+        return values
 
     @classmethod
     def from_mastra(cls, record: Mapping[str, Any], *, expires_at: int | None = None) -> ScoreItem:
@@ -185,8 +204,12 @@ class ScoreItem(TableItem, discriminator=ENTITY):
     @classmethod
     def record_from_raw(cls, raw: Item) -> Score:
         """``ScoreItem.from_raw_data(raw).record()``, decoding only the attributes the record is made of."""
-        values = cls.decode_attributes(raw, _RECORD_ATTRIBUTES)
-        return _record(values["data"], values["created_at"], values["updated_at"])
+        values = _LAYOUT.decode(raw, _RECORD_ATTRIBUTES)
+        data = values["data"]
+        if type(data) is dict:  # decoded for this record alone: completed in place
+            data["createdAt"], data["updatedAt"] = values["created_at"], values["updated_at"]
+            return validated(Score, data)
+        return _record(data, values["created_at"], values["updated_at"])
 
     @classmethod
     def record_of_write(cls, data: Mapping[str, Any], stored: Item) -> Score:
@@ -197,9 +220,10 @@ class ScoreItem(TableItem, discriminator=ENTITY):
 
 
 def _record(data: Mapping[str, Any], created_at: datetime, updated_at: datetime | None) -> Score:
-    return Score.model_validate({**data, "createdAt": created_at, "updatedAt": updated_at})
+    return validated(Score, {**data, "createdAt": created_at, "updatedAt": updated_at})
 
 
+_LAYOUT = layout_of(ScoreItem)
 _RECORD_ATTRIBUTES = ("data", "created_at", "updated_at")
 _TIMESTAMPS = ("created_at", "updated_at")
 _STAMP = ScoreItem.write_stamp.attr_name

@@ -34,7 +34,7 @@ from pynamodb.expressions.operand import Value
 from mastra_dynamo.dynamo.codec import AttributeValue, Item
 from mastra_dynamo.models.attributes import SelfTypedAttribute
 from mastra_dynamo.models.base import TableItem
-from mastra_dynamo.models.layout import Stored
+from mastra_dynamo.models.layout import Stored, serializer
 from mastra_dynamo.schema.keys import Key
 
 MARK = "\x00"
@@ -89,55 +89,68 @@ class Slots:
 
 
 _Encode = Callable[[Any], AttributeValue] | None
-_SlotPlan = tuple[str, str, bool, _Encode]
-"""(value placeholder, slot name or stored attribute name, from the written item?, encoder or None: as is)"""
+_SlotPlan = tuple[tuple[str, ...], str, bool, _Encode]
+"""(value placeholders, slot name or stored attribute name, from the written item?, encoder or None: as is)"""
 
 
 def _encoder(attr: Attribute[Any] | None) -> _Encode:
     if attr is None:
         return None
-    serialize = attr.serialize
     if isinstance(attr, SelfTypedAttribute):
+        serialize = attr.serialize
+
         def encode_self_typed(value: Any) -> AttributeValue:
             return value.value if isinstance(value, Stored) else serialize(value)
         return encode_self_typed
     attr_type = str(attr.attr_type)
+    plain = serializer(attr)  # attr.serialize, without its JSON round for plain numbers
+
+    if plain is None:
+        def encode_as_is(value: Any) -> AttributeValue:
+            return value.value if isinstance(value, Stored) else {attr_type: value}
+        return encode_as_is
 
     def encode(value: Any) -> AttributeValue:
-        return value.value if isinstance(value, Stored) else {attr_type: serialize(value)}
+        return value.value if isinstance(value, Stored) else {attr_type: plain(value)}
     return encode
 
 
 class _Values:
-    """The expression values of a serialized shape: its constants and where each slot's value goes."""
+    """The expression values of a serialized shape: its constants and where each slot's value goes (a slot
+    named by several placeholders is encoded once)."""
 
     __slots__ = ("constants", "slots")
 
     def __init__(self, values: Mapping[str, AttributeValue], slots: Slots) -> None:
         self.constants: dict[str, AttributeValue] = {}
-        plans: list[_SlotPlan] = []
+        plans: dict[tuple[str, bool], tuple[list[str], _Encode]] = {}
         for placeholder, value in values.items():
             ((_, raw),) = value.items()
             text = raw[0] if isinstance(raw, list) and len(raw) == 1 else raw
             if isinstance(text, str) and text.startswith(_ITEM):
-                plans.append((placeholder, text[len(_ITEM):], True, None))
+                plans.setdefault((text[len(_ITEM):], True), ([], None))[0].append(placeholder)
             elif isinstance(text, str) and text.startswith(MARK):
                 assert text[1:] in slots.attributes, f"unknown slot {text[1:]!r}"
-                plans.append((placeholder, text[1:], False, _encoder(slots.attributes[text[1:]])))
+                plans.setdefault((text[1:], False), ([], _encoder(slots.attributes[text[1:]])))[0].append(
+                    placeholder)
             else:
                 self.constants[placeholder] = value
-        self.slots = tuple(plans)
+        self.slots: tuple[_SlotPlan, ...] = tuple(
+            (tuple(placeholders), name, from_item, encode)
+            for (name, from_item), (placeholders, encode) in plans.items())
 
     def bind(self, values: Mapping[str, Any], serialized: Mapping[str, AttributeValue] | None) -> dict[str, Any]:
         bound: dict[str, Any] = dict(self.constants)
-        for placeholder, name, from_item, encode in self.slots:
+        for placeholders, name, from_item, encode in self.slots:
             if from_item:
                 assert serialized is not None, name
-                bound[placeholder] = serialized[name]
+                value = serialized[name]
             elif encode is None:
-                bound[placeholder] = values[name]
+                value = values[name]
             else:
-                bound[placeholder] = encode(values[name])
+                value = encode(values[name])
+            for placeholder in placeholders:
+                bound[placeholder] = value
         return bound
 
     def __bool__(self) -> bool:
@@ -150,10 +163,12 @@ _NO_VALUES: Mapping[str, Any] = {}
 class Template:
     """A request PynamoDB built with slots in place of the call's values (see the module docstring)."""
 
-    __slots__ = ("kwargs", "target", "values")
+    __slots__ = ("has_names", "has_values", "kwargs", "target", "values")
 
     def __init__(self, kwargs: Mapping[str, Any], slots: Slots) -> None:
         self.values = _Values(kwargs.get(_VALUES, {}), slots)
+        self.has_values = bool(self.values)
+        self.has_names = _NAMES in kwargs
         self.target = "Item" if "Item" in kwargs else "Key" if "Key" in kwargs else None
         self.kwargs: dict[str, Any] = dict(kwargs)
         """The request as built (its key or item and expression values are replaced: the order of the
@@ -183,9 +198,9 @@ class Template:
                                                                           _SK_NAME: key[_SK_NAME]}
         elif self.target == "Item":
             request["Item"] = item
-        if _NAMES in request:
+        if self.has_names:
             request[_NAMES] = dict(request[_NAMES])
-        if self.values:
+        if self.has_values:
             request[_VALUES] = self.values.bind(values, serialized)
         return request
 

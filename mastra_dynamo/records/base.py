@@ -68,6 +68,13 @@ def coerce(model: type[R], value: Any, *, what: str) -> R:
                               details={"what": what}) from None
 
 
+def validated(model: type[R], data: Any) -> R:
+    """``model.model_validate(data)``: the call of the model's validator it makes (no options given), without
+    its wrapper (read paths validate a record per item)."""
+    record: R = model.__pydantic_validator__.validate_python(data)
+    return record
+
+
 def coerce_input(model: type[R], value: Any, fields: Mapping[str, Any], *, what: str) -> R:
     """An input object of a method Mastra gives one object (``initializeObservationalMemory(input)``), given
     positionally (a record or a mapping) or as keyword arguments, validated into ``model``."""

@@ -78,6 +78,11 @@ def message_sk(created_at: datetime, message_id: str) -> str:
     return f"M#{ts(created_at)}#{component(message_id)}"
 
 
+def message_sk_of_stamp(stamp: str, message_id: str) -> str:
+    """:func:`message_sk` of the time whose :func:`ts` is ``stamp``."""
+    return f"M#{stamp}#{component(message_id)}"
+
+
 def message_key(thread_id: str, created_at: datetime, message_id: str) -> Key:
     return Key(thread_pk(thread_id), message_sk(created_at, message_id))
 

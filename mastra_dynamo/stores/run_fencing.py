@@ -13,7 +13,7 @@ the write lands only while the fence is the run's current claim, and otherwise r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -52,6 +52,10 @@ def as_fence(fence: RunFence | Mapping[str, Any] | None) -> RunFence | None:
     require_id(value.run_id, field="run_id")
     require_id(value.owner_id, field="owner_id")
     return value
+
+
+_UNFENCED: AbstractContextManager[None] = nullcontext()
+"""The context of a write without a fence (stateless: shared)."""
 
 
 def conflict(fence: RunFence, operation: str) -> RunFenceConflictError:
@@ -108,15 +112,15 @@ class FenceChecks(DynamoDomain):
                     continue
                 raise
 
-    @contextmanager
-    def fencing(self, fence: RunFence | Mapping[str, Any] | None, operation: str) -> Iterator[None]:
+    def fencing(self, fence: RunFence | Mapping[str, Any] | None, operation: str) -> AbstractContextManager[None]:
         """Within the block every write of this store carries ``fence`` (or, without one, the ambient fence
         of fence_scope.py) (TableClient's :data:`ACTIVE_FENCE`); a block that wrote nothing checks the fence
-        afterwards, as its write would have. No fence: no change."""
+        afterwards, as its write would have. No fence: no change (a context that does nothing)."""
         current = as_fence(resolve_run_fence(self, fence))
-        if current is None:
-            yield
-            return
+        return _UNFENCED if current is None else self._fenced(current, operation)
+
+    @contextmanager
+    def _fenced(self, current: RunFence, operation: str) -> Iterator[None]:
         active = ActiveFence(check=self.fence_check(current), conflict=lambda: conflict(current, operation))
         with active_fence(active):
             yield

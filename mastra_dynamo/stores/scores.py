@@ -29,7 +29,7 @@ from mastra_dynamo.dynamo.client import failed_condition_item
 from mastra_dynamo.dynamo.codec import Item, check_item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
 from mastra_dynamo.models import requests, templates
-from mastra_dynamo.models.base import TableItem, epoch_datetime
+from mastra_dynamo.models.base import TableItem
 from mastra_dynamo.models.scores import ENTITY, IS_SCORE, ScoreItem, stamp_time
 from mastra_dynamo.pagination import MAX_SAFE_INTEGER, paginate
 from mastra_dynamo.records.base import coerce, json_data
@@ -101,11 +101,10 @@ class DynamoScoresStore(DynamoDomain):
         data = json_data(payload, what="score", by_alias=True, exclude_unset=True)
         data["id"] = score_id
         now = self.now()
-        item = ScoreItem.new(score_id, data, created_at=now, expires_at=self.ttl.expires_at("score"),
-                             write_id=secrets.token_hex(_WRITE_ID_BYTES), write_time=self._write_time(now))
-        serialized = item.serialize()
+        serialized = ScoreItem.item_of(score_id, data, created_at=now, expires_at=self.ttl.expires_at("score"),
+                                       write_id=secrets.token_hex(_WRITE_ID_BYTES), write_time=self._write_time(now))
         check_item_size(serialized, entity="score", entity_id=score_id)
-        return SaveScoreResult(score=ScoreItem.record_of_write(data, self._upsert(score_id, item, serialized)))
+        return SaveScoreResult(score=ScoreItem.record_of_write(data, self._upsert(score_id, serialized)))
 
     def _write_time(self, now: datetime) -> datetime:
         """The write time of a save: now, but always after the previous save of this store (a clock that stands
@@ -116,8 +115,9 @@ class DynamoScoresStore(DynamoDomain):
             self._last_write_time = wt
         return wt
 
-    def _upsert(self, score_id: str, item: ScoreItem, serialized: Item) -> Item:
-        """Write ``serialized`` (one UpdateItem normally) and return the stored item.
+    def _upsert(self, score_id: str, serialized: Item) -> Item:
+        """Write ``serialized`` (the item of score ``score_id``: one UpdateItem normally) and return the stored
+        item.
 
         The upsert is conditioned on the stored state (``ScoreItem.upsert_condition``): absent, written by this
         very request (a resend), or alive and written earlier. When the condition fails, the item it saw
@@ -127,7 +127,7 @@ class DynamoScoresStore(DynamoDomain):
         stamp = ScoreItem.written_by(serialized)
         for _ in range(_MAX_ATTEMPTS):
             now_epoch = self.ttl.now_epoch()
-            request = requests.upsert_item(table, item, serialized, now_epoch=now_epoch, return_values=ALL_NEW)
+            request = requests.upsert_item(table, ScoreItem, serialized, now_epoch=now_epoch, return_values=ALL_NEW)
             request["ReturnValuesOnConditionCheckFailure"] = ALL_OLD
             try:
                 # upsert: createdAt and the index sort keys are write-once, absent copies and ttl are removed
@@ -144,9 +144,10 @@ class DynamoScoresStore(DynamoDomain):
             if expires is not None and int(float(expires)) <= now_epoch:  # as the condition saw it
                 try:
                     # an expired score with this id: replace it (its createdAt is gone with it)
+                    keyed = ScoreItem.build(keys.score_key(score_id), {})  # put_item takes the key from it
                     self.table.call("PutItem", **requests.put_item(
-                        table, item, serialized=serialized, condition=ScoreItem.replace_condition(now_epoch,
-                                                                                                  serialized)))
+                        table, keyed, serialized=serialized, condition=ScoreItem.replace_condition(now_epoch,
+                                                                                                   serialized)))
                     return serialized
                 except ConflictError:
                     continue  # written again meanwhile: upsert again
@@ -177,7 +178,7 @@ class DynamoScoresStore(DynamoDomain):
 
         def bound() -> dict[str, Any]:
             """Scores only, not expired (now: when each Query is sent), and the equality filters given."""
-            return {**values, "now": epoch_datetime(self.ttl.now_epoch())}
+            return {**values, "now": self.ttl.now_epoch()}
 
         limit = None if window.limit is not None and window.limit >= MAX_SAFE_INTEGER else window.limit
         items, total = listing.page_with_total(self.table, queries, ascending=False,

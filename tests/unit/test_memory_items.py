@@ -8,11 +8,12 @@ the same records.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from pynamodb.constants import ALL_NEW
+from pynamodb.exceptions import AttributeNullError
 from pynamodb.expressions.operand import Value
 
 from mastra_dynamo.dynamo.codec import FieldKind, Item, decode_json, decode_value, encode_json, encode_value
@@ -193,6 +194,24 @@ def test_a_message_item_serializes_to_the_stored_layout(shape: str, expires_at: 
     assert revised == {**reference_message(message), "_rev": {"S": "r1"}}
 
 
+@pytest.mark.parametrize("expires_at", [None, EXPIRES])
+@pytest.mark.parametrize("shape", list(MESSAGES))
+def test_a_message_item_encoded_without_an_instance_is_the_same(shape: str, expires_at: int | None) -> None:
+    message = MESSAGES[shape]
+    for revision in (None, "r1"):
+        raw = MessageItem.item_of(message, expires_at=expires_at, revision=revision)
+        assert raw == MessageItem.new(message, expires_at=expires_at, revision=revision).serialize()
+    assert MessageItem.item_of(message) == reference_message(message)
+
+
+@pytest.mark.parametrize("created_at", [datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2))),
+                                        datetime(2026, 1, 2, 3, 4, 5)])
+def test_a_message_created_outside_utc_keeps_its_sort_key_and_stored_time(created_at: datetime) -> None:
+    message = Message(id="m1", role="user", thread_id="t1", content="x")
+    message.created_at = created_at  # assigned past validation: the key keeps the given fields, createdAt is UTC
+    assert MessageItem.item_of(message) == MessageItem.new(message).serialize()
+
+
 def test_message_items_written_with_null_or_without_content_read_as_before() -> None:
     raw = reference_message(MESSAGES["shared text"])
     for variant in ({**raw, "resourceId": {"NULL": True}}, {k: v for k, v in raw.items() if k != "content"},
@@ -211,6 +230,10 @@ def test_a_large_message_content_is_stored_compressed() -> None:
 def test_a_pointer_serializes_to_the_stored_layout(resource_id: str | None, expires_at: int | None) -> None:
     raw = MessageRefItem.new("m#1", "t1", "M#x#m%231", resource_id, expires_at=expires_at).serialize()
     assert raw == reference_ref("m#1", "t1", "M#x#m%231", resource_id, expires_at)
+    for chunked in (False, True):
+        assert MessageRefItem.item_of("m#1", "t1", "M#x#m%231", resource_id, expires_at=expires_at,
+                                      chunked=chunked) == MessageRefItem.new(
+            "m#1", "t1", "M#x#m%231", resource_id, expires_at=expires_at, chunked=chunked).serialize()
     assert MessageRefItem.location(raw) == ("t1", "M#x#m%231")
     assert counts.ref_of_pointer(raw) == (resource_id or "")
     assert counts.ref_of_pointer({k: v for k, v in raw.items() if k != "mr"}) is counts.UNKNOWN
@@ -244,6 +267,19 @@ def test_text_that_is_not_unicode_is_rejected_naming_the_field() -> None:
     with pytest.raises(ValidationError) as caught:
         MessageItem.new(Message(id="m1", role="user", thread_id="t1", type="\ud800", content="x")).serialize()
     assert caught.value.details == {"field": "message.type"}
+    bad = [Message(id="m\ud800", role="user", thread_id="t\ud800", type="\ud800", content={"x": float("nan")}),
+           Message(id="m\ud800", role="user", thread_id="t\ud800", type="\ud800", content="x"),
+           Message(id="m1", role="user", thread_id="t\ud800", resource_id="\ud800", content="x")]
+    untyped = Message(id="m1", role="user", thread_id="t1", content="x")
+    untyped.type = None  # type: ignore[assignment]  # past validation: a required attribute without a value
+    with pytest.raises(AttributeNullError):
+        MessageItem.item_of(untyped)
+    for message in bad:  # the first attribute serialize() checks is the one named, without an instance too
+        with pytest.raises(ValidationError) as caught:
+            MessageItem.new(message).serialize()
+        with pytest.raises(ValidationError) as again:
+            MessageItem.item_of(message)
+        assert again.value.details == caught.value.details
 
 
 # ---------------------------------------------------------------------------- the cheap paths are PynamoDB's

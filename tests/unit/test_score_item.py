@@ -392,3 +392,16 @@ def test_key_requests_are_pynamodbs_for_the_stores_table() -> None:
     action = requests.transact("Update", update)
     assert list(action) == ["Update"] and "ReturnValues" not in action["Update"]
     assert action["Update"]["UpdateExpression"] == update["UpdateExpression"]
+
+
+@pytest.mark.parametrize("expires_at", [None, 1_900_000_000])
+@pytest.mark.parametrize("created_at", [NOW, datetime(2026, 1, 2, 3, 4, 5)])
+def test_a_score_item_encoded_without_an_instance_is_the_same(expires_at: int | None, created_at: datetime) -> None:
+    typed = {**score_data("s#1"), "entityType": "AGENT", "traceId": "t1", "spanId": "p1", "organizationId": "o1",
+             "output": {"text": "a longer output " * 40}}
+    for data in (score_data("s#1"), typed):
+        for write_id, write_time in ((None, None), ("0123456789abcdef", NOW)):
+            assert ScoreItem.item_of("s#1", data, created_at=created_at, expires_at=expires_at, write_id=write_id,
+                                     write_time=write_time) == ScoreItem.new(
+                "s#1", data, created_at=created_at, expires_at=expires_at, write_id=write_id,
+                write_time=write_time).serialize()

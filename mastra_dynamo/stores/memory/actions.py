@@ -79,14 +79,25 @@ def unchanged(read: Item) -> str:
     return "present" if MessageItem.revision.attr_name not in read else "same_revision"
 
 
+def _transact(kind: requests.TransactKind, request: dict[str, Any]) -> dict[str, Any]:
+    """``requests.transact(kind, request)`` of a request bound for this action alone (it is not copied)."""
+    return {kind: request} if "ReturnValues" not in request else requests.transact(kind, request)
+
+
+_PUTS: dict[str | None, templates.Template] = {}
+"""The Put templates by condition name (``templates.request``'s, looked up once)."""
+
+
 def put_action(table: str, item: Item, condition: str | None = None, *, typed: Item | None = None,
                **values: Any) -> dict[str, Any]:
     """Transaction Put of the serialized ``item``, under the condition named ``condition`` (see
     ``_CONDITIONS``) with its slot values (``typed``: the item its item slots take their values from)."""
-    template = templates.request(("put", condition), lambda: requests.put_item(
-        UNBOUND_TABLE_NAME, MARKER_ITEM, serialized=MARKER_SERIALIZED,
-        condition=None if condition is None else _CONDITIONS[condition]()))
-    return requests.transact("Put", template.bind(table, item=item, serialized=typed, values=values))
+    template = _PUTS.get(condition)
+    if template is None:
+        template = _PUTS[condition] = templates.request(("put", condition), lambda: requests.put_item(
+            UNBOUND_TABLE_NAME, MARKER_ITEM, serialized=MARKER_SERIALIZED,
+            condition=None if condition is None else _CONDITIONS[condition]()))
+    return _transact("Put", template.bind(table, item=item, serialized=typed, values=values))
 
 
 def delete_action(table: str, key: Key, condition: str | None = None, *, typed: Item | None = None,
@@ -94,7 +105,7 @@ def delete_action(table: str, key: Key, condition: str | None = None, *, typed: 
     """Transaction Delete of ``key`` (under the named condition, as :func:`put_action`)."""
     template = templates.request(("delete", condition), lambda: requests.delete_item(
         UNBOUND_TABLE_NAME, MARKER_KEY, condition=None if condition is None else _CONDITIONS[condition]()))
-    return requests.transact("Delete", template.bind(table, key=key, serialized=typed, values=values))
+    return _transact("Delete", template.bind(table, key=key, serialized=typed, values=values))
 
 
 _LINKED_PATH = Path(ThreadItem.linked_resources.attr_name)  # an untyped path: ``contains`` takes a Value
@@ -170,9 +181,9 @@ def touch_action(table: str, thread_id: str, when: datetime, update: counts.Upda
                                     *counter_actions, *link_actions], condition=condition)
 
     template = templates.request(("touch", alive, update.shape, links.shape), build)
-    now = epoch_datetime(alive_at) if alive_at is not None else None
-    return requests.transact("Update", template.bind(table, key=keys.thread_key(thread_id), values={
-        "touched": when, "now": now, **update.values(), **links.values()}))
+    # ``now`` as epoch seconds: what TTLAttribute stores for epoch_datetime(alive_at)
+    return _transact("Update", template.bind(table, key=keys.thread_key(thread_id), values={
+        "touched": when, "now": alive_at, **update.values(), **links.values()}))
 
 
 def absent_thread_check(table: str, thread_id: str, now_epoch: int) -> dict[str, Any]:

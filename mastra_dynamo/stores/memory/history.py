@@ -26,7 +26,6 @@ from pynamodb.expressions.condition import Condition
 
 from mastra_dynamo.dynamo.codec import Item, string_of
 from mastra_dynamo.errors import ValidationError
-from mastra_dynamo.models.base import epoch_datetime
 from mastra_dynamo.models.memory import IS_THREAD, MemoryItem, MessageItem, ResourceLinkItem
 from mastra_dynamo.pagination import Pagination, paginate
 from mastra_dynamo.records.base import PerPage, coerce
@@ -81,14 +80,14 @@ def _no_filter(_expr: Any) -> None:
 class HistoryOps(MessageOps):
     def _alive_filter(self) -> listing.FilterBuilder:
         """Filter: the item has not expired."""
-        return templates.listing_filter("alive", _alive, now=epoch_datetime(self.ttl.now_epoch()))
+        return templates.listing_filter("alive", _alive, now=self.ttl.now_epoch())
 
     def _resource_filter(self, resource_id: str | None) -> listing.FilterBuilder:
         """Filter: not expired, and of ``resource_id`` when given."""
         if resource_id is None:
             return self._alive_filter()
         return templates.listing_filter("alive, of resource", lambda: _alive() & _of_resource(),
-                                        now=epoch_datetime(self.ttl.now_epoch()), resource=resource_id)
+                                        now=self.ttl.now_epoch(), resource=resource_id)
 
     def list_messages(
         self,
@@ -190,7 +189,7 @@ class HistoryOps(MessageOps):
         query = listing.PartitionQuery(None, "pk", "sk", pk, sk_between=(low, thread_sk if fetched_thread else high),
                                        consistent=True)
 
-        now = epoch_datetime(self.ttl.now_epoch())
+        now = self.ttl.now_epoch()  # epoch seconds: the TTL slot stores them as epoch_datetime(now)
         if resource_id is None:
             flt = self._alive_filter()
         else:  # keys can't be filtered: the thread item passes the resource filter

@@ -13,13 +13,14 @@ actions are built by PynamoDB (models/requests.py), once per shape, and bound to
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mastra_dynamo.dynamo.client import TransactionCancelled, active_fence, transaction_capacity
+from pynamodb.constants import STRING
+
+from mastra_dynamo.dynamo.client import TransactionCancelled, active_fence, transaction_capacity, uuid4_hex
 from mastra_dynamo.dynamo.codec import Item, item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
 from mastra_dynamo.models.base import epoch_datetime
@@ -54,6 +55,7 @@ from mastra_dynamo.stores.memory.queries import query_params
 from mastra_dynamo.validate import is_list, require_id
 
 MAX_TRANSACTION_BYTES = 3_500_000
+_REVISION = MessageItem.revision.attr_name
 
 
 @dataclass
@@ -235,11 +237,11 @@ class MessageOps(MemoryDomain):
         computed from (updates): the write then requires that item to be unchanged (no lost update)."""
         assert message.thread_id is not None
         table = self.table.table_name
-        item, size, parts = split_large(MessageItem.new(message, expires_at=expires_at, revision=uuid.uuid4().hex)
-                                        .serialize(), message.id)
+        item, size, parts = split_large(MessageItem.item_of(message, expires_at=expires_at,
+                                                            revision=uuid4_hex()), message.id)
         sk = MemoryItem.sort_key(item)
-        ref = MessageRefItem.new(message.id, message.thread_id, sk, message.resource_id,
-                                 expires_at=expires_at, chunked=bool(parts)).serialize()
+        ref = MessageRefItem.item_of(message.id, message.thread_id, sk, message.resource_id,
+                                     expires_at=expires_at, chunked=bool(parts))
         if old is None:
             ref_put = put_action(table, ref, "absent_or_expired", now=epoch_datetime(self.ttl.now_epoch()))
         else:
@@ -384,8 +386,8 @@ class MessageOps(MemoryDomain):
                 require_id(message.resource_id, field=f"messages[{index}].resource_id")
             # Size/JSON validation before any write: a bad message rejects the whole call. The item (with the
             # revision of this write) is what the one-transaction path writes.
-            item, size, parts = split_large(MessageItem.new(message).serialize(), message.id)
-            item.update(MessageItem.encode_values({"revision": uuid.uuid4().hex}))  # this write's
+            item, size, parts = split_large(MessageItem.item_of(message), message.id)
+            item[_REVISION] = {STRING: uuid4_hex()}  # this write's (MessageItem.revision: a string)
             built[message.id] = (item, size, parts)
             records.append(message)
         if not records:
@@ -432,8 +434,8 @@ class MessageOps(MemoryDomain):
             assert message.thread_id is not None
             item, item_bytes, message_parts = items[message.id]
             parts += message_parts
-            ref = MessageRefItem.new(message.id, message.thread_id, MemoryItem.sort_key(item),
-                                     message.resource_id, chunked=bool(message_parts)).serialize()
+            ref = MessageRefItem.item_of(message.id, message.thread_id, MemoryItem.sort_key(item),
+                                         message.resource_id, chunked=bool(message_parts))
             actions.append(put_action(table, item, "absent"))
             actions.append(put_action(table, ref, "absent"))
             size += item_bytes + item_size(ref)
