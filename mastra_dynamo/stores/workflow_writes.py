@@ -56,9 +56,9 @@ _PK, _LOW, _HIGH = Chunk.pk.attr_name, "sk low", "sk high"
 """The slots of a chunk Query: the partition, the sort-key prefix (or lower bound) and upper bound."""
 _MANIFEST = frozenset((Run.snapshot.attr_name, Run.snap_gen.attr_name, Run.snap_chunks.attr_name))
 """The head attributes that hold the snapshot (inline) or name its chunks: each write sets its own."""
-_STAMP, _STATUS, _TTL, _RESOURCE, _REV = (
+_STAMP, _STATUS, _TTL, _RESOURCE, _REV, _WID = (
     Run.gen_stamp.attr_name, Run.status.attr_name, Run.ttl.attr_name, Run.resource_id.attr_name,
-    Run.revision.attr_name)
+    Run.revision.attr_name, Run.write_id.attr_name)
 
 
 @dataclass(frozen=True)
@@ -174,15 +174,18 @@ def head_update(table_name: str, key: Key, body: HeadBody, *, expected_revision:
 
 
 def head_after_update(old: Item, body: HeadBody) -> Item | None:
-    """The head a successful head-only UpdateItem left, from the head it replaced (ALL_OLD) and ``body``,
-    without the inline snapshot. None for a head without a revision (older layout: read it when needed)."""
+    """What a later write needs of the head a successful head-only UpdateItem left (see stores/recent_heads.py),
+    from the head it replaced (ALL_OLD) and ``body``: its revision, order stamp, write id and chunk manifest
+    as written, the other attributes as they were (``updatedAt`` included: no write reads it from there), no
+    inline snapshot. None for a head without a revision (older layout: read it when needed)."""
     revision = old.get(_REV)
     if revision is None:
         return None
     head = {name: value for name, value in old.items() if name not in _MANIFEST}
-    values = body.values()
-    values["snapshot"] = None
-    head.update(Run.encode_values(values))
+    head[_STAMP] = typed(Run.gen_stamp, body.stamp)
+    head[_WID] = typed(Run.write_id, body.write_id)
+    if body.generation is not None:
+        head.update(Run.encode_values({"snap_gen": body.generation, "snap_chunks": body.chunk_count}))
     head[_REV] = {"N": str(int(revision["N"]) + 1)}
     return head
 

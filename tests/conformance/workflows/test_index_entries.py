@@ -9,6 +9,7 @@ are read by every path and stored compressed by their next write.
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 import pytest
@@ -211,3 +212,22 @@ def test_a_head_with_a_text_snapshot_of_a_few_kb_is_read_and_rewritten_compresse
     assert rewritten is not None and set(rewritten["snapshot"]) == {"B"}
     assert wf.load_workflow_snapshot(workflow_name="wf", run_id="r1") == {
         **big, "context": {**big["context"], "step10": {"status": "success"}}}
+
+
+@pytest.mark.sync_internals("reads the store's remembered heads")
+def test_the_remembered_head_agrees_with_the_stored_one_after_every_kind_of_write(
+        store: DynamoDBStore, wf: DynamoWorkflowsStore) -> None:
+    big = {"blob": random.Random(7).randbytes(400_000).hex()}  # chunked: over the inline limit compressed
+    chunked = 0
+    for step, (status, extra) in enumerate([("running", {}), ("running", {}), ("running", big),
+                                            ("suspended", {}), ("suspended", big), ("success", {})]):
+        wf.persist_workflow_snapshot(workflow_name="wf", run_id="r1",
+                                     snapshot=snapshot("r1", status, step=step, **extra))
+        stored = raw(store, "r1", "N#wf")
+        known = wf._heads.get(("wf", "r1"))
+        assert stored is not None and known is not None
+        for name in ("_rev", "_gen", "_wid", "snapGen", "snapChunks", "status", "createdAt", "resourceId"):
+            assert known.get(name) == stored.get(name), (step, name)
+        assert "snapshot" not in known
+        chunked += "snapGen" in stored
+    assert chunked == 2
