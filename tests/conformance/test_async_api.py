@@ -23,7 +23,8 @@ DOMAINS = ("memory", "workflows", "scores", "agents", "datasets", "experiments",
 INTERNAL = {
     # helpers of the domain code, not part of Mastra's storage API
     "alive", "bumped", "not_expired", "now", "check_fence", "fence_check", "fenced", "fencing", "fetch",
-    "get_item", "get_thread_item", "locate", "locate_with_threads", "replace_expired", "thread_items", "complete",
+    "get_item", "get_thread_item", "locate", "locate_with_threads", "fetch_with_threads", "replace_expired",
+    "thread_items", "complete",
     "write_parts", "sweep_parts", "runs_of", "apply", "mutate", "project", "read_dataset", "row_at",
     "unchanged_values", "visible_rows", "rollback",
 }
