@@ -178,15 +178,15 @@ def head_after_update(old: Item, body: HeadBody) -> Item | None:
     from the head it replaced (ALL_OLD) and ``body``: its revision, order stamp, write id and chunk manifest
     as written, the other attributes as they were (``updatedAt`` included: no write reads it from there), no
     inline snapshot. None for a head without a revision (older layout: read it when needed)."""
-    revision = old.get(_REV)
-    if revision is None:
+    if _REV not in old:
         return None
+    revision = Run.decode_attributes(old, ("revision",))["revision"]
     head = {name: value for name, value in old.items() if name not in _MANIFEST}
     head[_STAMP] = typed(Run.gen_stamp, body.stamp)
     head[_WID] = typed(Run.write_id, body.write_id)
     if body.generation is not None:
         head.update(Run.encode_values({"snap_gen": body.generation, "snap_chunks": body.chunk_count}))
-    head[_REV] = {"N": str(int(revision["N"]) + 1)}
+    head[_REV] = typed(Run.revision, revision + 1)
     return head
 
 
