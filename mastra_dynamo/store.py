@@ -70,10 +70,10 @@ class DynamoDBStore:
             ``mastra_dynamo.dynamo.session``: timeouts, pool size, retries when nothing else configures them).
         clock: injectable time source (tests).
         max_snapshot_bytes: cap on one workflow snapshot's serialized JSON (ItemTooLargeError above it).
-        consistent_reads: read threads and resources by id, and the records of thread listings, with strongly
-            consistent reads (twice the read capacity). By default these reads are eventually consistent;
-            message histories, by-id message lookups and every read that plans a conditional write are always
-            strongly consistent.
+        consistent_reads: read threads and resources by id, and the records of thread and workflow-run
+            listings, with strongly consistent reads (twice the read capacity). By default these reads are
+            eventually consistent; message histories, by-id message lookups, workflow snapshots and every read
+            that plans a conditional write are always strongly consistent.
         global_table: None (default) for any table; ``"eventual"`` when the table is a multi-Region eventually
             consistent global table (``init()`` then refuses a single-Region table); ``"strong"`` (multi-Region
             strong consistency) is refused with ConfigurationError ``GLOBAL_TABLE_STRONG_UNSUPPORTED``: MRSC
@@ -212,9 +212,9 @@ class DynamoDBStore:
         cls = self.domain_class(name)
         assert cls is not None, name
         options: dict[str, Any] = {"table": self.table, "ttl": self.ttl, "clock": self.clock}
-        if name in (Domain.MEMORY, Domain.BACKGROUND_TASKS):
+        if name in (Domain.MEMORY, Domain.BACKGROUND_TASKS, Domain.WORKFLOWS):
             options["consistent_reads"] = self.consistent_reads
-        elif name == Domain.WORKFLOWS:
+        if name == Domain.WORKFLOWS:
             options["max_snapshot_bytes"] = self.max_snapshot_bytes
         return cls(**options)
 

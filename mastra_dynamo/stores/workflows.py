@@ -137,9 +137,9 @@ class DynamoWorkflowsStore(RunOwnershipOps):
     """Run snapshots. ``max_snapshot_bytes`` caps the serialized JSON of one snapshot (ItemTooLargeError)."""
 
     def __init__(self, *, table: TableClient, ttl: TtlPolicy, clock: Clock,
-                 max_snapshot_bytes: int = DEFAULT_MAX_SNAPSHOT_BYTES,
+                 max_snapshot_bytes: int = DEFAULT_MAX_SNAPSHOT_BYTES, consistent_reads: bool = False,
                  sleep: Callable[[float], None] = pause) -> None:
-        super().__init__(table=table, ttl=ttl, clock=clock)
+        super().__init__(table=table, ttl=ttl, clock=clock, consistent_reads=consistent_reads)
         self.max_snapshot_bytes = max_snapshot_bytes
         self._sleep = sleep
         self._heads = RecentHeads(frozenset((_SNAPSHOT,)))
@@ -554,14 +554,18 @@ class DynamoWorkflowsStore(RunOwnershipOps):
                                                offset=pagination.offset, limit=pagination.limit)
         return WorkflowRuns(runs=self.runs_of(items), total=total or 0)
 
-    def runs_of(self, entries: list[Item]) -> list[WorkflowRun]:
-        """The runs named by index entries, in their order: the heads with one strongly consistent
-        BatchGetItem per 100 (heads of the older layout are index entries themselves). A run deleted or
-        expired since its entry was read is left out."""
+    def runs_of(self, entries: list[Item], *, consistent: bool | None = None) -> list[WorkflowRun]:
+        """The runs named by index entries, in their order: the heads with one BatchGetItem per 100 (heads of
+        the older layout are index entries themselves). The heads are read like the records of every listing:
+        eventually consistent (the entries are, being index entries), strongly with ``consistent_reads`` (or
+        ``consistent=True``: an export). A run
+        deleted or expired since its entry was read is left out; a head older than its chunks (a generation
+        replaced since) is read again, strongly (:meth:`_run_of_head`)."""
         heads = [None if entity_of(e) != ENTITY_RUN_INDEX else
                  keys.run_key(*Entry.decode_attributes(e, ("workflow_name", "run_id")).values()) for e in entries]
         wanted = [key for key in heads if key is not None]
-        fetched = self.table.batch_get(wanted) if wanted else {}
+        strong = self.consistent_reads if consistent is None else consistent
+        fetched = self.table.batch_get(wanted, consistent=strong) if wanted else {}
         runs = []
         for entry, key in zip(entries, heads, strict=True):
             head: Item | None = entry

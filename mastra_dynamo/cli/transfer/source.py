@@ -123,7 +123,8 @@ class Source:
         batch: list[tuple[str, Item]] = []
 
         def flush() -> Iterator[tuple[Position, Record]]:
-            runs = {(r.workflow_name, r.run_id): r for r in self.workflows.runs_of([e for _, e in batch])}
+            found = self.workflows.runs_of([e for _, e in batch], consistent=True)  # an export reads strongly
+            runs = {(r.workflow_name, r.run_id): r for r in found}
             for sk, entry in batch:
                 run = runs.get((entry["workflowName"]["S"], entry["runId"]["S"]))
                 if run is not None:
