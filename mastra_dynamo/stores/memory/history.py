@@ -178,9 +178,11 @@ class HistoryOps(MessageOps):
         """A page of one thread's whole history and its total, from the thread's message counters.
 
         Newest first, the thread item (sort key ``T``, after every ``M#`` key) is read by the same Query as
-        the page: one request. Oldest first, a GetItem of the thread follows when the page is not the end.
-        No counters (not built yet, messages with a TTL, ...): the total comes from :func:`counts.rebuild`,
-        unless the page is the whole history (then the next message write of this process stores them).
+        the page: one request. It reads one message more than the page, to know whether more follow, unless
+        this process last saw the thread with stored counters (then the thread item's counters tell). Oldest
+        first, a GetItem of the thread follows when the page is not the end. No counters (not built yet,
+        messages with a TTL, ...): the total comes from :func:`counts.rebuild`, unless the page is the whole
+        history (then the next message write of this process stores them).
         """
         pk = keys.thread_pk(thread_id)
         low, high = keys.message_sk_bounds(None, None)
@@ -188,6 +190,8 @@ class HistoryOps(MessageOps):
         fetched_thread = not ascending
         query = listing.PartitionQuery(None, "pk", "sk", pk, sk_between=(low, thread_sk if fetched_thread else high),
                                        consistent=True)
+        hint = self.hints.get(thread_id)
+        by_counters = fetched_thread and isinstance(hint, counts.Counters) and hint.matching(resource_id) is not None
 
         now = self.ttl.now_epoch()  # epoch seconds: the TTL slot stores them as epoch_datetime(now)
         if resource_id is None:
@@ -197,12 +201,20 @@ class HistoryOps(MessageOps):
                                            lambda: _alive() & (_of_resource() | IS_THREAD), now=now,
                                            resource=resource_id)
         items = listing.collect(self.table, [query], ascending=ascending, filter_builder=flt, offset=0,
-                                limit=offset + limit + (2 if fetched_thread else 1))
+                                limit=offset + limit + (1 if fetched_thread else 0) + (0 if by_counters else 1))
         thread_item: Item | None = None
         if items and MemoryItem.sort_key(items[0]) == thread_sk:
             thread_item = self.hints.seen(thread_id, items.pop(0))
         messages = [item for item in items if MemoryItem.sort_key(item).startswith(keys.MESSAGE_SK_PREFIX)]
         page = messages[offset:offset + limit]
+        if by_counters:
+            counters = counts.read(thread_item)
+            total = None if counters is None else counters.matching(resource_id)
+            if total is not None:  # a concurrent write can land between the thread item and the page
+                return page, max(total, len(messages))
+            if len(messages) == offset + limit:  # the counters are gone (the hint was stale): count
+                return page, max(counts.rebuild(self, thread_id, thread_item, resource_id, self.hints),
+                                 len(messages))
         more = len(messages) > offset + limit
         if not more and (page or offset == 0):
             if thread_item is not None and resource_id is None and counts.read(thread_item) is None:

@@ -354,3 +354,51 @@ def test_concurrent_writers_and_readers_keep_counters_exact(backend: Any, store:
     for resource_id in (None, RESOURCE, OTHER_RESOURCE):
         assert memory.list_messages(thread_id=thread.id, resource_id=resource_id, **LAST).total == truth(
             memory, thread.id, resource_id)
+
+
+@pytest.mark.parametrize("count", [19, 20, 21, 45])
+def test_a_newest_page_reads_no_message_past_it_once_the_counters_are_seen(backend: Any, count: int) -> None:
+    """A process that last saw the thread with stored counters (``get_thread_by_id`` of an agent turn) reads
+    the thread item and the page, not one message more: the counters tell whether more follow."""
+    from tests.conftest import fresh_store
+
+    newest = {"field": "createdAt", "direction": "DESC"}
+    with fresh_store(backend, api="sync") as store:
+        memory = store.get_store("memory")
+        thread = save_thread(memory, id=new_id("t"))
+        seed_messages(memory, thread.id, count)
+        memory.list_messages(thread_id=thread.id, per_page=1, order_by=newest)  # a total: stores the counters
+        memory.get_thread_by_id(thread_id=thread.id)
+        limits: list[int] = []
+
+        def record(params: dict[str, Any], **_: Any) -> None:
+            limits.append(params.get("Limit", 0))
+
+        store.table.raw.meta.events.register("provide-client-params.dynamodb.Query", record, unique_id="limits")
+        for per_page, page in ((20, 0), (20, 1), (10, 1), (10, 4)):
+            limits.clear()
+            before = requests(store)
+            result = memory.list_messages(thread_id=thread.id, per_page=per_page, page=page, order_by=newest)
+            assert spent(store, before) == {"Query": 1}
+            assert limits == [per_page * (page + 1) + 1]  # the thread item and the messages up to the page's end
+            expected = list(reversed(range(1, count + 1)))[per_page * page:per_page * (page + 1)]
+            assert texts(result.messages) == [f"Message {i}" for i in expected]
+            assert result.total == count
+            assert result.has_more == (count > per_page * (page + 1))
+
+
+def test_a_stale_counter_hint_still_gives_the_exact_total(store: DynamoDBStore, memory: MemoryStorage) -> None:
+    """The process saw stored counters, then they went (a cascade froze them here): the page that reads no
+    message past its end cannot tell whether more follow, and counts."""
+    newest = {"field": "createdAt", "direction": "DESC"}
+    for count in (20, 25):
+        thread = save_thread(memory, id=new_id("t"))
+        seed_messages(memory, thread.id, count)
+        memory.list_messages(thread_id=thread.id, per_page=1, order_by=newest)
+        memory.get_thread_by_id(thread_id=thread.id)
+        assert counts.read(thread_item(store, thread.id)) is not None
+        store.table.call("UpdateItem", TableName=store.table_name,
+                         Key={"pk": {"S": keys.thread_pk(thread.id)}, "sk": {"S": keys.thread_key(thread.id).sk}},
+                         UpdateExpression="REMOVE #c", ExpressionAttributeNames={"#c": counts.COUNT})
+        page = memory.list_messages(thread_id=thread.id, per_page=20, order_by=newest)
+        assert len(page.messages) == 20 and page.total == count and page.has_more == (count > 20)
