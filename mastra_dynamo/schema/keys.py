@@ -53,6 +53,10 @@ def ts(value: datetime) -> str:
             f"{value.second:02d}.{value.microsecond:06d}Z")
 
 
+_TS_WIDTH = len("0001-01-01T00:00:00.000000Z")
+"""Characters of every :func:`ts` text."""
+
+
 @dataclass(frozen=True)
 class Key:
     pk: str
@@ -81,6 +85,11 @@ def message_sk(created_at: datetime, message_id: str) -> str:
 def message_sk_of_stamp(stamp: str, message_id: str) -> str:
     """:func:`message_sk` of the time whose :func:`ts` is ``stamp``."""
     return f"M#{stamp}#{component(message_id)}"
+
+
+def message_time(sk: str) -> datetime:
+    """The ``createdAt`` a message sort key (:func:`message_sk`) holds."""
+    return datetime.fromisoformat(sk[len(MESSAGE_SK_PREFIX):len(MESSAGE_SK_PREFIX) + _TS_WIDTH])
 
 
 def message_key(thread_id: str, created_at: datetime, message_id: str) -> Key:

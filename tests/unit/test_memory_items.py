@@ -52,10 +52,11 @@ THREAD_FIELDS: dict[str, tuple[str, FieldKind]] = {
     "metadata": ("metadata", "json"),
 }
 MESSAGE_FIELDS: dict[str, tuple[str, FieldKind]] = {
-    "id": ("id", "str"), "role": ("role", "str"), "created_at": ("createdAt", "datetime"),
+    "id": ("id", "str"), "role": ("role", "str"),
     "thread_id": ("threadId", "str"), "resource_id": ("resourceId", "str"), "type": ("type", "str"),
     "content": ("content", "json"),
 }
+"""A message's stored fields; ``createdAt`` is the time in its sort key (``M#<ts>#<id>``)."""
 RESOURCE_FIELDS: dict[str, tuple[str, FieldKind]] = {
     "id": ("id", "str"), "working_memory": ("workingMemory", "str"), "metadata": ("metadata", "json"),
     "created_at": ("createdAt", "datetime"), "updated_at": ("updatedAt", "datetime"),
@@ -111,6 +112,7 @@ def reference_message(message: Message, expires_at: int | None = None) -> Item:
 
 def reference_decode_message(item: Item) -> Message:
     data = decode_fields(item, MESSAGE_FIELDS)
+    data["created_at"] = datetime.fromisoformat(item["sk"]["S"].split("#")[1])
     content = data.get("content")
     if content is None:
         data["content"] = {"format": 2, "parts": []}
@@ -180,6 +182,17 @@ def test_a_thread_item_serializes_to_the_stored_layout(shape: str, expires_at: i
     back = ThreadItem.record_from_raw(raw)
     assert back == thread and back.model_fields_set == Thread.model_validate(
         decode_fields(raw, THREAD_FIELDS)).model_fields_set
+
+
+@pytest.mark.parametrize("shape", list(MESSAGES))
+def test_a_message_item_stores_its_time_once_and_reads_items_that_stored_it_twice(shape: str) -> None:
+    """``createdAt`` is the sort key's time; an item written when it was also an attribute reads the same."""
+    message = MESSAGES[shape]
+    raw = MessageItem.item_of(message)
+    assert "createdAt" not in raw and MessageItem.created_of(raw) == message.created_at
+    older = {**raw, "createdAt": {"S": keys.ts(message.created_at)}}
+    assert MessageItem.record_from_raw(older) == MessageItem.record_from_raw(raw) == message
+    assert MessageItem.from_raw_data(older).created_at == message.created_at
 
 
 @pytest.mark.parametrize("expires_at", [None, EXPIRES])
