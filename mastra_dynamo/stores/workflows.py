@@ -558,9 +558,8 @@ class DynamoWorkflowsStore(RunOwnershipOps):
         """The runs named by index entries, in their order: the heads with one BatchGetItem per 100 (heads of
         the older layout are index entries themselves). The heads are read like the records of every listing:
         eventually consistent (the entries are, being index entries), strongly with ``consistent_reads`` (or
-        ``consistent=True``: an export). A run
-        deleted or expired since its entry was read is left out; a head older than its chunks (a generation
-        replaced since) is read again, strongly (:meth:`_run_of_head`)."""
+        ``consistent=True``: an export). A run deleted or expired since its entry was read is left out; a head
+        older than its chunks (a generation replaced since) is read again, strongly (:meth:`_run_of_head`)."""
         heads = [None if entity_of(e) != ENTITY_RUN_INDEX else
                  keys.run_key(*Entry.decode_attributes(e, ("workflow_name", "run_id")).values()) for e in entries]
         wanted = [key for key in heads if key is not None]
