@@ -9,6 +9,7 @@ tokens and parsed cancellation reasons.
 
 from __future__ import annotations
 
+import base64
 import functools
 import os
 import random
@@ -68,6 +69,12 @@ def uuid4_hex() -> str:
     variant and version bits set), without building a ``uuid.UUID``."""
     value = int.from_bytes(os.urandom(16), "big")
     return "%032x" % ((((value & _UUID_VARIANT_CLEAR) | _UUID_VARIANT) & _UUID_VERSION_CLEAR) | _UUID_VERSION)
+
+
+def write_token() -> str:
+    """A random 12-character text (72 bits, base64url) marking one write of an item: what a conditional
+    update of that item expects to find. A third of a UUID's stored bytes, on items written every turn."""
+    return base64.urlsafe_b64encode(os.urandom(9)).decode("ascii")
 
 
 def transaction_capacity() -> int:

@@ -4,7 +4,7 @@ resource.
 Record fields are top-level attributes named like Mastra's JSON (camelCase). A field missing from a record
 is absent from the item; a field set to ``None`` is stored as NULL (``thread.title``, ``thread.metadata``,
 ``resource.workingMemory``, ``resource.metadata``): the two stay distinct and read back as they were written
-(``TableItem.decode_present``). JSON fields are JSON text, compressed at 16 KB (message content: 512 bytes)
+(``TableItem.decode_present``). JSON fields are JSON text, compressed at 16 KB (message content: 192 bytes)
 when that is smaller (:class:`JsonAttribute`); times are fixed-width UTC text (:class:`TimestampAttribute`).
 
 * **Thread** ``T#<thread>`` / ``T``: the record, its revision ``_rev`` (a number) and its message counters
@@ -12,10 +12,11 @@ when that is smaller (:class:`JsonAttribute`); times are fixed-width UTC text (:
   Index entries by resource (gsi5) and global, write-sharded (gsi6), both by creation time. Their projection
   is the keys, ``_et`` and ``ttl``: a message touching the thread never rewrites them.
 * **Message** ``T#<thread>`` / ``M#<createdAt>#<id>``: in its thread's item collection. ``createdAt`` is the
-  sort key's time and is not stored apart (items written while it was still carry it, and it is read).
+  sort key's time and is not stored apart (items written while it was still carry it, and it is read); so
+  are ``id`` and ``threadId``, which the keys give back unless they hold them hashed (then they are stored).
   ``content`` is stored without a ``content.content`` text that repeats its text parts
-  (:func:`pack_content`; ``_ct`` says how to put it back). ``_rev`` is a random text per write (the
-  condition of updates). A message is in no index.
+  (:func:`pack_content`; ``_ct`` says how to put it back), compressed from 192 bytes when that is smaller.
+  ``_rev`` is a random 12-character text per write (the condition of updates). A message is in no index.
 * **Resource link** ``T#<thread>`` / ``L#<resource>``: the thread holds (or held) messages of that resource;
   its gsi5 entry (``MR#<resource>``) lists a resource's threads for ``list_messages_by_resource_id``. Written
   once per (thread, resource), in the transaction of the first such message; the thread item records the
@@ -247,9 +248,10 @@ SHARED_TEXT = "_ct"
 """Set when ``content.content`` was the text of the text parts joined (``"<join>:<position of the key>"``):
 that text is then stored once, in the parts, and put back when the message is read."""
 TEXT_JOINS = ("", "\n")
-CONTENT_COMPRESS_MIN_BYTES = 512
-"""Message content at least this large is stored zlib-compressed when that is smaller (a message is written
-and read on every turn, and billed per started KB)."""
+CONTENT_COMPRESS_MIN_BYTES = 192
+"""Message content at least this large is stored zlib-compressed when that is smaller. A message is written
+once and read on many turns, and a page of messages is billed by its bytes (per started 4 KB): a 30-word
+message (~260 bytes of JSON) compresses to ~150 for ~5 us, and reads back in ~2 us."""
 EMPTY_CONTENT: Final[dict[str, Any]] = {"format": 2, "parts": []}
 
 
@@ -294,11 +296,13 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
     saves reject); a NULL reads back as no resource. ``createdAt`` is the time in the sort key
     (``M#<ts(createdAt)>#<id>``, :meth:`created_of`): 36 bytes per message that no read needs twice."""
 
-    id = TextAttribute(field="message.id")
+    id = TextAttribute(field="message.id", null=True)
+    """Stored only when the sort key holds the id hashed (:func:`keys.message_id_of`)."""
     role = TextAttribute(field="message.role")
     created_at = TimestampAttribute(null=True, attr_name="createdAt")
     """Not written: the sort key holds the time. Read from items written when it was (same value)."""
-    thread_id = TextAttribute(field="message.threadId", attr_name="threadId")
+    thread_id = TextAttribute(field="message.threadId", attr_name="threadId", null=True)
+    """Stored only when the partition key holds the thread id hashed (:func:`keys.thread_id_of`)."""
     resource_id = NullableTextAttribute(field="message.resourceId", attr_name="resourceId")
     message_type = TextAttribute(field="message.type", attr_name="type")
     content = NullableJsonAttribute(field="message.content", compress_min=CONTENT_COMPRESS_MIN_BYTES)
@@ -317,7 +321,7 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
         """The item of ``message`` (its thread id set), expiring at ``expires_at`` (epoch seconds), with the
         write's ``revision`` when given."""
         assert message.thread_id is not None
-        key = keys.message_key(message.thread_id, message.created_at, message.id)
+        key = keys.message_key(_text(message.thread_id, "thread_id"), message.created_at, _text(message.id, "id"))
         values = cls._values(message, revision)
         if expires_at is not None:
             values["ttl"] = epoch_datetime(expires_at)
@@ -329,12 +333,15 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
         attributes, checked in the same order (``serialize()``'s: by Python name)."""
         assert message.thread_id is not None
         thread_id, message_id, created_at = message.thread_id, message.id, message.created_at
-        stamp = keys.ts(created_at)  # the sort key's time: createdAt
+        # the key components first (checked by new() too), then the attributes in serialize()'s order
+        pk = keys.thread_pk(_text(thread_id, "thread_id"))
+        sk = keys.message_sk_of_stamp(keys.ts(created_at), _text(message_id, "id"))  # createdAt: the key's time
         packed, marker = pack_content(message.content)
         item: Item = dict(_MESSAGE_STAMP)
         if packed is not None:
             item[_CONTENT_NAME] = _CONTENT_ENCODE(packed)
-        item[_ID_NAME] = {STRING: _text(message_id, "id")}
+        if keys.message_id_of(sk) is None:  # a hashed id: the key cannot give it back
+            item[_ID_NAME] = {STRING: message_id}
         item[_TYPE_NAME] = {STRING: _text(message.type, "message_type")}
         if message.resource_id is not None:
             item[_RESOURCE_NAME] = {STRING: _text(message.resource_id, "resource_id")}
@@ -345,9 +352,10 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
         item[_ROLE_NAME] = {STRING: _text(message.role, "role")}
         if marker is not None:
             item[SHARED_TEXT] = {STRING: marker}
-        item[_THREAD_NAME] = {STRING: _text(thread_id, "thread_id")}
-        item[_PK_NAME] = {STRING: keys.thread_pk(thread_id)}
-        item[_SK_NAME] = {STRING: keys.message_sk_of_stamp(stamp, message_id)}
+        if keys.thread_id_of(pk) is None:
+            item[_THREAD_NAME] = {STRING: thread_id}
+        item[_PK_NAME] = {STRING: pk}
+        item[_SK_NAME] = {STRING: sk}
         if expires_at is not None:
             item[_TTL_NAME] = _ttl_value(expires_at)
         return item
@@ -356,8 +364,12 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
     def _values(message: Message, revision: str | None) -> dict[str, Any]:
         """The model values of the item of ``message`` (its key and expiry aside), in the order ``serialize()``
         encodes (and checks) them."""
+        assert message.thread_id is not None
         packed, marker = pack_content(message.content)
-        values: dict[str, Any] = {"content": packed, "id": message.id, "message_type": message.type}
+        values: dict[str, Any] = {"content": packed}
+        if keys.message_id_of(keys.message_sk(message.created_at, message.id)) is None:
+            values["id"] = message.id
+        values["message_type"] = message.type
         if message.resource_id is not None:
             values["resource_id"] = message.resource_id
         elif "resource_id" in message.model_fields_set:
@@ -367,15 +379,21 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
         values["role"] = message.role
         if marker is not None:
             values["shared_text"] = marker
-        values["thread_id"] = message.thread_id
+        if keys.thread_id_of(keys.thread_pk(message.thread_id)) is None:
+            values["thread_id"] = message.thread_id
         return values
 
     @classmethod
     def record_from_raw(cls, raw: Item) -> Message:
         """The message record of a stored message item (content as it was given)."""
         data = _MESSAGE_LAYOUT.decode_present(raw, _MESSAGE_DECODED)
+        sk = cls.sort_key(raw)
         if "created_at" not in data:
-            data["created_at"] = cls.created_of(raw)
+            data["created_at"] = keys.message_time(sk)
+        if "id" not in data:
+            data["id"] = keys.message_id_of(sk)
+        if "thread_id" not in data:
+            data["thread_id"] = keys.thread_id_of(_PK_VALUE(raw[_PK_NAME]))
         marker = data.pop(SHARED_TEXT, None)
         content = data.get("content")
         if content is None:
@@ -395,7 +413,10 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
     def id_of(cls, raw: Item) -> str | None:
         """The message id of a stored message item (or of a projection of it)."""
         value = raw.get(_ID_NAME)
-        return None if value is None else str(_ID_VALUE(value))
+        if value is not None:
+            return str(_ID_VALUE(value))
+        sk = raw.get(_SK_NAME)
+        return None if sk is None else keys.message_id_of(_SK_VALUE(sk))
 
     @classmethod
     def content_of(cls, raw: Item) -> Any:

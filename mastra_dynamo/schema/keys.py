@@ -36,6 +36,16 @@ def component(value: str) -> str:
     return escaped
 
 
+def value_of(text: str) -> str | None:
+    """The value a :func:`component` holds; None for a hashed one (it cannot be given back). Every ``%`` of an
+    escaped component starts one of its three escapes, so they are undone one kind at a time, ``%25`` last."""
+    if text.startswith("~"):
+        return None
+    if "%" not in text:
+        return text
+    return text.replace("%23", "#").replace("%7E", "~").replace("%25", "%")
+
+
 def shard_of(value: str, shards: int) -> str:
     """Stable shard label (two digits) of an id."""
     digest = hashlib.sha256(value.encode("utf-8")).digest()
@@ -90,6 +100,16 @@ def message_sk_of_stamp(stamp: str, message_id: str) -> str:
 def message_time(sk: str) -> datetime:
     """The ``createdAt`` a message sort key (:func:`message_sk`) holds."""
     return datetime.fromisoformat(sk[len(MESSAGE_SK_PREFIX):len(MESSAGE_SK_PREFIX) + _TS_WIDTH])
+
+
+def message_id_of(sk: str) -> str | None:
+    """The message id a message sort key holds (None when it holds a hashed one)."""
+    return value_of(sk[len(MESSAGE_SK_PREFIX) + _TS_WIDTH + 1:])
+
+
+def thread_id_of(pk: str) -> str | None:
+    """The thread id a thread partition key (:func:`thread_pk`) holds (None when it holds a hashed one)."""
+    return value_of(pk[2:])
 
 
 def message_key(thread_id: str, created_at: datetime, message_id: str) -> Key:

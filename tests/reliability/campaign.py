@@ -28,6 +28,7 @@ from typing import Any
 
 from mastra_dynamo import DynamoDBStore
 from mastra_dynamo.errors import ConflictError, RetryableError, StorageError
+from mastra_dynamo.models.memory import MessageItem
 
 from .faults import FaultInjector
 
@@ -652,7 +653,7 @@ def structural_check(items: list[dict[str, Any]]) -> dict[str, int]:
     by_key = {(i["pk"]["S"], i["sk"]["S"]): i for i in items}
     et = Counter(i.get("_et", {}).get("S", "?") for i in items)
     # messages <-> pointers
-    messages = {i["id"]["S"]: i for i in items if i.get("_et", {}).get("S") == "message"}
+    messages = {str(MessageItem.id_of(i)): i for i in items if i.get("_et", {}).get("S") == "message"}
     pointers = {i["pk"]["S"]: i for i in items if i.get("_et", {}).get("S") == "message_ref"}
     from mastra_dynamo.schema import keys
 

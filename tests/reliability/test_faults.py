@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mastra_dynamo import ThrottledError
+from mastra_dynamo.models.memory import MessageItem
 from mastra_dynamo.schema import keys
 
 from .conftest import Faulty, scan_all, snapshot_table
@@ -79,7 +80,7 @@ def test_an_interrupted_thread_cascade_never_leaves_pointers_without_messages(fa
         with pytest.raises(ThrottledError):
             memory.delete_thread(thread_id="t")
         items = scan_all(faulty.verifier)
-        messages = {i["id"]["S"] for i in items if i["_et"]["S"] == "message"}
+        messages = {MessageItem.id_of(i) for i in items if i["_et"]["S"] == "message"}
         pointers = {i["pk"]["S"][3:] for i in items if i["_et"]["S"] == "message_ref"}
         assert pointers <= messages
     assert len(pointers) < 40  # the failed attempts did delete part of the thread

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from mastra_dynamo import DynamoDBStore, NotFoundError
+from mastra_dynamo.models.memory import MessageItem
 from mastra_dynamo.schema import keys
 from tests.conftest import Backend, FakeClock, make_store
 
@@ -152,7 +153,7 @@ def test_every_item_collection_carries_one_consistent_ttl(ttl_store: DynamoDBSto
     messages = [i for i in raw if i["_et"]["S"] == "message"]
     assert len(messages) == 8
     for message in messages:
-        ref = by_key[(keys.message_ref_key(message["id"]["S"]).pk, "MI")]
+        ref = by_key[(keys.message_ref_key(str(MessageItem.id_of(message))).pk, "MI")]
         assert _ttl(ref) == _ttl(message) is not None
     # run head and its live chunks (the previous generations were deleted)
     head = by_key[(keys.run_pk("big"), "N#wf")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from pynamodb.constants import ALL_NEW
@@ -44,6 +45,8 @@ from tests.unit.pynamodb_reference import pynamodb_serialize
 NOW = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
 LATER = datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC)
 EXPIRES = 1_900_000_000
+
+_ESCAPES = str.maketrans({"%": "%25", "#": "%23", "~": "%7E"})
 
 # ---------------------------------------------------------------------------- the layout before the models
 THREAD_FIELDS: dict[str, tuple[str, FieldKind]] = {
@@ -102,6 +105,11 @@ def reference_message(message: Message, expires_at: int | None = None) -> Item:
     key = keys.message_key(message.thread_id, message.created_at, message.id)
     item: Item = {"pk": {"S": key.pk}, "sk": {"S": key.sk}}
     item.update(encode_fields(message, MESSAGE_FIELDS, entity="message"))
+    # the keys give the ids back unless they hold them hashed (longer than keys.MAX_COMPONENT_BYTES)
+    if len(message.id.encode()) <= 256 and len(message.id.translate(_ESCAPES).encode()) <= 256:
+        del item["id"]
+    if len(message.thread_id.translate(_ESCAPES).encode()) <= 256:
+        del item["threadId"]
     packed, marker = pack_content(message.content)
     item["content"] = encode_json(packed, field="message.content", compress_min=CONTENT_COMPRESS_MIN_BYTES)
     if marker is not None:
@@ -112,7 +120,10 @@ def reference_message(message: Message, expires_at: int | None = None) -> Item:
 
 def reference_decode_message(item: Item) -> Message:
     data = decode_fields(item, MESSAGE_FIELDS)
-    data["created_at"] = datetime.fromisoformat(item["sk"]["S"].split("#")[1])
+    _, stamp_text, id_text = item["sk"]["S"].split("#")
+    data["created_at"] = datetime.fromisoformat(stamp_text)
+    data.setdefault("id", unquote(id_text))
+    data.setdefault("thread_id", unquote(item["pk"]["S"].split("#")[1]))
     content = data.get("content")
     if content is None:
         data["content"] = {"format": 2, "parts": []}
@@ -163,6 +174,8 @@ MESSAGES = {
                                   content={"format": 2, "parts": []}),
     "compressed": Message(id="m5", role="user", thread_id="t1", resource_id="u1", created_at=NOW,
                           content={"format": 2, "parts": [{"type": "tool-invocation", "data": BIG}]}),
+    "escaped ids": Message(id="%23~%#", role="user", thread_id="~t%7E#", created_at=NOW, content="hi"),
+    "hashed ids": Message(id="m" * 300, role="user", thread_id="t" + "é" * 200, created_at=NOW, content="hi"),
 }
 RESOURCES = {
     "minimal": Resource(id="u1", created_at=NOW, updated_at=LATER),
@@ -193,6 +206,28 @@ def test_a_message_item_stores_its_time_once_and_reads_items_that_stored_it_twic
     older = {**raw, "createdAt": {"S": keys.ts(message.created_at)}}
     assert MessageItem.record_from_raw(older) == MessageItem.record_from_raw(raw) == message
     assert MessageItem.from_raw_data(older).created_at == message.created_at
+
+
+@pytest.mark.parametrize("shape", list(MESSAGES))
+def test_a_message_item_stores_its_ids_only_when_its_keys_hold_them_hashed(shape: str) -> None:
+    """The keys give ``id`` and ``threadId`` back (escapes undone); a hashed one is stored; an item written
+    when both were always stored reads the same."""
+    message = MESSAGES[shape]
+    raw = MessageItem.item_of(message)
+    hashed = shape == "hashed ids"
+    assert ("id" in raw, "threadId" in raw) == (hashed, hashed)
+    assert MessageItem.id_of(raw) == MessageItem.id_of({"sk": raw["sk"], **({"id": raw["id"]} if hashed else {})})
+    assert MessageItem.id_of(raw) == message.id
+    older = {**raw, "id": {"S": message.id}, "threadId": {"S": message.thread_id}}
+    assert MessageItem.record_from_raw(older) == MessageItem.record_from_raw(raw) == message
+
+
+@pytest.mark.parametrize("value", ["m1", "", "#", "%", "~", "%23", "a#b%c~d", "%7E%25#~~", "é#✓"])
+def test_a_key_component_gives_its_value_back(value: str) -> None:
+    assert keys.value_of(keys.component(value)) == value
+    if value:
+        assert keys.value_of(keys.component(value * 300)) is None  # hashed: not given back
+
 
 
 @pytest.mark.parametrize("expires_at", [None, EXPIRES])

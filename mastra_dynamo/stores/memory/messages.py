@@ -20,7 +20,7 @@ from typing import Any
 
 from pynamodb.constants import STRING
 
-from mastra_dynamo.dynamo.client import TransactionCancelled, active_fence, transaction_capacity, uuid4_hex
+from mastra_dynamo.dynamo.client import TransactionCancelled, active_fence, transaction_capacity, write_token
 from mastra_dynamo.dynamo.codec import Item, item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
 from mastra_dynamo.models.base import epoch_datetime
@@ -238,7 +238,7 @@ class MessageOps(MemoryDomain):
         assert message.thread_id is not None
         table = self.table.table_name
         item, size, parts = split_large(MessageItem.item_of(message, expires_at=expires_at,
-                                                            revision=uuid4_hex()), message.id)
+                                                            revision=write_token()), message.id)
         sk = MemoryItem.sort_key(item)
         ref = MessageRefItem.item_of(message.id, message.thread_id, sk, message.resource_id,
                                      expires_at=expires_at, chunked=bool(parts))
@@ -387,7 +387,7 @@ class MessageOps(MemoryDomain):
             # Size/JSON validation before any write: a bad message rejects the whole call. The item (with the
             # revision of this write) is what the one-transaction path writes.
             item, size, parts = split_large(MessageItem.item_of(message), message.id)
-            item[_REVISION] = {STRING: uuid4_hex()}  # this write's (MessageItem.revision: a string)
+            item[_REVISION] = {STRING: write_token()}  # this write's (MessageItem.revision: a string)
             built[message.id] = (item, size, parts)
             records.append(message)
         if not records:
