@@ -23,6 +23,7 @@ from infra.components.storage_table import STORAGE_ACTIONS
 from infra.packaging import HANDLER_DIR, runtime_requirements
 from mastra_dynamo import DynamoDBStore
 from mastra_dynamo.errors import ConfigurationError
+from mastra_dynamo.models.memory import MessageItem
 from tests.conftest import Backend
 
 TABLE = "mastra-handler"
@@ -166,7 +167,8 @@ def test_retention_from_environment_sets_the_ttl_attribute(handler_module: Modul
     message_id = body["messages"][0]["id"]
     client = boto3.client("dynamodb", region_name="us-east-1")  # the endpoint of the backend, from the environment
     items = client.scan(TableName=handler_module.STORE.table_name)["Items"]  # test-only Scan
-    message_items = [i for i in items if i.get("id", {}).get("S") == message_id and "ttl" in i]
+    message_items = [i for i in items if i["_et"]["S"] == "message" and MessageItem.id_of(i) == message_id
+                     and "ttl" in i]
     assert message_items, "the message carries the table's TTL attribute (epoch seconds)"
 
 
