@@ -322,7 +322,7 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
         write's ``revision`` when given."""
         assert message.thread_id is not None
         key = keys.message_key(_text(message.thread_id, "thread_id"), message.created_at, _text(message.id, "id"))
-        values = cls._values(message, revision)
+        values = cls._values(message, revision, key)
         if expires_at is not None:
             values["ttl"] = epoch_datetime(expires_at)
         return cls.build(key, values)
@@ -361,13 +361,12 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
         return item
 
     @staticmethod
-    def _values(message: Message, revision: str | None) -> dict[str, Any]:
-        """The model values of the item of ``message`` (its key and expiry aside), in the order ``serialize()``
-        encodes (and checks) them."""
-        assert message.thread_id is not None
+    def _values(message: Message, revision: str | None, key: Key) -> dict[str, Any]:
+        """The model values of the item of ``message`` at ``key`` (its key and expiry aside), in the order
+        ``serialize()`` encodes (and checks) them."""
         packed, marker = pack_content(message.content)
         values: dict[str, Any] = {"content": packed}
-        if keys.message_id_of(keys.message_sk(message.created_at, message.id)) is None:
+        if keys.message_id_of(key.sk) is None:
             values["id"] = message.id
         values["message_type"] = message.type
         if message.resource_id is not None:
@@ -379,7 +378,7 @@ class MessageItem(MemoryItem, discriminator=ENTITY_MESSAGE):
         values["role"] = message.role
         if marker is not None:
             values["shared_text"] = marker
-        if keys.thread_id_of(keys.thread_pk(message.thread_id)) is None:
+        if keys.thread_id_of(key.pk) is None:
             values["thread_id"] = message.thread_id
         return values
 
