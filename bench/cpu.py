@@ -7,8 +7,11 @@
    the response. Measured with ``time.process_time``:
    - *store*: the mastra-dynamo method (validation, key/expression building, item mapping, pydantic records)
      plus botocore;
-   - *raw*: the same client object issuing the recorded requests (``client.get_item(**params)``, ...): what
-     any botocore/boto3 user pays for the same requests.
+   - *raw*: a botocore client as anyone creates it (``Session().create_client("dynamodb", ...)``, with the
+     store's client options, parameter validation off as in ours) issuing the recorded requests
+     (``client.get_item(**params)``, ...): what a botocore/boto3 user pays for the same requests. The store's
+     own client differs from it only by :mod:`mastra_dynamo.dynamo.wire` (attribute values serialized and
+     parsed by their type tag), so the difference is all of the library's doing.
    The difference is the library's own CPU. A cProfile pass splits the store path by package.
 """
 
@@ -202,9 +205,12 @@ def run(endpoint: str, *, rounds: int = 5, round_seconds: float = 0.4, profile_c
         recorded[name] = list(recorder.log)
     recorder.stop_recording()
     recorder.start_replay(client)
-    # The same store on a client with botocore's parameter validation on (botocore's default; the library's
-    # own clients turn it off, since it builds every request itself): what that one Config option costs.
-    checked_client = _client_with_validation(endpoint)
+    raw_client = _stock_client(endpoint, validation=False)
+    recorder.start_replay(raw_client)
+    # The same store on a client the user made, with botocore's parameter validation on (botocore's default;
+    # the library's own clients turn it off, since it builds every request itself) and botocore's own
+    # serializer and parser: what the user's defaults cost.
+    checked_client = _stock_client(endpoint, validation=True)
     recorder.start_replay(checked_client)
     checked_store = DynamoDBStore(id="bench-cpu-checked", table_name=table, region="us-east-1",
                                   client=checked_client)
@@ -221,7 +227,7 @@ def run(endpoint: str, *, rounds: int = 5, round_seconds: float = 0.4, profile_c
         def raw_call(calls: list[Recorded] = calls) -> None:
             recorder.replay.extend(calls)
             for operation, params, _, _, _ in calls:
-                getattr(client, _snake(operation))(**params)
+                getattr(raw_client, _snake(operation))(**params)
 
         def checked_call(fn: Callable[[], Any] = checked_operations[name], calls: list[Recorded] = calls) -> None:
             recorder.replay.extend(calls)
@@ -250,15 +256,15 @@ def run(endpoint: str, *, rounds: int = 5, round_seconds: float = 0.4, profile_c
     return {"rounds": rounds, "round_seconds": round_seconds, "ops": results}
 
 
-def _client_with_validation(endpoint: str) -> Any:
+def _stock_client(endpoint: str, *, validation: bool) -> Any:
+    """A botocore DynamoDB client made as a botocore user makes one, with the store's client options."""
+    import botocore.session
     from botocore.config import Config
 
-    from mastra_dynamo.dynamo.session import new_session
-
-    return new_session().create_client(
+    return botocore.session.Session().create_client(
         "dynamodb", region_name="us-east-1", endpoint_url=endpoint,
         config=Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=20,
-                      max_pool_connections=32, tcp_keepalive=True, parameter_validation=True))
+                      max_pool_connections=32, tcp_keepalive=True, parameter_validation=validation))
 
 
 def _snake(operation: str) -> str:

@@ -176,9 +176,11 @@ def cpu_table(c: dict[str, Any]) -> list[str]:
     out = ["### 3. Client CPU per call (stubbed transport)", "",
            "Median of rounds (min–max) of `time.process_time`, µs per call; in each round the variants run one "
            "block each, in an order rotated per round, and Ours / raw is the median of the per-round ratios. "
-           "Raw: the same client object issuing the recorded requests. Library: ours − raw. With validation: our "
-           "store on a client created with `Config(parameter_validation=True)` (botocore's default; the library's "
-           "own clients skip it).", "",
+           "Raw: a botocore client made as any botocore user makes it (the store's client options, parameter "
+           "validation off) issuing the recorded requests. Library: ours − raw. With validation: our store on a "
+           "client the user made with `Config(parameter_validation=True)` (botocore's default; the library's own "
+           "clients skip it), which also keeps botocore's own serializer and parser (the store's own clients read "
+           "and write attribute values by their type tag: `mastra_dynamo/dynamo/wire.py`).", "",
            "| Operation | Requests | Ours µs | Raw botocore µs | Ours / raw | Library µs | With validation µs | "
            "Where our CPU goes (cProfile own time) |", "|---|---:|---:|---:|---:|---:|---:|---|"]
     for name, o in c["ops"].items():

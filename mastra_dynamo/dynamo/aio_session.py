@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mastra_dynamo.dynamo import session as sync_session
+from mastra_dynamo.dynamo import wire
 from mastra_dynamo.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ async def open_async_client(*, region: str | None, endpoint_url: str | None, aio
         raise ConfigurationError("the async API needs the `async` extra: pip install 'mastra-dynamo[async]'",
                                  code="MISSING_DEPENDENCY", details={"package": "aiobotocore"}) from exc
     sync_session.check_endpoint(endpoint_url)
+    own_session = aio_session is None
     if aio_session is None:
         aio_session = AioSession()
         sync_session.share_loader(aio_session)  # the parsed service model is loaded once per process
@@ -45,4 +47,6 @@ async def open_async_client(*, region: str | None, endpoint_url: str | None, aio
     resolved = sync_session.resolved_region(region, aio_session)
     context = aio_session.create_client("dynamodb", region_name=resolved, endpoint_url=endpoint_url, config=config)
     client = await context.__aenter__()
+    if own_session:
+        wire.install(client, factory_class=wire.aio_parser_factory())
     return context, client

@@ -31,6 +31,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from mastra_dynamo.dynamo import wire
 from mastra_dynamo.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -152,7 +153,8 @@ def create_dynamodb_client(*, region: str | None, endpoint_url: str | None, boto
                            local_endpoint=endpoint_url is not None)
     resolved = resolved_region(region, session)
     with _lock:
-        return session.create_client("dynamodb", region_name=resolved, endpoint_url=endpoint_url, config=config)
+        client = session.create_client("dynamodb", region_name=resolved, endpoint_url=endpoint_url, config=config)
+    return wire.install(client)
 
 
 def supplied_client(client: Any) -> Any:

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pynamodb.constants import STRING
-
 from mastra_dynamo.dynamo.client import TransactionCancelled, active_fence, transaction_capacity, write_token
 from mastra_dynamo.dynamo.codec import Item, item_size
 from mastra_dynamo.errors import ConflictError, ValidationError
 from mastra_dynamo.models.base import epoch_datetime
+from mastra_dynamo.models.layout import typed
 from mastra_dynamo.models.memory import (
     MemoryItem,
     MessageItem,
@@ -387,7 +386,7 @@ class MessageOps(MemoryDomain):
             # Size/JSON validation before any write: a bad message rejects the whole call. The item (with the
             # revision of this write) is what the one-transaction path writes.
             item, size, parts = split_large(MessageItem.item_of(message), message.id)
-            item[_REVISION] = {STRING: write_token()}  # this write's (MessageItem.revision: a string)
+            item[_REVISION] = typed(MessageItem.revision, write_token())  # this write's
             built[message.id] = (item, size, parts)
             records.append(message)
         if not records:
