@@ -196,9 +196,15 @@ ASYNC_TESTS ?= tests/conformance/memory/test_threads.py tests/conformance/memory
 	tests/conformance/observational_memory/test_observational_memory.py tests/conformance/run_fencing \
 	$(ASYNC_OBSERVABILITY_TESTS)
 ASYNC_OBSERVABILITY_TESTS := tests/composite/test_observability.py tests/composite/test_observability_schema.py
+# The sync suite runs as two shards (the conformance suites; everything else) next to the async pass, three
+# pytest processes at once (scripts/pytest-shards.sh): one suite keeps about one of CI's two cores busy. The
+# shared-cpu hypothesis profile drops the per-example deadline, which would measure the load, not the code.
+SHARD_PYTEST := -q -p no:cacheprovider --hypothesis-profile=shared-cpu
 pytest:
-	MASTRA_DYNAMO_REQUIRE_ALL_BACKENDS=1 scripts/with-dynamodb-local.sh sh -c '$(VENV_TEST)/bin/python -m pytest -q \
-		$(PYTEST_ARGS) && MASTRA_DYNAMO_API=async $(VENV_TEST)/bin/python -m pytest -q $(ASYNC_TESTS)'
+	MASTRA_DYNAMO_REQUIRE_ALL_BACKENDS=1 scripts/with-dynamodb-local.sh scripts/pytest-shards.sh $(VENV_TEST)/bin/python \
+		"conformance=$(SHARD_PYTEST) tests/conformance $(PYTEST_ARGS)" \
+		"other=$(SHARD_PYTEST) tests --ignore=tests/conformance $(PYTEST_ARGS)" \
+		"async=$(SHARD_PYTEST) $(ASYNC_TESTS)"
 
 test-async: install-test ddb-local
 	MASTRA_DYNAMO_API=async MASTRA_DYNAMO_REQUIRE_ALL_BACKENDS=1 scripts/with-dynamodb-local.sh \
