@@ -96,11 +96,15 @@ class ItemJSONParser(ItemParsing, JSONParser):  # type: ignore[misc]
 
 
 class ItemParserFactory(ResponseParserFactory):  # type: ignore[misc]
-    """botocore's parser factory, with :class:`ItemJSONParser` for the ``json`` protocol."""
+    """botocore's parser factory, with :attr:`parser_class` for the ``json`` protocol."""
+
+    parser_class: type[Any] = ItemJSONParser
+    replaces: type[Any] = ResponseParserFactory
+    """The factory class this one takes the place of on a client's endpoint."""
 
     def create_parser(self, protocol_name: str) -> Any:
         if protocol_name == "json":
-            return ItemJSONParser(**self._defaults)
+            return self.parser_class(**self._defaults)
         return super().create_parser(protocol_name)
 
 
@@ -162,10 +166,10 @@ class ItemSerializer(JSONSerializer):  # type: ignore[misc]
 
 
 # ---------------------------------------------------------------------------- installing
-_aio_factory: type[Any] | None = None
+_aio_factory: type[ItemParserFactory] | None = None
 
 
-def aio_parser_factory() -> type[Any]:
+def aio_parser_factory() -> type[ItemParserFactory]:
     """:class:`ItemParserFactory` for aiobotocore (whose parsers are coroutines): made on first use, since the
     sync API never imports aiobotocore."""
     global _aio_factory
@@ -175,22 +179,18 @@ def aio_parser_factory() -> type[Any]:
         class AioItemJSONParser(ItemParsing, AioJSONParser):  # type: ignore[misc]
             """aiobotocore's ``json`` protocol parser with :class:`ItemParsing`."""
 
-        class AioItemParserFactory(AioResponseParserFactory):  # type: ignore[misc]
-            """aiobotocore's parser factory, with :class:`ItemParsing` for the ``json`` protocol."""
-
-            def create_parser(self, protocol_name: str) -> Any:
-                if protocol_name == "json":
-                    return AioItemJSONParser(**self._defaults)
-                return super().create_parser(protocol_name)
+        class AioItemParserFactory(ItemParserFactory, AioResponseParserFactory):  # type: ignore[misc]
+            parser_class = AioItemJSONParser
+            replaces = AioResponseParserFactory
 
         _aio_factory = AioItemParserFactory
     return _aio_factory
 
 
-def install(client: Any, *, factory_class: type[Any] = ItemParserFactory) -> Any:
+def install(client: Any, *, factory_class: type[ItemParserFactory] = ItemParserFactory) -> Any:
     """Put the short paths on ``client`` (a client this library created): its serializer when that is
     botocore's plain JSON one, and a ``factory_class`` parser factory on its endpoint when that has the factory
-    ``factory_class`` extends (botocore's, or aiobotocore's for :func:`aio_parser_factory`). Returns the
+    ``factory_class.replaces`` (botocore's, or aiobotocore's for :func:`aio_parser_factory`). Returns the
     client."""
     serializer = getattr(client, "_serializer", None)
     if type(serializer) is JSONSerializer:
@@ -201,7 +201,7 @@ def install(client: Any, *, factory_class: type[Any] = ItemParserFactory) -> Any
     endpoint: Any = getattr(client, "_endpoint", None)
     factory: Any = getattr(endpoint, "_response_parser_factory", None)
     defaults: dict[str, Any] = dict(getattr(factory, "_defaults", {}))
-    if factory is not None and type(factory) is factory_class.__mro__[1]:
+    if factory is not None and type(factory) is factory_class.replaces:
         made: Any = factory_class()
         made._defaults = defaults
         endpoint._response_parser_factory = made
