@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from pynamodb.attributes import Attribute, DiscriminatorAttribute, NumberAttribute, TTLAttribute
-from pynamodb.constants import NULL
+from pynamodb.constants import NULL, NUMBER
 from pynamodb.exceptions import AttributeNullError
 
 from mastra_dynamo.dynamo.codec import AttributeValue, Item
@@ -73,6 +73,8 @@ def typed(attr: Attribute[Any], value: Any) -> AttributeValue:
         return value.value
     if isinstance(attr, SelfTypedAttribute):
         return attr.serialize(value)
+    if type(value) is int and type(attr).serialize is NumberAttribute.serialize:  # json.dumps of an int: str()
+        return {NUMBER: str(value)}
     return {attr.attr_type: attr.serialize(value)}
 
 

@@ -28,9 +28,9 @@ The three items are PynamoDB models (models/workflows.py: ``WorkflowRunItem``, `
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -41,7 +41,7 @@ from pynamodb.expressions.condition import Condition
 
 from mastra_dynamo.clock import Clock
 from mastra_dynamo.dynamo.bridge import pause
-from mastra_dynamo.dynamo.client import TableClient, failed_condition_item
+from mastra_dynamo.dynamo.client import TableClient, failed_condition_item, uuid4_hex
 from mastra_dynamo.dynamo.codec import AttributeValue, Item, dumps_json
 from mastra_dynamo.errors import (
     ConflictError,
@@ -112,7 +112,7 @@ def new_stamp(floor: str | None = None) -> str:
     now = time.time_ns()
     if floor is not None and len(floor) == 25 and floor.startswith("t"):
         now = max(now, int(floor[1:17], 16) + 1)
-    return f"t{now:016x}{uuid.uuid4().hex[:8]}"
+    return f"t{now:016x}{os.urandom(4).hex()}"
 
 
 def _head_value(head: Item, name: str) -> Any:
@@ -235,7 +235,7 @@ class DynamoWorkflowsStore(RunOwnershipOps):
                     chunks: list[bytes], stamp: str, resource_id: str | None, created_at: datetime | None,
                     updated_at: datetime | None, expect: Item | None, upsert: bool) -> None:
         generation = stamp if chunks else None
-        write_id = uuid.uuid4().hex
+        write_id = uuid4_hex()
         expires_at = self.ttl.expires_at("workflow_snapshot")
         if generation is not None:
             self._put_chunks(workflow_name, run_id, generation, chunks, expires_at)
