@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Run several pytest invocations at once and report each: `pytest-shards.sh <python> <name>=<args> ...`.
-# Each shard's args are word-split (test paths and options, no quoting); a shard whose name starts with
-# `async` runs with MASTRA_DYNAMO_API=async. Every shard writes its own log (.pytest-<name>.log); the last
-# line of each is printed, and the whole log of a shard that failed. Exits non-zero when any shard failed.
+# Each shard's args are word-split (test paths and options, no quoting); SHARD_MARKEXPR, when set, is passed
+# to every shard as its `-m` expression; a shard whose name starts with `async` runs with
+# MASTRA_DYNAMO_API=async. Every shard writes its own log (.pytest-<name>.log); the last line of each is
+# printed, and the whole log of a shard that failed. Exits non-zero when any shard failed.
 # The test suites share nothing but the endpoints (each test makes its own table), so they can overlap: the
 # sync suite alone keeps about one of CI's two cores busy.
 set -uo pipefail
@@ -11,16 +12,20 @@ python=$1
 shift
 names=()
 pids=()
+marks=()
+if [[ -n ${SHARD_MARKEXPR:-} ]]; then
+    marks=(-m "$SHARD_MARKEXPR")
+fi
 for shard in "$@"; do
     name=${shard%%=*}
     args=${shard#*=}
     log=".pytest-$name.log"
     if [[ $name == async* ]]; then
         # shellcheck disable=SC2086
-        MASTRA_DYNAMO_API=async "$python" -m pytest $args >"$log" 2>&1 &
+        MASTRA_DYNAMO_API=async "$python" -m pytest "${marks[@]}" $args >"$log" 2>&1 &
     else
         # shellcheck disable=SC2086
-        "$python" -m pytest $args >"$log" 2>&1 &
+        "$python" -m pytest "${marks[@]}" $args >"$log" 2>&1 &
     fi
     names+=("$name")
     pids+=("$!")
